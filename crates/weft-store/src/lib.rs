@@ -1,0 +1,11 @@
+//! Weft's local state: where it lives on disk, the SQLite database and the OS keychain.
+//!
+//! Nothing here knows about Tauri or a window; the desktop app and the `weft` CLI share it.
+
+mod db;
+mod keychain;
+mod paths;
+
+pub use db::{Database, DbError, SchemaInfo};
+pub use keychain::{Backend, Keychain, KeychainError, ProbeReport};
+pub use paths::{APP_IDENTIFIER, DataDir, PathsError};

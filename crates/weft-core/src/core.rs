@@ -1,0 +1,71 @@
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use weft_store::{Database, Keychain, KeychainError};
+
+use crate::{AppError, Settings, VERSION};
+
+/// The application: its settings, its database and its keychain. One per process.
+#[derive(Debug)]
+pub struct AppCore {
+    settings: Settings,
+    db: Mutex<Database>,
+    keychain: KeychainSource,
+}
+
+#[derive(Debug)]
+enum KeychainSource {
+    /// The OS keychain, connected on first use and again after a failure, so that a keychain
+    /// started or unlocked while Weft runs is picked up without a restart.
+    Native(Mutex<Option<Arc<Keychain>>>),
+    /// A keychain chosen by the caller (tests use the in-memory store).
+    Given(Arc<Keychain>),
+}
+
+impl AppCore {
+    /// Opens the data folder and database named by `settings`, with the OS keychain.
+    pub fn open(settings: Settings) -> Result<Self, AppError> {
+        Self::open_with(settings, KeychainSource::Native(Mutex::new(None)))
+    }
+
+    /// Like [`AppCore::open`], with a keychain the caller chose.
+    pub fn open_with_keychain(settings: Settings, keychain: Keychain) -> Result<Self, AppError> {
+        Self::open_with(settings, KeychainSource::Given(Arc::new(keychain)))
+    }
+
+    fn open_with(settings: Settings, keychain: KeychainSource) -> Result<Self, AppError> {
+        settings.data_dir.ensure_exists()?;
+        let db = Database::open(&settings.data_dir.database_path(), VERSION)?;
+        tracing::info!(data_dir = %settings.data_dir.root().display(), "opened Weft data folder");
+        Ok(Self {
+            settings,
+            db: Mutex::new(db),
+            keychain,
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub(crate) fn db(&self) -> Result<MutexGuard<'_, Database>, AppError> {
+        self.db
+            .lock()
+            .map_err(|_| AppError::Internal("the database lock was poisoned by a panic".into()))
+    }
+
+    /// The keychain, connecting to the OS store if this is the first use or the last try failed.
+    pub fn keychain(&self) -> Result<Arc<Keychain>, KeychainError> {
+        match &self.keychain {
+            KeychainSource::Given(keychain) => Ok(Arc::clone(keychain)),
+            KeychainSource::Native(slot) => {
+                let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                if let Some(keychain) = slot.as_ref() {
+                    return Ok(Arc::clone(keychain));
+                }
+                let keychain = Arc::new(Keychain::native(self.settings.keyring_service.clone())?);
+                *slot = Some(Arc::clone(&keychain));
+                Ok(keychain)
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+use serde::Serialize;
+use ts_rs::TS;
+use weft_store::{DbError, KeychainError, PathsError};
+
+/// Every failure a use case can report. Each message says what went wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    DataFolder(#[from] PathsError),
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    #[error("internal error: {0}; please report this")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::DataFolder(_) => ErrorKind::DataFolder,
+            Self::Database(_) => ErrorKind::Database,
+            Self::Keychain(_) => ErrorKind::Keychain,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+/// The closed set of error kinds the UI can branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum ErrorKind {
+    DataFolder,
+    Database,
+    Keychain,
+    Internal,
+}
+
+/// How an [`AppError`] crosses to the UI: a kind to branch on and a sentence to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct IpcError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl From<AppError> for IpcError {
+    fn from(err: AppError) -> Self {
+        Self {
+            kind: err.kind(),
+            message: err.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crosses_ipc_as_kind_and_message() {
+        let err = AppError::Internal("state lock poisoned".into());
+        let json = serde_json::to_value(IpcError::from(err)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "kind": "internal",
+                "message": "internal error: state lock poisoned; please report this"
+            })
+        );
+    }
+}

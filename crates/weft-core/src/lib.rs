@@ -1,0 +1,17 @@
+//! Weft's use cases, behind one facade ([`AppCore`]) that the desktop app and the `weft` CLI share.
+//!
+//! Everything that crosses to the web UI is defined here and exported to TypeScript with ts-rs, so
+//! the two sides cannot drift apart.
+
+mod core;
+mod diagnostics;
+mod error;
+mod settings;
+
+pub use crate::core::AppCore;
+pub use crate::diagnostics::{DatabaseReport, Diagnostics, KeychainReport, ProbeOutcome};
+pub use crate::error::{AppError, ErrorKind, IpcError};
+pub use crate::settings::{HOME_ENV, KEYRING_SERVICE_ENV, Settings};
+
+/// The version of this build, shown in Diagnostics and `weft --version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

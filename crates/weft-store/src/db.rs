@@ -5,7 +5,10 @@ use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
 /// Append-only: a released migration is never edited, a change is a new file.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../migrations/0001_meta.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../migrations/0001_meta.sql")),
+    M::up(include_str!("../migrations/0002_connections.sql")),
+];
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -109,6 +112,14 @@ impl Database {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     pub fn schema_info(&self) -> Result<SchemaInfo, DbError> {

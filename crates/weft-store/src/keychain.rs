@@ -118,6 +118,9 @@ pub struct Keychain {
     store: Arc<CredentialStore>,
     backend: Backend,
     service: String,
+    /// Accounts whose next write or delete fails, to test rollbacks.
+    #[cfg(test)]
+    faults: std::sync::Mutex<Vec<String>>,
 }
 
 impl fmt::Debug for Keychain {
@@ -149,6 +152,8 @@ impl Keychain {
             store,
             backend,
             service: service.into(),
+            #[cfg(test)]
+            faults: Default::default(),
         })
     }
 
@@ -161,6 +166,8 @@ impl Keychain {
             store,
             backend,
             service: service.into(),
+            #[cfg(test)]
+            faults: Default::default(),
         })
     }
 
@@ -181,6 +188,8 @@ impl Keychain {
                 limit,
             });
         }
+        #[cfg(test)]
+        self.take_fault(account)?;
         self.entry(account)?
             .set_password(secret)
             .map_err(|err| self.error(err))
@@ -196,6 +205,8 @@ impl Keychain {
 
     /// Deletes the entry; `Ok(false)` when there was none.
     pub fn delete(&self, account: &str) -> Result<bool, KeychainError> {
+        #[cfg(test)]
+        self.take_fault(account)?;
         match self.entry(account)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(KeyringError::NoEntry) => Ok(false),
@@ -240,6 +251,30 @@ impl Keychain {
         match self.backend {
             Backend::WindowsCredentialManager => 1280,
             _ => 64 * 1024,
+        }
+    }
+
+    /// Makes the next write or delete of an account ending in `suffix` fail as a locked store.
+    #[cfg(test)]
+    pub(crate) fn fail_next(&self, suffix: &str) {
+        self.faults.lock().unwrap().push(suffix.to_owned());
+    }
+
+    #[cfg(test)]
+    fn take_fault(&self, account: &str) -> Result<(), KeychainError> {
+        let mut faults = self.faults.lock().unwrap();
+        match faults
+            .iter()
+            .position(|suffix| account.ends_with(suffix.as_str()))
+        {
+            Some(index) => {
+                faults.remove(index);
+                Err(KeychainError::NoAccess {
+                    backend: self.backend,
+                    reason: "injected failure".into(),
+                })
+            }
+            None => Ok(()),
         }
     }
 

@@ -2,10 +2,13 @@
 //!
 //! Nothing here knows about Tauri or a window; the desktop app and the `weft` CLI share it.
 
+pub mod connections;
 mod db;
 mod keychain;
 mod paths;
+mod secret;
 
 pub use db::{Database, DbError, SchemaInfo};
 pub use keychain::{Backend, Keychain, KeychainError, ProbeReport};
 pub use paths::{APP_IDENTIFIER, DataDir, PathsError};
+pub use secret::Secret;

@@ -1,5 +1,7 @@
 //! The OS keychain itself (Secret Service on Linux), not the in-memory store.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use weft_store::{Backend, Keychain};
 
 /// The real keychain, or `None` where this machine has none. CI sets WEFT_REQUIRE_KEYCHAIN=1 and

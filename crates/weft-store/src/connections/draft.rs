@@ -1,0 +1,584 @@
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::kind::{ConnectionKind, FieldInput};
+use crate::Secret;
+
+const MAX_NAME_CHARS: usize = 64;
+const MAX_KEY_CHARS: usize = 64;
+
+/// A secret as a form or a file gives it: a new value, or "keep the stored one". Prompt flow's
+/// convention, kept here: an empty value or `******` means keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretInput {
+    Keep,
+    Set(Secret),
+}
+
+impl SecretInput {
+    pub fn from_raw(raw: &str) -> Self {
+        let value = raw.trim();
+        if value.is_empty() || value == Secret::MASK {
+            Self::Keep
+        } else {
+            Self::Set(Secret::new(value))
+        }
+    }
+}
+
+/// What a user asks to save. For `custom`, `config` holds its `configs` and `secrets` its
+/// `secrets`; for the other kinds both hold that kind's fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub name: String,
+    pub kind: ConnectionKind,
+    pub config: BTreeMap<String, String>,
+    pub secrets: BTreeMap<String, SecretInput>,
+}
+
+/// One thing wrong with a draft, tied to the field the form should mark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct Problem {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl Problem {
+    fn on(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
+    }
+}
+
+/// A draft that passed validation: normalised, defaults filled in, warnings collected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Valid {
+    pub name: String,
+    pub kind: ConnectionKind,
+    pub config: BTreeMap<String, String>,
+    /// Every secret key the connection will have once saved.
+    pub secret_keys: BTreeSet<String>,
+    /// The secrets to write now (new or replaced).
+    pub new_secrets: BTreeMap<String, Secret>,
+    pub warnings: Vec<String>,
+}
+
+impl Draft {
+    /// Checks the draft. `stored_secrets` are the keys that already have a secret (on update),
+    /// which a `Keep` may refer to.
+    pub fn validate(self, stored_secrets: &BTreeSet<String>) -> Result<Valid, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let mut warnings = Vec::new();
+        let name = check_name(&self.name).unwrap_or_else(|problem| {
+            problems.push(problem);
+            String::new()
+        });
+
+        let mut config = BTreeMap::new();
+        let mut secret_keys = BTreeSet::new();
+        let mut new_secrets = BTreeMap::new();
+
+        if self.kind == ConnectionKind::Custom {
+            for key in self.config.keys().chain(self.secrets.keys()) {
+                if let Err(problem) = check_custom_key(key) {
+                    problems.push(problem);
+                }
+            }
+            for key in self
+                .config
+                .keys()
+                .filter(|key| self.secrets.contains_key(*key))
+            {
+                problems.push(Problem::on(
+                    key,
+                    format!("`{key}` is both a plain and a secret key; keep one"),
+                ));
+            }
+            config = self.config;
+            for (key, input) in self.secrets {
+                take_secret(
+                    &key,
+                    input,
+                    stored_secrets,
+                    &mut secret_keys,
+                    &mut new_secrets,
+                    &mut problems,
+                );
+            }
+        } else {
+            let spec = self.kind.spec();
+            let expected = || {
+                spec.fields
+                    .iter()
+                    .map(|field| field.key)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            for key in self.config.keys().chain(self.secrets.keys()) {
+                let known = spec.fields.iter().find(|field| field.key == key);
+                let in_right_map = known.is_some_and(|field| {
+                    field.is_secret() == self.secrets.contains_key(key.as_str())
+                });
+                if !in_right_map {
+                    problems.push(Problem::on(
+                        key,
+                        format!(
+                            "unknown field `{key}` for a {} connection; expected {}",
+                            self.kind,
+                            expected()
+                        ),
+                    ));
+                }
+            }
+            let mut config_in = self.config;
+            let mut secrets_in = self.secrets;
+            for field in spec.fields {
+                if field.is_secret() {
+                    match secrets_in.remove(field.key) {
+                        Some(input) => take_secret(
+                            field.key,
+                            input,
+                            stored_secrets,
+                            &mut secret_keys,
+                            &mut new_secrets,
+                            &mut problems,
+                        ),
+                        None if stored_secrets.contains(field.key) => {
+                            secret_keys.insert(field.key.to_owned());
+                        }
+                        None => problems.push(Problem::on(
+                            field.key,
+                            format!("{} is required", field.label),
+                        )),
+                    }
+                    continue;
+                }
+                let given = config_in
+                    .remove(field.key)
+                    .map(|value| value.trim().to_owned())
+                    .filter(|value| !value.is_empty());
+                let value = match (given, field.default) {
+                    (Some(value), _) => value,
+                    (None, Some(default)) => default.to_owned(),
+                    (None, None) if field.required => {
+                        problems.push(Problem::on(
+                            field.key,
+                            format!("{} is required", field.label),
+                        ));
+                        continue;
+                    }
+                    (None, None) => continue,
+                };
+                let value = if field.input == FieldInput::Url {
+                    match check_url(field.key, &value, &mut warnings) {
+                        Ok(url) => url,
+                        Err(problem) => {
+                            problems.push(problem);
+                            continue;
+                        }
+                    }
+                } else {
+                    value
+                };
+                config.insert(field.key.to_owned(), value);
+            }
+            if let Err(problem) = check_fits_kind(self.kind, &config) {
+                problems.push(problem);
+            }
+        }
+
+        if problems.is_empty() {
+            Ok(Valid {
+                name,
+                kind: self.kind,
+                config,
+                secret_keys,
+                new_secrets,
+                warnings,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+fn take_secret(
+    key: &str,
+    input: SecretInput,
+    stored: &BTreeSet<String>,
+    keys: &mut BTreeSet<String>,
+    new: &mut BTreeMap<String, Secret>,
+    problems: &mut Vec<Problem>,
+) {
+    match input {
+        SecretInput::Set(secret) => {
+            new.insert(key.to_owned(), secret);
+        }
+        SecretInput::Keep if stored.contains(key) => {}
+        SecretInput::Keep => {
+            problems.push(Problem::on(
+                key,
+                format!("`{key}` needs a value; there is no stored one to keep"),
+            ));
+            return;
+        }
+    }
+    keys.insert(key.to_owned());
+}
+
+fn check_name(raw: &str) -> Result<String, Problem> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS {
+        return Err(Problem::on(
+            "name",
+            format!(
+                "a connection name has 1 to {MAX_NAME_CHARS} characters (this one has {chars})"
+            ),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Problem::on(
+            "name",
+            "a connection name cannot contain control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_custom_key(key: &str) -> Result<(), Problem> {
+    let valid = !key.is_empty()
+        && key.chars().count() <= MAX_KEY_CHARS
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if valid {
+        Ok(())
+    } else {
+        Err(Problem::on(
+            key,
+            format!(
+                "`{key}` is not a valid key: use 1 to {MAX_KEY_CHARS} letters, digits, `_`, `-` or `.`"
+            ),
+        ))
+    }
+}
+
+/// Trims, drops trailing slashes, refuses non-HTTP schemes, and warns about plain HTTP to a
+/// machine that is not local (the API key would cross the network unencrypted).
+fn check_url(field: &str, raw: &str, warnings: &mut Vec<String>) -> Result<String, Problem> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let url = url::Url::parse(trimmed).map_err(|err| {
+        Problem::on(
+            field,
+            format!("`{trimmed}` is not a URL ({err}); write it like https://example.com"),
+        )
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_local(&url) => {}
+        "http" => warnings.push(format!(
+            "{field} uses plain http to {}: the API key would travel unencrypted. Use https unless this is a server on your own network",
+            url.host_str().unwrap_or_default()
+        )),
+        scheme => {
+            return Err(Problem::on(
+                field,
+                format!("`{scheme}:` URLs are not supported; use https:// (or http:// for a local server)"),
+            ));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Problem::on(field, format!("`{trimmed}` has no host name")));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn is_local(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => is_local_ip(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => is_local_ip(IpAddr::V6(ip)),
+        Some(url::Host::Domain(host)) => {
+            let host = host.to_ascii_lowercase();
+            host == "localhost"
+                || host.ends_with(".localhost")
+                || host.ends_with(".local")
+                || host.ends_with(".internal")
+                || !host.contains('.')
+        }
+        None => false,
+    }
+}
+
+fn is_local_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        IpAddr::V6(ip) => ip.is_loopback() || ip.is_unique_local() || ip.is_unicast_link_local(),
+    }
+}
+
+/// Catches the most common mix-up: an endpoint pasted into the wrong connection type.
+fn check_fits_kind(kind: ConnectionKind, config: &BTreeMap<String, String>) -> Result<(), Problem> {
+    let shape = |field: &str| {
+        config
+            .get(field)
+            .and_then(|raw| url::Url::parse(raw).ok())
+            .map(|url| EndpointShape::of(&url))
+    };
+    let (field, found) = match kind {
+        ConnectionKind::AzureAi => ("endpoint", shape("endpoint")),
+        ConnectionKind::AzureOpenAi | ConnectionKind::Serverless => ("api_base", shape("api_base")),
+        _ => return Ok(()),
+    };
+    let Some(found) = found else { return Ok(()) };
+    let message = match (kind, found) {
+        (ConnectionKind::AzureAi, EndpointShape::AzureOpenAi) => {
+            "this is an Azure OpenAI URL (…/openai/…), so use an Azure OpenAI connection (azure_open_ai): Azure OpenAI carries the deployment in the URL, while an Azure AI Foundry connection calls …/models and sends the deployment name in each request"
+        }
+        (ConnectionKind::AzureAi | ConnectionKind::AzureOpenAi, EndpointShape::Serverless) => {
+            "this is a serverless endpoint (*.models.ai.azure.com), so use a Serverless connection (serverless): it authenticates with a Bearer token"
+        }
+        (
+            ConnectionKind::AzureOpenAi | ConnectionKind::Serverless,
+            EndpointShape::FoundryModels,
+        ) => {
+            "this is an Azure AI Foundry models endpoint (…/models), so use an Azure AI Foundry connection (azure_ai): one connection serves every deployment of the resource"
+        }
+        (ConnectionKind::Serverless, EndpointShape::AzureOpenAi) => {
+            "this is an Azure OpenAI URL (…/openai/…), so use an Azure OpenAI connection (azure_open_ai)"
+        }
+        _ => return Ok(()),
+    };
+    Err(Problem::on(field, message))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EndpointShape {
+    FoundryModels,
+    AzureOpenAi,
+    Serverless,
+    Other,
+}
+
+impl EndpointShape {
+    fn of(url: &url::Url) -> Self {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let path = url.path().trim_end_matches('/').to_ascii_lowercase();
+        if path == "/openai" || path.starts_with("/openai/") || host.ends_with(".openai.azure.com")
+        {
+            Self::AzureOpenAi
+        } else if host.ends_with(".models.ai.azure.com") {
+            Self::Serverless
+        } else if path.ends_with("/models") {
+            Self::FoundryModels
+        } else {
+            Self::Other
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(kind: ConnectionKind, config: &[(&str, &str)], secrets: &[(&str, &str)]) -> Draft {
+        Draft {
+            name: "  azure-ai  ".into(),
+            kind,
+            config: config
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            secrets: secrets
+                .iter()
+                .map(|(k, v)| (k.to_string(), SecretInput::from_raw(v)))
+                .collect(),
+        }
+    }
+
+    fn problems(draft: Draft) -> Vec<Problem> {
+        draft.validate(&BTreeSet::new()).unwrap_err()
+    }
+
+    #[test]
+    fn foundry_connection_is_normalised_and_defaulted() {
+        let valid = draft(
+            ConnectionKind::AzureAi,
+            &[("endpoint", " https://res.services.ai.azure.com/models/ \n")],
+            &[("api_key", " k-123 ")],
+        )
+        .validate(&BTreeSet::new())
+        .unwrap();
+        assert_eq!(valid.name, "azure-ai");
+        assert_eq!(
+            valid.config["endpoint"],
+            "https://res.services.ai.azure.com/models"
+        );
+        assert_eq!(valid.config["api_version"], "2024-05-01-preview");
+        assert_eq!(valid.new_secrets["api_key"].expose(), "k-123");
+        assert!(valid.warnings.is_empty());
+    }
+
+    #[test]
+    fn azure_openai_url_in_a_foundry_connection_says_which_type_fits() {
+        let found = problems(draft(
+            ConnectionKind::AzureAi,
+            &[(
+                "endpoint",
+                "https://res.openai.azure.com/openai/deployments/gpt-4o",
+            )],
+            &[("api_key", "k")],
+        ));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].field.as_deref(), Some("endpoint"));
+        assert!(
+            found[0]
+                .message
+                .contains("use an Azure OpenAI connection (azure_open_ai)")
+        );
+    }
+
+    #[test]
+    fn foundry_url_in_an_azure_openai_connection_says_which_type_fits() {
+        let found = problems(draft(
+            ConnectionKind::AzureOpenAi,
+            &[("api_base", "https://res.services.ai.azure.com/models")],
+            &[("api_key", "k")],
+        ));
+        assert!(
+            found[0]
+                .message
+                .contains("use an Azure AI Foundry connection (azure_ai)"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn azure_openai_accepts_resource_deployment_and_v1_urls() {
+        for url in [
+            "https://res.openai.azure.com",
+            "https://res.openai.azure.com/openai/deployments/gpt-4o-mini",
+            "https://res.openai.azure.com/openai/v1/",
+        ] {
+            let valid = draft(
+                ConnectionKind::AzureOpenAi,
+                &[("api_base", url)],
+                &[("api_key", "k")],
+            )
+            .validate(&BTreeSet::new())
+            .unwrap();
+            assert_eq!(valid.config["api_base"], url.trim_end_matches('/'));
+            assert_eq!(valid.config["api_version"], "2024-10-21");
+            assert_eq!(valid.config["api_type"], "azure");
+        }
+    }
+
+    #[test]
+    fn schemes_other_than_http_are_refused_and_remote_http_is_warned_about() {
+        let found = problems(draft(
+            ConnectionKind::OpenAi,
+            &[("base_url", "ftp://x.example")],
+            &[("api_key", "k")],
+        ));
+        assert!(found[0].message.contains("not supported"), "{found:?}");
+
+        let local = draft(
+            ConnectionKind::OpenAi,
+            &[("base_url", "http://127.0.0.1:8080/v1")],
+            &[("api_key", "k")],
+        )
+        .validate(&BTreeSet::new())
+        .unwrap();
+        assert!(local.warnings.is_empty());
+
+        let remote = draft(
+            ConnectionKind::OpenAi,
+            &[("base_url", "http://llm.example.com/v1")],
+            &[("api_key", "k")],
+        )
+        .validate(&BTreeSet::new())
+        .unwrap();
+        assert_eq!(remote.warnings.len(), 1);
+        assert!(remote.warnings[0].contains("unencrypted"));
+    }
+
+    #[test]
+    fn missing_required_and_unknown_fields_are_all_reported() {
+        let found = problems(draft(
+            ConnectionKind::AzureAi,
+            &[("endpont", "https://x")],
+            &[],
+        ));
+        let fields: Vec<_> = found.iter().filter_map(|p| p.field.as_deref()).collect();
+        assert_eq!(fields, ["endpont", "endpoint", "api_key"], "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .contains("expected endpoint, api_key, api_version")
+        );
+    }
+
+    #[test]
+    fn a_secret_passed_as_plain_config_is_refused() {
+        let found = problems(draft(ConnectionKind::Serp, &[("api_key", "k")], &[]));
+        assert!(
+            found
+                .iter()
+                .any(|p| p.field.as_deref() == Some("api_key")
+                    && p.message.contains("unknown field")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn masked_or_empty_secret_keeps_the_stored_one_on_update() {
+        let stored = BTreeSet::from(["api_key".to_owned()]);
+        for raw in ["", "******"] {
+            let valid = draft(ConnectionKind::Serp, &[], &[("api_key", raw)])
+                .validate(&stored)
+                .unwrap();
+            assert!(valid.new_secrets.is_empty());
+            assert!(valid.secret_keys.contains("api_key"));
+        }
+        let found = problems(draft(ConnectionKind::Serp, &[], &[("api_key", "******")]));
+        assert!(found[0].message.contains("no stored one to keep"));
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        let mut long = draft(ConnectionKind::Serp, &[], &[("api_key", "k")]);
+        long.name = "n".repeat(65);
+        assert!(problems(long)[0].message.contains("1 to 64 characters"));
+        let mut blank = draft(ConnectionKind::Serp, &[], &[("api_key", "k")]);
+        blank.name = "   ".into();
+        assert!(problems(blank)[0].message.contains("this one has 0"));
+    }
+
+    #[test]
+    fn custom_keys_are_checked_and_cannot_be_both_plain_and_secret() {
+        let found = problems(draft(
+            ConnectionKind::Custom,
+            &[("region", "westeurope"), ("token", "x"), ("bad key", "y")],
+            &[("token", "s")],
+        ));
+        let messages: Vec<_> = found.iter().map(|p| p.message.as_str()).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("`bad key` is not a valid key")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("both a plain and a secret key")),
+            "{messages:?}"
+        );
+    }
+}

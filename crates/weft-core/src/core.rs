@@ -36,11 +36,19 @@ impl AppCore {
         settings.data_dir.ensure_exists()?;
         let db = Database::open(&settings.data_dir.database_path(), VERSION)?;
         tracing::info!(data_dir = %settings.data_dir.root().display(), "opened Weft data folder");
-        Ok(Self {
+        let core = Self {
             settings,
             db: Mutex::new(db),
             keychain,
-        })
+        };
+        match core.clean_up_orphaned_secrets() {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed keychain entries left by a crash"),
+            Err(err) => {
+                tracing::warn!("left-over keychain entries stay until the next start: {err}")
+            }
+        }
+        Ok(core)
     }
 
     pub fn settings(&self) -> &Settings {

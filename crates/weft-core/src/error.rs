@@ -1,5 +1,6 @@
 use serde::Serialize;
 use ts_rs::TS;
+use weft_store::connections::{ConnectionError, Problem};
 use weft_store::{DbError, KeychainError, PathsError};
 
 /// Every failure a use case can report. Each message says what went wrong and what to do.
@@ -11,6 +12,8 @@ pub enum AppError {
     Database(#[from] DbError),
     #[error(transparent)]
     Keychain(#[from] KeychainError),
+    #[error(transparent)]
+    Connection(#[from] ConnectionError),
     #[error("internal error: {0}; please report this")]
     Internal(String),
 }
@@ -21,7 +24,24 @@ impl AppError {
             Self::DataFolder(_) => ErrorKind::DataFolder,
             Self::Database(_) => ErrorKind::Database,
             Self::Keychain(_) => ErrorKind::Keychain,
+            Self::Connection(err) => match err {
+                ConnectionError::Invalid(_) => ErrorKind::InvalidInput,
+                ConnectionError::NotFound(_) => ErrorKind::NotFound,
+                ConnectionError::NameTaken(_) => ErrorKind::Conflict,
+                ConnectionError::Keychain { .. } | ConnectionError::MissingSecret { .. } => {
+                    ErrorKind::Keychain
+                }
+                ConnectionError::Db(_) => ErrorKind::Database,
+            },
             Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// Field-level problems, for forms to show next to the field.
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            Self::Connection(ConnectionError::Invalid(problems)) => problems,
+            _ => &[],
         }
     }
 }
@@ -31,6 +51,11 @@ impl AppError {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub enum ErrorKind {
+    /// The user's input is wrong; `problems` says where.
+    InvalidInput,
+    NotFound,
+    /// The name is taken.
+    Conflict,
     DataFolder,
     Database,
     Keychain,
@@ -43,6 +68,7 @@ pub enum ErrorKind {
 pub struct IpcError {
     pub kind: ErrorKind,
     pub message: String,
+    pub problems: Vec<Problem>,
 }
 
 impl From<AppError> for IpcError {
@@ -50,6 +76,7 @@ impl From<AppError> for IpcError {
         Self {
             kind: err.kind(),
             message: err.to_string(),
+            problems: err.problems().to_vec(),
         }
     }
 }
@@ -66,7 +93,8 @@ mod tests {
             json,
             serde_json::json!({
                 "kind": "internal",
-                "message": "internal error: state lock poisoned; please report this"
+                "message": "internal error: state lock poisoned; please report this",
+                "problems": []
             })
         );
     }

@@ -3,15 +3,18 @@
 //! Everything that crosses to the web UI is defined here and exported to TypeScript with ts-rs, so
 //! the two sides cannot drift apart.
 
+mod connections;
 mod core;
 mod diagnostics;
 mod error;
 mod settings;
 
+pub use crate::connections::{ConnectionInput, ConnectionView, SavedConnection};
 pub use crate::core::AppCore;
 pub use crate::diagnostics::{DatabaseReport, Diagnostics, KeychainReport, ProbeOutcome};
 pub use crate::error::{AppError, ErrorKind, IpcError};
 pub use crate::settings::{HOME_ENV, KEYRING_SERVICE_ENV, Settings};
+pub use weft_store::connections::{ConnectionKind, FieldInput, FieldSpec, KindSpec, Problem};
 
 /// The version of this build, shown in Diagnostics and `weft --version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,10 +1,14 @@
 //! `weft`: the headless face of Weft, on the same engine and store as the desktop app.
 
+mod connection;
+mod connection_file;
 mod doctor;
+mod secrets;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use weft_core::{AppCore, AppError, ErrorKind, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,6 +29,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage connections: endpoints and options in Weft's store, secrets in the OS keychain.
+    #[command(subcommand)]
+    Connection(connection::ConnectionCommand),
+}
+
+/// Why a command failed, and so which exit code it ends with.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// Bad usage or input: exit 2.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl CliError {
+    fn exit(&self) -> Exit {
+        match self {
+            Self::Usage(_) => Exit::Usage,
+            Self::App(err) => match err.kind() {
+                ErrorKind::InvalidInput | ErrorKind::NotFound | ErrorKind::Conflict => Exit::Usage,
+                _ => Exit::Failure,
+            },
+        }
+    }
+}
+
+pub(crate) fn open_core() -> Result<AppCore, CliError> {
+    Ok(Settings::from_env().and_then(AppCore::open)?)
 }
 
 /// Exit codes are part of the CLI's contract: scripts depend on them.
@@ -32,6 +65,7 @@ enum Command {
 pub(crate) enum Exit {
     Ok = 0,
     Failure = 1,
+    Usage = 2,
 }
 
 impl From<Exit> for ExitCode {
@@ -51,6 +85,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Doctor { json } => doctor::run(json),
+        Command::Connection(command) => match connection::run(command) {
+            Ok(()) => Exit::Ok,
+            Err(err) => {
+                eprintln!("weft: {err}");
+                err.exit()
+            }
+        },
     }
     .into()
 }

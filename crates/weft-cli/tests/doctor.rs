@@ -1,5 +1,7 @@
 //! `weft doctor` as a user runs it: a real binary, a real SQLite file, the real OS keychain.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -73,7 +75,7 @@ fn doctor_reports_store_and_a_keychain_round_trip() {
         text(&out.stderr)
     );
     assert!(
-        stdout.contains("schema v1 of 1, journal wal, busy timeout 5000 ms, owner-only"),
+        stdout.contains("schema v2 of 2, journal wal, busy timeout 5000 ms, owner-only"),
         "{stdout}"
     );
     assert!(stdout.contains("Secret Service (D-Bus)"), "{stdout}");
@@ -108,7 +110,7 @@ fn assert_fails_with(out: &Output, home: &Path, needles: &[&str]) {
         assert!(stderr.contains(needle), "missing {needle:?} in: {stderr}");
     }
     // The rest of the report still printed, and nothing fell back to a file.
-    assert!(text(&out.stdout).contains("schema v1 of 1"));
+    assert!(text(&out.stdout).contains("schema v2 of 2"));
     let files: Vec<String> = std::fs::read_dir(home)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())

@@ -1,0 +1,45 @@
+//! The desktop shell: wires Weft's core into a Tauri window. It holds no logic of its own;
+//! commands parse, call `weft_core`, and map the error.
+
+mod commands;
+mod state;
+
+use std::process::ExitCode;
+
+use weft_core::{AppCore, Settings};
+
+use crate::state::CoreState;
+
+pub fn run() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+
+    // A broken store must not stop the window from opening: the UI shows the error and its fix.
+    let core = Settings::from_env().and_then(AppCore::open);
+    if let Err(err) = &core {
+        tracing::error!("Weft's store could not be opened: {err}");
+    }
+
+    let result = tauri::Builder::default()
+        .manage(CoreState::new(core))
+        .invoke_handler(tauri::generate_handler![
+            commands::diagnostics,
+            commands::connection_kinds,
+            commands::list_connections,
+            commands::create_connection,
+            commands::update_connection,
+            commands::delete_connection,
+        ])
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("Weft could not start its window: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

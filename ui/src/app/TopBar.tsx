@@ -1,0 +1,35 @@
+import { useConnections } from "../features/connections/store";
+import { useEditor } from "../features/editor/store";
+
+export function TopBar() {
+  const title = useEditor((s) => s.title);
+  const openConnections = useConnections((s) => s.openManager);
+  return (
+    <header className="topbar">
+      <span className="brand" aria-label="Weft">
+        <svg viewBox="0 0 32 32" width="20" height="20" aria-hidden>
+          <rect width="32" height="32" rx="7" fill="var(--accent)" />
+          <path d="M7 10l4 12 5-9 5 9 4-12" fill="none" stroke="#fff" strokeWidth="2.6" strokeLinecap="round" strokeLinejoin="round" />
+        </svg>
+        Weft
+      </span>
+      <span className="flow-title" data-testid="flow-title">
+        {title}
+      </span>
+      <div className="topbar-actions">
+        <button type="button" className="btn" data-testid="open-connections" onClick={() => void openConnections()}>
+          Connections
+        </button>
+        <button
+          type="button"
+          className="btn btn-primary"
+          data-testid="test-run"
+          disabled
+          title="Test run arrives with the flow engine"
+        >
+          ▶ Test run
+        </button>
+      </div>
+    </header>
+  );
+}

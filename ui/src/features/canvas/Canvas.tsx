@@ -1,0 +1,30 @@
+import { Background, BackgroundVariant, Controls, MiniMap, type NodeTypes, ReactFlow } from "@xyflow/react";
+
+import { useEditor } from "../editor/store";
+
+// Module scope: a new object per render would make React Flow remount every node.
+const nodeTypes: NodeTypes = {};
+
+export function Canvas() {
+  const { nodes, edges, onNodesChange, onEdgesChange, onConnect } = useEditor();
+  return (
+    <main className="canvas" data-testid="canvas" aria-label="Flow canvas">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        colorMode="system"
+        fitView
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={18} size={1.4} />
+        <MiniMap pannable zoomable ariaLabel="Minimap" />
+        <Controls showInteractive={false} aria-label="Zoom controls" />
+      </ReactFlow>
+      {nodes.length === 0 && <p className="canvas-hint">Drag nodes from the palette to start a flow</p>}
+    </main>
+  );
+}

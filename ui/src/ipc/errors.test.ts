@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+
+import { toIpcError } from "./errors";
+
+describe("toIpcError", () => {
+  it("passes a Rust IpcError through", () => {
+    const raw = { kind: "invalidInput", message: "bad", problems: [{ field: "name", message: "bad" }] };
+    expect(toIpcError(raw)).toEqual(raw);
+  });
+
+  it("fills in missing problems", () => {
+    expect(toIpcError({ kind: "keychain", message: "locked" })).toEqual({ kind: "keychain", message: "locked", problems: [] });
+  });
+
+  it("turns strings, Errors and unknown kinds into internal errors", () => {
+    expect(toIpcError("command not found")).toEqual({ kind: "internal", message: "command not found", problems: [] });
+    expect(toIpcError(new Error("boom")).message).toBe("boom");
+    expect(toIpcError({ kind: "surprise", message: "x" }).kind).toBe("internal");
+  });
+});

@@ -21,7 +21,7 @@ export function Canvas() {
         proOptions={{ hideAttribution: true }}
       >
         <Background variant={BackgroundVariant.Dots} gap={18} size={1.4} />
-        <MiniMap pannable zoomable ariaLabel="Minimap" />
+        <MiniMap pannable zoomable ariaLabel="Minimap" bgColor="var(--surface)" maskColor="var(--minimap-mask)" />
         <Controls showInteractive={false} aria-label="Zoom controls" />
       </ReactFlow>
       {nodes.length === 0 && <p className="canvas-hint">Drag nodes from the palette to start a flow</p>}

@@ -1,5 +1,6 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useMemo, useState } from "react";
 
+import { useModalDialog } from "../../shared/useModalDialog";
 import type { ConnectionKind } from "../../ipc/generated/ConnectionKind";
 import { ConnectionForm } from "./ConnectionForm";
 import { KIND_BADGE, addressOf, draftFromView, emptyDraft } from "./form";
@@ -10,14 +11,7 @@ export function ConnectionsManager() {
   const { open, kinds, connections, loading, loadError, selection, close, select } = useConnections();
   const [query, setQuery] = useState("");
   const [newKind, setNewKind] = useState<ConnectionKind>("azure_ai");
-  const dialog = useRef<HTMLDialogElement>(null);
-
-  useEffect(() => {
-    const element = dialog.current;
-    if (!element) return;
-    if (open && !element.open) element.showModal();
-    if (!open && element.open) element.close();
-  }, [open]);
+  const dialog = useModalDialog(open);
 
   const shown = useMemo(() => {
     const needle = query.trim().toLowerCase();

@@ -1,5 +1,4 @@
-import { useEffect, useRef } from "react";
-
+import { useModalDialog } from "../../shared/useModalDialog";
 import type { Diagnostics } from "../../ipc/generated/Diagnostics";
 import { useDiagnostics } from "./store";
 
@@ -14,14 +13,7 @@ function keychainStatus(report: Diagnostics | null, checking: boolean): { text: 
 /** What Weft runs on: where its data lives, the database, and whether the keychain works. */
 export function DiagnosticsDialog() {
   const { visible, checking, report, error, refresh, close } = useDiagnostics();
-  const dialog = useRef<HTMLDialogElement>(null);
-
-  useEffect(() => {
-    const element = dialog.current;
-    if (!element) return;
-    if (visible && !element.open) element.showModal();
-    if (!visible && element.open) element.close();
-  }, [visible]);
+  const dialog = useModalDialog(visible);
 
   const keychain = keychainStatus(report, checking);
   const db = report?.database;

@@ -18,6 +18,8 @@ tree_rss_kib() { # sum of RSS over a process and all its descendants
     mapfile -t -O "${#pids[@]}" pids < <(pgrep -P "$pid" || true)
   done
   ps -o rss= -p "$(IFS=,; echo "${all[*]}")" | awk '{s+=$1} END {print s}'
+  # PSS splits shared pages (WebKit's libraries) between the processes that map them.
+  for pid in "${all[@]}"; do awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup"; done | awk '{s+=$1} END {print s}' >"$WEFT_HOME/pss"
 }
 
 for run in 1 2 3; do
@@ -29,6 +31,6 @@ for run in 1 2 3; do
   shown=$(( ($(date +%s%N) - start) / 1000000 ))
   sleep 5
   rss=$(tree_rss_kib "$app")
-  echo "run $run: window shown after ${shown} ms; idle process tree RSS $((rss / 1024)) MiB"
+  echo "run $run: window shown after ${shown} ms; idle process tree RSS $((rss / 1024)) MiB, PSS $(( $(cat "$WEFT_HOME/pss") / 1024 )) MiB"
   kill "$app"; wait "$app" 2>/dev/null || true
 done

@@ -1,0 +1,379 @@
+use url::Url;
+
+use crate::ApiKey;
+
+/// How to reach a model: the wire styles differ in URL shape, where the model name goes, which
+/// auth header they take, and which body fields they accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Azure AI Foundry `…/models`: one endpoint for every deployment; the deployment name goes
+    /// in the body's `model`.
+    Foundry { endpoint: Url, api_version: String },
+    /// Azure OpenAI with the deployment in the path. `deployment` is set when the connection's
+    /// URL pinned one; otherwise the call names it.
+    AzureOpenAi {
+        resource: Url,
+        deployment: Option<String>,
+        api_version: String,
+    },
+    /// Azure OpenAI's v1 API (`…/openai/v1`): no api-version, deployment in the body.
+    AzureOpenAiV1 { base: Url },
+    /// An Azure AI serverless API: Bearer auth, the model is optional.
+    Serverless { api_base: Url, api_version: String },
+    /// OpenAI or any OpenAI-compatible server.
+    OpenAi {
+        base_url: Url,
+        organization: Option<String>,
+    },
+}
+
+/// What a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    ChatCompletions,
+    Embeddings,
+    /// `GET {endpoint}/info`, which serverless and Foundry endpoints answer with the model.
+    Info,
+}
+
+impl Operation {
+    fn path(self) -> &'static str {
+        match self {
+            Self::ChatCompletions => "chat/completions",
+            Self::Embeddings => "embeddings",
+            Self::Info => "info",
+        }
+    }
+}
+
+/// Where and how one request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub url: Url,
+    /// The body's `model`, when this style carries it there.
+    pub model: Option<String>,
+    pub auth: Auth,
+    pub organization: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Auth {
+    ApiKeyHeader,
+    Bearer,
+}
+
+impl Auth {
+    pub(crate) fn header(self, key: &ApiKey) -> (&'static str, String) {
+        match self {
+            Self::ApiKeyHeader => ("api-key", key.expose().to_owned()),
+            Self::Bearer => ("authorization", format!("Bearer {}", key.expose())),
+        }
+    }
+}
+
+fn join(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    let path = format!(
+        "{}/{}",
+        base.path().trim_end_matches('/'),
+        segments.join("/")
+    );
+    url.set_path(&path);
+    url
+}
+
+fn with_version(mut url: Url, api_version: &str) -> Url {
+    url.query_pairs_mut()
+        .append_pair("api-version", api_version);
+    url
+}
+
+impl Endpoint {
+    /// Whether this style accepts `max_completion_tokens` (Azure OpenAI and OpenAI do; the
+    /// Foundry and serverless model APIs take `max_tokens` and reject unknown fields).
+    pub(crate) fn knows_max_completion_tokens(&self) -> bool {
+        matches!(
+            self,
+            Self::AzureOpenAi { .. } | Self::AzureOpenAiV1 { .. } | Self::OpenAi { .. }
+        )
+    }
+
+    /// Whether streamed responses can end with a usage chunk when asked (`stream_options`).
+    pub(crate) fn knows_stream_options(&self) -> bool {
+        self.knows_max_completion_tokens()
+    }
+
+    /// The URL, body model and auth for `operation` on `deployment` (the node's model choice).
+    pub(crate) fn target(
+        &self,
+        operation: Operation,
+        deployment: Option<&str>,
+    ) -> Result<Target, String> {
+        let deployment = deployment.map(str::trim).filter(|d| !d.is_empty());
+        let need_deployment = |style: &str| {
+            deployment.map(str::to_owned).ok_or_else(|| {
+                format!("{style} needs a deployment name: set the node's deployment")
+            })
+        };
+        Ok(match self {
+            Self::Foundry {
+                endpoint,
+                api_version,
+            } => Target {
+                url: with_version(join(endpoint, &[operation.path()]), api_version),
+                model: match operation {
+                    Operation::Info => None,
+                    _ => Some(need_deployment("an Azure AI Foundry endpoint")?),
+                },
+                auth: Auth::ApiKeyHeader,
+                organization: None,
+            },
+            Self::AzureOpenAi {
+                resource,
+                deployment: pinned,
+                api_version,
+            } => {
+                let name = match (pinned, deployment) {
+                    (Some(pinned), _) => pinned.clone(),
+                    (None, _) => need_deployment("an Azure OpenAI resource URL")?,
+                };
+                Target {
+                    url: with_version(
+                        join(
+                            resource,
+                            &["openai", "deployments", &name, operation.path()],
+                        ),
+                        api_version,
+                    ),
+                    model: None,
+                    auth: Auth::ApiKeyHeader,
+                    organization: None,
+                }
+            }
+            Self::AzureOpenAiV1 { base } => Target {
+                url: join(base, &[operation.path()]),
+                model: Some(need_deployment("the Azure OpenAI v1 API")?),
+                auth: Auth::ApiKeyHeader,
+                organization: None,
+            },
+            Self::Serverless {
+                api_base,
+                api_version,
+            } => Target {
+                url: with_version(join(api_base, &[operation.path()]), api_version),
+                model: deployment.map(str::to_owned),
+                auth: Auth::Bearer,
+                organization: None,
+            },
+            Self::OpenAi {
+                base_url,
+                organization,
+            } => Target {
+                url: join(base_url, &[operation.path()]),
+                model: Some(need_deployment("an OpenAI endpoint")?),
+                auth: Auth::Bearer,
+                organization: organization.clone(),
+            },
+        })
+    }
+}
+
+/// What an Azure URL turns out to be, for connections built at run time from a pasted URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DetectedUrl {
+    /// `https://<res>.services.ai.azure.com/models` (and other `…/models` endpoints).
+    FoundryModels { endpoint: Url },
+    /// `…/openai/deployments/<name>[/…]`: the deployment is pinned.
+    AzureOpenAiDeployment { resource: Url, deployment: String },
+    /// `…/openai/v1`.
+    AzureOpenAiV1 { base: Url },
+    /// A bare Azure OpenAI resource (`https://<res>.openai.azure.com`).
+    AzureOpenAiResource { resource: Url },
+    /// `https://<name>.<region>.models.ai.azure.com`.
+    Serverless { api_base: Url },
+}
+
+/// Recognises Foundry `/models`, Azure OpenAI (deployment, v1 or resource) and serverless URLs.
+pub fn detect_azure_url(raw: &str) -> Result<DetectedUrl, String> {
+    let mut url =
+        Url::parse(raw.trim()).map_err(|err| format!("`{}` is not a URL: {err}", raw.trim()))?;
+    url.set_query(None);
+    url.set_fragment(None);
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let segments: Vec<String> = url
+        .path_segments()
+        .map(|s| s.filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let prefix = |n: usize| {
+        let mut base = url.clone();
+        base.set_path(&format!("/{}", segments[..n].join("/")));
+        base
+    };
+    if let Some(i) = lower.iter().position(|s| s == "openai") {
+        match (lower.get(i + 1).map(String::as_str), segments.get(i + 2)) {
+            (Some("deployments"), Some(name)) => {
+                return Ok(DetectedUrl::AzureOpenAiDeployment {
+                    resource: prefix(i),
+                    deployment: name.clone(),
+                });
+            }
+            (Some("v1"), _) => {
+                return Ok(DetectedUrl::AzureOpenAiV1 {
+                    base: prefix(i + 2),
+                });
+            }
+            (None, _) => {
+                return Ok(DetectedUrl::AzureOpenAiResource {
+                    resource: prefix(i),
+                });
+            }
+            _ => {}
+        }
+    }
+    if let Some(i) = lower.iter().position(|s| s == "models") {
+        return Ok(DetectedUrl::FoundryModels {
+            endpoint: prefix(i + 1),
+        });
+    }
+    if host.ends_with(".models.ai.azure.com") {
+        return Ok(DetectedUrl::Serverless {
+            api_base: prefix(0),
+        });
+    }
+    if host.ends_with(".openai.azure.com") && segments.is_empty() {
+        return Ok(DetectedUrl::AzureOpenAiResource {
+            resource: prefix(0),
+        });
+    }
+    Err(format!(
+        "`{}` is neither an Azure AI Foundry …/models endpoint nor an Azure OpenAI …/openai/deployments/<name> URL",
+        raw.trim()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(raw: &str) -> Url {
+        Url::parse(raw).unwrap()
+    }
+
+    #[test]
+    fn urls_and_auth_per_style() {
+        let cases = [
+            (
+                Endpoint::Foundry {
+                    endpoint: url("https://r.services.ai.azure.com/models"),
+                    api_version: "2024-05-01-preview".into(),
+                },
+                "https://r.services.ai.azure.com/models/chat/completions?api-version=2024-05-01-preview",
+                Some("gpt-4o-mini"),
+                Auth::ApiKeyHeader,
+            ),
+            (
+                Endpoint::AzureOpenAi {
+                    resource: url("https://r.openai.azure.com"),
+                    deployment: None,
+                    api_version: "2024-10-21".into(),
+                },
+                "https://r.openai.azure.com/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21",
+                None,
+                Auth::ApiKeyHeader,
+            ),
+            (
+                Endpoint::AzureOpenAiV1 {
+                    base: url("https://r.openai.azure.com/openai/v1"),
+                },
+                "https://r.openai.azure.com/openai/v1/chat/completions",
+                Some("gpt-4o-mini"),
+                Auth::ApiKeyHeader,
+            ),
+            (
+                Endpoint::Serverless {
+                    api_base: url("https://m.eastus2.models.ai.azure.com"),
+                    api_version: "2024-05-01-preview".into(),
+                },
+                "https://m.eastus2.models.ai.azure.com/chat/completions?api-version=2024-05-01-preview",
+                Some("gpt-4o-mini"),
+                Auth::Bearer,
+            ),
+            (
+                Endpoint::OpenAi {
+                    base_url: url("https://api.openai.com/v1"),
+                    organization: None,
+                },
+                "https://api.openai.com/v1/chat/completions",
+                Some("gpt-4o-mini"),
+                Auth::Bearer,
+            ),
+        ];
+        for (endpoint, expected_url, model, auth) in cases {
+            let target = endpoint
+                .target(Operation::ChatCompletions, Some("gpt-4o-mini"))
+                .unwrap();
+            assert_eq!(target.url.as_str(), expected_url);
+            assert_eq!(target.model.as_deref(), model);
+            assert_eq!(target.auth, auth);
+        }
+    }
+
+    #[test]
+    fn a_pinned_deployment_wins_and_missing_ones_are_named() {
+        let pinned = Endpoint::AzureOpenAi {
+            resource: url("https://r.openai.azure.com"),
+            deployment: Some("pinned".into()),
+            api_version: "2024-10-21".into(),
+        };
+        let target = pinned.target(Operation::Embeddings, Some("other")).unwrap();
+        assert_eq!(target.url.path(), "/openai/deployments/pinned/embeddings");
+
+        let foundry = Endpoint::Foundry {
+            endpoint: url("https://r.services.ai.azure.com/models"),
+            api_version: "v".into(),
+        };
+        let err = foundry
+            .target(Operation::ChatCompletions, Some("  "))
+            .unwrap_err();
+        assert!(err.contains("needs a deployment name"), "{err}");
+        assert!(foundry.target(Operation::Info, None).is_ok());
+    }
+
+    #[test]
+    fn detects_each_kind_of_azure_url() {
+        assert_eq!(
+            detect_azure_url(" https://r.services.ai.azure.com/models/ ").unwrap(),
+            DetectedUrl::FoundryModels {
+                endpoint: url("https://r.services.ai.azure.com/models")
+            }
+        );
+        assert_eq!(
+            detect_azure_url("https://r.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=1").unwrap(),
+            DetectedUrl::AzureOpenAiDeployment { resource: url("https://r.openai.azure.com/"), deployment: "gpt-4o".into() }
+        );
+        assert_eq!(
+            detect_azure_url("https://r.openai.azure.com/openai/v1").unwrap(),
+            DetectedUrl::AzureOpenAiV1 {
+                base: url("https://r.openai.azure.com/openai/v1")
+            }
+        );
+        assert_eq!(
+            detect_azure_url("https://r.openai.azure.com").unwrap(),
+            DetectedUrl::AzureOpenAiResource {
+                resource: url("https://r.openai.azure.com/")
+            }
+        );
+        assert_eq!(
+            detect_azure_url("https://m.eastus2.models.ai.azure.com").unwrap(),
+            DetectedUrl::Serverless {
+                api_base: url("https://m.eastus2.models.ai.azure.com/")
+            }
+        );
+        assert!(
+            detect_azure_url("https://example.com/api")
+                .unwrap_err()
+                .contains("neither")
+        );
+    }
+}

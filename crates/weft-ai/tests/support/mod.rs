@@ -1,0 +1,223 @@
+//! A scripted HTTP/1.1 server on 127.0.0.1: it records each request and answers with the next
+//! scripted reply, including the ways real endpoints misbehave (stalls, resets mid-stream).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    /// Path and query, as sent.
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A whole response.
+    Full {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// A chunked response: each part after its delay, then a clean end, a reset, or a stall.
+    Stream {
+        parts: Vec<(Duration, String)>,
+        end: End,
+    },
+    /// Accept and never answer.
+    Silence,
+    /// Close the connection without a byte of response.
+    Drop,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum End {
+    Clean,
+    Reset,
+    Stall,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: serde_json::Value) -> Self {
+        Self::Full {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        if let Self::Full { headers, .. } = &mut self {
+            headers.push((name.into(), value.into()));
+        }
+        self
+    }
+
+    /// An SSE stream of these `data:` payloads, ending with `[DONE]`.
+    pub fn sse(events: &[serde_json::Value]) -> Self {
+        let mut parts: Vec<(Duration, String)> = events
+            .iter()
+            .map(|event| (Duration::ZERO, format!("data: {event}\n\n")))
+            .collect();
+        parts.push((Duration::ZERO, "data: [DONE]\n\n".into()));
+        Self::Stream {
+            parts,
+            end: End::Clean,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Server {
+    pub base: String,
+    script: Arc<Mutex<VecDeque<Reply>>>,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl Server {
+    pub async fn start(replies: Vec<Reply>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = Self {
+            base,
+            script: Arc::new(Mutex::new(replies.into())),
+            recorded: Arc::default(),
+        };
+        let handle = server.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let handle = handle.clone();
+                tokio::spawn(async move { handle.serve(socket).await });
+            }
+        });
+        server
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.recorded.lock().unwrap().clone()
+    }
+
+    async fn serve(&self, mut socket: TcpStream) {
+        let Some(request) = read_request(&mut socket).await else {
+            return;
+        };
+        self.recorded.lock().unwrap().push(request);
+        let reply = self
+            .script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Reply::json(
+                500,
+                serde_json::json!({"error": {"message": "script exhausted"}}),
+            ));
+        match reply {
+            Reply::Full {
+                status,
+                headers,
+                body,
+            } => {
+                let mut head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+                    body.len()
+                );
+                for (name, value) in headers {
+                    head.push_str(&format!("{name}: {value}\r\n"));
+                }
+                head.push_str("\r\n");
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(body.as_bytes()).await;
+            }
+            Reply::Stream { parts, end } => {
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\nconnection: close\r\napim-request-id: req-stream-1\r\n\r\n";
+                let _ = socket.write_all(head.as_bytes()).await;
+                for (delay, part) in parts {
+                    tokio::time::sleep(delay).await;
+                    let _ = socket
+                        .write_all(format!("{:x}\r\n{part}\r\n", part.len()).as_bytes())
+                        .await;
+                    let _ = socket.flush().await;
+                }
+                match end {
+                    End::Clean => {
+                        let _ = socket.write_all(b"0\r\n\r\n").await;
+                    }
+                    End::Reset => {
+                        // Zero linger turns the close into a TCP reset, and does not block.
+                        #[allow(deprecated)]
+                        let _ = socket.set_linger(Some(Duration::ZERO));
+                        drop(socket);
+                        return;
+                    }
+                    End::Stall => tokio::time::sleep(Duration::from_secs(30)).await,
+                }
+            }
+            Reply::Silence => tokio::time::sleep(Duration::from_secs(30)).await,
+            Reply::Drop => return,
+        }
+        let _ = socket.shutdown().await;
+    }
+}
+
+async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_owned();
+    let target = first.next()?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = String::from_utf8_lossy(&buf[head_end..]).into_owned();
+    Some(Recorded {
+        method,
+        target,
+        headers,
+        body,
+    })
+}

@@ -4,8 +4,8 @@
 
 use tauri::State;
 use weft_core::{
-    AppCore, AppError, ConnectionInput, ConnectionView, Diagnostics, IpcError, KindSpec,
-    SavedConnection,
+    AppCore, AppError, ConnectionCheck, ConnectionInput, ConnectionView, Diagnostics, IpcError,
+    KindSpec, SavedConnection,
 };
 
 use crate::state::CoreState;
@@ -47,6 +47,20 @@ pub async fn update_connection(
 #[tauri::command]
 pub async fn delete_connection(state: State<'_, CoreState>, name: String) -> Result<(), IpcError> {
     blocking(&state, move |core| core.delete_connection(&name)).await
+}
+
+/// A live call to the connection's service; the key is read here and never leaves Rust.
+#[tauri::command]
+pub async fn test_connection(
+    state: State<'_, CoreState>,
+    name: String,
+    deployment: Option<String>,
+) -> Result<ConnectionCheck, IpcError> {
+    let connection = blocking(&state, move |core| core.resolve_connection(&name)).await?;
+    let core = state.core()?;
+    Ok(core
+        .check_connection(&connection, deployment.as_deref())
+        .await?)
 }
 
 async fn blocking<T, F>(state: &CoreState, call: F) -> Result<T, IpcError>

@@ -33,6 +33,7 @@ pub fn run() -> ExitCode {
             commands::create_connection,
             commands::update_connection,
             commands::delete_connection,
+            commands::test_connection,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -4,6 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createServer } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { remote } from "webdriverio";
@@ -93,18 +94,43 @@ test("a connection created in the app is in the keychain-backed store the CLI re
   await browser.$('[data-testid="new-connection-type"]').selectByAttribute("value", "azure_ai");
   await browser.$('[data-testid="new-connection"]').click();
   await browser.$('[data-testid="conn-name"]').setValue("azure-ai");
-  await browser.$('[data-testid="conn-field-endpoint"]').setValue("https://e2e.services.ai.azure.com/models/");
+  // A stand-in for Azure on 127.0.0.1: the app's Rust client calls it with the key it reads
+  // from the keychain.
+  const calls = [];
+  const fake = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      calls.push({ url: req.url, key: req.headers["api-key"], body: JSON.parse(body) });
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ model: "gpt-4o-mini-2024-07-18", choices: [{ index: 0, message: { content: "OK" }, finish_reason: "stop" }] }));
+    });
+  });
+  await new Promise((resolve) => fake.listen(0, "127.0.0.1", resolve));
+  const endpoint = `http://127.0.0.1:${fake.address().port}/models`;
+  await browser.$('[data-testid="conn-field-endpoint"]').setValue(`${endpoint}/`);
   await browser.$('[data-testid="conn-secret-api_key"]').setValue(secret);
   await browser.$('[data-testid="conn-save"]').click();
   await browser.$('[data-testid="conn-saved"]').waitForDisplayed({ timeout: 10_000 });
   assert.ok(await browser.$('[data-testid="conn-secret-replace-api_key"]').isDisplayed(), "the key shows as stored");
   assert.ok(!(await browser.getPageSource()).includes(secret), "the key came back to the webview");
+
+  await browser.$('[data-testid="conn-test-deployment"]').setValue("gpt-4o-mini");
+  await browser.$('[data-testid="conn-test"]').click();
+  const result = await browser.$('[data-testid="conn-test-result"]');
+  await result.waitForDisplayed({ timeout: 15_000 });
+  assert.match(await result.getText(), /^Connected in \d+ ms · gpt-4o-mini-2024-07-18$/);
+  fake.close();
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].url, "/models/chat/completions?api-version=2024-05-01-preview");
+  assert.equal(calls[0].key, secret, "the stored key travelled keychain → Rust → service");
+  assert.equal(calls[0].body.model, "gpt-4o-mini");
   await screenshot("connections.png");
 
   assert.ok(WEFT_BIN && existsSync(WEFT_BIN), `WEFT_BIN must name the built CLI, got ${WEFT_BIN}`);
   const shown = JSON.parse(execFileSync(WEFT_BIN, ["connection", "show", "azure-ai", "--json"], { encoding: "utf8" }));
   assert.equal(shown.type, "azure_ai");
-  assert.equal(shown.config.endpoint, "https://e2e.services.ai.azure.com/models");
+  assert.equal(shown.config.endpoint, endpoint);
   assert.deepEqual(shown.secrets, { api_key: "******" });
 
   for (const file of readdirSync(WEFT_HOME)) {

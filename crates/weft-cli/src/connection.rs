@@ -27,6 +27,15 @@ pub(crate) enum ConnectionCommand {
     Update(UpdateArgs),
     /// Delete a connection and its keychain entries.
     Delete { name: String },
+    /// Call the service for real: GET /info on serverless endpoints, else a tiny chat completion.
+    Test {
+        name: String,
+        /// The deployment (or model) to call; needed unless the connection pins one.
+        #[arg(long)]
+        deployment: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -132,7 +141,34 @@ pub(crate) fn run(command: ConnectionCommand) -> Result<(), CliError> {
             println!("deleted connection `{}`", name.trim());
             Ok(())
         }
+        ConnectionCommand::Test {
+            name,
+            deployment,
+            json,
+        } => test(&core, &name, deployment.as_deref(), json),
     }
+}
+
+fn test(core: &AppCore, name: &str, deployment: Option<&str>, json: bool) -> Result<(), CliError> {
+    let connection = core.resolve_connection(name)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| CliError::Usage(format!("could not start the async runtime: {err}")))?;
+    let check = runtime.block_on(core.check_connection(&connection, deployment))?;
+    if json {
+        return print_json(&check);
+    }
+    let model = check
+        .model
+        .as_deref()
+        .map(|m| format!(", model {m}"))
+        .unwrap_or_default();
+    println!(
+        "ok: `{}` answered a {} in {:.0} ms{model}",
+        connection.name, check.method, check.latency_ms
+    );
+    Ok(())
 }
 
 fn create(core: &AppCore, args: CreateArgs) -> Result<(), CliError> {

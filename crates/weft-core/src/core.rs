@@ -10,6 +10,8 @@ pub struct AppCore {
     settings: Settings,
     db: Mutex<Database>,
     keychain: KeychainSource,
+    /// One HTTP client per process: it pools connections to the model endpoints.
+    ai: weft_ai::Client,
 }
 
 #[derive(Debug)]
@@ -36,10 +38,15 @@ impl AppCore {
         settings.data_dir.ensure_exists()?;
         let db = Database::open(&settings.data_dir.database_path(), VERSION)?;
         tracing::info!(data_dir = %settings.data_dir.root().display(), "opened Weft data folder");
+        let ai = weft_ai::Client::new(
+            weft_ai::Timeouts::default(),
+            weft_ai::RetryPolicy::default(),
+        )?;
         let core = Self {
             settings,
             db: Mutex::new(db),
             keychain,
+            ai,
         };
         match core.clean_up_orphaned_secrets() {
             Ok(0) => {}
@@ -49,6 +56,10 @@ impl AppCore {
             }
         }
         Ok(core)
+    }
+
+    pub(crate) fn ai(&self) -> &weft_ai::Client {
+        &self.ai
     }
 
     pub fn settings(&self) -> &Settings {

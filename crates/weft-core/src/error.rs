@@ -1,5 +1,6 @@
 use serde::Serialize;
 use ts_rs::TS;
+use weft_ai::InferenceError;
 use weft_store::connections::{ConnectionError, Problem};
 use weft_store::{DbError, KeychainError, PathsError};
 
@@ -14,6 +15,11 @@ pub enum AppError {
     Keychain(#[from] KeychainError),
     #[error(transparent)]
     Connection(#[from] ConnectionError),
+    /// The service a connection points at answered with an error, or not at all.
+    #[error(transparent)]
+    Service(#[from] InferenceError),
+    #[error("{0}")]
+    Invalid(String),
     #[error("internal error: {0}; please report this")]
     Internal(String),
 }
@@ -33,6 +39,8 @@ impl AppError {
                 }
                 ConnectionError::Db(_) => ErrorKind::Database,
             },
+            Self::Service(_) => ErrorKind::Service,
+            Self::Invalid(_) => ErrorKind::InvalidInput,
             Self::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -59,6 +67,8 @@ pub enum ErrorKind {
     DataFolder,
     Database,
     Keychain,
+    /// A model endpoint failed: wrong key, missing deployment, throttling, network…
+    Service,
     Internal,
 }
 

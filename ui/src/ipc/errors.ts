@@ -8,6 +8,7 @@ const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
   "dataFolder",
   "database",
   "keychain",
+  "service",
   "internal",
 ]);
 

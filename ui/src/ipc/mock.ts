@@ -115,6 +115,14 @@ mockIPC((command, payload) => {
       const previous = connections.get(args.name as string) ?? fail("notFound", `no connection is named \`${String(args.name)}\``);
       return save(args.input as ConnectionInput, previous);
     }
+    case "test_connection": {
+      const connection = connections.get(args.name as string) ?? fail("notFound", `no connection is named \`${String(args.name)}\``);
+      if (connection.type !== "serverless" && !args.deployment)
+        fail("invalidInput", `\`${connection.name}\` serves several deployments; name the one to test with`);
+      if (args.deployment === "missing")
+        fail("service", "nothing at https://res.services.ai.azure.com/models/chat/completions (HTTP 404): the deployment does not exist on this resource");
+      return { latencyMs: 42.4, model: "gpt-4o-mini-2024-07-18", method: "chat completion" };
+    }
     case "delete_connection":
       if (!connections.delete(args.name as string)) fail("notFound", `no connection is named \`${String(args.name)}\``);
       return null;

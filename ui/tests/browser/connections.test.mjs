@@ -77,3 +77,23 @@ test("search filters, plain http warns, and delete asks first", () =>
     await page.getByTestId("connection-item-local-llm").waitFor({ state: "detached" });
     assert.equal(await page.getByTestId("connection-item-azure-ai").count(), 1);
   }));
+
+test("Test connection asks for a deployment, then reports success or the service's error", () =>
+  withApp(async (page) => {
+    await openManager(page);
+    await createFoundry(page, "azure-ai", "https://res.services.ai.azure.com/models");
+    const button = page.getByTestId("conn-test");
+    await button.waitFor();
+    assert.equal(await button.isDisabled(), true, "no deployment yet");
+
+    await page.getByTestId("conn-test-deployment").fill("gpt-4o-mini");
+    await button.click();
+    const result = page.getByTestId("conn-test-result");
+    await result.filter({ hasText: "Connected" }).waitFor();
+    assert.equal(await result.innerText(), "Connected in 42 ms · gpt-4o-mini-2024-07-18");
+
+    await page.getByTestId("conn-test-deployment").fill("missing");
+    await button.click();
+    await result.filter({ hasText: "HTTP 404" }).waitFor();
+    assert.match(await result.getAttribute("class"), /banner-error/);
+  }));

@@ -2,7 +2,7 @@
 //! service, and knowing whether this machine has a usable keychain.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -54,5 +54,59 @@ pub fn keychain() -> Option<Keychain> {
             eprintln!("skipped: no usable OS keychain here ({err})");
             None
         }
+    }
+}
+
+/// A model endpoint on 127.0.0.1 that answers each request with the next scripted
+/// `(status, json)` and records the raw requests (head and body).
+pub struct FakeEndpoint {
+    pub base: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FakeEndpoint {
+    pub fn start(replies: Vec<(u16, serde_json::Value)>) -> Self {
+        use std::io::{BufRead, BufReader, Read};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for (status, body) in replies {
+                let Ok((socket, _)) = listener.accept() else {
+                    return;
+                };
+                let mut reader = BufReader::new(socket.try_clone().unwrap());
+                let mut head = String::new();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                    head.push_str(&line);
+                }
+                let mut content = vec![0; length];
+                reader.read_exact(&mut content).unwrap();
+                seen.lock()
+                    .unwrap()
+                    .push(format!("{head}\r\n{}", String::from_utf8_lossy(&content)));
+                let body = body.to_string();
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let mut socket = socket;
+                socket.write_all(reply.as_bytes()).unwrap();
+            }
+        });
+        Self { base, requests }
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
     }
 }

@@ -6,6 +6,7 @@ import type { KindSpec } from "../../ipc/generated/KindSpec";
 import { CustomRows } from "./CustomRows";
 import { type ConnectionDraft, problemsByField } from "./form";
 import { SecretField } from "./SecretField";
+import { TestConnection } from "./TestConnection";
 import { useConnections } from "./store";
 
 type Props = { spec: KindSpec; initial: ConnectionDraft };
@@ -121,6 +122,14 @@ export function ConnectionForm({ spec, initial }: Props) {
           {warning}
         </p>
       ))}
+
+      {draft.original && (
+        <TestConnection
+          name={draft.original}
+          kind={spec.kind}
+          pinsDeployment={/\/openai\/deployments\/[^/]+/.test(initial.config.api_base ?? "")}
+        />
+      )}
 
       <footer className="conn-form-actions">
         {draft.original &&

@@ -1,0 +1,191 @@
+//! `weft connection test`: a real call to the service, with the key read from the real keychain.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+
+use common::{FakeEndpoint, text, weft, weft_with_stdin};
+use serde_json::json;
+
+const KEY: &str = "sk-conn-test-4b1d";
+
+fn create(home: &Path, args: &[&str]) {
+    let mut all = vec!["connection", "create"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--secret", "api_key"]);
+    let out = weft_with_stdin(home, &all, &format!("{KEY}\n"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_foundry_connection_answers_a_tiny_chat_with_the_stored_key() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = FakeEndpoint::start(vec![(
+        200,
+        json!({
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [{"index": 0, "message": {"content": "OK"}, "finish_reason": "stop"}]
+        }),
+    )]);
+    let home = tempfile::tempdir().unwrap();
+    create(
+        home.path(),
+        &[
+            "--name",
+            "azure-ai",
+            "--type",
+            "azure_ai",
+            "--set",
+            &format!("endpoint={}/models", fake.base),
+        ],
+    );
+
+    let out = weft(home.path())
+        .args([
+            "connection",
+            "test",
+            "azure-ai",
+            "--deployment",
+            "gpt-4o-mini",
+        ])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("ok: `azure-ai` answered a chat completion in "),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("ms, model gpt-4o-mini-2024-07-18"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(KEY));
+
+    let request = &fake.requests()[0];
+    assert!(
+        request
+            .starts_with("POST /models/chat/completions?api-version=2024-05-01-preview HTTP/1.1"),
+        "{request}"
+    );
+    assert!(
+        request
+            .to_ascii_lowercase()
+            .contains(&format!("api-key: {KEY}").to_ascii_lowercase()),
+        "{request}"
+    );
+    assert!(request.contains("\"model\":\"gpt-4o-mini\""), "{request}");
+}
+
+#[test]
+fn a_refused_key_fails_with_a_sentence_and_exit_1() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = FakeEndpoint::start(vec![(
+        401,
+        json!({"error": {"code": "401", "message": "Access denied due to invalid subscription key"}}),
+    )]);
+    let home = tempfile::tempdir().unwrap();
+    create(
+        home.path(),
+        &[
+            "--name",
+            "aoai",
+            "--type",
+            "azure_open_ai",
+            "--set",
+            &format!("api_base={}/openai/deployments/gpt-4o", fake.base),
+        ],
+    );
+    let out = weft(home.path())
+        .args(["connection", "test", "aoai"])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the service refused the API key (HTTP 401)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("check the connection's key"), "{stderr}");
+    assert!(!stderr.contains(KEY));
+    // The pinned deployment from the URL was used, with the default API version.
+    assert!(
+        fake.requests()[0].starts_with(
+            "POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21 "
+        )
+    );
+}
+
+#[test]
+fn a_multi_deployment_connection_needs_deployment() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    create(
+        home.path(),
+        &[
+            "--name",
+            "azure-ai",
+            "--type",
+            "azure_ai",
+            "--set",
+            "endpoint=http://127.0.0.1:9/models",
+        ],
+    );
+    let out = weft(home.path())
+        .args(["connection", "test", "azure-ai"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--deployment"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_serverless_endpoint_is_checked_with_info() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = FakeEndpoint::start(vec![(
+        200,
+        json!({"model_name": "Meta-Llama-3.1-8B-Instruct", "model_type": "chat-completion"}),
+    )]);
+    let home = tempfile::tempdir().unwrap();
+    create(
+        home.path(),
+        &[
+            "--name",
+            "llama",
+            "--type",
+            "serverless",
+            "--set",
+            &format!("api_base={}", fake.base),
+        ],
+    );
+    let out = weft(home.path())
+        .args(["connection", "test", "llama", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(check["method"], "GET /info");
+    assert_eq!(check["model"], "Meta-Llama-3.1-8B-Instruct");
+    assert!(check["latencyMs"].as_f64().unwrap() > 0.0);
+    let request = &fake.requests()[0];
+    assert!(
+        request.starts_with("GET /info?api-version=2024-05-01-preview HTTP/1.1"),
+        "{request}"
+    );
+    assert!(request.contains(&format!("Bearer {KEY}")), "{request}");
+}

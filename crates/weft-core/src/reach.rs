@@ -1,0 +1,174 @@
+//! From a stored connection to a live call: which endpoint style it is, its key from the
+//! keychain, and a quick check that it answers.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+use url::Url;
+use weft_ai::{ApiKey, Call, ChatRequest, DetectedUrl, Endpoint, Message, Role, detect_azure_url};
+use weft_store::connections::{ConnectionKind, ConnectionRecord, Connections};
+
+use crate::{AppCore, AppError};
+
+/// A connection ready to call: never serialised, the key prints as `******`.
+#[derive(Debug, Clone)]
+pub struct ResolvedConnection {
+    pub name: String,
+    pub endpoint: Endpoint,
+    pub key: ApiKey,
+}
+
+impl ResolvedConnection {
+    /// Whether calls must name a deployment (or model): every style but serverless and an
+    /// Azure OpenAI URL that pins one.
+    pub fn needs_deployment(&self) -> bool {
+        !matches!(
+            self.endpoint,
+            Endpoint::Serverless { .. }
+                | Endpoint::AzureOpenAi {
+                    deployment: Some(_),
+                    ..
+                }
+        )
+    }
+}
+
+/// The outcome of a connection test.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ConnectionCheck {
+    pub latency_ms: f64,
+    /// The model the service says answered, when it says.
+    pub model: Option<String>,
+    /// What was called: `GET /info` or `chat completion`.
+    pub method: String,
+}
+
+fn url(record: &ConnectionRecord, field: &str) -> Result<Url, AppError> {
+    let raw = record.config.get(field).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "connection `{}` has no {field}; edit it and set one",
+            record.name
+        ))
+    })?;
+    Url::parse(raw).map_err(|err| {
+        AppError::Invalid(format!(
+            "connection `{}` has a bad {field} ({err}); edit it",
+            record.name
+        ))
+    })
+}
+
+fn version(record: &ConnectionRecord) -> String {
+    record
+        .config
+        .get("api_version")
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The client endpoint a connection describes.
+pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
+    Ok(match record.kind {
+        ConnectionKind::AzureAi => Endpoint::Foundry {
+            endpoint: url(record, "endpoint")?,
+            api_version: version(record),
+        },
+        ConnectionKind::AzureOpenAi => {
+            let base = url(record, "api_base")?;
+            match detect_azure_url(base.as_str()) {
+                Ok(DetectedUrl::AzureOpenAiDeployment {
+                    resource,
+                    deployment,
+                }) => Endpoint::AzureOpenAi {
+                    resource,
+                    deployment: Some(deployment),
+                    api_version: version(record),
+                },
+                Ok(DetectedUrl::AzureOpenAiV1 { base }) => Endpoint::AzureOpenAiV1 { base },
+                _ => Endpoint::AzureOpenAi {
+                    resource: base,
+                    deployment: None,
+                    api_version: version(record),
+                },
+            }
+        }
+        // Serverless connections have no api_version field; this is the model API's GA version.
+        ConnectionKind::Serverless => Endpoint::Serverless {
+            api_base: url(record, "api_base")?,
+            api_version: "2024-05-01-preview".to_owned(),
+        },
+        ConnectionKind::OpenAi => Endpoint::OpenAi {
+            base_url: url(record, "base_url")?,
+            organization: record.config.get("organization").cloned(),
+        },
+        other => {
+            return Err(AppError::Invalid(format!(
+                "`{}` is a {other} connection; only Azure AI Foundry, Azure OpenAI, OpenAI and serverless connections can be called for now",
+                record.name
+            )));
+        }
+    })
+}
+
+impl AppCore {
+    /// Reads the connection and its key (blocking: SQLite and the keychain).
+    pub fn resolve_connection(&self, name: &str) -> Result<ResolvedConnection, AppError> {
+        let record = self.db()?.connection(name)?;
+        let endpoint = endpoint_for(&record)?;
+        let keychain = self.keychain()?;
+        let mut db = self.db()?;
+        let key = Connections::new(&mut db, &keychain).secret(&record, "api_key")?;
+        Ok(ResolvedConnection {
+            name: record.name,
+            endpoint,
+            key: ApiKey::new(key.expose()),
+        })
+    }
+
+    /// A real call: `GET /info` on serverless endpoints, else the smallest chat completion.
+    pub async fn check_connection(
+        &self,
+        connection: &ResolvedConnection,
+        deployment: Option<&str>,
+    ) -> Result<ConnectionCheck, AppError> {
+        let deployment = deployment.map(str::trim).filter(|d| !d.is_empty());
+        if deployment.is_none() && connection.needs_deployment() {
+            return Err(AppError::Invalid(format!(
+                "`{}` serves several deployments; name the one to test with (the CLI's --deployment)",
+                connection.name
+            )));
+        }
+        let call = Call {
+            endpoint: &connection.endpoint,
+            key: &connection.key,
+            deployment,
+            cancel: CancellationToken::new(),
+            events: None,
+        };
+        let started = Instant::now();
+        let (model, method) = if matches!(connection.endpoint, Endpoint::Serverless { .. }) {
+            let info = self.ai().info(&call).await?;
+            let model = info
+                .get("model_name")
+                .and_then(|m| m.as_str())
+                .map(str::to_owned);
+            (model, "GET /info")
+        } else {
+            let ping = ChatRequest {
+                messages: vec![Message::new(Role::User, "Reply with OK.")],
+                max_completion_tokens: Some(16),
+                ..ChatRequest::default()
+            };
+            (self.ai().chat(&call, &ping).await?.model, "chat completion")
+        };
+        Ok(ConnectionCheck {
+            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            model,
+            method: method.to_owned(),
+        })
+    }
+}

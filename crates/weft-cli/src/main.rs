@@ -3,6 +3,7 @@
 mod connection;
 mod connection_file;
 mod doctor;
+mod flow;
 mod secrets;
 
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ enum Command {
     /// Manage connections: endpoints and options in Weft's store, secrets in the OS keychain.
     #[command(subcommand)]
     Connection(connection::ConnectionCommand),
+    /// Work with flow files (*.weft.yaml).
+    #[command(subcommand)]
+    Flow(flow::FlowCommand),
 }
 
 /// Why a command failed, and so which exit code it ends with.
@@ -74,6 +78,16 @@ impl From<Exit> for ExitCode {
     }
 }
 
+fn report(result: Result<(), CliError>) -> Exit {
+    match result {
+        Ok(()) => Exit::Ok,
+        Err(err) => {
+            eprintln!("weft: {err}");
+            err.exit()
+        }
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -85,13 +99,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Doctor { json } => doctor::run(json),
-        Command::Connection(command) => match connection::run(command) {
-            Ok(()) => Exit::Ok,
-            Err(err) => {
-                eprintln!("weft: {err}");
-                err.exit()
-            }
-        },
+        Command::Connection(command) => report(connection::run(command)),
+        Command::Flow(command) => report(flow::run(command)),
     }
     .into()
 }

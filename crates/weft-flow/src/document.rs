@@ -1,0 +1,146 @@
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::kind::{NodeKind, ValueType};
+
+/// The format version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A flow file. Field order here is the order on disk, and maps keep their order, so saving an
+/// edited flow changes only the lines that changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowDocument {
+    pub schema: u32,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub inputs: IndexMap<String, FlowInput>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub outputs: IndexMap<String, FlowOutput>,
+    #[serde(default)]
+    pub nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowInput {
+    #[serde(rename = "type")]
+    pub kind: ValueType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    /// Its value is redacted everywhere and never saved.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowOutput {
+    /// A reference, such as `${chat.output}`.
+    pub value: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    pub x: f64,
+    pub y: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: NodeKind,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    pub position: Position,
+    /// Literals or `${…}` references; see the kind's property specs.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub properties: IndexMap<String, Value>,
+}
+
+/// Why a file could not be read as a flow, with where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", .line.map(|l| format!("line {l}, column {}: ", .column.unwrap_or(1))).unwrap_or_default())]
+pub struct ParseError {
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    pub message: String,
+}
+
+impl FlowDocument {
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
+        if text.trim().is_empty() {
+            return Err(ParseError {
+                line: None,
+                column: None,
+                message: "the file is empty; a flow starts with `schema: 1`".into(),
+            });
+        }
+        serde_saphyr::from_str(text).map_err(|err| {
+            let location = err.location();
+            ParseError {
+                line: location.as_ref().map(|l| l.line()),
+                column: location.as_ref().map(|l| l.column()),
+                message: first_line(&err.to_string()),
+            }
+        })
+    }
+}
+
+/// serde-saphyr renders a source snippet after the message; the CLI prints one line per error.
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or(text).trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_flow_in_file_order() {
+        let doc = FlowDocument::parse(
+            "schema: 1\ntitle: Chat\ninputs:\n  question:\n    type: string\n    default: Hi\n  key:\n    type: string\n    secret: true\n\
+             outputs:\n  answer:\n    value: ${chat.output}\nnodes:\n  - id: chat\n    type: chat_completion\n    position: { x: 10, y: 20 }\n\
+             \x20   properties:\n      deployment: gpt-4o-mini\n      user_prompt: \"{{ question }}\"\n",
+        )
+        .unwrap();
+        assert_eq!(doc.inputs.keys().collect::<Vec<_>>(), ["question", "key"]);
+        assert!(doc.inputs["key"].secret);
+        assert_eq!(doc.nodes[0].kind, NodeKind::ChatCompletion);
+        assert_eq!(
+            doc.nodes[0].properties.keys().collect::<Vec<_>>(),
+            ["deployment", "user_prompt"]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let err =
+            FlowDocument::parse("schema: 1\nnodes:\n  - id: a\n    type: [unclosed\n").unwrap_err();
+        assert_eq!(err.line, Some(4), "{err}");
+        assert!(err.to_string().starts_with("line 4, column "), "{err}");
+        let unknown = FlowDocument::parse("schema: 1\nnodez: []\n").unwrap_err();
+        assert!(unknown.message.contains("nodez"), "{unknown}");
+        assert_eq!(unknown.line, Some(2));
+    }
+
+    #[test]
+    fn an_empty_file_says_how_a_flow_starts() {
+        let err = FlowDocument::parse("  \n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the file is empty; a flow starts with `schema: 1`"
+        );
+    }
+}

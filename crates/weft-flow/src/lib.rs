@@ -1,0 +1,16 @@
+//! Weft's flow documents: the `*.weft.yaml` format, the node kinds and their property schemas,
+//! Prompt-flow-style `${…}` references (which are the flow's edges, see ADR 3) and validation.
+//! No IO beyond parsing text, no Tauri, no network.
+
+mod document;
+mod kind;
+mod reference;
+mod template;
+mod validate;
+
+pub use document::{
+    FlowDocument, FlowInput, FlowOutput, Node, ParseError, Position, SCHEMA_VERSION,
+};
+pub use kind::{NodeKind, OutputSpec, PropertySpec, ValueType};
+pub use reference::{Reference, Source, find_references};
+pub use validate::{Context, Diagnostic, Severity, validate};

@@ -1,0 +1,122 @@
+use std::ops::Range;
+
+/// Where a reference points.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// `${inputs.name}`
+    Input(String),
+    /// `${vars.name}`
+    Var(String),
+    /// `${node.port}`, e.g. `${chat.output}`
+    Node { id: String, port: String },
+}
+
+/// One `${…}` in a property, with a path into the value (`${chat.output.answer}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub source: Source,
+    pub path: Vec<String>,
+    /// Byte range of the whole `${…}` in the text.
+    pub span: Range<usize>,
+}
+
+impl Reference {
+    /// Whether `text` is this reference and nothing else, so it passes a typed value through.
+    pub fn is_whole(&self, text: &str) -> bool {
+        self.span == (0..text.len())
+    }
+}
+
+fn is_ident(segment: &str) -> bool {
+    let mut chars = segment.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Every `${…}` in `text`. An unclosed or malformed one is an error naming it.
+pub fn find_references(text: &str) -> Result<Vec<Reference>, String> {
+    let mut found = Vec::new();
+    let mut rest = 0;
+    while let Some(offset) = text[rest..].find("${") {
+        let start = rest + offset;
+        let Some(len) = text[start + 2..].find('}') else {
+            return Err(format!("`{}` has no closing `}}`", &text[start..]));
+        };
+        let end = start + 2 + len + 1;
+        let inner = text[start + 2..end - 1].trim();
+        let segments: Vec<&str> = inner.split('.').collect();
+        if segments.len() < 2 || !segments.iter().all(|s| is_ident(s)) {
+            return Err(format!(
+                "`{}` is not a reference; write ${{inputs.name}}, ${{vars.name}} or ${{node.output}}",
+                &text[start..end]
+            ));
+        }
+        let source = match segments[0] {
+            "inputs" => Source::Input(segments[1].to_owned()),
+            "vars" => Source::Var(segments[1].to_owned()),
+            id => Source::Node {
+                id: id.to_owned(),
+                port: segments[1].to_owned(),
+            },
+        };
+        let path = segments[2..].iter().map(|s| (*s).to_owned()).collect();
+        found.push(Reference {
+            source,
+            path,
+            span: start..end,
+        });
+        rest = end;
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_each_kind_of_reference_with_paths() {
+        let text = "Q: ${inputs.question} / ${vars.persona} / ${chat.output.answer.text}";
+        let refs = find_references(text).unwrap();
+        assert_eq!(refs[0].source, Source::Input("question".into()));
+        assert_eq!(refs[1].source, Source::Var("persona".into()));
+        assert_eq!(
+            refs[2].source,
+            Source::Node {
+                id: "chat".into(),
+                port: "output".into()
+            }
+        );
+        assert_eq!(refs[2].path, ["answer", "text"]);
+        assert_eq!(&text[refs[0].span.clone()], "${inputs.question}");
+        assert!(!refs[0].is_whole(text));
+        let whole = "${chat.output}";
+        assert!(find_references(whole).unwrap()[0].is_whole(whole));
+    }
+
+    #[test]
+    fn malformed_references_are_named() {
+        assert!(
+            find_references("hi ${inputs.x")
+                .unwrap_err()
+                .contains("no closing")
+        );
+        assert!(
+            find_references("${question}")
+                .unwrap_err()
+                .contains("is not a reference")
+        );
+        assert!(
+            find_references("${a..b}")
+                .unwrap_err()
+                .contains("is not a reference")
+        );
+        assert!(
+            find_references("plain text, {{ jinja }} and $5")
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

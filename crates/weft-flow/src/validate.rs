@@ -1,0 +1,828 @@
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::document::{FlowDocument, Node, SCHEMA_VERSION};
+use crate::kind::{NodeKind, ValueType};
+use crate::reference::{Reference, Source, find_references};
+use crate::template;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding, tied to the node (and property) the editor should mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub node: Option<String>,
+    pub property: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })?;
+        match (&self.node, &self.property) {
+            (Some(node), Some(property)) => write!(f, ": node {node}, {property}")?,
+            (Some(node), None) => write!(f, ": node {node}")?,
+            (None, Some(property)) => write!(f, ": {property}")?,
+            (None, None) => {}
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// What validation needs from outside the file.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Names of the saved connections (compared ignoring case).
+    pub connections: Vec<String>,
+    /// Undefined template variables are errors instead of warnings.
+    pub strict: bool,
+}
+
+struct Checker<'a> {
+    doc: &'a FlowDocument,
+    context: &'a Context,
+    found: Vec<Diagnostic>,
+    /// node id -> the node ids it depends on (the flow's edges).
+    edges: BTreeMap<&'a str, BTreeSet<&'a str>>,
+    /// variable -> the Declare variable node that declares it.
+    declarations: BTreeMap<String, &'a str>,
+    /// variable -> nodes that set it after the declaration.
+    setters: BTreeMap<String, Vec<&'a str>>,
+}
+
+/// Checks a flow before anything runs. Errors block a run; warnings do not.
+pub fn validate(doc: &FlowDocument, context: &Context) -> Vec<Diagnostic> {
+    let mut checker = Checker {
+        doc,
+        context,
+        found: Vec::new(),
+        edges: BTreeMap::new(),
+        declarations: BTreeMap::new(),
+        setters: BTreeMap::new(),
+    };
+    checker.run();
+    checker.found
+}
+
+fn strings<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
+    match value {
+        Value::String(text) => out.push(text),
+        Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
+        Value::Object(map) => map.values().for_each(|item| strings(item, out)),
+        _ => {}
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(text) => text.trim().is_empty(),
+        _ => false,
+    }
+}
+
+impl<'a> Checker<'a> {
+    fn report(
+        &mut self,
+        severity: Severity,
+        node: Option<&str>,
+        property: Option<&str>,
+        message: String,
+    ) {
+        self.found.push(Diagnostic {
+            severity,
+            node: node.map(str::to_owned),
+            property: property.map(str::to_owned),
+            message,
+        });
+    }
+
+    fn error(&mut self, node: Option<&str>, property: Option<&str>, message: String) {
+        self.report(Severity::Error, node, property, message);
+    }
+
+    fn node(&self, id: &str) -> Option<&'a Node> {
+        self.doc.nodes.iter().find(|node| node.id == id)
+    }
+
+    fn run(&mut self) {
+        if self.doc.schema != SCHEMA_VERSION {
+            let message = format!(
+                "this flow uses format version {}; this Weft reads version {SCHEMA_VERSION}{}",
+                self.doc.schema,
+                if self.doc.schema > SCHEMA_VERSION {
+                    ": update Weft to open it"
+                } else {
+                    ""
+                }
+            );
+            self.error(None, Some("schema"), message);
+            return;
+        }
+        self.check_ids();
+        self.collect_variables();
+        for node in &self.doc.nodes {
+            self.edges.entry(&node.id).or_default();
+            self.check_node(node);
+        }
+        for (name, output) in &self.doc.outputs {
+            let property = format!("outputs.{name}");
+            match find_references(&output.value) {
+                Ok(refs) if refs.is_empty() => {
+                    self.error(
+                        None,
+                        Some(&property),
+                        format!(
+                            "`{}` is not a reference; write e.g. ${{chat.output}}",
+                            output.value
+                        ),
+                    );
+                }
+                Ok(refs) => {
+                    for reference in refs {
+                        self.resolve(None, &property, &reference);
+                    }
+                }
+                Err(message) => self.error(None, Some(&property), message),
+            }
+        }
+        self.check_cycles();
+        self.check_variable_order();
+    }
+
+    /// Declarations and setters; every setter runs after the declaration (an implicit edge).
+    fn collect_variables(&mut self) {
+        for node in &self.doc.nodes {
+            let Some(key) = node.kind.writes_variable() else {
+                continue;
+            };
+            let name = match node.properties.get(key) {
+                Some(Value::String(name)) if !name.trim().is_empty() => name.trim().to_owned(),
+                // YAML reads a bare `n`, `no` or `on` as a boolean: say so rather than ignore it.
+                Some(other) if !is_empty(other) => {
+                    self.error(
+                        Some(&node.id),
+                        Some(key),
+                        format!("`{key}` must be text; write it in quotes"),
+                    );
+                    continue;
+                }
+                _ => continue, // reported as missing by check_node
+            };
+            if node.kind == NodeKind::DeclareVariable {
+                if let Some(first) = self.declarations.insert(name.clone(), &node.id) {
+                    self.error(
+                        Some(&node.id),
+                        Some(key),
+                        format!("`{name}` is already declared by `{first}`"),
+                    );
+                }
+            } else {
+                self.setters.entry(name).or_default().push(&node.id);
+            }
+        }
+        let setters: Vec<(String, &'a str)> = self
+            .setters
+            .iter()
+            .flat_map(|(name, nodes)| nodes.iter().map(move |node| (name.clone(), *node)))
+            .collect();
+        for (name, setter) in setters {
+            match self.declarations.get(&name).copied() {
+                Some(declaration) => {
+                    self.edges.entry(setter).or_default().insert(declaration);
+                }
+                None => self.error(
+                    Some(setter),
+                    None,
+                    format!("sets `vars.{name}`, which no Declare variable node declares; add one"),
+                ),
+            }
+        }
+    }
+
+    fn check_ids(&mut self) {
+        let mut seen = BTreeSet::new();
+        for node in &self.doc.nodes {
+            let id = node.id.as_str();
+            let pinned = match node.kind {
+                NodeKind::Inputs => Some("inputs"),
+                NodeKind::Outputs => Some("outputs"),
+                _ => None,
+            };
+            let valid = id
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !valid {
+                self.error(
+                    Some(id),
+                    None,
+                    "a node id starts with a letter and has only letters, digits, `_` and `-`"
+                        .into(),
+                );
+            } else if pinned.is_some_and(|pinned| pinned != id) {
+                self.error(
+                    Some(id),
+                    None,
+                    format!(
+                        "the {:?} node's id must be `{}`",
+                        node.kind,
+                        pinned.unwrap_or_default()
+                    ),
+                );
+            } else if pinned.is_none() && matches!(id, "inputs" | "outputs" | "vars") {
+                self.error(
+                    Some(id),
+                    None,
+                    format!("`{id}` is reserved for references; pick another id"),
+                );
+            }
+            if !seen.insert(id) {
+                self.error(
+                    Some(id),
+                    None,
+                    format!("two nodes have the id `{id}`; ids must be unique"),
+                );
+            }
+        }
+    }
+
+    fn check_node(&mut self, node: &'a Node) {
+        let id = node.id.as_str();
+        let kind = node.kind;
+        for key in node.properties.keys() {
+            if kind.property(key).is_none() {
+                let known: Vec<&str> = kind.properties().iter().map(|spec| spec.key).collect();
+                self.error(
+                    Some(id),
+                    Some(key),
+                    format!(
+                        "unknown property `{key}`; a {kind:?} node has {}",
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+        for spec in kind.properties() {
+            let value = node.properties.get(spec.key);
+            if spec.required && value.is_none_or(is_empty) {
+                self.error(
+                    Some(id),
+                    Some(spec.key),
+                    format!("`{}` is required", spec.key),
+                );
+            }
+            let Some(value) = value else { continue };
+            let mut texts = Vec::new();
+            strings(value, &mut texts);
+            for text in texts {
+                let refs = match find_references(text) {
+                    Ok(refs) => refs,
+                    Err(message) => {
+                        self.error(Some(id), Some(spec.key), message);
+                        continue;
+                    }
+                };
+                for reference in &refs {
+                    let Some(source_type) = self.resolve(Some(node), spec.key, reference) else {
+                        continue;
+                    };
+                    let whole = reference.is_whole(text) && matches!(value, Value::String(_));
+                    if whole && !source_type.flows_into(spec.value_type) {
+                        self.error(
+                            Some(id),
+                            Some(spec.key),
+                            format!(
+                                "type mismatch: `{text}` is {source_type:?}, but `{}` takes {:?}",
+                                spec.key, spec.value_type
+                            ),
+                        );
+                    }
+                }
+            }
+            if let Value::String(source) = value {
+                if spec.template {
+                    self.check_template(node, spec.key, template::check(source));
+                } else if kind == NodeKind::Condition && spec.key == "expression" {
+                    self.check_template(node, spec.key, template::check_expression(source));
+                }
+            }
+        }
+        if kind.property("connection").is_some() {
+            self.check_connection(node);
+        }
+    }
+
+    /// The type a reference yields, after checking it points at something; records the edge.
+    fn resolve(
+        &mut self,
+        node: Option<&'a Node>,
+        property: &str,
+        reference: &Reference,
+    ) -> Option<ValueType> {
+        let here = node.map(|node| node.id.as_str());
+        match &reference.source {
+            Source::Input(name) => match self.doc.inputs.get(name) {
+                Some(input) => Some(input.kind),
+                None => {
+                    self.error(
+                        here,
+                        Some(property),
+                        format!("`${{inputs.{name}}}`: the flow has no input `{name}`"),
+                    );
+                    None
+                }
+            },
+            Source::Var(name) => {
+                let Some(declaration) = self.declarations.get(name).copied() else {
+                    self.error(
+                        here,
+                        Some(property),
+                        format!("`${{vars.{name}}}`: no Declare variable node declares `{name}`"),
+                    );
+                    return None;
+                };
+                // A read runs after the declaration and every setter: each is an edge into it.
+                if let Some(reader) = node {
+                    let setters = self.setters.get(name).cloned().unwrap_or_default();
+                    for writer in std::iter::once(declaration)
+                        .chain(setters)
+                        .filter(|w| *w != reader.id)
+                    {
+                        self.edges.entry(&reader.id).or_default().insert(writer);
+                    }
+                }
+                Some(ValueType::Any)
+            }
+            Source::Node { id, port } => {
+                let Some(source) = self.node(id) else {
+                    self.error(
+                        here,
+                        Some(property),
+                        format!("`${{{id}.{port}}}`: there is no node `{id}`"),
+                    );
+                    return None;
+                };
+                if here == Some(id.as_str()) {
+                    self.error(
+                        here,
+                        Some(property),
+                        format!("`${{{id}.{port}}}`: a node cannot read its own output"),
+                    );
+                    return None;
+                }
+                let Some(output) = source.kind.output(port) else {
+                    let ports: Vec<&str> = source.kind.outputs().iter().map(|o| o.port).collect();
+                    self.error(
+                        here,
+                        Some(property),
+                        format!(
+                            "`${{{id}.{port}}}`: node `{id}` has no output `{port}` (it has {})",
+                            ports.join(", ")
+                        ),
+                    );
+                    return None;
+                };
+                if let Some(reader) = node {
+                    self.edges.entry(&reader.id).or_default().insert(&source.id);
+                }
+                if reference.path.is_empty() {
+                    Some(output.value_type)
+                } else if matches!(output.value_type, ValueType::Object | ValueType::Any) {
+                    Some(ValueType::Any)
+                } else {
+                    self.error(
+                        here,
+                        Some(property),
+                        format!(
+                            "`${{{id}.{port}.{}}}`: `{port}` is {:?}, which has no fields",
+                            reference.path.join("."),
+                            output.value_type
+                        ),
+                    );
+                    None
+                }
+            }
+        }
+    }
+
+    fn check_template(
+        &mut self,
+        node: &Node,
+        key: &str,
+        parsed: Result<BTreeSet<String>, template::TemplateError>,
+    ) {
+        match parsed {
+            Err(err) => self.error(
+                Some(&node.id),
+                Some(key),
+                format!(
+                    "template line {}, column {}: {}",
+                    err.line, err.column, err.message
+                ),
+            ),
+            Ok(used) => {
+                let declared: BTreeSet<&str> = match node.properties.get("variables") {
+                    Some(Value::Object(map)) => map.keys().map(String::as_str).collect(),
+                    _ => BTreeSet::new(),
+                };
+                for name in used.iter().filter(|name| !declared.contains(name.as_str())) {
+                    let severity = if self.context.strict {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    };
+                    self.report(
+                        severity,
+                        Some(&node.id),
+                        Some(key),
+                        format!("`{name}` is used but not in `variables`; add it there (e.g. {name}: ${{inputs.{name}}})"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_connection(&mut self, node: &Node) {
+        let dynamic = node
+            .properties
+            .get("dynamic_connection")
+            .is_some_and(|v| !is_empty(v));
+        match node.properties.get("connection") {
+            Some(Value::String(name)) if !name.trim().is_empty() => {
+                let known = self
+                    .context
+                    .connections
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(name.trim()));
+                if !known && find_references(name).is_ok_and(|refs| refs.is_empty()) {
+                    self.error(
+                        Some(&node.id),
+                        Some("connection"),
+                        format!("unknown connection `{}`; create it in Connections or with `weft connection create`", name.trim()),
+                    );
+                }
+            }
+            _ if dynamic => {}
+            _ => self.error(
+                Some(&node.id),
+                Some("connection"),
+                "needs a connection, or a dynamic connection".into(),
+            ),
+        }
+    }
+
+    fn check_cycles(&mut self) {
+        // Depth-first search; a node met again while on the stack closes a cycle.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            Open,
+            Done,
+        }
+        let mut marks: BTreeMap<&str, Mark> = BTreeMap::new();
+        let mut reported = false;
+        let ids: Vec<&str> = self.edges.keys().copied().collect();
+        for start in ids {
+            if reported || marks.contains_key(start) {
+                continue;
+            }
+            let mut stack: Vec<(&str, Vec<&str>)> =
+                vec![(start, self.edges[start].iter().copied().collect())];
+            marks.insert(start, Mark::Open);
+            while let Some((node, pending)) = stack.last_mut() {
+                let node = *node;
+                match pending.pop() {
+                    Some(next) => match marks.get(next) {
+                        Some(Mark::Open) => {
+                            let from = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
+                            // Edges point from reader to source; print the path in data order.
+                            let mut path: Vec<&str> =
+                                stack[from..].iter().map(|(n, _)| *n).collect();
+                            path.push(next);
+                            path.reverse();
+                            let message = format!("a cycle: {}", path.join(" → "));
+                            self.error(Some(next), None, message);
+                            reported = true;
+                            break;
+                        }
+                        Some(Mark::Done) => {}
+                        None => {
+                            marks.insert(next, Mark::Open);
+                            let deps = self
+                                .edges
+                                .get(next)
+                                .map(|d| d.iter().copied().collect())
+                                .unwrap_or_default();
+                            stack.push((next, deps));
+                        }
+                    },
+                    None => {
+                        marks.insert(node, Mark::Done);
+                        stack.pop();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Two unordered writers of one variable would race.
+    fn check_variable_order(&mut self) {
+        let mut races = Vec::new();
+        for (name, writers) in &self.setters {
+            for (i, a) in writers.iter().enumerate() {
+                for b in &writers[i + 1..] {
+                    if !self.reaches(a, b) && !self.reaches(b, a) {
+                        races.push((name.clone(), *a, *b));
+                    }
+                }
+            }
+        }
+        for (name, a, b) in races {
+            self.error(
+                Some(b),
+                None,
+                format!("`{a}` and `{b}` both set `vars.{name}` and neither runs after the other, so the value would depend on timing; make one read the other's output"),
+            );
+        }
+    }
+
+    /// Whether `from` (transitively) depends on `to`.
+    fn reaches(&self, from: &str, to: &str) -> bool {
+        let mut stack = vec![from];
+        let mut seen = BTreeSet::new();
+        while let Some(node) = stack.pop() {
+            if node == to {
+                return true;
+            }
+            if seen.insert(node) {
+                stack.extend(self.edges.get(node).into_iter().flatten().copied());
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(yaml: &str) -> Vec<Diagnostic> {
+        let doc = FlowDocument::parse(yaml).unwrap();
+        validate(
+            &doc,
+            &Context {
+                connections: vec!["azure-ai".into()],
+                strict: false,
+            },
+        )
+    }
+
+    fn errors(yaml: &str) -> Vec<String> {
+        check(yaml)
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.to_string())
+            .collect()
+    }
+
+    const CHAT: &str = r#"
+schema: 1
+title: Chat
+inputs:
+  question: { type: string }
+outputs:
+  answer: { value: "${chat.output}" }
+nodes:
+  - id: inputs
+    type: inputs
+    position: { x: 0, y: 0 }
+  - id: chat
+    type: chat_completion
+    position: { x: 300, y: 0 }
+    properties:
+      connection: azure-ai
+      deployment: gpt-4o-mini
+      system_prompt: You answer in one sentence.
+      user_prompt: "{{ question }}"
+      variables: { question: "${inputs.question}" }
+"#;
+
+    #[test]
+    fn the_chat_example_is_valid() {
+        assert_eq!(check(CHAT), []);
+    }
+
+    #[test]
+    fn unknown_connections_and_missing_properties_name_the_node() {
+        let yaml = CHAT
+            .replace("connection: azure-ai", "connection: prod-ai")
+            .replace("      deployment: gpt-4o-mini\n", "");
+        assert_eq!(
+            errors(&yaml),
+            [
+                "error: node chat, deployment: `deployment` is required",
+                "error: node chat, connection: unknown connection `prod-ai`; create it in Connections or with `weft connection create`",
+            ]
+        );
+    }
+
+    #[test]
+    fn dangling_references_are_reported() {
+        let yaml = CHAT
+            .replace("${inputs.question}", "${inputs.query}")
+            .replace("value: \"${chat.output}\"", "value: \"${chat.answer}\"");
+        assert_eq!(
+            errors(&yaml),
+            [
+                "error: node chat, variables: `${inputs.query}`: the flow has no input `query`",
+                "error: outputs.answer: `${chat.answer}`: node `chat` has no output `answer` (it has output, finish_reason, usage)",
+            ]
+        );
+        let missing = CHAT.replace("${chat.output}", "${summary.output}");
+        assert_eq!(
+            errors(&missing),
+            ["error: outputs.answer: `${summary.output}`: there is no node `summary`"]
+        );
+    }
+
+    #[test]
+    fn cycles_are_reported_with_their_path() {
+        let yaml = r#"
+schema: 1
+nodes:
+  - { id: a, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: "{{ x }}", variables: { x: "${b.output}" } } }
+  - { id: b, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: "{{ x }}", variables: { x: "${a.output}" } } }
+"#;
+        let found = errors(yaml);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0] == "error: node a: a cycle: a → b → a"
+                || found[0] == "error: node b: a cycle: b → a → b",
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn template_errors_have_positions_and_unknown_variables_warn() {
+        let broken = CHAT.replace("\"{{ question }}\"", "\"Q:\\n{{ question }\"");
+        let found = errors(&broken);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("error: node chat, user_prompt: template line 2, column "),
+            "{found:?}"
+        );
+
+        let unknown = CHAT.replace("\"{{ question }}\"", "\"{{ question }} {{ context }}\"");
+        let found = check(&unknown);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert!(
+            found[0]
+                .message
+                .contains("`context` is used but not in `variables`"),
+            "{}",
+            found[0]
+        );
+
+        let doc = FlowDocument::parse(&unknown).unwrap();
+        let strict = validate(
+            &doc,
+            &Context {
+                connections: vec!["azure-ai".into()],
+                strict: true,
+            },
+        );
+        assert_eq!(strict[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn type_mismatches_on_edges_are_errors() {
+        let yaml = r#"
+schema: 1
+nodes:
+  - { id: embed, type: embeddings, position: { x: 0, y: 0 }, properties: { connection: azure-ai, deployment: e, input: hello } }
+  - id: chat
+    type: chat_completion
+    position: { x: 0, y: 0 }
+    properties: { connection: azure-ai, deployment: d, user_prompt: hi, temperature: "${embed.output}", dynamic_connection: "${embed.output}" }
+"#;
+        assert_eq!(
+            errors(yaml),
+            [
+                "error: node chat, dynamic_connection: type mismatch: `${embed.output}` is List, but `dynamic_connection` takes Connection",
+                "error: node chat, temperature: type mismatch: `${embed.output}` is List, but `temperature` takes Number",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_dynamic_connection_example_orders_itself_through_the_variable() {
+        let yaml = r#"
+schema: 1
+inputs:
+  endpoint: { type: string }
+  api_key: { type: string, secret: true }
+  question: { type: string }
+outputs:
+  answer: { value: "${chat.output}" }
+nodes:
+  - { id: declare, type: declare_variable, position: { x: 0, y: 0 }, properties: { name: conn, value_type: object } }
+  - id: connect
+    type: create_azure_ai_connection
+    position: { x: 200, y: 0 }
+    properties: { endpoint: "${inputs.endpoint}", api_key: "${inputs.api_key}", variable: conn }
+  - id: chat
+    type: chat_completion
+    position: { x: 400, y: 0 }
+    properties:
+      dynamic_connection: "${vars.conn}"
+      deployment: gpt-4o-mini
+      user_prompt: "{{ q }}"
+      variables: { q: "${inputs.question}" }
+"#;
+        assert_eq!(check(yaml), []);
+    }
+
+    #[test]
+    fn unordered_writers_of_a_variable_race() {
+        let yaml = r#"
+schema: 1
+nodes:
+  - { id: declare, type: declare_variable, position: { x: 0, y: 0 }, properties: { name: count, value_type: number } }
+  - { id: one, type: set_variable, position: { x: 0, y: 0 }, properties: { name: count, value: 1 } }
+  - { id: two, type: set_variable, position: { x: 0, y: 0 }, properties: { name: count, value: 2 } }
+"#;
+        assert_eq!(
+            errors(yaml),
+            [
+                "error: node two: `one` and `two` both set `vars.count` and neither runs after the other, so the value would depend on timing; make one read the other's output"
+            ]
+        );
+        // YAML 1.1 reads a bare `n` as false; a variable name that is not text is reported.
+        let boolean = yaml.replace("name: count, value: 1", "name: n, value: 1");
+        assert!(
+            errors(&boolean)
+                .iter()
+                .any(|e| e == "error: node one, name: `name` must be text; write it in quotes"),
+            "{:?}",
+            errors(&boolean)
+        );
+    }
+
+    #[test]
+    fn ids_properties_and_versions_are_checked() {
+        let yaml = r#"
+schema: 1
+nodes:
+  - { id: "9lives", type: prompt_template, position: { x: 0, y: 0 }, properties: { template: hi } }
+  - { id: vars, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: hi, colour: red } }
+  - { id: x, type: outputs, position: { x: 0, y: 0 } }
+"#;
+        let found = errors(yaml);
+        assert!(
+            found
+                .iter()
+                .any(|e| e.contains("node 9lives: a node id starts with a letter")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.contains("node vars: `vars` is reserved")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.contains("unknown property `colour`")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.contains("node x: the Outputs node's id must be `outputs`")),
+            "{found:?}"
+        );
+
+        let newer = errors("schema: 2\n");
+        assert_eq!(
+            newer,
+            [
+                "error: schema: this flow uses format version 2; this Weft reads version 1: update Weft to open it"
+            ]
+        );
+    }
+}

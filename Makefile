@@ -35,7 +35,7 @@ app: ui ## build the desktop app with the UI embedded
 
 lint: ui ## rustfmt, clippy, tsc, eslint; the library crates must not depend on Tauri or WebKit
 	cargo fmt --all -- --check
-	! cargo tree -e normal -p weft-store -p weft-ai -p weft-core -p weft-cli | grep -E '^.* (tauri|wry|webkit2gtk)[ -]' \
+	! cargo tree -e normal -p weft-store -p weft-ai -p weft-flow -p weft-core -p weft-cli | grep -E '^.* (tauri|wry|webkit2gtk)[ -]' \
 	  || { echo "a library crate depends on Tauri/WebKit" >&2; exit 1; }
 	cargo clippy --workspace --all-targets $(APP_FEATURES) --locked -- -D warnings
 	cd ui && npm run typecheck && npm run lint

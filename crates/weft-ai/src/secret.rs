@@ -9,7 +9,8 @@ impl ApiKey {
         Self(value.into())
     }
 
-    pub(crate) fn expose(&self) -> &str {
+    /// The raw key: for request headers and for masking it in what a run reports.
+    pub fn expose(&self) -> &str {
         &self.0
     }
 }

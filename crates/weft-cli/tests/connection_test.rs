@@ -5,8 +5,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{FakeEndpoint, text, weft, weft_with_stdin};
+use common::{text, weft, weft_with_stdin};
 use serde_json::json;
+use weft_testkit::{FakeEndpoint, Reply};
 
 const KEY: &str = "sk-conn-test-4b1d";
 
@@ -23,7 +24,7 @@ fn a_foundry_connection_answers_a_tiny_chat_with_the_stored_key() {
     if common::keychain().is_none() {
         return;
     }
-    let fake = FakeEndpoint::start(vec![(
+    let fake = FakeEndpoint::start(vec![Reply::Json(
         200,
         json!({
             "model": "gpt-4o-mini-2024-07-18",
@@ -67,7 +68,7 @@ fn a_foundry_connection_answers_a_tiny_chat_with_the_stored_key() {
     );
     assert!(!stdout.contains(KEY));
 
-    let request = &fake.requests()[0];
+    let request = &fake.requests()[0].head;
     assert!(
         request
             .starts_with("POST /models/chat/completions?api-version=2024-05-01-preview HTTP/1.1"),
@@ -79,7 +80,7 @@ fn a_foundry_connection_answers_a_tiny_chat_with_the_stored_key() {
             .contains(&format!("api-key: {KEY}").to_ascii_lowercase()),
         "{request}"
     );
-    assert!(request.contains("\"model\":\"gpt-4o-mini\""), "{request}");
+    assert_eq!(fake.requests()[0].json()["model"], "gpt-4o-mini");
 }
 
 #[test]
@@ -87,7 +88,7 @@ fn a_refused_key_fails_with_a_sentence_and_exit_1() {
     if common::keychain().is_none() {
         return;
     }
-    let fake = FakeEndpoint::start(vec![(
+    let fake = FakeEndpoint::start(vec![Reply::Json(
         401,
         json!({"error": {"code": "401", "message": "Access denied due to invalid subscription key"}}),
     )]);
@@ -117,7 +118,7 @@ fn a_refused_key_fails_with_a_sentence_and_exit_1() {
     assert!(!stderr.contains(KEY));
     // The pinned deployment from the URL was used, with the default API version.
     assert!(
-        fake.requests()[0].starts_with(
+        fake.requests()[0].head.starts_with(
             "POST /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21 "
         )
     );
@@ -157,7 +158,7 @@ fn a_serverless_endpoint_is_checked_with_info() {
     if common::keychain().is_none() {
         return;
     }
-    let fake = FakeEndpoint::start(vec![(
+    let fake = FakeEndpoint::start(vec![Reply::Json(
         200,
         json!({"model_name": "Meta-Llama-3.1-8B-Instruct", "model_type": "chat-completion"}),
     )]);
@@ -182,7 +183,7 @@ fn a_serverless_endpoint_is_checked_with_info() {
     assert_eq!(check["method"], "GET /info");
     assert_eq!(check["model"], "Meta-Llama-3.1-8B-Instruct");
     assert!(check["latencyMs"].as_f64().unwrap() > 0.0);
-    let request = &fake.requests()[0];
+    let request = &fake.requests()[0].head;
     assert!(
         request.starts_with("GET /info?api-version=2024-05-01-preview HTTP/1.1"),
         "{request}"

@@ -13,4 +13,4 @@ pub use document::{
 };
 pub use kind::{NodeKind, OutputSpec, PropertySpec, ValueType};
 pub use reference::{Reference, Source, find_references};
-pub use validate::{Context, Diagnostic, Severity, validate};
+pub use validate::{Context, Diagnostic, Severity, dependencies, validate};

@@ -47,7 +47,13 @@ pub fn find_references(text: &str) -> Result<Vec<Reference>, String> {
         let end = start + 2 + len + 1;
         let inner = text[start + 2..end - 1].trim();
         let segments: Vec<&str> = inner.split('.').collect();
-        if segments.len() < 2 || !segments.iter().all(|s| is_ident(s)) {
+        // Source and port are names; the path after them may also index lists (`.0`).
+        let path_ok =
+            |s: &&str| is_ident(s) || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+        if segments.len() < 2
+            || !segments[..2].iter().all(|s| is_ident(s))
+            || !segments[2..].iter().all(path_ok)
+        {
             return Err(format!(
                 "`{}` is not a reference; write ${{inputs.name}}, ${{vars.name}} or ${{node.output}}",
                 &text[start..end]

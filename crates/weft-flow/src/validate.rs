@@ -62,16 +62,27 @@ struct Checker<'a> {
 
 /// Checks a flow before anything runs. Errors block a run; warnings do not.
 pub fn validate(doc: &FlowDocument, context: &Context) -> Vec<Diagnostic> {
-    let mut checker = Checker {
-        doc,
-        context,
-        found: Vec::new(),
-        edges: BTreeMap::new(),
-        declarations: BTreeMap::new(),
-        setters: BTreeMap::new(),
-    };
+    let mut checker = Checker::new(doc, context);
     checker.run();
     checker.found
+}
+
+/// The flow's edges, as the scheduler needs them: each node id with the ids it waits for
+/// (references, variable order). Meaningful for a flow that validates.
+pub fn dependencies(doc: &FlowDocument) -> BTreeMap<String, BTreeSet<String>> {
+    let context = Context::default();
+    let mut checker = Checker::new(doc, &context);
+    checker.run();
+    checker
+        .edges
+        .into_iter()
+        .map(|(node, deps)| {
+            (
+                node.to_owned(),
+                deps.into_iter().map(str::to_owned).collect(),
+            )
+        })
+        .collect()
 }
 
 fn strings<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
@@ -92,6 +103,17 @@ fn is_empty(value: &Value) -> bool {
 }
 
 impl<'a> Checker<'a> {
+    fn new(doc: &'a FlowDocument, context: &'a Context) -> Self {
+        Self {
+            doc,
+            context,
+            found: Vec::new(),
+            edges: BTreeMap::new(),
+            declarations: BTreeMap::new(),
+            setters: BTreeMap::new(),
+        }
+    }
+
     fn report(
         &mut self,
         severity: Severity,
@@ -754,6 +776,24 @@ nodes:
       variables: { q: "${inputs.question}" }
 "#;
         assert_eq!(check(yaml), []);
+    }
+
+    #[test]
+    fn dependencies_include_references_and_variable_order() {
+        let yaml = r#"
+schema: 1
+nodes:
+  - { id: declare, type: declare_variable, position: { x: 0, y: 0 }, properties: { name: conn, value_type: object } }
+  - { id: connect, type: create_azure_ai_connection, position: { x: 0, y: 0 }, properties: { endpoint: e, api_key: k, variable: conn } }
+  - { id: chat, type: chat_completion, position: { x: 0, y: 0 }, properties: { dynamic_connection: "${vars.conn}", deployment: d, user_prompt: hi } }
+  - { id: tail, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: "{{ a }}", variables: { a: "${chat.output}" } } }
+"#;
+        let deps = dependencies(&FlowDocument::parse(yaml).unwrap());
+        let of = |id: &str| deps[id].iter().map(String::as_str).collect::<Vec<_>>();
+        assert!(of("declare").is_empty());
+        assert_eq!(of("connect"), ["declare"]);
+        assert_eq!(of("chat"), ["connect", "declare"]);
+        assert_eq!(of("tail"), ["chat"]);
     }
 
     #[test]

@@ -1,0 +1,61 @@
+use serde::Serialize;
+use serde_json::Value;
+use weft_ai::Usage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeState {
+    Succeeded,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+/// What a run reports, in order. Texts and values are already redacted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RunEvent {
+    RunStarted {
+        run_id: String,
+    },
+    NodeStarted {
+        node: String,
+    },
+    /// Streamed text from a Chat completion node.
+    Token {
+        node: String,
+        text: String,
+    },
+    /// The node's service call is being retried (throttling, a transient failure).
+    Retrying {
+        node: String,
+        message: String,
+    },
+    NodeFinished {
+        node: String,
+        output: Value,
+        latency_ms: f64,
+        usage: Option<Usage>,
+    },
+    NodeFailed {
+        node: String,
+        error: String,
+    },
+    NodeSkipped {
+        node: String,
+        reason: String,
+    },
+    RunFinished {
+        status: RunStatus,
+        outputs: Value,
+        latency_ms: f64,
+    },
+}

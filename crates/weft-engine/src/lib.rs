@@ -1,0 +1,15 @@
+//! Runs flows. Independent branches run concurrently on tokio; a node starts when every node it
+//! references has finished. Everything a run reports goes through one event stream, which the
+//! CLI and the app consume alike, with secret values replaced by `******`.
+
+mod event;
+mod nodes;
+mod redact;
+mod scheduler;
+mod values;
+
+pub use event::{NodeState, RunEvent, RunStatus};
+pub use redact::Redactor;
+pub use scheduler::{
+    ConnectionSource, Engine, NodeRecord, RunError, RunOutcome, RunRequest, Target,
+};

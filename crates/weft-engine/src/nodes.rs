@@ -1,0 +1,344 @@
+//! One executor per node kind. Each gets its evaluated properties and returns its output ports.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use minijinja::Environment;
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+use weft_ai::{
+    ApiKey, Call, ChatRequest, ClientEvent, DetectedUrl, EmbeddingsRequest, Endpoint, Message,
+    ResponseFormat, Role, Usage, detect_azure_url,
+};
+use weft_flow::NodeKind;
+
+use crate::event::RunEvent;
+use crate::redact::Redactor;
+use crate::scheduler::{ConnectionSource, Target};
+use crate::values::as_text;
+
+/// Connections made at run time, by id; their values in variables carry only the id.
+pub(crate) type DynamicConnections = Arc<Mutex<HashMap<String, Target>>>;
+
+pub(crate) struct NodeContext {
+    pub id: String,
+    pub kind: NodeKind,
+    pub props: Map<String, Value>,
+    pub client: weft_ai::Client,
+    pub connections: Arc<dyn ConnectionSource>,
+    pub dynamic: DynamicConnections,
+    pub redactor: Arc<Mutex<Redactor>>,
+    pub cancel: CancellationToken,
+    pub events: UnboundedSender<RunEvent>,
+}
+
+pub(crate) struct NodeDone {
+    pub ports: Map<String, Value>,
+    pub usage: Option<Usage>,
+    /// A variable this node sets: applied by the scheduler when the node finishes.
+    pub set_var: Option<(String, Value)>,
+}
+
+impl NodeDone {
+    fn output(value: Value) -> Self {
+        Self {
+            ports: Map::from_iter([("output".to_owned(), value)]),
+            usage: None,
+            set_var: None,
+        }
+    }
+}
+
+fn text<'p>(props: &'p Map<String, Value>, key: &str) -> Option<&'p str> {
+    props
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn required<'p>(props: &'p Map<String, Value>, key: &str) -> Result<&'p str, String> {
+    text(props, key).ok_or_else(|| format!("`{key}` is empty at run time"))
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env
+}
+
+fn render(props: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    let Some(source) = props.get(key).and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let variables = props.get("variables").cloned().unwrap_or_else(|| json!({}));
+    environment()
+        .render_str(
+            source,
+            minijinja::Value::from(minijinja::value::Serde(&variables)),
+        )
+        .map(Some)
+        .map_err(|err| format!("`{key}` could not be rendered: {err}"))
+}
+
+pub(crate) async fn execute(ctx: NodeContext) -> Result<NodeDone, String> {
+    let props = &ctx.props;
+    match ctx.kind {
+        NodeKind::Inputs | NodeKind::Outputs => {
+            Err("the Inputs and Outputs nodes do not run".into())
+        }
+        NodeKind::DeclareVariable => {
+            let value = props.get("initial").cloned().unwrap_or(Value::Null);
+            Ok(NodeDone {
+                set_var: Some((required(props, "name")?.to_owned(), value.clone())),
+                ..NodeDone::output(value)
+            })
+        }
+        NodeKind::SetVariable => {
+            let value = props.get("value").cloned().unwrap_or(Value::Null);
+            Ok(NodeDone {
+                set_var: Some((required(props, "name")?.to_owned(), value.clone())),
+                ..NodeDone::output(value)
+            })
+        }
+        NodeKind::PromptTemplate => Ok(NodeDone::output(Value::String(
+            render(props, "template")?.unwrap_or_default(),
+        ))),
+        NodeKind::Condition => {
+            let variables = props.get("variables").cloned().unwrap_or_else(|| json!({}));
+            let env = environment();
+            let expression = env
+                .compile_expression(required(props, "expression")?)
+                .map_err(|err| format!("the expression is not valid: {err}"))?;
+            let result = expression
+                .eval(minijinja::Value::from(minijinja::value::Serde(&variables)))
+                .map_err(|err| format!("the expression could not be evaluated: {err}"))?
+                .is_true();
+            Ok(NodeDone {
+                ports: Map::from_iter([
+                    ("output".to_owned(), Value::Bool(result)),
+                    ("true".to_owned(), Value::Bool(result)),
+                    ("false".to_owned(), Value::Bool(!result)),
+                ]),
+                usage: None,
+                set_var: None,
+            })
+        }
+        NodeKind::CreateAzureAiConnection => create_connection(&ctx),
+        NodeKind::ChatCompletion => chat(&ctx).await,
+        NodeKind::Embeddings => embeddings(&ctx).await,
+    }
+}
+
+fn create_connection(ctx: &NodeContext) -> Result<NodeDone, String> {
+    let endpoint_text = required(&ctx.props, "endpoint")?;
+    let key = required(&ctx.props, "api_key")?;
+    ctx.redactor
+        .lock()
+        .map_err(|_| "internal: redactor lock")?
+        .add(key);
+    let version = text(&ctx.props, "api_version");
+    let endpoint = match detect_azure_url(endpoint_text)? {
+        DetectedUrl::FoundryModels { endpoint } => Endpoint::Foundry {
+            endpoint,
+            api_version: version.unwrap_or("2024-05-01-preview").to_owned(),
+        },
+        DetectedUrl::AzureOpenAiDeployment {
+            resource,
+            deployment,
+        } => Endpoint::AzureOpenAi {
+            resource,
+            deployment: Some(deployment),
+            api_version: version.unwrap_or("2024-10-21").to_owned(),
+        },
+        DetectedUrl::AzureOpenAiResource { resource } => Endpoint::AzureOpenAi {
+            resource,
+            deployment: None,
+            api_version: version.unwrap_or("2024-10-21").to_owned(),
+        },
+        DetectedUrl::AzureOpenAiV1 { base } => Endpoint::AzureOpenAiV1 { base },
+        DetectedUrl::Serverless { api_base } => Endpoint::Serverless {
+            api_base,
+            api_version: version.unwrap_or("2024-05-01-preview").to_owned(),
+        },
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let target = Target {
+        name: format!("{} (dynamic)", ctx.id),
+        endpoint,
+        key: ApiKey::new(key),
+    };
+    ctx.dynamic
+        .lock()
+        .map_err(|_| "internal: connection lock")?
+        .insert(id.clone(), target);
+    // The variable holds a handle, never the key.
+    let value = json!({ "connection": id, "endpoint": endpoint_text, "api_key": "******" });
+    Ok(NodeDone {
+        set_var: Some((required(&ctx.props, "variable")?.to_owned(), value.clone())),
+        ..NodeDone::output(value)
+    })
+}
+
+/// The dynamic connection when set (it overrides the static one), else the saved connection.
+fn target(ctx: &NodeContext) -> Result<Target, String> {
+    if let Some(handle) = ctx
+        .props
+        .get("dynamic_connection")
+        .and_then(|v| v.get("connection"))
+        .and_then(Value::as_str)
+    {
+        return ctx
+            .dynamic
+            .lock()
+            .map_err(|_| "internal: connection lock")?
+            .get(handle)
+            .cloned()
+            .ok_or_else(|| "the dynamic connection was not created in this run".to_owned());
+    }
+    let name = text(&ctx.props, "connection")
+        .ok_or("no connection: set `connection`, or a `dynamic_connection` that a Create Azure AI connection node filled")?;
+    let target = ctx.connections.connection(name)?;
+    ctx.redactor
+        .lock()
+        .map_err(|_| "internal: redactor lock")?
+        .add(target.key.expose());
+    Ok(target)
+}
+
+/// Forwards the client's streamed text and retry notices as run events, until the call ends.
+fn forward(ctx: &NodeContext) -> (UnboundedSender<ClientEvent>, tokio::task::JoinHandle<()>) {
+    let (sender, mut receiver) = unbounded_channel();
+    let events = ctx.events.clone();
+    let node = ctx.id.clone();
+    let redactor = ctx.redactor.clone();
+    let task = tokio::spawn(async move {
+        while let Some(event) = receiver.recv().await {
+            let redact = |text: &str| redactor.lock().map(|r| r.text(text)).unwrap_or_default();
+            let event = match event {
+                ClientEvent::Delta(text) => RunEvent::Token {
+                    node: node.clone(),
+                    text: redact(&text),
+                },
+                retry @ ClientEvent::Retrying { .. } => RunEvent::Retrying {
+                    node: node.clone(),
+                    message: redact(&retry.to_string()),
+                },
+            };
+            let _ = events.send(event);
+        }
+    });
+    (sender, task)
+}
+
+async fn chat(ctx: &NodeContext) -> Result<NodeDone, String> {
+    let target = target(ctx)?;
+    let props = &ctx.props;
+    let mut messages = Vec::new();
+    if let Some(system) = render(props, "system_prompt")?.filter(|s| !s.trim().is_empty()) {
+        messages.push(Message::new(Role::System, system));
+    }
+    if let Some(Value::Array(history)) = props.get("chat_history") {
+        for turn in history {
+            let role = match turn.get("role").and_then(Value::as_str) {
+                Some("assistant") => Role::Assistant,
+                Some("system") => Role::System,
+                _ => Role::User,
+            };
+            messages.push(Message::new(
+                role,
+                as_text(turn.get("content").unwrap_or(&Value::Null)),
+            ));
+        }
+    }
+    messages.push(Message::new(
+        Role::User,
+        render(props, "user_prompt")?.unwrap_or_default(),
+    ));
+    let format = text(props, "response_format").unwrap_or("text");
+    let request = ChatRequest {
+        messages,
+        temperature: props
+            .get("temperature")
+            .and_then(Value::as_f64)
+            .map(|t| t as f32),
+        max_tokens: props
+            .get("max_tokens")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok()),
+        response_format: match format {
+            "json_object" => Some(ResponseFormat::JsonObject),
+            "json_schema" => Some(ResponseFormat::JsonSchema {
+                json_schema: props.get("json_schema").cloned().unwrap_or(Value::Null),
+            }),
+            _ => None,
+        },
+        ..ChatRequest::default()
+    };
+    let stream = props.get("stream").and_then(Value::as_bool).unwrap_or(true);
+    let (sender, forwarder) = forward(ctx);
+    let call = Call {
+        endpoint: &target.endpoint,
+        key: &target.key,
+        deployment: text(props, "deployment"),
+        cancel: ctx.cancel.clone(),
+        events: Some(sender),
+    };
+    let result = if stream {
+        ctx.client.chat_stream(&call, &request).await
+    } else {
+        ctx.client.chat(&call, &request).await
+    };
+    drop(call);
+    let _ = forwarder.await;
+    let reply = result.map_err(|err| err.to_string())?;
+    let output = if format == "text" {
+        Value::String(reply.text)
+    } else {
+        serde_json::from_str(&reply.text)
+            .map_err(|err| format!("the model's answer is not the JSON asked for ({err})"))?
+    };
+    let finish = serde_json::to_value(reply.finish_reason).unwrap_or(Value::Null);
+    let usage = serde_json::to_value(&reply.usage).unwrap_or(Value::Null);
+    Ok(NodeDone {
+        ports: Map::from_iter([
+            ("output".to_owned(), output),
+            ("finish_reason".to_owned(), finish),
+            ("usage".to_owned(), usage),
+        ]),
+        usage: reply.usage,
+        set_var: None,
+    })
+}
+
+async fn embeddings(ctx: &NodeContext) -> Result<NodeDone, String> {
+    let target = target(ctx)?;
+    let input = match ctx.props.get("input") {
+        Some(Value::Array(items)) => items.iter().map(as_text).collect(),
+        Some(other) => vec![as_text(other)],
+        None => Vec::new(),
+    };
+    let call = Call {
+        endpoint: &target.endpoint,
+        key: &target.key,
+        deployment: text(&ctx.props, "deployment"),
+        cancel: ctx.cancel.clone(),
+        events: None,
+    };
+    let reply = ctx
+        .client
+        .embeddings(
+            &call,
+            &EmbeddingsRequest {
+                input,
+                dimensions: None,
+            },
+        )
+        .await
+        .map_err(|err| err.to_string())?;
+    Ok(NodeDone {
+        usage: reply.usage,
+        ..NodeDone::output(json!(reply.vectors))
+    })
+}

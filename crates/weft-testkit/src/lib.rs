@@ -1,0 +1,104 @@
+//! Test helpers shared by Weft's crates: a model endpoint on 127.0.0.1 that answers each request
+//! with the next scripted reply and records what it was sent. Never anything but loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// How the fake endpoint answers one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Json(u16, Value),
+    /// A `text/event-stream` of these `data:` payloads, then `[DONE]`.
+    Sse(Vec<Value>),
+    /// Headers of a stream, then silence for this long (to test timeouts and cancellation).
+    Stall(Duration),
+}
+
+/// One request as received: the head (request line and headers) and the body.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub head: String,
+    pub body: String,
+}
+
+impl Received {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+pub struct FakeEndpoint {
+    pub base: String,
+    requests: Arc<Mutex<Vec<Received>>>,
+}
+
+impl FakeEndpoint {
+    /// Serves `replies` in order, one connection each, then stops accepting.
+    pub fn start(replies: Vec<Reply>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for reply in replies {
+                let Ok((socket, _)) = listener.accept() else {
+                    return;
+                };
+                let mut reader = BufReader::new(socket.try_clone().unwrap());
+                let mut head = String::new();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                    head.push_str(&line);
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                seen.lock().unwrap().push(Received {
+                    head,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                });
+                let mut socket = socket;
+                let (kind, body) = match &reply {
+                    Reply::Json(_, body) => ("application/json", body.to_string()),
+                    Reply::Sse(events) => (
+                        "text/event-stream",
+                        events
+                            .iter()
+                            .map(|e| format!("data: {e}\n\n"))
+                            .collect::<String>()
+                            + "data: [DONE]\n\n",
+                    ),
+                    Reply::Stall(pause) => {
+                        let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n");
+                        std::thread::sleep(*pause);
+                        continue;
+                    }
+                };
+                let status = match reply {
+                    Reply::Json(status, _) => status,
+                    _ => 200,
+                };
+                let _ = socket.write_all(
+                    format!("HTTP/1.1 {status} X\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+                        .as_bytes(),
+                );
+            }
+        });
+        Self { base, requests }
+    }
+
+    pub fn requests(&self) -> Vec<Received> {
+        self.requests.lock().unwrap().clone()
+    }
+}

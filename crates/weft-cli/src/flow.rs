@@ -1,7 +1,14 @@
-use std::path::PathBuf;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Subcommand;
-use weft_flow::{Context, FlowDocument, Severity, validate};
+use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
+use weft_core::{AppCore, StoreConnections};
+use weft_engine::{RunEvent, RunRequest, RunStatus};
+use weft_flow::{Context, FlowDocument, Severity, ValueType, validate};
 
 use crate::{CliError, open_core};
 
@@ -14,43 +21,287 @@ pub(crate) enum FlowCommand {
         #[arg(long)]
         strict: bool,
     },
+    /// Run a flow: outputs on stdout, progress on stderr. Exit 0 ok, 1 run failed, 2 invalid.
+    Run {
+        file: PathBuf,
+        /// An input, NAME=VALUE; for secrets NAME=@env:VAR or NAME=@stdin.
+        #[arg(long = "input", value_name = "NAME=VALUE")]
+        inputs: Vec<String>,
+        /// A JSON object of inputs; --input values win over it.
+        #[arg(long, value_name = "FILE")]
+        input_file: Option<PathBuf>,
+        /// Print the outputs as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Show chat tokens on stderr as they arrive.
+        #[arg(long)]
+        stream: bool,
+        /// Seconds one node may take, retries included.
+        #[arg(long, default_value_t = 300)]
+        node_timeout: u64,
+    },
 }
 
 pub(crate) fn run(command: FlowCommand) -> Result<(), CliError> {
     match command {
         FlowCommand::Validate { file, strict } => {
-            let name = file.display().to_string();
-            let text = std::fs::read_to_string(&file)
-                .map_err(|err| CliError::Usage(format!("could not read {name}: {err}")))?;
-            let doc = FlowDocument::parse(&text)
-                .map_err(|err| CliError::Usage(format!("{name}: {err}")))?;
-            // Connection names come from the store; no keychain is needed to check them.
-            let connections = open_core()?
-                .list_connections()?
-                .into_iter()
-                .map(|c| c.name)
-                .collect();
-            let found = validate(
-                &doc,
-                &Context {
-                    connections,
-                    strict,
-                },
-            );
-            let errors = found
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count();
-            for diagnostic in &found {
-                println!("{name}: {diagnostic}");
-            }
+            let core = open_core()?;
+            let (doc, errors) = load(&core, &file, strict, &mut std::io::stdout())?;
             if errors > 0 {
                 return Err(CliError::Usage(format!(
-                    "{name} is not valid: {errors} error(s)"
+                    "{} is not valid: {errors} error(s)",
+                    file.display()
                 )));
             }
-            println!("{name}: valid ({} nodes)", doc.nodes.len());
+            println!("{}: valid ({} nodes)", file.display(), doc.nodes.len());
             Ok(())
         }
+        FlowCommand::Run {
+            file,
+            inputs,
+            input_file,
+            json,
+            stream,
+            node_timeout,
+        } => {
+            let core = Arc::new(open_core()?);
+            let (doc, errors) = load(&core, &file, false, &mut std::io::stderr())?;
+            if errors > 0 {
+                return Err(CliError::Usage(format!(
+                    "{} is not valid: {errors} error(s)",
+                    file.display()
+                )));
+            }
+            let inputs = gather_inputs(&doc, &inputs, input_file.as_deref())?;
+            execute(
+                core,
+                doc,
+                inputs,
+                json,
+                stream,
+                Duration::from_secs(node_timeout),
+            )
+        }
     }
+}
+
+/// Parses and validates; prints each finding to `out`, returns the number of errors.
+fn load(
+    core: &AppCore,
+    file: &Path,
+    strict: bool,
+    out: &mut dyn Write,
+) -> Result<(FlowDocument, usize), CliError> {
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file)
+        .map_err(|err| CliError::Usage(format!("could not read {name}: {err}")))?;
+    let doc =
+        FlowDocument::parse(&text).map_err(|err| CliError::Usage(format!("{name}: {err}")))?;
+    // Connection names come from the store; no keychain is needed to check them.
+    let connections = core
+        .list_connections()?
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    let found = validate(
+        &doc,
+        &Context {
+            connections,
+            strict,
+        },
+    );
+    for diagnostic in &found {
+        let _ = writeln!(out, "{name}: {diagnostic}");
+    }
+    let errors = found
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    Ok((doc, errors))
+}
+
+fn gather_inputs(
+    doc: &FlowDocument,
+    given: &[String],
+    file: Option<&Path>,
+) -> Result<Map<String, Value>, CliError> {
+    let mut inputs = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|err| {
+                CliError::Usage(format!("could not read {}: {err}", path.display()))
+            })?;
+            match serde_json::from_str(&text) {
+                Ok(Value::Object(map)) => map,
+                _ => {
+                    return Err(CliError::Usage(format!(
+                        "{} must hold one JSON object of inputs",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        None => Map::new(),
+    };
+    let mut stdin_used = false;
+    for pair in given {
+        let (name, raw) = pair
+            .split_once('=')
+            .ok_or_else(|| CliError::Usage(format!("--input takes NAME=VALUE, got `{pair}`")))?;
+        let name = name.trim();
+        let spec = doc
+            .inputs
+            .get(name)
+            .ok_or_else(|| CliError::Usage(format!("the flow has no input `{name}`")))?;
+        let raw = if let Some(var) = raw.strip_prefix("@env:") {
+            std::env::var(var).map_err(|_| {
+                CliError::Usage(format!(
+                    "input `{name}`: the environment variable {var} is not set"
+                ))
+            })?
+        } else if raw == "@stdin" {
+            if std::mem::replace(&mut stdin_used, true) {
+                return Err(CliError::Usage(
+                    "only one input can come from @stdin".into(),
+                ));
+            }
+            if std::io::stdin().is_terminal() {
+                rpassword::prompt_password(format!("{name}: "))
+                    .map_err(|err| CliError::Usage(err.to_string()))?
+            } else {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .map_err(|err| CliError::Usage(err.to_string()))?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            }
+        } else {
+            raw.to_owned()
+        };
+        let value = match spec.kind {
+            ValueType::String => Value::String(raw),
+            expected => serde_json::from_str(&raw).map_err(|_| {
+                CliError::Usage(format!(
+                    "input `{name}` should be {expected:?}, e.g. --input {name}=… as JSON"
+                ))
+            })?,
+        };
+        inputs.insert(name.to_owned(), value);
+    }
+    Ok(inputs)
+}
+
+fn execute(
+    core: Arc<AppCore>,
+    doc: FlowDocument,
+    inputs: Map<String, Value>,
+    json: bool,
+    stream: bool,
+    node_timeout: Duration,
+) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| CliError::Usage(format!("could not start the async runtime: {err}")))?;
+    let outcome = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+        let request = RunRequest {
+            flow: Arc::new(doc),
+            inputs,
+            connections: Arc::new(StoreConnections(core.clone())),
+            cancel: cancel.clone(),
+            node_timeout,
+        };
+        let printer = tokio::spawn(async move {
+            let mut streaming = false;
+            while let Some(event) = received.recv().await {
+                streaming = progress(&event, stream, streaming);
+            }
+        });
+        let engine = core.engine();
+        let run = engine.run(request, events);
+        tokio::pin!(run);
+        let outcome = tokio::select! {
+            outcome = &mut run => outcome,
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("cancelling…");
+                cancel.cancel();
+                run.await
+            }
+        };
+        let _ = printer.await;
+        outcome
+    });
+    let outcome = outcome.map_err(|err| CliError::Usage(err.to_string()))?;
+    if json {
+        println!("{}", Value::Object(outcome.outputs.clone()));
+    } else {
+        for (name, value) in &outcome.outputs {
+            match value {
+                Value::String(text) => println!("{name}: {text}"),
+                other => println!("{name}: {other}"),
+            }
+        }
+    }
+    match outcome.status {
+        RunStatus::Succeeded => Ok(()),
+        RunStatus::Failed => Err(CliError::Runtime("the run failed".into())),
+        RunStatus::Cancelled => Err(CliError::Runtime("the run was cancelled".into())),
+    }
+}
+
+/// One progress line per event on stderr; streamed tokens inline. Returns whether a token line
+/// is open.
+fn progress(event: &RunEvent, stream: bool, streaming: bool) -> bool {
+    let mut err = std::io::stderr().lock();
+    let close = |err: &mut dyn Write| {
+        if streaming {
+            let _ = writeln!(err);
+        }
+    };
+    match event {
+        RunEvent::Token { text, .. } if stream => {
+            let _ = write!(err, "{text}");
+            let _ = err.flush();
+            return true;
+        }
+        RunEvent::Token { .. } | RunEvent::RunStarted { .. } => return streaming,
+        RunEvent::NodeStarted { node } => {
+            close(&mut err);
+            let _ = writeln!(err, "▶ {node}");
+        }
+        RunEvent::Retrying { node, message } => {
+            close(&mut err);
+            let _ = writeln!(err, "↻ {node}: {message}");
+        }
+        RunEvent::NodeFinished {
+            node,
+            latency_ms,
+            usage,
+            ..
+        } => {
+            close(&mut err);
+            let tokens = usage
+                .as_ref()
+                .map(|u| format!(", {} tokens", u.total_tokens))
+                .unwrap_or_default();
+            let _ = writeln!(err, "✓ {node} {latency_ms:.0} ms{tokens}");
+        }
+        RunEvent::NodeFailed { node, error } => {
+            close(&mut err);
+            let _ = writeln!(err, "✗ {node}: {error}");
+        }
+        RunEvent::NodeSkipped { node, reason } => {
+            close(&mut err);
+            let _ = writeln!(err, "↷ {node} skipped: {reason}");
+        }
+        RunEvent::RunFinished {
+            status, latency_ms, ..
+        } => {
+            close(&mut err);
+            let _ = writeln!(err, "{status:?} in {latency_ms:.0} ms");
+        }
+    }
+    false
 }

@@ -44,6 +44,9 @@ pub(crate) enum CliError {
     /// Bad usage or input: exit 2.
     #[error("{0}")]
     Usage(String),
+    /// The work itself failed (a flow run): exit 1.
+    #[error("{0}")]
+    Runtime(String),
     #[error(transparent)]
     App(#[from] AppError),
 }
@@ -52,6 +55,7 @@ impl CliError {
     fn exit(&self) -> Exit {
         match self {
             Self::Usage(_) => Exit::Usage,
+            Self::Runtime(_) => Exit::Failure,
             Self::App(err) => match err.kind() {
                 ErrorKind::InvalidInput | ErrorKind::NotFound | ErrorKind::Conflict => Exit::Usage,
                 _ => Exit::Failure,

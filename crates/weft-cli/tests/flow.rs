@@ -111,3 +111,173 @@ fn the_chat_example_is_valid_once_its_connection_exists() {
     assert!(out.status.success(), "{}", text(&out.stdout));
     assert!(text(&out.stdout).ends_with("chat.weft.yaml: valid (3 nodes)\n"));
 }
+
+fn sse(words: &[&str]) -> weft_testkit::Reply {
+    let mut events: Vec<serde_json::Value> = words
+        .iter()
+        .map(|w| serde_json::json!({"choices": [{"index": 0, "delta": {"content": w}}]}))
+        .collect();
+    events.push(serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}));
+    weft_testkit::Reply::Sse(events)
+}
+
+#[test]
+fn run_prints_outputs_and_progress_and_keeps_secret_inputs_out() {
+    let fake = weft_testkit::FakeEndpoint::start(vec![sse(&["Hi ", "there"])]);
+    let home = tempfile::tempdir().unwrap();
+    let secret = "sk-flow-run-secret-8c21";
+    let out = weft_with_stdin(
+        home.path(),
+        &[
+            "flow",
+            "run",
+            example("dynamic-connection.weft.yaml").to_str().unwrap(),
+            "--input",
+            &format!("endpoint={}/models", fake.base),
+            "--input",
+            "api_key=@stdin",
+            "--input",
+            "question=hello",
+            "--json",
+            "--stream",
+        ],
+        &format!("{secret}\n"),
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout, "{\"answer\":\"Hi there\"}\n");
+    assert!(
+        stderr.contains("▶ chat") && stderr.contains("✓ chat") && stderr.contains(", 7 tokens"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Hi there"),
+        "streamed tokens on stderr: {stderr}"
+    );
+    assert!(stderr.contains("Succeeded in "), "{stderr}");
+    assert!(!stdout.contains(secret) && !stderr.contains(secret));
+    let sent = &fake.requests()[0];
+    assert!(
+        sent.head
+            .to_ascii_lowercase()
+            .contains(&format!("api-key: {secret}"))
+    );
+}
+
+#[test]
+fn a_secret_input_can_come_from_the_environment() {
+    let fake = weft_testkit::FakeEndpoint::start(vec![sse(&["ok"])]);
+    let home = tempfile::tempdir().unwrap();
+    let out = weft(home.path())
+        .args(["flow", "run"])
+        .arg(example("dynamic-connection.weft.yaml"))
+        .args([
+            "--input",
+            &format!("endpoint={}/models", fake.base),
+            "--input",
+            "api_key=@env:WEFT_TEST_KEY",
+            "--input",
+            "question=q",
+        ])
+        .env("WEFT_TEST_KEY", "sk-from-env-55")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "answer: ok\n");
+    assert!(fake.requests()[0].head.contains("sk-from-env-55"));
+}
+
+#[test]
+fn missing_inputs_and_invalid_flows_exit_2_and_failed_runs_exit_1() {
+    let home = tempfile::tempdir().unwrap();
+    let flow = example("dynamic-connection.weft.yaml");
+    let out = weft(home.path())
+        .args(["flow", "run"])
+        .arg(&flow)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("the flow needs the input `endpoint`"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = weft(home.path())
+        .args(["flow", "run"])
+        .arg(example("chat.weft.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown connection `azure-ai`"));
+
+    let fake = weft_testkit::FakeEndpoint::start(vec![weft_testkit::Reply::Json(
+        404,
+        serde_json::json!({"error": {"code": "DeploymentNotFound", "message": "no such deployment"}}),
+    )]);
+    let out = weft(home.path())
+        .args(["flow", "run"])
+        .arg(&flow)
+        .args([
+            "--input",
+            &format!("endpoint={}/models", fake.base),
+            "--input",
+            "api_key=k",
+            "--input",
+            "question=q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("✗ chat: nothing at ") && stderr.contains("the deployment does not exist"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("weft: the run failed"), "{stderr}");
+}
+
+#[test]
+fn the_chat_example_runs_on_a_saved_connection() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = weft_testkit::FakeEndpoint::start(vec![sse(&["Paris."])]);
+    let home = tempfile::tempdir().unwrap();
+    let out = weft_with_stdin(
+        home.path(),
+        &[
+            "connection",
+            "create",
+            "--name",
+            "azure-ai",
+            "--type",
+            "azure_ai",
+            "--set",
+            &format!("endpoint={}/models", fake.base),
+            "--secret",
+            "api_key",
+        ],
+        "sk-saved-3131\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = weft(home.path())
+        .args(["flow", "run"])
+        .arg(example("chat.weft.yaml"))
+        .args(["--input", "question=Capital of France?", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "{\"answer\":\"Paris.\"}\n");
+    let sent = &fake.requests()[0];
+    assert!(
+        sent.head
+            .starts_with("POST /models/chat/completions?api-version=2024-05-01-preview ")
+    );
+    assert!(
+        sent.head
+            .to_ascii_lowercase()
+            .contains("api-key: sk-saved-3131")
+    );
+    assert_eq!(sent.json()["messages"][1]["content"], "Capital of France?");
+}

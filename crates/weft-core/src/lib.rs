@@ -14,7 +14,7 @@ pub use crate::connections::{ConnectionInput, ConnectionView, SavedConnection};
 pub use crate::core::AppCore;
 pub use crate::diagnostics::{DatabaseReport, Diagnostics, KeychainReport, ProbeOutcome};
 pub use crate::error::{AppError, ErrorKind, IpcError};
-pub use crate::reach::{ConnectionCheck, ResolvedConnection, endpoint_for};
+pub use crate::reach::{ConnectionCheck, ResolvedConnection, StoreConnections, endpoint_for};
 pub use crate::settings::{HOME_ENV, KEYRING_SERVICE_ENV, Settings};
 pub use weft_store::connections::{ConnectionKind, FieldInput, FieldSpec, KindSpec, Problem};
 

@@ -172,3 +172,28 @@ impl AppCore {
         })
     }
 }
+
+/// Saved connections for the flow engine: each one resolved from the store and the keychain
+/// when a node first needs it.
+pub struct StoreConnections(pub std::sync::Arc<AppCore>);
+
+impl weft_engine::ConnectionSource for StoreConnections {
+    fn connection(&self, name: &str) -> Result<weft_engine::Target, String> {
+        let resolved = self
+            .0
+            .resolve_connection(name)
+            .map_err(|err| err.to_string())?;
+        Ok(weft_engine::Target {
+            name: resolved.name,
+            endpoint: resolved.endpoint,
+            key: resolved.key,
+        })
+    }
+}
+
+impl AppCore {
+    /// A flow engine sharing this process's HTTP client.
+    pub fn engine(&self) -> weft_engine::Engine {
+        weft_engine::Engine::new(self.ai().clone())
+    }
+}

@@ -75,6 +75,7 @@ pub(crate) fn run(command: FlowCommand) -> Result<(), CliError> {
             let inputs = gather_inputs(&doc, &inputs, input_file.as_deref())?;
             execute(
                 core,
+                &file,
                 doc,
                 inputs,
                 json,
@@ -193,6 +194,7 @@ fn gather_inputs(
 
 fn execute(
     core: Arc<AppCore>,
+    file: &Path,
     doc: FlowDocument,
     inputs: Map<String, Value>,
     json: bool,
@@ -203,12 +205,13 @@ fn execute(
         .enable_all()
         .build()
         .map_err(|err| CliError::Usage(format!("could not start the async runtime: {err}")))?;
+    let flow = Arc::new(doc);
     let outcome = runtime.block_on(async {
         let cancel = CancellationToken::new();
         let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
         let request = RunRequest {
-            flow: Arc::new(doc),
-            inputs,
+            flow: flow.clone(),
+            inputs: inputs.clone(),
             connections: Arc::new(StoreConnections(core.clone())),
             cancel: cancel.clone(),
             node_timeout,
@@ -234,6 +237,17 @@ fn execute(
         outcome
     });
     let outcome = outcome.map_err(|err| CliError::Usage(err.to_string()))?;
+    // History is a convenience: failing to store it must not change the run's result.
+    let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    match core.record_run(&path.display().to_string(), &text, &flow, &inputs, &outcome) {
+        Ok(()) => eprintln!(
+            "run {} (weft runs show {})",
+            outcome.run_id,
+            &outcome.run_id[..8]
+        ),
+        Err(err) => eprintln!("warning: the run was not saved to history: {err}"),
+    }
     if json {
         println!("{}", Value::Object(outcome.outputs.clone()));
     } else {

@@ -4,6 +4,7 @@ mod connection;
 mod connection_file;
 mod doctor;
 mod flow;
+mod runs;
 mod secrets;
 
 use std::process::ExitCode;
@@ -36,6 +37,9 @@ enum Command {
     /// Work with flow files (*.weft.yaml).
     #[command(subcommand)]
     Flow(flow::FlowCommand),
+    /// Past flow runs (kept 30 days, at most 500; WEFT_RUNS_MAX_AGE_DAYS, WEFT_RUNS_KEEP).
+    #[command(subcommand)]
+    Runs(runs::RunsCommand),
 }
 
 /// Why a command failed, and so which exit code it ends with.
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
         Command::Doctor { json } => doctor::run(json),
         Command::Connection(command) => report(connection::run(command)),
         Command::Flow(command) => report(flow::run(command)),
+        Command::Runs(command) => report(runs::run(command)),
     }
     .into()
 }

@@ -281,3 +281,77 @@ fn the_chat_example_runs_on_a_saved_connection() {
     );
     assert_eq!(sent.json()["messages"][1]["content"], "Capital of France?");
 }
+
+#[test]
+fn runs_are_kept_redacted_and_can_be_listed_and_shown() {
+    let fake = weft_testkit::FakeEndpoint::start(vec![sse(&["Stored answer"])]);
+    let home = tempfile::tempdir().unwrap();
+    let secret = "sk-history-9d0e";
+    let out = weft(home.path())
+        .args(["flow", "run"])
+        .arg(example("dynamic-connection.weft.yaml"))
+        .args([
+            "--input",
+            &format!("endpoint={}/models", fake.base),
+            "--input",
+            &format!("api_key={secret}"),
+            "--input",
+            "question=q",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("run "))
+        .expect("the run id is printed");
+    let id = line.split_whitespace().nth(1).unwrap().to_owned();
+
+    let list: serde_json::Value = serde_json::from_slice(
+        &weft(home.path())
+            .args(["runs", "list", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["status"], "succeeded");
+    assert!(
+        list[0]["flow_path"]
+            .as_str()
+            .unwrap()
+            .ends_with("dynamic-connection.weft.yaml")
+    );
+    assert_eq!(list[0]["flow_hash"].as_str().unwrap().len(), 64);
+
+    let shown = weft(home.path())
+        .args(["runs", "show", &id[..8]])
+        .output()
+        .unwrap();
+    let shown = text(&shown.stdout);
+    assert!(shown.contains("status   succeeded"), "{shown}");
+    assert!(
+        shown.contains("outputs  {\"answer\":\"Stored answer\"}"),
+        "{shown}"
+    );
+    assert!(shown.contains("  chat: succeeded, "), "{shown}");
+    assert!(shown.contains("\"api_key\":\"******\""), "{shown}");
+    assert!(!shown.contains(secret), "{shown}");
+    let stored: Vec<u8> = std::fs::read_dir(home.path())
+        .unwrap()
+        .flat_map(|entry| std::fs::read(entry.unwrap().path()).unwrap())
+        .collect();
+    assert!(
+        !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the secret reached SQLite"
+    );
+
+    let missing = weft(home.path())
+        .args(["runs", "show", "ffffffff"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("no run `ffffffff`"));
+}

@@ -164,6 +164,7 @@ mod tests {
         let settings = Settings {
             data_dir: DataDir::new(dir.path()),
             keyring_service: "weft-test".into(),
+            retention: Default::default(),
         };
         AppCore::open_with_keychain(settings, Keychain::in_memory("weft-test").unwrap()).unwrap()
     }

@@ -8,6 +8,7 @@ mod core;
 mod diagnostics;
 mod error;
 mod reach;
+mod runs;
 mod settings;
 
 pub use crate::connections::{ConnectionInput, ConnectionView, SavedConnection};
@@ -15,6 +16,7 @@ pub use crate::core::AppCore;
 pub use crate::diagnostics::{DatabaseReport, Diagnostics, KeychainReport, ProbeOutcome};
 pub use crate::error::{AppError, ErrorKind, IpcError};
 pub use crate::reach::{ConnectionCheck, ResolvedConnection, StoreConnections, endpoint_for};
+pub use crate::runs::{RunView, redact_inputs};
 pub use crate::settings::{HOME_ENV, KEYRING_SERVICE_ENV, Settings};
 pub use weft_store::connections::{ConnectionKind, FieldInput, FieldSpec, KindSpec, Problem};
 

@@ -1,6 +1,6 @@
 use std::ffi::OsString;
 
-use weft_store::DataDir;
+use weft_store::{DataDir, Retention};
 
 use crate::AppError;
 
@@ -16,6 +16,7 @@ const DEFAULT_KEYRING_SERVICE: &str = "weft";
 pub struct Settings {
     pub data_dir: DataDir,
     pub keyring_service: String,
+    pub retention: Retention,
 }
 
 impl Settings {
@@ -39,6 +40,10 @@ impl Settings {
         Ok(Self {
             data_dir,
             keyring_service,
+            retention: crate::runs::retention_from(
+                std::env::var("WEFT_RUNS_KEEP").ok(),
+                std::env::var("WEFT_RUNS_MAX_AGE_DAYS").ok(),
+            ),
         })
     }
 }

@@ -8,6 +8,7 @@ use rusqlite_migration::{M, Migrations};
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0001_meta.sql")),
     M::up(include_str!("../migrations/0002_connections.sql")),
+    M::up(include_str!("../migrations/0003_runs.sql")),
 ];
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -6,9 +6,11 @@ pub mod connections;
 mod db;
 mod keychain;
 mod paths;
+mod runs;
 mod secret;
 
 pub use db::{Database, DbError, SchemaInfo};
 pub use keychain::{Backend, Keychain, KeychainError, ProbeReport};
 pub use paths::{APP_IDENTIFIER, DataDir, PathsError};
+pub use runs::{Retention, RunRecord};
 pub use secret::Secret;

@@ -27,7 +27,7 @@ export function TopBar() {
           disabled
           title="Test run arrives with the flow engine"
         >
-          ▶ Test run
+          <span aria-hidden>▶</span> Test run
         </button>
       </div>
     </header>

@@ -9,7 +9,12 @@ import type { IpcError } from "./generated/IpcError";
 import type { KindSpec } from "./generated/KindSpec";
 
 /** Set by a test (playwright's addInitScript) before the page loads. */
-type MockOptions = { keychainFails?: boolean };
+type MockOptions = {
+  /** Every keychain call fails, as with a locked Secret Service. */
+  keychainFails?: boolean;
+  /** The diagnostics command itself rejects, as when the database is from a newer Weft. */
+  diagnosticsFails?: boolean;
+};
 declare global {
   interface Window {
     __WEFT_MOCK__?: MockOptions;
@@ -76,26 +81,33 @@ function save(input: ConnectionInput, previous?: ConnectionView): { connection: 
   return { connection, warnings };
 }
 
-const diagnostics = (): Diagnostics => ({
-  appVersion: "0.1.0",
-  dataDir: "/home/ada/.local/share/dev.weft.app",
-  database: {
-    path: "/home/ada/.local/share/dev.weft.app/weft.sqlite3",
-    schemaVersion: 2,
-    latestSchemaVersion: 2,
-    journalMode: "wal",
-    busyTimeoutMs: 5000,
-    ownerOnly: true,
-    createdWith: "0.1.0",
-  },
-  keychain: {
-    backend: "Secret Service (D-Bus)",
-    service: "weft",
-    probe: options.keychainFails
-      ? { status: "failed", millis: 0, message: "no Secret Service (D-Bus) is reachable; start GNOME Keyring and unlock it" }
-      : { status: "ok", millis: 3.2 },
-  },
-});
+function diagnostics(): Diagnostics {
+  if (options.diagnosticsFails)
+    fail(
+      "database",
+      "the database /home/ada/.local/share/dev.weft.app/weft.sqlite3 was written by a newer Weft (schema version 4; this build knows up to 3); update Weft, or set WEFT_HOME to use another data folder",
+    );
+  return {
+    appVersion: "0.1.0",
+    dataDir: "/home/ada/.local/share/dev.weft.app",
+    database: {
+      path: "/home/ada/.local/share/dev.weft.app/weft.sqlite3",
+      schemaVersion: 3,
+      latestSchemaVersion: 3,
+      journalMode: "wal",
+      busyTimeoutMs: 5000,
+      ownerOnly: true,
+      createdWith: "0.1.0",
+    },
+    keychain: {
+      backend: "Secret Service (D-Bus)",
+      service: "weft",
+      probe: options.keychainFails
+        ? { status: "failed", millis: 0, message: "no Secret Service (D-Bus) is reachable; start GNOME Keyring and unlock it" }
+        : { status: "ok", millis: 3.2 },
+    },
+  };
+}
 
 mockIPC((command, payload) => {
   const args = (payload ?? {}) as Record<string, unknown>;

@@ -20,6 +20,9 @@ test("the editor frame renders with its canvas, panels and a disabled Test run",
     await page.waitForFunction((b) => document.querySelector(".react-flow__viewport")?.getAttribute("style") !== b, before);
     assert.match(await viewport.getAttribute("style"), /scale\((?!1\))/);
     await screenshot(page, "frame.png");
+    // The theme follows the system; the dark one is checked by eye from this shot.
+    await page.emulateMedia({ colorScheme: "dark" });
+    await screenshot(page, "frame-dark.png");
   }));
 
 test("Diagnostics shows the store and a working keychain, and closes with Escape", () =>
@@ -28,8 +31,11 @@ test("Diagnostics shows the store and a working keychain, and closes with Escape
     const dialog = page.getByTestId("diagnostics");
     await dialog.waitFor();
     await page.getByTestId("diag-keychain-status").filter({ hasText: /^ok/ }).waitFor();
-    assert.equal(await page.getByTestId("diag-schema-version").innerText(), "v2 of 2");
+    assert.equal(await page.getByTestId("diag-schema-version").innerText(), "v3 of 3");
     assert.match(await page.getByTestId("diag-keychain-status").innerText(), /^ok — round-trip in 3\.2 ms$/);
+    assert.equal(await page.getByTestId("diag-keychain-backend").innerText(), "Secret Service (D-Bus)");
+    assert.equal(await page.getByTestId("diag-owner-only").innerText(), "yes");
+    assert.equal(await dialog.getAttribute("aria-labelledby"), "diag-title");
     await screenshot(page, "diagnostics.png");
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
@@ -43,6 +49,27 @@ test("Diagnostics shows a keychain failure with its fix", () =>
       await status.filter({ hasText: /^failed/ }).waitFor();
       assert.match(await status.innerText(), /start GNOME Keyring and unlock it/);
       assert.match(await status.getAttribute("class"), /failed/);
+      await screenshot(page, "diagnostics-keychain-failed.png");
     },
     { mock: { keychainFails: true } },
+  ));
+
+test("Diagnostics shows the command's own error, and Run again retries", () =>
+  withApp(
+    async (page) => {
+      await page.getByTestId("open-diagnostics").click();
+      const error = page.getByTestId("diag-error");
+      await error.waitFor();
+      assert.match(await error.innerText(), /written by a newer Weft \(schema version 4; this build knows up to 3\)/);
+      assert.equal(await page.getByTestId("diag-keychain-status").count(), 0, "no half report beside the error");
+      await screenshot(page, "diagnostics-error.png");
+
+      await page.evaluate(() => { window.__WEFT_MOCK__.diagnosticsFails = false; });
+      await page.getByRole("button", { name: "Run again" }).click();
+      await page.getByTestId("diag-keychain-status").filter({ hasText: /^ok/ }).waitFor();
+      assert.equal(await error.count(), 0);
+      await page.getByRole("button", { name: "Close", exact: true }).click();
+      await page.getByTestId("diagnostics").waitFor({ state: "hidden" });
+    },
+    { mock: { diagnosticsFails: true } },
   ));

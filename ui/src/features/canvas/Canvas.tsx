@@ -1,4 +1,5 @@
 import { Background, BackgroundVariant, Controls, MiniMap, type NodeTypes, ReactFlow } from "@xyflow/react";
+import { useShallow } from "zustand/react/shallow";
 
 import { useEditor } from "../editor/store";
 
@@ -6,7 +7,16 @@ import { useEditor } from "../editor/store";
 const nodeTypes: NodeTypes = {};
 
 export function Canvas() {
-  const { nodes, edges, onNodesChange, onEdgesChange, onConnect } = useEditor();
+  // Only what React Flow draws, so changes to the rest of the editor state skip the canvas.
+  const { nodes, edges, onNodesChange, onEdgesChange, onConnect } = useEditor(
+    useShallow((s) => ({
+      nodes: s.nodes,
+      edges: s.edges,
+      onNodesChange: s.onNodesChange,
+      onEdgesChange: s.onEdgesChange,
+      onConnect: s.onConnect,
+    })),
+  );
   return (
     <main className="canvas" data-testid="canvas" aria-label="Flow canvas">
       <ReactFlow

@@ -2,8 +2,35 @@ import { useModalDialog } from "../../shared/useModalDialog";
 import type { Diagnostics } from "../../ipc/generated/Diagnostics";
 import { useDiagnostics } from "./store";
 
-function keychainStatus(report: Diagnostics | null, checking: boolean): { text: string; ok: boolean } {
-  if (checking || !report) return { text: "Checking…", ok: false };
+type Row = { label: string; testId: string; value: (report: Diagnostics) => string };
+
+const ROWS: Row[] = [
+  { label: "Version", testId: "diag-app-version", value: (r) => `Weft ${r.appVersion}` },
+  { label: "Data folder", testId: "diag-data-dir", value: (r) => r.dataDir },
+  { label: "Database", testId: "diag-db-path", value: (r) => r.database.path },
+  {
+    label: "Schema",
+    testId: "diag-schema-version",
+    value: (r) => `v${r.database.schemaVersion} of ${r.database.latestSchemaVersion}`,
+  },
+  { label: "Journal mode", testId: "diag-journal", value: (r) => r.database.journalMode },
+  { label: "Busy timeout", testId: "diag-busy-timeout", value: (r) => `${r.database.busyTimeoutMs} ms` },
+  {
+    label: "Owner only",
+    testId: "diag-owner-only",
+    value: (r) => (r.database.ownerOnly ? "yes" : "no — other users can read the database"),
+  },
+  {
+    label: "Created with",
+    testId: "diag-created-with",
+    value: (r) => (r.database.createdWith ? `Weft ${r.database.createdWith}` : "unknown"),
+  },
+  { label: "Keychain", testId: "diag-keychain-backend", value: (r) => r.keychain.backend },
+  { label: "Keychain service", testId: "diag-keychain-service", value: (r) => r.keychain.service },
+];
+
+/** The E2E tests read this line: it starts with "ok" or "failed". */
+function probeLine(report: Diagnostics): { text: string; ok: boolean } {
   const { probe } = report.keychain;
   return probe.status === "ok"
     ? { text: `ok — round-trip in ${probe.millis.toFixed(1)} ms`, ok: true }
@@ -14,50 +41,38 @@ function keychainStatus(report: Diagnostics | null, checking: boolean): { text: 
 export function DiagnosticsDialog() {
   const { visible, checking, report, error, refresh, close } = useDiagnostics();
   const dialog = useModalDialog(visible);
-
-  const keychain = keychainStatus(report, checking);
-  const db = report?.database;
-  const rows: [string, string, string][] = report
-    ? [
-        ["Version", `Weft ${report.appVersion}`, "diag-app-version"],
-        ["Data folder", report.dataDir, "diag-data-dir"],
-        ["Database", report.database.path, "diag-db-path"],
-        ["Schema", `v${db?.schemaVersion} of ${db?.latestSchemaVersion}`, "diag-schema-version"],
-        ["Journal", `${db?.journalMode}, busy timeout ${db?.busyTimeoutMs} ms`, "diag-journal"],
-        ["File access", db?.ownerOnly ? "owner only" : "readable by others", "diag-owner-only"],
-        ["Created by", db?.createdWith ? `Weft ${db.createdWith}` : "unknown", "diag-created-with"],
-        ["Keychain", `${report.keychain.backend}, service “${report.keychain.service}”`, "diag-keychain-backend"],
-      ]
-    : [];
+  const probe = report && !checking ? probeLine(report) : null;
 
   return (
     <dialog ref={dialog} className="diag-dialog" aria-labelledby="diag-title" data-testid="diagnostics" onClose={close}>
       <header className="dialog-head">
         <h2 id="diag-title">Diagnostics</h2>
-        <button type="button" className="btn btn-small" aria-label="Close diagnostics" onClick={close}>
+        <button type="button" className="btn btn-small btn-quiet" aria-label="Close diagnostics" onClick={close}>
           ✕
         </button>
       </header>
-      <div className="diag-body">
-        {error && (
-          <p className="banner banner-error" role="alert">
+      <div className="diag-body" aria-busy={checking}>
+        {error ? (
+          <p className="banner banner-error" role="alert" data-testid="diag-error">
             {error.message}
           </p>
-        )}
-        <dl className="diag-grid">
-          {rows.map(([label, value, testId]) => (
-            <div key={testId} className="diag-row">
-              <dt>{label}</dt>
-              <dd data-testid={testId}>{value}</dd>
+        ) : (
+          // Every row is there from the first frame, so the dialog keeps its size when the report lands.
+          <dl className="diag-grid">
+            {ROWS.map(({ label, testId, value }) => (
+              <div key={testId} className="diag-row">
+                <dt>{label}</dt>
+                <dd data-testid={testId}>{report ? value(report) : "…"}</dd>
+              </div>
+            ))}
+            <div className="diag-row">
+              <dt>Keychain round-trip</dt>
+              <dd data-testid="diag-keychain-status" className={probe ? (probe.ok ? "ok" : "failed") : "muted"}>
+                {probe ? probe.text : "Checking…"}
+              </dd>
             </div>
-          ))}
-          <div className="diag-row">
-            <dt>Keychain round-trip</dt>
-            <dd data-testid="diag-keychain-status" className={keychain.ok ? "ok" : report && !checking ? "failed" : ""}>
-              {keychain.text}
-            </dd>
-          </div>
-        </dl>
+          </dl>
+        )}
       </div>
       <footer className="dialog-foot">
         <button type="button" className="btn" onClick={() => void refresh()} disabled={checking}>

@@ -5,35 +5,36 @@ import { toIpcError } from "../../ipc/errors";
 import type { Diagnostics } from "../../ipc/generated/Diagnostics";
 import type { IpcError } from "../../ipc/generated/IpcError";
 
-type State = {
+export type DiagnosticsState = {
   visible: boolean;
   checking: boolean;
   report: Diagnostics | null;
   error: IpcError | null;
 };
 
-type Actions = {
+export type DiagnosticsActions = {
   /** Shows the dialog and runs the checks (a real keychain round-trip each time). */
   open: () => Promise<void>;
   refresh: () => Promise<void>;
   close: () => void;
 };
 
-export const useDiagnostics = create<State & Actions>()((set, get) => ({
-  visible: false,
-  checking: false,
-  report: null,
-  error: null,
+export const initialDiagnosticsState: DiagnosticsState = { visible: false, checking: false, report: null, error: null };
+
+export const useDiagnostics = create<DiagnosticsState & DiagnosticsActions>()((set, get) => ({
+  ...initialDiagnosticsState,
   open: async () => {
     set({ visible: true });
     await get().refresh();
   },
   refresh: async () => {
+    // The previous report stays on screen while checking, so the dialog does not jump.
     set({ checking: true, error: null });
     try {
       set({ report: await ipc.diagnostics(), checking: false });
     } catch (raw) {
-      set({ error: toIpcError(raw), checking: false });
+      // A stale report beside the error would read as if part of the check had passed.
+      set({ report: null, error: toIpcError(raw), checking: false });
     }
   },
   close: () => set({ visible: false }),

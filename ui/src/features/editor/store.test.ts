@@ -34,11 +34,4 @@ describe("editor store", () => {
     onEdgesChange([{ type: "remove", id: edges[0]!.id }]);
     expect(useEditor.getState().edges).toEqual([]);
   });
-
-  it("never leaves the flow without a title", () => {
-    useEditor.getState().setTitle("  Support triage ");
-    expect(useEditor.getState().title).toBe("Support triage");
-    useEditor.getState().setTitle("   ");
-    expect(useEditor.getState().title).toBe("Untitled flow");
-  });
 });

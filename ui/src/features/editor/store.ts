@@ -22,7 +22,6 @@ export type EditorActions = {
   onNodesChange: (changes: NodeChange[]) => void;
   onEdgesChange: (changes: EdgeChange[]) => void;
   onConnect: (connection: Connection) => void;
-  setTitle: (title: string) => void;
 };
 
 export const initialEditorState: EditorState = { title: "Untitled flow", nodes: [], edges: [] };
@@ -32,5 +31,4 @@ export const useEditor = create<EditorState & EditorActions>()((set) => ({
   onNodesChange: (changes) => set((s) => ({ nodes: applyNodeChanges(changes, s.nodes) })),
   onEdgesChange: (changes) => set((s) => ({ edges: applyEdgeChanges(changes, s.edges) })),
   onConnect: (connection) => set((s) => ({ edges: addEdge(connection, s.edges) })),
-  setTitle: (title) => set({ title: title.trim() || initialEditorState.title }),
 }));

@@ -102,3 +102,74 @@ impl FakeEndpoint {
         self.requests.lock().unwrap().clone()
     }
 }
+
+/// A zero-latency endpoint for benchmarks: every request on every (keep-alive) connection gets
+/// the same reply at once. Runs until the process ends.
+pub fn serve_forever(reply: &Reply) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (kind, body) = match reply {
+        Reply::Json(_, body) => ("application/json", body.to_string()),
+        Reply::Sse(events) => (
+            "text/event-stream",
+            events
+                .iter()
+                .map(|e| format!("data: {e}\n\n"))
+                .collect::<String>()
+                + "data: [DONE]\n\n",
+        ),
+        Reply::Stall(_) => panic!("serve_forever answers at once"),
+    };
+    let response = Arc::new(format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    std::thread::spawn(move || {
+        for socket in listener.incoming().flatten() {
+            let response = response.clone();
+            std::thread::spawn(move || {
+                let _ = socket.set_nodelay(true);
+                let mut reader = BufReader::new(socket.try_clone().unwrap());
+                let mut socket = socket;
+                loop {
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) if line == "\r\n" => break,
+                            Ok(_) => {
+                                if let Some(v) =
+                                    line.to_ascii_lowercase().strip_prefix("content-length:")
+                                {
+                                    length = v.trim().parse().unwrap_or(0);
+                                }
+                            }
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err()
+                        || socket.write_all(response.as_bytes()).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    base
+}
+
+/// A chat completion streamed as Azure does it, with a usage chunk at the end.
+pub fn chat_stream(words: &[&str]) -> Reply {
+    let mut events = vec![serde_json::json!({"choices": [], "prompt_filter_results": []})];
+    events.extend(
+        words
+            .iter()
+            .map(|w| serde_json::json!({"choices": [{"index": 0, "delta": {"content": w}}]})),
+    );
+    events
+        .push(serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}));
+    events.push(serde_json::json!({"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}}));
+    Reply::Sse(events)
+}

@@ -1,6 +1,7 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 use crate::kind::{NodeKind, ValueType};
 
@@ -9,63 +10,78 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// A flow file. Field order here is the order on disk, and maps keep their order, so saving an
 /// edited flow changes only the lines that changed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(export)]
 pub struct FlowDocument {
     pub schema: u32,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[ts(as = "Option<String>", optional)]
     pub title: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[ts(as = "Option<String>", optional)]
     pub description: String,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[ts(as = "Option<IndexMap<String, FlowInput>>", optional)]
     pub inputs: IndexMap<String, FlowInput>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[ts(as = "Option<IndexMap<String, FlowOutput>>", optional)]
     pub outputs: IndexMap<String, FlowOutput>,
     #[serde(default)]
     pub nodes: Vec<Node>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(export)]
 pub struct FlowInput {
     #[serde(rename = "type")]
     pub kind: ValueType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub default: Option<Value>,
     /// Its value is redacted everywhere and never saved.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
     pub secret: bool,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[ts(as = "Option<String>", optional)]
     pub description: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(export)]
 pub struct FlowOutput {
     /// A reference, such as `${chat.output}`.
     pub value: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[ts(as = "Option<String>", optional)]
     pub description: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(export)]
 pub struct Position {
     pub x: f64,
     pub y: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(export)]
 pub struct Node {
     pub id: String,
     #[serde(rename = "type")]
     pub kind: NodeKind,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[ts(as = "Option<String>", optional)]
     pub title: String,
     pub position: Position,
     /// Literals or `${…}` references; see the kind's property specs.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[ts(as = "Option<IndexMap<String, Value>>", optional)]
     pub properties: IndexMap<String, Value>,
 }
 

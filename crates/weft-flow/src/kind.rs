@@ -1,8 +1,10 @@
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// The type of a value on a port or in a property.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum ValueType {
     String,
     Number,
@@ -26,8 +28,9 @@ impl ValueType {
 }
 
 /// What a node does. Names are the file's `type:` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum NodeKind {
     /// Where the flow's inputs appear on the canvas; the inputs themselves are the file's `inputs:`.
     Inputs,
@@ -42,38 +45,102 @@ pub enum NodeKind {
     Condition,
 }
 
-/// One property of a node kind: what the editor shows and the validator checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The palette's sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum NodeGroup {
+    InputsOutputs,
+    Variables,
+    Ai,
+    Logic,
+}
+
+/// How the property panel edits a property.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Editor {
+    /// One line of text; may hold `${…}` references.
+    Text,
+    /// Jinja text rendered with the node's `variables`, in a code editor.
+    Template,
+    /// A minijinja expression, such as `score > 0.5`.
+    Expression,
+    Number {
+        min: f64,
+        max: f64,
+        step: f64,
+    },
+    Switch,
+    Select {
+        options: &'static [&'static str],
+    },
+    /// The name of a saved connection.
+    Connection,
+    /// A reference to a variable, such as `${vars.conn}`.
+    Variable,
+    /// Any JSON value, or a reference.
+    Json,
+    /// Names mapped to values or references: what a template sees.
+    Map,
+}
+
+/// One property of a node kind: what the editor shows, the validator checks and the engine reads.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, TS)]
+#[ts(export)]
 pub struct PropertySpec {
     pub key: &'static str,
+    pub label: &'static str,
     pub value_type: ValueType,
     pub required: bool,
+    pub editor: Editor,
+    /// One sentence for the property panel.
+    pub help: &'static str,
+}
+
+impl PropertySpec {
     /// Jinja text rendered with the node's `variables`.
-    pub template: bool,
+    pub fn is_template(&self) -> bool {
+        matches!(self.editor, Editor::Template)
+    }
 }
 
 /// One output port of a node kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct OutputSpec {
     pub port: &'static str,
     pub value_type: ValueType,
 }
 
-const fn prop(key: &'static str, value_type: ValueType, required: bool) -> PropertySpec {
-    PropertySpec {
-        key,
-        value_type,
-        required,
-        template: false,
-    }
+/// Everything the editor needs to know of a node kind; the UI's catalog is generated from these.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct NodeKindSpec {
+    pub kind: NodeKind,
+    pub title: &'static str,
+    pub group: NodeGroup,
+    pub description: &'static str,
+    pub properties: &'static [PropertySpec],
+    pub outputs: &'static [OutputSpec],
 }
 
-const fn template(key: &'static str, required: bool) -> PropertySpec {
+const fn prop(
+    key: &'static str,
+    label: &'static str,
+    value_type: ValueType,
+    required: bool,
+    editor: Editor,
+    help: &'static str,
+) -> PropertySpec {
     PropertySpec {
         key,
-        value_type: ValueType::String,
+        label,
+        value_type,
         required,
-        template: true,
+        editor,
+        help,
     }
 }
 
@@ -81,49 +148,246 @@ const fn out(port: &'static str, value_type: ValueType) -> OutputSpec {
     OutputSpec { port, value_type }
 }
 
+use Editor::{Json, Map, Switch, Text as Line};
 use ValueType::{Any, Bool, Connection, List, Number, Object, String as Text};
 
 /// Runs the node only on a Condition branch: `when: ${route.true}`.
-const WHEN: PropertySpec = prop("when", Bool, false);
-const VARIABLES: PropertySpec = prop("variables", Object, false);
+const WHEN: PropertySpec = prop(
+    "when",
+    "Run when",
+    Bool,
+    false,
+    Editor::Variable,
+    "A Condition's branch, such as ${route.true}; when it is false the node is skipped.",
+);
+const VARIABLES: PropertySpec = prop(
+    "variables",
+    "Template variables",
+    Object,
+    false,
+    Map,
+    "Names the template can use, each a value or a reference such as ${inputs.question}.",
+);
+const CONNECTION: PropertySpec = prop(
+    "connection",
+    "Connection",
+    Text,
+    false,
+    Editor::Connection,
+    "A saved connection. A dynamic connection, when set, is used instead.",
+);
+const DYNAMIC_CONNECTION: PropertySpec = prop(
+    "dynamic_connection",
+    "Dynamic connection",
+    Connection,
+    false,
+    Editor::Variable,
+    "A variable that a Create Azure AI connection node filled, such as ${vars.conn}.",
+);
+const DEPLOYMENT: PropertySpec = prop(
+    "deployment",
+    "Deployment",
+    Text,
+    true,
+    Line,
+    "The model deployment to call, such as gpt-4o-mini.",
+);
+const VALUE_TYPES: &[&str] = &["string", "number", "bool", "object", "list"];
 
 const DECLARE_VARIABLE: &[PropertySpec] = &[
-    prop("name", Text, true),
-    prop("value_type", Text, true),
-    prop("initial", Any, false),
+    prop(
+        "name",
+        "Name",
+        Text,
+        true,
+        Line,
+        "Read it elsewhere as ${vars.<name>}.",
+    ),
+    prop(
+        "value_type",
+        "Type",
+        Text,
+        true,
+        Editor::Select {
+            options: VALUE_TYPES,
+        },
+        "What the variable holds.",
+    ),
+    prop(
+        "initial",
+        "Initial value",
+        Any,
+        false,
+        Json,
+        "Its value until a Set variable node changes it.",
+    ),
 ];
-const SET_VARIABLE: &[PropertySpec] = &[prop("name", Text, true), prop("value", Any, true), WHEN];
-const PROMPT_TEMPLATE: &[PropertySpec] = &[template("template", true), VARIABLES, WHEN];
-const CHAT_COMPLETION: &[PropertySpec] = &[
-    prop("connection", Text, false),
-    prop("dynamic_connection", Connection, false),
-    prop("deployment", Text, true),
-    template("system_prompt", false),
-    template("user_prompt", true),
+const SET_VARIABLE: &[PropertySpec] = &[
+    prop(
+        "name",
+        "Name",
+        Text,
+        true,
+        Line,
+        "A variable that a Declare variable node made.",
+    ),
+    prop("value", "Value", Any, true, Json, "A value or a reference."),
+    WHEN,
+];
+const PROMPT_TEMPLATE: &[PropertySpec] = &[
+    prop(
+        "template",
+        "Template",
+        Text,
+        true,
+        Editor::Template,
+        "Jinja text; {{ name }} is a template variable.",
+    ),
     VARIABLES,
-    prop("chat_history", List, false),
-    prop("temperature", Number, false),
-    prop("max_tokens", Number, false),
-    prop("response_format", Text, false),
-    prop("json_schema", Object, false),
-    prop("stream", Bool, false),
+    WHEN,
+];
+const CHAT_COMPLETION: &[PropertySpec] = &[
+    CONNECTION,
+    DYNAMIC_CONNECTION,
+    DEPLOYMENT,
+    prop(
+        "system_prompt",
+        "System prompt",
+        Text,
+        false,
+        Editor::Template,
+        "How the model should behave; Jinja text.",
+    ),
+    prop(
+        "user_prompt",
+        "User prompt",
+        Text,
+        true,
+        Editor::Template,
+        "What to ask; Jinja text, such as {{ question }}.",
+    ),
+    VARIABLES,
+    prop(
+        "chat_history",
+        "Chat history",
+        List,
+        false,
+        Json,
+        "Earlier turns: a list of { role, content }.",
+    ),
+    prop(
+        "temperature",
+        "Temperature",
+        Number,
+        false,
+        Editor::Number {
+            min: 0.0,
+            max: 2.0,
+            step: 0.1,
+        },
+        "Higher is more varied; empty uses the model's default.",
+    ),
+    prop(
+        "max_tokens",
+        "Max tokens",
+        Number,
+        false,
+        Editor::Number {
+            min: 1.0,
+            max: 1_000_000.0,
+            step: 1.0,
+        },
+        "The longest answer, in tokens; empty uses the model's default.",
+    ),
+    prop(
+        "response_format",
+        "Response format",
+        Text,
+        false,
+        Editor::Select {
+            options: &["text", "json_object", "json_schema"],
+        },
+        "JSON formats parse the answer into an object.",
+    ),
+    prop(
+        "json_schema",
+        "JSON schema",
+        Object,
+        false,
+        Json,
+        "With the json_schema format: { name, schema, strict }.",
+    ),
+    prop(
+        "stream",
+        "Stream",
+        Bool,
+        false,
+        Switch,
+        "Show the answer as it is written (on unless switched off).",
+    ),
     WHEN,
 ];
 const CREATE_AZURE_AI_CONNECTION: &[PropertySpec] = &[
-    prop("endpoint", Text, true),
-    prop("api_key", Text, true),
-    prop("api_version", Text, false),
-    prop("variable", Text, true),
+    prop(
+        "endpoint",
+        "Endpoint",
+        Text,
+        true,
+        Line,
+        "A Foundry …/models URL or an Azure OpenAI deployment URL, or a reference to one.",
+    ),
+    prop(
+        "api_key",
+        "API key",
+        Text,
+        true,
+        Line,
+        "A reference to a secret input, such as ${inputs.api_key}; redacted everywhere.",
+    ),
+    prop(
+        "api_version",
+        "API version",
+        Text,
+        false,
+        Line,
+        "Empty uses the endpoint's default.",
+    ),
+    prop(
+        "variable",
+        "Store in variable",
+        Text,
+        true,
+        Line,
+        "The declared variable that will hold the connection.",
+    ),
     WHEN,
 ];
 const EMBEDDINGS: &[PropertySpec] = &[
-    prop("connection", Text, false),
-    prop("dynamic_connection", Connection, false),
-    prop("deployment", Text, true),
-    prop("input", Any, true),
+    CONNECTION,
+    DYNAMIC_CONNECTION,
+    DEPLOYMENT,
+    prop(
+        "input",
+        "Input",
+        Any,
+        true,
+        Json,
+        "A text or a list of texts.",
+    ),
     WHEN,
 ];
-const CONDITION: &[PropertySpec] = &[prop("expression", Text, true), VARIABLES, WHEN];
+const CONDITION: &[PropertySpec] = &[
+    prop(
+        "expression",
+        "Expression",
+        Text,
+        true,
+        Editor::Expression,
+        "A Jinja expression over the variables, such as score > 0.5.",
+    ),
+    VARIABLES,
+    WHEN,
+];
 
 const VARIABLE_OUT: &[OutputSpec] = &[out("output", Any)];
 const TEXT_OUT: &[OutputSpec] = &[out("output", Text)];
@@ -138,29 +402,101 @@ const VECTORS_OUT: &[OutputSpec] = &[out("output", List)];
 const CONDITION_OUT: &[OutputSpec] = &[out("output", Bool), out("true", Bool), out("false", Bool)];
 
 impl NodeKind {
-    pub fn properties(self) -> &'static [PropertySpec] {
-        match self {
-            Self::Inputs | Self::Outputs => &[],
-            Self::DeclareVariable => DECLARE_VARIABLE,
-            Self::SetVariable => SET_VARIABLE,
-            Self::PromptTemplate => PROMPT_TEMPLATE,
-            Self::ChatCompletion => CHAT_COMPLETION,
-            Self::CreateAzureAiConnection => CREATE_AZURE_AI_CONNECTION,
-            Self::Embeddings => EMBEDDINGS,
-            Self::Condition => CONDITION,
+    pub const ALL: [NodeKind; 9] = [
+        Self::Inputs,
+        Self::Outputs,
+        Self::DeclareVariable,
+        Self::SetVariable,
+        Self::PromptTemplate,
+        Self::ChatCompletion,
+        Self::CreateAzureAiConnection,
+        Self::Embeddings,
+        Self::Condition,
+    ];
+
+    pub fn spec(self) -> NodeKindSpec {
+        use NodeGroup::{Ai, InputsOutputs, Logic, Variables};
+        let (title, group, description, properties, outputs): (
+            _,
+            _,
+            _,
+            &'static [_],
+            &'static [_],
+        ) = match self {
+            Self::Inputs => (
+                "Inputs",
+                InputsOutputs,
+                "The flow's inputs, given at each run.",
+                &[],
+                &[],
+            ),
+            Self::Outputs => ("Outputs", InputsOutputs, "What the flow returns.", &[], &[]),
+            Self::DeclareVariable => (
+                "Declare variable",
+                Variables,
+                "Makes a typed variable with a starting value.",
+                DECLARE_VARIABLE,
+                VARIABLE_OUT,
+            ),
+            Self::SetVariable => (
+                "Set variable",
+                Variables,
+                "Changes a declared variable's value.",
+                SET_VARIABLE,
+                VARIABLE_OUT,
+            ),
+            Self::PromptTemplate => (
+                "Prompt template",
+                Ai,
+                "Renders a Jinja template to text.",
+                PROMPT_TEMPLATE,
+                TEXT_OUT,
+            ),
+            Self::ChatCompletion => (
+                "Chat completion",
+                Ai,
+                "Asks a chat model and streams its answer.",
+                CHAT_COMPLETION,
+                CHAT_OUT,
+            ),
+            Self::CreateAzureAiConnection => (
+                "Create Azure AI connection",
+                Ai,
+                "Builds a connection at run time from an endpoint and a key.",
+                CREATE_AZURE_AI_CONNECTION,
+                CONNECTION_OUT,
+            ),
+            Self::Embeddings => (
+                "Embeddings",
+                Ai,
+                "Turns text into vectors.",
+                EMBEDDINGS,
+                VECTORS_OUT,
+            ),
+            Self::Condition => (
+                "Condition",
+                Logic,
+                "Takes the true or the false branch; the other is skipped.",
+                CONDITION,
+                CONDITION_OUT,
+            ),
+        };
+        NodeKindSpec {
+            kind: self,
+            title,
+            group,
+            description,
+            properties,
+            outputs,
         }
     }
 
+    pub fn properties(self) -> &'static [PropertySpec] {
+        self.spec().properties
+    }
+
     pub fn outputs(self) -> &'static [OutputSpec] {
-        match self {
-            Self::Inputs | Self::Outputs => &[],
-            Self::DeclareVariable | Self::SetVariable => VARIABLE_OUT,
-            Self::PromptTemplate => TEXT_OUT,
-            Self::ChatCompletion => CHAT_OUT,
-            Self::CreateAzureAiConnection => CONNECTION_OUT,
-            Self::Embeddings => VECTORS_OUT,
-            Self::Condition => CONDITION_OUT,
-        }
+        self.spec().outputs
     }
 
     pub fn property(self, key: &str) -> Option<&'static PropertySpec> {

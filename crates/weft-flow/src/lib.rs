@@ -5,12 +5,14 @@
 mod document;
 mod kind;
 mod reference;
+mod schema;
 mod template;
 mod validate;
 
 pub use document::{
     FlowDocument, FlowInput, FlowOutput, Node, ParseError, Position, SCHEMA_VERSION,
 };
-pub use kind::{NodeKind, OutputSpec, PropertySpec, ValueType};
+pub use kind::{Editor, NodeGroup, NodeKind, NodeKindSpec, OutputSpec, PropertySpec, ValueType};
 pub use reference::{Reference, Source, find_references};
+pub use schema::{catalog, json_schema};
 pub use validate::{Context, Diagnostic, Severity, dependencies, validate};

@@ -8,14 +8,17 @@ use crate::kind::{NodeKind, ValueType};
 use crate::reference::{Reference, Source, find_references};
 use crate::template;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum Severity {
     Error,
     Warning,
 }
 
 /// One finding, tied to the node (and property) the editor should mark.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Diagnostic {
     pub severity: Severity,
     pub node: Option<String>,
@@ -336,7 +339,7 @@ impl<'a> Checker<'a> {
                 }
             }
             if let Value::String(source) = value {
-                if spec.template {
+                if spec.is_template() {
                     self.check_template(node, spec.key, template::check(source));
                 } else if kind == NodeKind::Condition && spec.key == "expression" {
                     self.check_template(node, spec.key, template::check_expression(source));

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 use weft_core::{AppCore, StoreConnections};
-use weft_engine::{RunEvent, RunRequest, RunStatus};
+use weft_engine::{Plan, Reuse, RunEvent, RunRequest, RunStatus};
 use weft_flow::{Context, FlowDocument, Severity, ValueType, validate};
 
 use crate::{CliError, open_core};
@@ -39,6 +39,15 @@ pub(crate) enum FlowCommand {
         /// Seconds one node may take, retries included.
         #[arg(long, default_value_t = 300)]
         node_timeout: u64,
+        /// Run only this node, on the values --given supplies for what it reads.
+        #[arg(long, value_name = "NODE", conflicts_with = "from")]
+        only: Option<String>,
+        /// Run this node and what follows it; nodes before it take their --given value, or run.
+        #[arg(long, value_name = "NODE")]
+        from: Option<String>,
+        /// Use VALUE (JSON, or else text) as NODE's output instead of running NODE.
+        #[arg(long = "given", value_name = "NODE=VALUE")]
+        given: Vec<String>,
     },
 }
 
@@ -63,6 +72,9 @@ pub(crate) fn run(command: FlowCommand) -> Result<(), CliError> {
             json,
             stream,
             node_timeout,
+            only,
+            from,
+            given,
         } => {
             let core = Arc::new(open_core()?);
             let (doc, errors) = load(&core, &file, false, &mut std::io::stderr())?;
@@ -73,14 +85,24 @@ pub(crate) fn run(command: FlowCommand) -> Result<(), CliError> {
                 )));
             }
             let inputs = gather_inputs(&doc, &inputs, input_file.as_deref())?;
+            let plan = match (only, from) {
+                (Some(node), _) => Plan::Only(node),
+                (None, Some(node)) => Plan::From(node),
+                (None, None) => Plan::All,
+            };
+            let reuse = gather_given(&doc, &given)?;
             execute(
                 core,
                 &file,
                 doc,
                 inputs,
-                json,
-                stream,
-                Duration::from_secs(node_timeout),
+                Settings {
+                    json,
+                    stream,
+                    node_timeout: Duration::from_secs(node_timeout),
+                    plan,
+                    reuse,
+                },
             )
         }
     }
@@ -192,15 +214,47 @@ fn gather_inputs(
     Ok(inputs)
 }
 
+/// Node outputs given on the command line, as if those nodes had run.
+fn gather_given(doc: &FlowDocument, given: &[String]) -> Result<Reuse, CliError> {
+    let mut reuse = Reuse::default();
+    for pair in given {
+        let (node, raw) = pair
+            .split_once('=')
+            .ok_or_else(|| CliError::Usage(format!("--given takes NODE=VALUE, got `{pair}`")))?;
+        if !doc.nodes.iter().any(|n| n.id == node) {
+            return Err(CliError::Usage(format!(
+                "--given: the flow has no node `{node}`"
+            )));
+        }
+        let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()));
+        reuse.set_output(node, value);
+    }
+    Ok(reuse)
+}
+
+/// How `weft flow run` runs and prints.
+struct Settings {
+    json: bool,
+    stream: bool,
+    node_timeout: Duration,
+    plan: Plan,
+    reuse: Reuse,
+}
+
 fn execute(
     core: Arc<AppCore>,
     file: &Path,
     doc: FlowDocument,
     inputs: Map<String, Value>,
-    json: bool,
-    stream: bool,
-    node_timeout: Duration,
+    settings: Settings,
 ) -> Result<(), CliError> {
+    let Settings {
+        json,
+        stream,
+        node_timeout,
+        plan,
+        reuse,
+    } = settings;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -215,6 +269,8 @@ fn execute(
             connections: Arc::new(StoreConnections(core.clone())),
             cancel: cancel.clone(),
             node_timeout,
+            plan: plan.clone(),
+            reuse,
         };
         let printer = tokio::spawn(async move {
             let mut streaming = false;
@@ -248,10 +304,22 @@ fn execute(
         ),
         Err(err) => eprintln!("warning: the run was not saved to history: {err}"),
     }
+    // A single node's run has no flow outputs; its own output is what was asked for.
+    let outputs = match &plan {
+        Plan::Only(node) => Map::from_iter([(
+            node.clone(),
+            outcome
+                .nodes
+                .get(node)
+                .and_then(|record| record.output.clone())
+                .unwrap_or(Value::Null),
+        )]),
+        _ => outcome.outputs.clone(),
+    };
     if json {
-        println!("{}", Value::Object(outcome.outputs.clone()));
+        println!("{}", Value::Object(outputs));
     } else {
-        for (name, value) in &outcome.outputs {
+        for (name, value) in &outputs {
             match value {
                 Value::String(text) => println!("{name}: {text}"),
                 other => println!("{name}: {other}"),
@@ -309,6 +377,10 @@ fn progress(event: &RunEvent, stream: bool, streaming: bool) -> bool {
         RunEvent::NodeSkipped { node, reason } => {
             close(&mut err);
             let _ = writeln!(err, "↷ {node} skipped: {reason}");
+        }
+        RunEvent::NodeReused { node } => {
+            close(&mut err);
+            let _ = writeln!(err, "= {node} reused");
         }
         RunEvent::RunFinished {
             status, latency_ms, ..

@@ -355,3 +355,47 @@ fn runs_are_kept_redacted_and_can_be_listed_and_shown() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("no run `ffffffff`"));
 }
+
+#[test]
+fn one_node_runs_alone_on_given_values_or_from_a_node_onwards() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("two.weft.yaml");
+    std::fs::write(
+        &file,
+        "schema: 1\noutputs:\n  out: { value: \"${b.output}\" }\nnodes:\n\
+         \x20 - { id: a, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: from a } }\n\
+         \x20 - { id: b, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: \"Got {{ x }}\", variables: { x: \"${a.output}\" } } }\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        weft(home.path())
+            .args(["flow", "run"])
+            .arg(&file)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    let alone = run(&["--only", "b", "--given", "a=given text"]);
+    assert!(alone.status.success(), "{}", text(&alone.stderr));
+    assert_eq!(text(&alone.stdout), "b: Got given text\n");
+    assert!(text(&alone.stderr).contains("= a reused"));
+
+    let nothing_given = run(&["--only", "b"]);
+    assert_eq!(nothing_given.status.code(), Some(2));
+    assert!(
+        text(&nothing_given.stderr).contains(
+            "`b` reads `a` with no result to reuse; run the flow once, or give it a value"
+        ),
+        "{}",
+        text(&nothing_given.stderr)
+    );
+
+    let onwards = run(&["--from", "b", "--given", "a=[1, 2]", "--json"]);
+    assert!(onwards.status.success(), "{}", text(&onwards.stderr));
+    assert_eq!(text(&onwards.stdout), "{\"out\":\"Got [1, 2]\"}\n");
+
+    let unknown = run(&["--from", "c"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("the flow has no node `c`"));
+}

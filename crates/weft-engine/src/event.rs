@@ -17,6 +17,8 @@ pub enum NodeState {
     Failed,
     Skipped,
     Cancelled,
+    /// Taken from an earlier run instead of running again.
+    Reused,
 }
 
 /// What a run reports, in order. Texts and values are already redacted.
@@ -52,6 +54,10 @@ pub enum RunEvent {
     NodeSkipped {
         node: String,
         reason: String,
+    },
+    /// The node's result from an earlier run is used; it does not run.
+    NodeReused {
+        node: String,
     },
     RunFinished {
         status: RunStatus,

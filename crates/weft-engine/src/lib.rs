@@ -11,5 +11,5 @@ mod values;
 pub use event::{NodeState, RunEvent, RunStatus};
 pub use redact::Redactor;
 pub use scheduler::{
-    ConnectionSource, Engine, NodeRecord, RunError, RunOutcome, RunRequest, Target,
+    ConnectionSource, Engine, NodeRecord, Plan, Reuse, RunError, RunOutcome, RunRequest, Target,
 };

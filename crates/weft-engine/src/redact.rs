@@ -2,9 +2,15 @@ use serde_json::Value;
 
 /// Replaces secret values (connection keys, secret inputs, dynamic-connection keys) with
 /// `******` in everything a run reports.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Redactor {
     secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} secrets)", self.secrets.len())
+    }
 }
 
 const MASK: &str = "******";
@@ -18,6 +24,13 @@ impl Redactor {
             self.secrets.push(secret.to_owned());
             // Longest first, so a secret containing another is masked whole.
             self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    /// Registers every secret `other` knows.
+    pub fn merge(&mut self, other: &Redactor) {
+        for secret in &other.secrets {
+            self.add(secret);
         }
     }
 

@@ -1,4 +1,5 @@
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,65 @@ pub struct RunRequest {
     pub cancel: CancellationToken,
     /// How long one node may take, retries included.
     pub node_timeout: Duration,
+    pub plan: Plan,
+    /// Results to take instead of running their nodes again (see [`Plan`]).
+    pub reuse: Reuse,
+}
+
+/// Which nodes a run runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Plan {
+    /// Every node; `reuse` is ignored.
+    #[default]
+    All,
+    /// This node and everything downstream of it. Upstream nodes take their results from
+    /// `reuse`; those it lacks run again.
+    From(String),
+    /// Only this node, with what it reads taken from `reuse`.
+    Only(String),
+}
+
+/// A finished node's results: its output ports and the variable it set.
+#[derive(Clone)]
+struct Done {
+    ports: Map<String, Value>,
+    set_var: Option<(String, Value)>,
+}
+
+/// Node results kept from an earlier run, or given by hand, for [`Plan::From`] and
+/// [`Plan::Only`]. It holds values unredacted and the run's dynamic connections, so it lives in
+/// memory only: it is neither serialised nor printed.
+#[derive(Clone, Default)]
+pub struct Reuse {
+    nodes: BTreeMap<String, Done>,
+    dynamic: HashMap<String, Target>,
+    /// The secrets the results may contain, so a later run redacts them too.
+    secrets: Redactor,
+}
+
+impl Reuse {
+    /// Gives a node's `output` by hand, as if it had run.
+    pub fn set_output(&mut self, node: &str, output: Value) {
+        self.nodes.insert(
+            node.to_owned(),
+            Done {
+                ports: Map::from_iter([("output".to_owned(), output)]),
+                set_var: None,
+            },
+        );
+    }
+
+    pub fn contains(&self, node: &str) -> bool {
+        self.nodes.contains_key(node)
+    }
+}
+
+impl fmt::Debug for Reuse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reuse")
+            .field("nodes", &self.nodes.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +108,16 @@ pub enum RunError {
     },
     #[error("the flow has no input `{0}`")]
     UnknownInput(String),
+    #[error("the flow has no node `{0}`")]
+    UnknownNode(String),
+    #[error("`{0}` only shows the flow's inputs or outputs; it does not run on its own")]
+    DoesNotRun(String),
+    #[error(
+        "`{node}` reads {} with no result to reuse; run the flow once, or give {} a value",
+        missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+        if missing.len() == 1 { "it" } else { "them" }
+    )]
+    NothingToReuse { node: String, missing: Vec<String> },
 }
 
 /// What a node did, redacted, for the run panel and run history.
@@ -61,13 +131,17 @@ pub struct NodeRecord {
     pub usage: Option<Usage>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct RunOutcome {
     pub run_id: String,
     pub status: RunStatus,
     pub outputs: Map<String, Value>,
+    /// The nodes this run reports on: with [`Plan::Only`], that node and what it reused.
     pub nodes: BTreeMap<String, NodeRecord>,
     pub latency_ms: f64,
+    /// Every result this run has, to pass to a later run as [`RunRequest::reuse`].
+    #[serde(skip)]
+    pub reuse: Reuse,
 }
 
 pub struct Engine {
@@ -124,19 +198,22 @@ impl Engine {
             }
             inputs.insert(name.clone(), value);
         }
+        let deps = dependencies(&flow);
+        let (to_run, to_reuse) = select(&flow, &deps, &request.plan, &request.reuse)?;
+        redactor.merge(&request.reuse.secrets);
         let redactor = Arc::new(Mutex::new(redactor));
         let run_id = uuid::Uuid::new_v4().to_string();
         let _ = events.send(RunEvent::RunStarted {
             run_id: run_id.clone(),
         });
 
-        let deps = dependencies(&flow);
         let mut scope = Scope {
             inputs,
             ..Scope::default()
         };
-        let dynamic: DynamicConnections = Arc::default();
+        let dynamic: DynamicConnections = Arc::new(Mutex::new(request.reuse.dynamic.clone()));
         let mut records: BTreeMap<String, NodeRecord> = BTreeMap::new();
+        let mut finished: BTreeMap<String, Done> = BTreeMap::new();
         let mut running: BTreeMap<String, (Instant, Value)> = BTreeMap::new();
         let mut tasks: JoinSet<(String, Result<NodeDone, String>)> = JoinSet::new();
         let mut cancelled = false;
@@ -148,9 +225,34 @@ impl Engine {
         };
         let redact_text = |text: &str| redactor.lock().map(|r| r.text(text)).unwrap_or_default();
 
+        for node in flow.nodes.iter().filter(|n| to_reuse.contains(&n.id)) {
+            let Some(done) = request.reuse.nodes.get(&node.id) else {
+                continue;
+            };
+            if let Some((name, value)) = &done.set_var {
+                scope.vars.insert(name.clone(), value.clone());
+            }
+            scope.nodes.insert(node.id.clone(), done.ports.clone());
+            let _ = events.send(RunEvent::NodeReused {
+                node: node.id.clone(),
+            });
+            records.insert(
+                node.id.clone(),
+                NodeRecord {
+                    state: NodeState::Reused,
+                    inputs: Value::Null,
+                    output: done.ports.get("output").map(&redact_value),
+                    error: None,
+                    latency_ms: 0.0,
+                    usage: None,
+                },
+            );
+            finished.insert(node.id.clone(), done.clone());
+        }
+
         loop {
             // Start (or skip) every node whose dependencies have all finished.
-            for node in &flow.nodes {
+            for node in flow.nodes.iter().filter(|n| to_run.contains(&n.id)) {
                 if records.contains_key(&node.id) || running.contains_key(&node.id) {
                     continue;
                 }
@@ -174,7 +276,7 @@ impl Engine {
                     continue;
                 }
                 let blocked = waits.iter().find_map(|dep| match records[dep].state {
-                    NodeState::Succeeded => None,
+                    NodeState::Succeeded | NodeState::Reused => None,
                     NodeState::Skipped => Some(format!("`{dep}` was skipped")),
                     NodeState::Failed => Some(format!("`{dep}` failed")),
                     NodeState::Cancelled => Some(format!("`{dep}` was cancelled")),
@@ -275,9 +377,16 @@ impl Engine {
             let latency_ms = at.elapsed().as_secs_f64() * 1000.0;
             match result {
                 Ok(done) => {
-                    if let Some((name, value)) = done.set_var {
-                        scope.vars.insert(name, value);
+                    if let Some((name, value)) = &done.set_var {
+                        scope.vars.insert(name.clone(), value.clone());
                     }
+                    finished.insert(
+                        id.clone(),
+                        Done {
+                            ports: done.ports.clone(),
+                            set_var: done.set_var.clone(),
+                        },
+                    );
                     let output = done.ports.get("output").cloned().unwrap_or(Value::Null);
                     let output = redact_value(&output);
                     let _ = events.send(RunEvent::NodeFinished {
@@ -324,7 +433,12 @@ impl Engine {
             );
         }
         let mut outputs = Map::new();
-        for (name, output) in &flow.outputs {
+        // A single node's run leaves the flow's outputs unknown.
+        let flow_outputs = match request.plan {
+            Plan::Only(_) => None,
+            _ => Some(&flow.outputs),
+        };
+        for (name, output) in flow_outputs.into_iter().flatten() {
             outputs.insert(
                 name.clone(),
                 redact_value(
@@ -347,17 +461,82 @@ impl Engine {
             outputs: Value::Object(outputs.clone()),
             latency_ms,
         });
+        let reuse = Reuse {
+            nodes: finished,
+            dynamic: dynamic.lock().map(|d| d.clone()).unwrap_or_default(),
+            secrets: redactor.lock().map(|r| r.clone()).unwrap_or_default(),
+        };
         Ok(RunOutcome {
             run_id,
             status,
             outputs,
             nodes: records,
             latency_ms,
+            reuse,
         })
     }
 }
 
 static EMPTY: BTreeSet<String> = BTreeSet::new();
+
+/// The nodes a plan runs, and those it takes from `reuse`; a node in neither is left out.
+fn select(
+    flow: &FlowDocument,
+    deps: &BTreeMap<String, BTreeSet<String>>,
+    plan: &Plan,
+    reuse: &Reuse,
+) -> Result<(BTreeSet<String>, BTreeSet<String>), RunError> {
+    let all = || flow.nodes.iter().map(|n| n.id.clone());
+    let known = |id: &String| {
+        flow.nodes
+            .iter()
+            .find(|n| &n.id == id)
+            .ok_or_else(|| RunError::UnknownNode(id.clone()))
+    };
+    match plan {
+        Plan::All => Ok((all().collect(), BTreeSet::new())),
+        Plan::From(start) => {
+            known(start)?;
+            let mut downstream = BTreeSet::from([start.clone()]);
+            // Dependencies point upstream; walk them backwards until nothing is added.
+            loop {
+                let more: Vec<String> = deps
+                    .iter()
+                    .filter(|(id, on)| {
+                        !downstream.contains(*id) && on.iter().any(|d| downstream.contains(d))
+                    })
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                if more.is_empty() {
+                    break;
+                }
+                downstream.extend(more);
+            }
+            let (reused, run): (BTreeSet<String>, BTreeSet<String>) =
+                all().partition(|id| !downstream.contains(id) && reuse.contains(id));
+            Ok((run, reused))
+        }
+        Plan::Only(node) => {
+            let kind = known(node)?.kind;
+            if matches!(kind, NodeKind::Inputs | NodeKind::Outputs) {
+                return Err(RunError::DoesNotRun(node.clone()));
+            }
+            let reads = deps.get(node).cloned().unwrap_or_default();
+            let missing: Vec<String> = reads
+                .iter()
+                .filter(|id| !reuse.contains(id))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                return Err(RunError::NothingToReuse {
+                    node: node.clone(),
+                    missing,
+                });
+            }
+            Ok((BTreeSet::from([node.clone()]), reads))
+        }
+    }
+}
 
 fn failed(inputs: Value, error: String, latency_ms: f64) -> NodeRecord {
     NodeRecord {

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 use weft_ai::{ApiKey, Endpoint, RetryPolicy, Timeouts};
 use weft_engine::{
-    ConnectionSource, Engine, NodeState, RunError, RunEvent, RunRequest, RunStatus, Target,
+    ConnectionSource, Engine, NodeState, Plan, Reuse, RunError, RunEvent, RunRequest, RunStatus,
+    Target,
 };
 use weft_flow::FlowDocument;
 use weft_testkit::{FakeEndpoint, Reply};
@@ -71,21 +72,39 @@ fn engine() -> Engine {
     Engine::new(weft_ai::Client::new(Timeouts::default(), retry).unwrap())
 }
 
+fn request(
+    flow: Arc<FlowDocument>,
+    inputs: Value,
+    connections: Arc<dyn ConnectionSource>,
+) -> RunRequest {
+    RunRequest {
+        flow,
+        inputs: serde_json::from_value(inputs).unwrap(),
+        connections,
+        cancel: CancellationToken::new(),
+        node_timeout: Duration::from_secs(30),
+        plan: Plan::All,
+        reuse: Reuse::default(),
+    }
+}
+
 async fn run(
     flow: Arc<FlowDocument>,
     inputs: Value,
     connections: Arc<dyn ConnectionSource>,
     cancel: CancellationToken,
 ) -> (Result<weft_engine::RunOutcome, RunError>, Vec<RunEvent>) {
-    let (events, mut received) = mpsc::unbounded_channel();
-    let inputs: Map<String, Value> = serde_json::from_value(inputs).unwrap();
-    let request = RunRequest {
-        flow,
-        inputs,
-        connections,
+    execute(RunRequest {
         cancel,
-        node_timeout: Duration::from_secs(30),
-    };
+        ..request(flow, inputs, connections)
+    })
+    .await
+}
+
+async fn execute(
+    request: RunRequest,
+) -> (Result<weft_engine::RunOutcome, RunError>, Vec<RunEvent>) {
+    let (events, mut received) = mpsc::unbounded_channel();
     let outcome = engine().run(request, events).await;
     let mut seen = Vec::new();
     while let Ok(event) = received.try_recv() {
@@ -283,4 +302,160 @@ async fn inputs_are_checked_before_anything_runs() {
         outcome.unwrap_err().to_string(),
         "the input `question` should be String, not `42`"
     );
+}
+
+#[tokio::test]
+async fn a_node_that_outlasts_its_timeout_fails_and_says_so() {
+    let fake = FakeEndpoint::start(vec![Reply::Stall(Duration::from_secs(10))]);
+    let at = Instant::now();
+    let (outcome, events) = execute(RunRequest {
+        node_timeout: Duration::from_millis(200),
+        ..request(
+            example("chat.weft.yaml"),
+            json!({"question": "q"}),
+            saved(&fake),
+        )
+    })
+    .await;
+    let outcome = outcome.unwrap();
+    assert!(
+        at.elapsed() < Duration::from_secs(5),
+        "the stall was waited out"
+    );
+    assert_eq!(outcome.status, RunStatus::Failed);
+    assert_eq!(
+        outcome.nodes["chat"].error.as_deref(),
+        Some("the node took longer than its 0.2 s timeout")
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, RunEvent::NodeFailed { node, .. } if node == "chat"))
+    );
+}
+
+/// Events as `kind node` strings, for the nodes' part of a run.
+fn node_events(events: &[RunEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| {
+            let v = serde_json::to_value(e).unwrap();
+            let node = v["node"].as_str()?.to_owned();
+            Some(format!("{} {node}", v["event"].as_str().unwrap()))
+        })
+        .filter(|e| !e.starts_with("token"))
+        .collect()
+}
+
+#[tokio::test]
+async fn running_from_a_node_reuses_upstream_results_and_their_dynamic_connection() {
+    let fake = FakeEndpoint::start(vec![stream(&["First."]), stream(&["Second."])]);
+    let flow = example("dynamic-connection.weft.yaml");
+    let inputs =
+        json!({"endpoint": format!("{}/models", fake.base), "api_key": KEY, "question": "hi"});
+    let nothing_saved = Arc::new(Saved(HashMap::new()));
+    let (first, _) = execute(request(flow.clone(), inputs.clone(), nothing_saved.clone())).await;
+    let first = first.unwrap();
+    assert_eq!(first.status, RunStatus::Succeeded);
+
+    let (again, events) = execute(RunRequest {
+        plan: Plan::From("chat".into()),
+        reuse: first.reuse,
+        ..request(flow, inputs, nothing_saved)
+    })
+    .await;
+    let again = again.unwrap();
+    assert_eq!(again.status, RunStatus::Succeeded, "{again:#?}");
+    assert_eq!(
+        node_events(&events),
+        [
+            "node_reused declare",
+            "node_reused connect",
+            "node_started chat",
+            "node_finished chat"
+        ]
+    );
+    assert_eq!(again.nodes["connect"].state, NodeState::Reused);
+    assert_eq!(Value::Object(again.outputs), json!({"answer": "Second."}));
+    // The reused connection still carries the key to the service, and nothing reports it.
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(
+        requests[1]
+            .head
+            .to_ascii_lowercase()
+            .contains(&format!("api-key: {KEY}").to_ascii_lowercase())
+    );
+    let reported =
+        serde_json::to_string(&events).unwrap() + &serde_json::to_string(&again.nodes).unwrap();
+    assert!(!reported.contains(KEY), "the key leaked: {reported}");
+}
+
+#[tokio::test]
+async fn running_from_a_node_runs_upstream_nodes_that_have_no_result() {
+    let fake = FakeEndpoint::start(vec![stream(&["Answer."])]);
+    let (outcome, events) = execute(RunRequest {
+        plan: Plan::From("chat".into()),
+        ..request(
+            example("chat.weft.yaml"),
+            json!({"question": "q"}),
+            saved(&fake),
+        )
+    })
+    .await;
+    assert_eq!(outcome.unwrap().status, RunStatus::Succeeded);
+    assert_eq!(
+        node_events(&events),
+        ["node_started chat", "node_finished chat"]
+    );
+}
+
+#[tokio::test]
+async fn a_single_node_runs_on_the_values_it_is_given() {
+    let flow: Arc<FlowDocument> = Arc::new(
+        FlowDocument::parse(
+            "schema: 1\ninputs:\n  topic: { type: string, default: tea }\nnodes:\n\
+             - { id: prompt, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: \"About {{ t }}\", variables: { t: \"${inputs.topic}\" } } }\n\
+             - { id: chat, type: chat_completion, position: { x: 0, y: 0 }, properties: { connection: azure-ai, deployment: d, stream: false, user_prompt: \"{{ p }}\", variables: { p: \"${prompt.output}\" } } }\n",
+        )
+        .unwrap(),
+    );
+    let fake = FakeEndpoint::start(vec![Reply::Json(
+        200,
+        json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]}),
+    )]);
+
+    let (refused, events) = execute(RunRequest {
+        plan: Plan::Only("chat".into()),
+        ..request(flow.clone(), json!({}), saved(&fake))
+    })
+    .await;
+    assert_eq!(
+        refused.unwrap_err().to_string(),
+        "`chat` reads `prompt` with no result to reuse; run the flow once, or give it a value"
+    );
+    assert!(events.is_empty());
+
+    let mut given = Reuse::default();
+    given.set_output("prompt", json!("A given prompt"));
+    let (outcome, events) = execute(RunRequest {
+        plan: Plan::Only("chat".into()),
+        reuse: given,
+        ..request(flow, json!({}), saved(&fake))
+    })
+    .await;
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.status, RunStatus::Succeeded);
+    assert_eq!(
+        node_events(&events),
+        [
+            "node_reused prompt",
+            "node_started chat",
+            "node_finished chat"
+        ]
+    );
+    assert_eq!(outcome.nodes.keys().collect::<Vec<_>>(), ["chat", "prompt"]);
+    let sent: Value = serde_json::from_str(&fake.requests()[0].body).unwrap();
+    assert_eq!(sent["messages"][0]["content"], "A given prompt");
+    assert!(outcome.outputs.is_empty());
 }

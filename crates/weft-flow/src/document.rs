@@ -29,6 +29,24 @@ pub struct FlowDocument {
     pub outputs: IndexMap<String, FlowOutput>,
     #[serde(default)]
     pub nodes: Vec<Node>,
+    /// Comments on the canvas; they take no part in a run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<Note>>", optional)]
+    pub notes: Vec<Note>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct Note {
+    pub id: String,
+    pub text: String,
+    #[serde(serialize_with = "position_inline")]
+    pub position: Position,
+    /// Width on the canvas, when resized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub width: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -78,6 +96,7 @@ pub struct Node {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     #[ts(as = "Option<String>", optional)]
     pub title: String,
+    #[serde(serialize_with = "position_inline")]
     pub position: Position,
     /// Literals or `${…}` references; see the kind's property specs.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
@@ -94,7 +113,38 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// Positions stay on one line (`{x: 0, "y": 120}`, whole numbers without `.0`): moving a node
+/// is a one-line diff.
+fn position_inline<S: serde::Serializer>(
+    position: &Position,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let number = |n: f64| {
+        if n.fract() == 0.0 && n.abs() < 1e15 {
+            Value::from(n as i64)
+        } else {
+            Value::from(n)
+        }
+    };
+    let map: serde_json::Map<String, Value> = [
+        ("x".into(), number(position.x)),
+        ("y".into(), number(position.y)),
+    ]
+    .into_iter()
+    .collect();
+    serde_saphyr::FlowMap(map).serialize(serializer)
+}
+
 impl FlowDocument {
+    /// The file's text: fields in a fixed order, maps in their order, so that saving an edited
+    /// flow changes only the lines that changed.
+    pub fn to_yaml(&self) -> String {
+        let mut options = serde_saphyr::SerializerOptions::default();
+        options.compact_list_indent = false;
+        // A flow is plain data: serialising it cannot fail.
+        serde_saphyr::to_string_with_options(self, options).unwrap_or_default()
+    }
+
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         if text.trim().is_empty() {
             return Err(ParseError {
@@ -149,6 +199,58 @@ mod tests {
         let unknown = FlowDocument::parse("schema: 1\nnodez: []\n").unwrap_err();
         assert!(unknown.message.contains("nodez"), "{unknown}");
         assert_eq!(unknown.line, Some(2));
+    }
+
+    fn example(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples")
+            .join(name);
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn saved_flows_read_back_the_same() {
+        for name in [
+            "chat.weft.yaml",
+            "dynamic-connection.weft.yaml",
+            "condition-branches.weft.yaml",
+        ] {
+            let doc = FlowDocument::parse(&example(name)).unwrap();
+            let saved = doc.to_yaml();
+            assert_eq!(
+                FlowDocument::parse(&saved).unwrap(),
+                doc,
+                "{name}:\n{saved}"
+            );
+            assert!(saved.contains("position: {x: 0, \"y\": "), "{saved}");
+        }
+    }
+
+    #[test]
+    fn a_one_property_edit_is_a_one_line_diff() {
+        let mut doc = FlowDocument::parse(&example("dynamic-connection.weft.yaml")).unwrap();
+        let before = doc.to_yaml();
+        let chat = doc.nodes.iter_mut().find(|n| n.id == "chat").unwrap();
+        chat.properties
+            .insert("deployment".into(), Value::from("gpt-4.1"));
+        chat.position.x += 40.0;
+        let after = doc.to_yaml();
+        let changed: Vec<(&str, &str)> = before
+            .lines()
+            .zip(after.lines())
+            .filter(|(a, b)| a != b)
+            .collect();
+        assert_eq!(before.lines().count(), after.lines().count());
+        assert_eq!(
+            changed,
+            [
+                (
+                    "    position: {x: 840, \"y\": 160}",
+                    "    position: {x: 880, \"y\": 160}"
+                ),
+                ("      deployment: gpt-4o-mini", "      deployment: gpt-4.1"),
+            ]
+        );
     }
 
     #[test]

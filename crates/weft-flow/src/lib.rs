@@ -10,7 +10,7 @@ mod template;
 mod validate;
 
 pub use document::{
-    FlowDocument, FlowInput, FlowOutput, Node, ParseError, Position, SCHEMA_VERSION,
+    FlowDocument, FlowInput, FlowOutput, Node, Note, ParseError, Position, SCHEMA_VERSION,
 };
 pub use kind::{Editor, NodeGroup, NodeKind, NodeKindSpec, OutputSpec, PropertySpec, ValueType};
 pub use reference::{Reference, Source, find_references};

@@ -117,6 +117,15 @@ pub fn json_schema() -> Value {
         }),
     );
     defs.insert(
+        "position".into(),
+        json!({
+            "type": "object",
+            "required": ["x", "y"],
+            "additionalProperties": false,
+            "properties": { "x": { "type": "number" }, "y": { "type": "number" } },
+        }),
+    );
+    defs.insert(
         "node".into(),
         json!({
             "type": "object",
@@ -126,12 +135,7 @@ pub fn json_schema() -> Value {
                 "id": { "type": "string", "pattern": ID },
                 "type": { "enum": kinds },
                 "title": { "type": "string" },
-                "position": {
-                    "type": "object",
-                    "required": ["x", "y"],
-                    "additionalProperties": false,
-                    "properties": { "x": { "type": "number" }, "y": { "type": "number" } },
-                },
+                "position": { "$ref": "#/$defs/position" },
                 "properties": { "type": "object" },
             },
             "allOf": by_kind,
@@ -160,6 +164,21 @@ pub fn json_schema() -> Value {
                 "additionalProperties": { "$ref": "#/$defs/output" },
             },
             "nodes": { "type": "array", "items": { "$ref": "#/$defs/node" } },
+            "notes": {
+                "type": "array",
+                "description": "Comments on the canvas; they take no part in a run.",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "text", "position"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "id": { "type": "string" },
+                        "text": { "type": "string" },
+                        "position": { "$ref": "#/$defs/position" },
+                        "width": { "type": "number" },
+                    },
+                },
+            },
         },
         "$defs": defs,
     })

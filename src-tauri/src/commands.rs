@@ -2,11 +2,18 @@
 //! thread (SQLite and the keychain block), and turn its error into an [`IpcError`].
 //! No command returns a secret value.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
 use tauri::State;
+use tauri::ipc::Channel;
 use weft_core::{
     AppCore, AppError, ConnectionCheck, ConnectionInput, ConnectionView, Diagnostics, IpcError,
-    KindSpec, SavedConnection,
+    KindSpec, OpenedFlow, Recovery, RunOrder, RunPlan, RunSummary, RunView, SavedConnection,
 };
+use weft_engine::RunEvent;
+use weft_flow::{Diagnostic, FlowDocument};
 
 use crate::state::CoreState;
 
@@ -61,6 +68,101 @@ pub async fn test_connection(
     Ok(core
         .check_connection(&connection, deployment.as_deref())
         .await?)
+}
+
+#[tauri::command]
+pub async fn open_flow(state: State<'_, CoreState>, path: PathBuf) -> Result<OpenedFlow, IpcError> {
+    blocking(&state, move |core| core.open_flow(&path)).await
+}
+
+#[tauri::command]
+pub async fn save_flow(
+    state: State<'_, CoreState>,
+    path: PathBuf,
+    document: FlowDocument,
+) -> Result<(), IpcError> {
+    blocking(&state, move |core| core.save_flow(&path, &document)).await
+}
+
+#[tauri::command]
+pub fn sample_flow(state: State<'_, CoreState>) -> Result<OpenedFlow, IpcError> {
+    Ok(state.core()?.sample_flow()?)
+}
+
+#[tauri::command]
+pub async fn validate_flow(
+    state: State<'_, CoreState>,
+    document: FlowDocument,
+) -> Result<Vec<Diagnostic>, IpcError> {
+    blocking(&state, move |core| core.validate_flow(&document)).await
+}
+
+#[tauri::command]
+pub async fn save_recovery(
+    state: State<'_, CoreState>,
+    path: Option<String>,
+    document: FlowDocument,
+) -> Result<(), IpcError> {
+    blocking(&state, move |core| core.save_recovery(path, document)).await
+}
+
+#[tauri::command]
+pub async fn take_recovery(state: State<'_, CoreState>) -> Result<Option<Recovery>, IpcError> {
+    blocking(&state, AppCore::take_recovery).await
+}
+
+#[tauri::command]
+pub async fn clear_recovery(state: State<'_, CoreState>) -> Result<(), IpcError> {
+    blocking(&state, AppCore::clear_recovery).await
+}
+
+/// How long one node of a test run may take, retries included.
+const NODE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Runs the flow; its events stream over `events` as they happen, the summary returns at the end.
+#[tauri::command]
+pub async fn run_flow(
+    state: State<'_, CoreState>,
+    document: FlowDocument,
+    path: Option<String>,
+    inputs: Map<String, Value>,
+    plan: RunPlan,
+    events: Channel<RunEvent>,
+) -> Result<RunSummary, IpcError> {
+    let core = state.core()?;
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let forward = tauri::async_runtime::spawn(async move {
+        while let Some(event) = received.recv().await {
+            if events.send(event).is_err() {
+                break;
+            }
+        }
+    });
+    let order = RunOrder {
+        path,
+        inputs,
+        plan,
+        given: Default::default(),
+        node_timeout: NODE_TIMEOUT,
+    };
+    let summary = core.run_flow(document, order, sender).await;
+    let _ = forward.await;
+    Ok(summary?)
+}
+
+#[tauri::command]
+pub fn cancel_run(state: State<'_, CoreState>) -> Result<bool, IpcError> {
+    Ok(state.core()?.cancel_run())
+}
+
+#[tauri::command]
+pub async fn list_runs(state: State<'_, CoreState>, limit: u32) -> Result<Vec<RunView>, IpcError> {
+    blocking(&state, move |core| core.list_runs(limit)).await
+}
+
+#[tauri::command]
+pub async fn get_run(state: State<'_, CoreState>, id: String) -> Result<RunView, IpcError> {
+    blocking(&state, move |core| core.run(&id)).await
 }
 
 async fn blocking<T, F>(state: &CoreState, call: F) -> Result<T, IpcError>

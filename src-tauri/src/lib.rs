@@ -25,6 +25,7 @@ pub fn run() -> ExitCode {
     }
 
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(CoreState::new(core))
         .invoke_handler(tauri::generate_handler![
             commands::diagnostics,
@@ -34,6 +35,17 @@ pub fn run() -> ExitCode {
             commands::update_connection,
             commands::delete_connection,
             commands::test_connection,
+            commands::open_flow,
+            commands::save_flow,
+            commands::sample_flow,
+            commands::validate_flow,
+            commands::save_recovery,
+            commands::take_recovery,
+            commands::clear_recovery,
+            commands::run_flow,
+            commands::cancel_run,
+            commands::list_runs,
+            commands::get_run,
         ])
         .run(tauri::generate_context!());
     match result {

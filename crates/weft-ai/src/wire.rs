@@ -149,7 +149,8 @@ pub enum FinishReason {
     Other,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Usage {
     #[serde(default)]
     pub prompt_tokens: u32,

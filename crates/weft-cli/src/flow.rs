@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use serde_json::{Map, Value};
-use tokio_util::sync::CancellationToken;
-use weft_core::{AppCore, StoreConnections};
-use weft_engine::{Plan, Reuse, RunEvent, RunRequest, RunStatus};
+use weft_core::{AppCore, RunOrder, RunPlan};
+use weft_engine::{Reuse, RunEvent, RunStatus};
 use weft_flow::{Context, FlowDocument, Severity, ValueType, validate};
 
 use crate::{CliError, open_core};
@@ -86,11 +85,11 @@ pub(crate) fn run(command: FlowCommand) -> Result<(), CliError> {
             }
             let inputs = gather_inputs(&doc, &inputs, input_file.as_deref())?;
             let plan = match (only, from) {
-                (Some(node), _) => Plan::Only(node),
-                (None, Some(node)) => Plan::From(node),
-                (None, None) => Plan::All,
+                (Some(node), _) => RunPlan::Only { node },
+                (None, Some(node)) => RunPlan::From { node },
+                (None, None) => RunPlan::All,
             };
-            let reuse = gather_given(&doc, &given)?;
+            let given = gather_given(&doc, &given)?;
             execute(
                 core,
                 &file,
@@ -101,7 +100,7 @@ pub(crate) fn run(command: FlowCommand) -> Result<(), CliError> {
                     stream,
                     node_timeout: Duration::from_secs(node_timeout),
                     plan,
-                    reuse,
+                    given,
                 },
             )
         }
@@ -237,8 +236,8 @@ struct Settings {
     json: bool,
     stream: bool,
     node_timeout: Duration,
-    plan: Plan,
-    reuse: Reuse,
+    plan: RunPlan,
+    given: Reuse,
 }
 
 fn execute(
@@ -253,68 +252,57 @@ fn execute(
         stream,
         node_timeout,
         plan,
-        reuse,
+        given,
     } = settings;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|err| CliError::Usage(format!("could not start the async runtime: {err}")))?;
-    let flow = Arc::new(doc);
-    let outcome = runtime.block_on(async {
-        let cancel = CancellationToken::new();
+    let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
+    let order = RunOrder {
+        path: Some(path.display().to_string()),
+        inputs,
+        plan: plan.clone(),
+        given,
+        node_timeout,
+    };
+    let summary = runtime.block_on(async {
         let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
-        let request = RunRequest {
-            flow: flow.clone(),
-            inputs: inputs.clone(),
-            connections: Arc::new(StoreConnections(core.clone())),
-            cancel: cancel.clone(),
-            node_timeout,
-            plan: plan.clone(),
-            reuse,
-        };
         let printer = tokio::spawn(async move {
             let mut streaming = false;
             while let Some(event) = received.recv().await {
                 streaming = progress(&event, stream, streaming);
             }
         });
-        let engine = core.engine();
-        let run = engine.run(request, events);
+        let run = core.run_flow(doc, order, events);
         tokio::pin!(run);
-        let outcome = tokio::select! {
-            outcome = &mut run => outcome,
+        let summary = tokio::select! {
+            summary = &mut run => summary,
             _ = tokio::signal::ctrl_c() => {
                 eprintln!("cancelling…");
-                cancel.cancel();
+                core.cancel_run();
                 run.await
             }
         };
         let _ = printer.await;
-        outcome
-    });
-    let outcome = outcome.map_err(|err| CliError::Usage(err.to_string()))?;
-    // History is a convenience: failing to store it must not change the run's result.
-    let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
-    let text = std::fs::read_to_string(file).unwrap_or_default();
-    match core.record_run(&path.display().to_string(), &text, &flow, &inputs, &outcome) {
-        Ok(()) => eprintln!(
-            "run {} (weft runs show {})",
-            outcome.run_id,
-            &outcome.run_id[..8]
-        ),
-        Err(err) => eprintln!("warning: the run was not saved to history: {err}"),
-    }
+        summary
+    })?;
+    eprintln!(
+        "run {} (weft runs show {})",
+        summary.run_id,
+        &summary.run_id[..8]
+    );
     // A single node's run has no flow outputs; its own output is what was asked for.
     let outputs = match &plan {
-        Plan::Only(node) => Map::from_iter([(
+        RunPlan::Only { node } => Map::from_iter([(
             node.clone(),
-            outcome
+            summary
                 .nodes
                 .get(node)
                 .and_then(|record| record.output.clone())
                 .unwrap_or(Value::Null),
         )]),
-        _ => outcome.outputs.clone(),
+        _ => summary.outputs,
     };
     if json {
         println!("{}", Value::Object(outputs));
@@ -326,7 +314,7 @@ fn execute(
             }
         }
     }
-    match outcome.status {
+    match summary.status {
         RunStatus::Succeeded => Ok(()),
         RunStatus::Failed => Err(CliError::Runtime("the run failed".into())),
         RunStatus::Cancelled => Err(CliError::Runtime("the run was cancelled".into())),

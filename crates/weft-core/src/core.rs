@@ -12,6 +12,7 @@ pub struct AppCore {
     keychain: KeychainSource,
     /// One HTTP client per process: it pools connections to the model endpoints.
     ai: weft_ai::Client,
+    runs: Mutex<crate::runs::RunSlots>,
 }
 
 #[derive(Debug)]
@@ -47,6 +48,7 @@ impl AppCore {
             db: Mutex::new(db),
             keychain,
             ai,
+            runs: Mutex::default(),
         };
         match core.clean_up_orphaned_secrets() {
             Ok(0) => {}
@@ -60,6 +62,13 @@ impl AppCore {
 
     pub(crate) fn ai(&self) -> &weft_ai::Client {
         &self.ai
+    }
+
+    pub(crate) fn runs(&self) -> MutexGuard<'_, crate::runs::RunSlots> {
+        // The slots hold no invariant a panic could break.
+        self.runs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn settings(&self) -> &Settings {

@@ -7,6 +7,7 @@ mod connections;
 mod core;
 mod diagnostics;
 mod error;
+mod flows;
 mod reach;
 mod runs;
 mod settings;
@@ -15,8 +16,9 @@ pub use crate::connections::{ConnectionInput, ConnectionView, SavedConnection};
 pub use crate::core::AppCore;
 pub use crate::diagnostics::{DatabaseReport, Diagnostics, KeychainReport, ProbeOutcome};
 pub use crate::error::{AppError, ErrorKind, IpcError};
+pub use crate::flows::{OpenedFlow, Recovery};
 pub use crate::reach::{ConnectionCheck, ResolvedConnection, StoreConnections, endpoint_for};
-pub use crate::runs::{RunView, redact_inputs};
+pub use crate::runs::{RunOrder, RunPlan, RunSummary, RunView, redact_inputs};
 pub use crate::settings::{HOME_ENV, KEYRING_SERVICE_ENV, Settings};
 pub use weft_store::connections::{ConnectionKind, FieldInput, FieldSpec, KindSpec, Problem};
 

@@ -2,17 +2,72 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use weft_engine::RunOutcome;
-use weft_flow::FlowDocument;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+use weft_engine::{NodeRecord, Plan, Reuse, RunEvent, RunOutcome, RunRequest, RunStatus};
+use weft_flow::{Context, FlowDocument, Severity, validate};
 use weft_store::{Retention, RunRecord};
 
-use crate::{AppCore, AppError};
+use crate::{AppCore, AppError, StoreConnections};
+
+/// Which part of a flow a run runs.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+#[ts(export)]
+pub enum RunPlan {
+    All,
+    /// This node and what follows it, reusing the last run's results for the nodes before it.
+    From {
+        node: String,
+    },
+    /// Only this node, on the last run's results for what it reads.
+    Only {
+        node: String,
+    },
+}
+
+/// A finished run, redacted, as the run panel shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub status: RunStatus,
+    #[ts(type = "Record<string, unknown>")]
+    pub outputs: Map<String, Value>,
+    pub nodes: BTreeMap<String, NodeRecord>,
+    pub latency_ms: f64,
+}
+
+/// What a flow run needs besides the flow.
+pub struct RunOrder {
+    /// The file the flow was opened from; `None` for an unsaved flow.
+    pub path: Option<String>,
+    pub inputs: Map<String, Value>,
+    pub plan: RunPlan,
+    /// Node results given by hand (the CLI's `--given`); they win over the last run's.
+    pub given: Reuse,
+    pub node_timeout: Duration,
+}
+
+/// The run in progress (one at a time) and, per flow, the results later runs may reuse. In
+/// memory only: reusable results hold unredacted values.
+#[derive(Debug, Default)]
+pub(crate) struct RunSlots {
+    active: Option<CancellationToken>,
+    reuse: HashMap<String, Reuse>,
+}
 
 /// A stored run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
 pub struct RunView {
     pub id: String,
     pub flow_path: String,
@@ -69,6 +124,103 @@ pub fn redact_inputs(flow: &FlowDocument, inputs: &Map<String, Value>) -> Value 
 }
 
 impl AppCore {
+    /// Validates and runs a flow, streaming its events to `events`, and stores it in the run
+    /// history. Results are kept so that a later [`RunPlan::From`] or [`RunPlan::Only`] run of the
+    /// same flow can reuse them.
+    pub async fn run_flow(
+        self: &Arc<Self>,
+        flow: FlowDocument,
+        order: RunOrder,
+        events: UnboundedSender<RunEvent>,
+    ) -> Result<RunSummary, AppError> {
+        let connections = self
+            .list_connections()?
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        let errors: Vec<String> = validate(
+            &flow,
+            &Context {
+                connections,
+                strict: false,
+            },
+        )
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.to_string())
+        .collect();
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(format!(
+                "the flow has {} problem(s); fix them first:\n{}",
+                errors.len(),
+                errors.join("\n")
+            )));
+        }
+        let key = order.path.clone().unwrap_or_default();
+        let cancel = CancellationToken::new();
+        let reuse = {
+            let mut slots = self.runs();
+            if slots.active.as_ref().is_some_and(|a| !a.is_cancelled()) {
+                return Err(AppError::Invalid(
+                    "a run is already in progress; wait for it or cancel it".into(),
+                ));
+            }
+            slots.active = Some(cancel.clone());
+            let mut reuse = match order.plan {
+                RunPlan::All => Reuse::default(),
+                _ => slots.reuse.get(&key).cloned().unwrap_or_default(),
+            };
+            reuse.update(order.given);
+            reuse
+        };
+        let plan = match order.plan {
+            RunPlan::All => Plan::All,
+            RunPlan::From { node } => Plan::From(node),
+            RunPlan::Only { node } => Plan::Only(node),
+        };
+        let flow = Arc::new(flow);
+        let request = RunRequest {
+            flow: flow.clone(),
+            inputs: order.inputs.clone(),
+            connections: Arc::new(StoreConnections(self.clone())),
+            cancel,
+            node_timeout: order.node_timeout,
+            plan,
+            reuse,
+        };
+        let outcome = self.engine().run(request, events).await;
+        let mut slots = self.runs();
+        slots.active = None;
+        let mut outcome = outcome.map_err(|err| AppError::Invalid(err.to_string()))?;
+        slots
+            .reuse
+            .entry(key)
+            .or_default()
+            .update(std::mem::take(&mut outcome.reuse));
+        drop(slots);
+        let path = order.path.as_deref().unwrap_or("(unsaved flow)");
+        // History is a convenience: failing to store it must not change the run's result.
+        if let Err(err) = self.record_run(path, &flow.to_yaml(), &flow, &order.inputs, &outcome) {
+            tracing::warn!("the run was not saved to history: {err}");
+        }
+        Ok(RunSummary {
+            run_id: outcome.run_id,
+            status: outcome.status,
+            outputs: outcome.outputs,
+            nodes: outcome.nodes,
+            latency_ms: outcome.latency_ms,
+        })
+    }
+
+    /// Stops the run in progress, if any; what finished is kept.
+    pub fn cancel_run(&self) -> bool {
+        self.runs()
+            .active
+            .take()
+            .inspect(CancellationToken::cancel)
+            .is_some()
+    }
+
     /// Stores a finished run (already redacted by the engine; inputs redacted here) and prunes
     /// the history.
     pub fn record_run(

@@ -1,17 +1,20 @@
 use serde::Serialize;
 use serde_json::Value;
+use ts_rs::TS;
 use weft_ai::Usage;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum RunStatus {
     Succeeded,
     Failed,
     Cancelled,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum NodeState {
     Succeeded,
     Failed,
@@ -22,8 +25,9 @@ pub enum NodeState {
 }
 
 /// What a run reports, in order. Texts and values are already redacted.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[ts(export)]
 pub enum RunEvent {
     RunStarted {
         run_id: String,

@@ -86,6 +86,13 @@ impl Reuse {
     pub fn contains(&self, node: &str) -> bool {
         self.nodes.contains_key(node)
     }
+
+    /// Adds a later run's results, which win over these.
+    pub fn update(&mut self, newer: Reuse) {
+        self.nodes.extend(newer.nodes);
+        self.dynamic.extend(newer.dynamic);
+        self.secrets.merge(&newer.secrets);
+    }
 }
 
 impl fmt::Debug for Reuse {
@@ -121,7 +128,8 @@ pub enum RunError {
 }
 
 /// What a node did, redacted, for the run panel and run history.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct NodeRecord {
     pub state: NodeState,
     pub inputs: Value,

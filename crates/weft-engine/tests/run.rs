@@ -459,3 +459,42 @@ async fn a_single_node_runs_on_the_values_it_is_given() {
     assert_eq!(sent["messages"][0]["content"], "A given prompt");
     assert!(outcome.outputs.is_empty());
 }
+
+#[tokio::test]
+async fn the_azure_openai_example_calls_the_deployment_url() {
+    let fake = FakeEndpoint::start(vec![stream(&["Deployed."])]);
+    let aoai = Arc::new(Saved(HashMap::from([(
+        "aoai".into(),
+        Target {
+            name: "aoai".into(),
+            endpoint: Endpoint::AzureOpenAi {
+                resource: Url::parse(&fake.base).unwrap(),
+                deployment: None,
+                api_version: "2024-10-21".into(),
+            },
+            key: ApiKey::new(KEY),
+        },
+    )])));
+    let (outcome, _) = run(
+        example("azure-openai.weft.yaml"),
+        json!({"question": "Where?"}),
+        aoai,
+        CancellationToken::new(),
+    )
+    .await;
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:#?}");
+    assert_eq!(
+        Value::Object(outcome.outputs),
+        json!({"answer": "Deployed."})
+    );
+    let sent = &fake.requests()[0];
+    assert!(
+        sent.head.starts_with(
+            "POST /openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21 "
+        ),
+        "{}",
+        sent.head
+    );
+    assert_eq!(sent.json()["temperature"], 0.2);
+}

@@ -20,7 +20,7 @@ need_version node "$(node --version | tr -d v)" 20.19.0 "Install Node.js 20.19 o
 # WebKitGTK, a D-Bus session with gnome-keyring (the real Secret Service), and Chromium.
 packages=(build-essential pkg-config file libwebkit2gtk-4.1-dev gnome-keyring dbus-daemon dbus-bin)
 if [ "$purpose" = test ]; then
-  packages+=(xvfb xauth webkit2gtk-driver fonts-dejavu-core chromium)
+  packages+=(xvfb xauth webkit2gtk-driver fonts-dejavu-core chromium imagemagick)
 fi
 missing=()
 for pkg in "${packages[@]}"; do

@@ -72,7 +72,9 @@ pub struct RunView {
     pub id: String,
     pub flow_path: String,
     pub flow_hash: String,
+    #[ts(type = "number")]
     pub started_at_ms: i64,
+    #[ts(type = "number")]
     pub finished_at_ms: i64,
     pub status: String,
     pub inputs: Value,

@@ -1,0 +1,307 @@
+// The run commands for browser tests, behaving like the Rust contract: validation first, one run at
+// a time, events streamed over the Channel with real delays, cancel honoured between events,
+// partial runs only on reusable results, and every run kept in a history with secrets redacted.
+import type { Channel } from "@tauri-apps/api/core";
+
+import type { Diagnostic } from "./generated/Diagnostic";
+import type { FlowDocument } from "./generated/FlowDocument";
+import type { IpcError } from "./generated/IpcError";
+import type { Node } from "./generated/Node";
+import type { NodeRecord } from "./generated/NodeRecord";
+import type { RunEvent } from "./generated/RunEvent";
+import type { RunPlan } from "./generated/RunPlan";
+import type { RunStatus } from "./generated/RunStatus";
+import type { RunSummary } from "./generated/RunSummary";
+import type { RunView } from "./generated/RunView";
+import type { JsonValue } from "./generated/serde_json/JsonValue";
+
+export type RunMockOptions = {
+  /** This node fails with `failMessage`. */
+  failNode?: string;
+  failMessage?: string;
+  /** This node is throttled once (a `retrying` notice) before it answers. */
+  retryNode?: string;
+  /** Milliseconds between streamed tokens (default 30); large values make a long run to cancel. */
+  tokenDelayMs?: number;
+};
+
+type Context = { connectionNames: () => string[]; options: () => RunMockOptions };
+
+function fail(kind: IpcError["kind"], message: string): never {
+  throw { kind, message, problems: [] } satisfies IpcError;
+}
+
+const REF = /\$\{\s*([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)\s*\}/g;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const runsOnItsOwn = (node: Node) => node.type !== "inputs" && node.type !== "outputs";
+
+function strings(value: JsonValue | undefined, out: string[] = []): string[] {
+  if (typeof value === "string") out.push(value);
+  else if (Array.isArray(value)) value.forEach((v) => strings(v, out));
+  else if (value && typeof value === "object") Object.values(value).forEach((v) => strings(v, out));
+  return out;
+}
+
+/** Node id → the node ids its properties reference. */
+function dependencies(doc: FlowDocument): Map<string, Set<string>> {
+  const ids = new Set(doc.nodes.map((n) => n.id));
+  return new Map(
+    doc.nodes.map((node) => {
+      const deps = new Set<string>();
+      for (const text of strings(node.properties ?? {}))
+        for (const [, head] of text.matchAll(REF)) if (head && head !== "inputs" && head !== "vars" && ids.has(head)) deps.add(head);
+      return [node.id, deps];
+    }),
+  );
+}
+
+export function validateFlow(doc: FlowDocument, connections: string[]): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const ids = new Set(doc.nodes.map((n) => n.id));
+  const error = (node: string, property: string | null, message: string) =>
+    found.push({ severity: "error", node, property, message });
+  for (const node of doc.nodes) {
+    for (const [key, value] of Object.entries(node.properties ?? {})) {
+      for (const text of strings(value))
+        for (const [, head, port] of text.matchAll(REF))
+          if (head === "inputs" ? !(port && doc.inputs?.[port]) : head !== "vars" && head && !ids.has(head))
+            error(node.id, key, `\`\${${head}.${port}}\` refers to ${head === "inputs" ? "an input" : "a node"} this flow does not have`);
+    }
+    if (node.type === "chat_completion" || node.type === "embeddings") {
+      const connection = node.properties?.connection;
+      if (typeof connection === "string" && !connection.includes("${") && !connections.includes(connection.trim()))
+        error(node.id, "connection", `unknown connection \`${connection.trim()}\`; create it in Connections or with \`weft connection create\``);
+      if (!node.properties?.deployment) error(node.id, "deployment", "a Chat completion needs a deployment name");
+    }
+  }
+  return found;
+}
+
+type Results = Map<string, JsonValue>;
+
+function evaluate(value: JsonValue, inputs: Record<string, JsonValue>, results: Results): JsonValue {
+  if (typeof value === "string") {
+    const lookup = (head: string, port: string): JsonValue =>
+      head === "inputs" ? (inputs[port] ?? null) : port === "output" ? (results.get(head) ?? null) : null;
+    const whole = /^\$\{\s*([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)\s*\}$/.exec(value);
+    if (whole?.[1] && whole[2]) return lookup(whole[1], whole[2]);
+    return value.replace(REF, (_m, head: string, port: string) => {
+      const v = lookup(head, port);
+      return typeof v === "string" ? v : JSON.stringify(v);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => evaluate(v, inputs, results));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, evaluate(v, inputs, results)]));
+  return value;
+}
+
+function render(template: string, variables: JsonValue | undefined): string {
+  const vars = variables && typeof variables === "object" && !Array.isArray(variables) ? variables : {};
+  return template.replace(/\{\{\s*([\w-]+)\s*\}\}/g, (_m, name: string) => {
+    const v = vars[name];
+    return typeof v === "string" ? v : JSON.stringify(v ?? null);
+  });
+}
+
+let active: { cancelled: boolean } | null = null;
+const history: RunView[] = [];
+/** Per flow path: the last output of every node that succeeded, for `from`/`only` runs. */
+const reusable = new Map<string, Results>();
+
+function typeMatches(type: string, value: JsonValue): boolean {
+  switch (type) {
+    case "string":
+      return typeof value === "string";
+    case "number":
+      return typeof value === "number";
+    case "bool":
+      return typeof value === "boolean";
+    case "object":
+      return !!value && typeof value === "object" && !Array.isArray(value);
+    case "list":
+      return Array.isArray(value);
+    default:
+      return true;
+  }
+}
+
+async function runFlow(args: Record<string, unknown>, ctx: Context): Promise<RunSummary> {
+  const doc = args.document as FlowDocument;
+  const path = (args.path as string | null) ?? null;
+  const given = (args.inputs ?? {}) as Record<string, JsonValue>;
+  const plan = args.plan as RunPlan;
+  const channel = args.events as Channel<RunEvent>;
+  const options = ctx.options();
+
+  const problems = validateFlow(doc, ctx.connectionNames());
+  if (problems.length)
+    fail("invalidInput", `the flow has ${problems.length} problem(s); fix them first:\n${problems.map((p) => `${p.node}: ${p.message}`).join("\n")}`);
+  if (active && !active.cancelled) fail("invalidInput", "a run is already in progress; wait for it or cancel it");
+
+  const inputs: Record<string, JsonValue> = {};
+  const secrets: string[] = [];
+  for (const name of Object.keys(given)) if (!doc.inputs?.[name]) fail("invalidInput", `the flow has no input \`${name}\``);
+  for (const [name, spec] of Object.entries(doc.inputs ?? {})) {
+    const value = given[name] ?? spec.default;
+    if (value === undefined) fail("invalidInput", `the flow needs the input \`${name}\`; give it a value (the CLI's --input ${name}=…)`);
+    if (!typeMatches(spec.type, value)) fail("invalidInput", `the input \`${name}\` should be ${spec.type}, not \`${JSON.stringify(value)}\``);
+    if (spec.secret) secrets.push(typeof value === "string" ? value : JSON.stringify(value));
+    inputs[name] = value;
+  }
+  const redact = (text: string) => secrets.reduce((t, s) => (s ? t.split(s).join("******") : t), text);
+  const redactValue = (value: JsonValue): JsonValue => JSON.parse(redact(JSON.stringify(value))) as JsonValue;
+
+  const deps = dependencies(doc);
+  const key = path ?? "";
+  const previous = reusable.get(key) ?? new Map<string, JsonValue>();
+  const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+  let toRun: Set<string>;
+  if (plan.mode === "all") toRun = new Set(doc.nodes.filter(runsOnItsOwn).map((n) => n.id));
+  else {
+    const target = byId.get(plan.node) ?? fail("invalidInput", `the flow has no node \`${plan.node}\``);
+    if (!runsOnItsOwn(target)) fail("invalidInput", `\`${plan.node}\` only shows the flow's inputs or outputs; it does not run on its own`);
+    toRun = new Set([plan.node]);
+    if (plan.mode === "from")
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const [id, d] of deps) {
+          if (toRun.has(id) || ![...d].some((x) => toRun.has(x)) || !runsOnItsOwn(byId.get(id) as Node)) continue;
+          toRun.add(id);
+          grew = true;
+        }
+      }
+    const missing = [...(deps.get(plan.node) ?? [])].filter((d) => !toRun.has(d) && !previous.has(d));
+    if (missing.length)
+      fail(
+        "invalidInput",
+        `\`${plan.node}\` reads ${missing.map((m) => `\`${m}\``).join(", ")} with no result to reuse; run the flow once, or give ${missing.length === 1 ? "it" : "them"} a value`,
+      );
+  }
+
+  const run = { cancelled: false };
+  active = run;
+  const runId = crypto.randomUUID();
+  const started = Date.now();
+  const emit = (event: RunEvent) => channel.onmessage(event);
+  const delay = options.tokenDelayMs ?? 30;
+  const results: Results = new Map();
+  const records: Record<string, NodeRecord> = {};
+  emit({ event: "run_started", run_id: runId });
+
+  // Upstream results of a partial run come from the last run of this flow file.
+  for (const node of doc.nodes) {
+    if (toRun.has(node.id) || !previous.has(node.id) || !runsOnItsOwn(node)) continue;
+    const needed = [...toRun].some((id) => deps.get(id)?.has(node.id));
+    if (!needed && plan.mode !== "all") continue;
+    results.set(node.id, previous.get(node.id) as JsonValue);
+    emit({ event: "node_reused", node: node.id });
+    records[node.id] = { state: "reused", inputs: null, output: redactValue(previous.get(node.id) as JsonValue), error: null, latency_ms: 0, usage: null };
+  }
+
+  const order = doc.nodes.filter((n) => toRun.has(n.id));
+  const pending = new Set(order.map((n) => n.id));
+  while (pending.size && !run.cancelled) {
+    const node = order.find((n) => pending.has(n.id) && [...(deps.get(n.id) ?? [])].every((d) => !pending.has(d)));
+    if (!node) break;
+    pending.delete(node.id);
+    const blocked = [...(deps.get(node.id) ?? [])].find((d) => records[d] && records[d].state !== "succeeded" && records[d].state !== "reused");
+    if (blocked) {
+      const reason = `\`${blocked}\` ${records[blocked]?.state === "skipped" ? "was skipped" : "failed"}`;
+      emit({ event: "node_skipped", node: node.id, reason });
+      records[node.id] = { state: "skipped", inputs: null, output: null, error: reason, latency_ms: 0, usage: null };
+      continue;
+    }
+    const props = evaluate((node.properties ?? {}) as JsonValue, inputs, results) as Record<string, JsonValue>;
+    const shown = redactValue(props);
+    const t0 = performance.now();
+    emit({ event: "node_started", node: node.id });
+    await sleep(delay);
+    if (run.cancelled) {
+      records[node.id] = { state: "cancelled", inputs: shown, output: null, error: "cancelled", latency_ms: performance.now() - t0, usage: null };
+      break;
+    }
+    if (options.retryNode === node.id) {
+      emit({ event: "retrying", node: node.id, message: "the service is throttling (HTTP 429); retrying in 1 s (attempt 2 of 4)" });
+      await sleep(Math.max(300, delay * 4));
+    }
+    if (options.failNode === node.id) {
+      const error = options.failMessage ?? "the service refused the request (HTTP 401): the API key is wrong; replace it under Connections";
+      emit({ event: "node_failed", node: node.id, error });
+      records[node.id] = { state: "failed", inputs: shown, output: null, error, latency_ms: performance.now() - t0, usage: null };
+      continue;
+    }
+    let output: JsonValue = null;
+    let usage: NodeRecord["usage"] = null;
+    if (node.type === "chat_completion") {
+      const prompt = render(String(props.user_prompt ?? ""), props.variables);
+      const answer = `You asked: ${prompt} A flow designer lets you wire prompts, models and logic into a pipeline you can run, inspect and repeat.`;
+      const tokens = answer.match(/\S+\s*/g) ?? [];
+      let text = "";
+      for (const token of tokens) {
+        if (run.cancelled) break;
+        text += token;
+        emit({ event: "token", node: node.id, text: redact(token) });
+        await sleep(delay);
+      }
+      if (run.cancelled) {
+        records[node.id] = { state: "cancelled", inputs: shown, output: null, error: "cancelled", latency_ms: performance.now() - t0, usage: null };
+        break;
+      }
+      output = text;
+      const promptTokens = prompt.split(/\s+/).length + 20;
+      usage = { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length };
+    } else if (node.type === "prompt_template") output = render(String(props.template ?? ""), props.variables);
+    else output = props.value ?? props.initial ?? null;
+    results.set(node.id, output);
+    const latency = performance.now() - t0;
+    emit({ event: "node_finished", node: node.id, output: redactValue(output), latency_ms: latency, usage });
+    records[node.id] = { state: "succeeded", inputs: shown, output: redactValue(output), error: null, latency_ms: latency, usage };
+  }
+
+  const status: RunStatus = run.cancelled ? "cancelled" : Object.values(records).some((r) => r.state === "failed") ? "failed" : "succeeded";
+  const outputs: Record<string, JsonValue> = {};
+  if (plan.mode !== "only")
+    for (const [name, out] of Object.entries(doc.outputs ?? {})) outputs[name] = redactValue(evaluate(out.value, inputs, results));
+  const latency = Date.now() - started;
+  emit({ event: "run_finished", status, outputs, latency_ms: latency });
+  active = null;
+
+  const kept = reusable.get(key) ?? new Map<string, JsonValue>();
+  for (const [id, record] of Object.entries(records)) if (record.state === "succeeded") kept.set(id, results.get(id) as JsonValue);
+  reusable.set(key, kept);
+  const finished = Date.now();
+  history.unshift({
+    id: runId,
+    flow_path: path ?? "(unsaved flow)",
+    flow_hash: "mock",
+    started_at_ms: finished - latency,
+    finished_at_ms: finished,
+    status,
+    inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, doc.inputs?.[k]?.secret ? "******" : v])),
+    outputs,
+    nodes: records as unknown as JsonValue,
+  });
+  return { run_id: runId, status, outputs, nodes: records, latency_ms: latency };
+}
+
+/** Handles a run command, or returns `undefined` for a command that is not one. */
+export function runMock(command: string, args: Record<string, unknown>, ctx: Context): unknown {
+  switch (command) {
+    case "validate_flow":
+      return validateFlow(args.document as FlowDocument, ctx.connectionNames());
+    case "run_flow":
+      return runFlow(args, ctx);
+    case "cancel_run": {
+      const was = !!active && !active.cancelled;
+      if (active) active.cancelled = true;
+      return was;
+    }
+    case "list_runs":
+      return history.slice(0, Number(args.limit ?? 50));
+    case "get_run":
+      return history.find((r) => r.id === args.id || r.id.startsWith(String(args.id))) ?? fail("invalidInput", `no run \`${String(args.id)}\`; \`weft runs list\` shows the ids`);
+    default:
+      return undefined;
+  }
+}

@@ -20,6 +20,6 @@ export default tseslint.config(
   },
   { files: ["src/ipc/**"], rules: { "no-restricted-imports": "off" } },
   { files: ["**/*.{js,mjs}"], extends: [js.configs.recommended], languageOptions: { globals: globals.node } },
-  // Browser tests pass callbacks that run inside the page.
-  { files: ["tests/browser/**"], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
+  // Browser tests and the benchmark pass callbacks that run inside the page.
+  { files: ["tests/browser/**", "bench/**"], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
 );

@@ -3,7 +3,7 @@ import { useEditor } from "../features/editor/store";
 
 export function StatusBar() {
   const openDiagnostics = useDiagnostics((s) => s.open);
-  const nodeCount = useEditor((s) => s.nodes.length);
+  const nodeCount = useEditor((s) => s.document.nodes.length);
   const edgeCount = useEditor((s) => s.edges.length);
   return (
     <footer className="statusbar">

@@ -1,8 +1,10 @@
 import { useConnections } from "../features/connections/store";
 import { useEditor } from "../features/editor/store";
+import { DirtyMarker, FileMenu } from "../features/files/FileMenu";
+import { TestRunButton } from "../features/run/TestRunButton";
 
 export function TopBar() {
-  const title = useEditor((s) => s.title);
+  const title = useEditor((s) => s.document.title || "Untitled flow");
   const openConnections = useConnections((s) => s.openManager);
   return (
     <header className="topbar">
@@ -15,20 +17,14 @@ export function TopBar() {
       </span>
       <span className="flow-title" data-testid="flow-title">
         {title}
+        <DirtyMarker />
       </span>
+      <FileMenu />
       <div className="topbar-actions">
         <button type="button" className="btn" data-testid="open-connections" onClick={() => void openConnections()}>
           Connections
         </button>
-        <button
-          type="button"
-          className="btn btn-primary"
-          data-testid="test-run"
-          disabled
-          title="Test run arrives with the flow engine"
-        >
-          <span aria-hidden>▶</span> Test run
-        </button>
+        <TestRunButton />
       </div>
     </header>
   );

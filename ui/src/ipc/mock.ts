@@ -7,6 +7,8 @@ import type { ConnectionView } from "./generated/ConnectionView";
 import type { Diagnostics } from "./generated/Diagnostics";
 import type { IpcError } from "./generated/IpcError";
 import type { KindSpec } from "./generated/KindSpec";
+import { type FlowsMockOptions, flowCommand, isFlowCommand } from "./mock-flows";
+import { type RunMockOptions, runMock } from "./mock-run";
 
 /** Set by a test (playwright's addInitScript) before the page loads. */
 type MockOptions = {
@@ -14,6 +16,10 @@ type MockOptions = {
   keychainFails?: boolean;
   /** The diagnostics command itself rejects, as when the database is from a newer Weft. */
   diagnosticsFails?: boolean;
+  /** How test runs behave (a failing node, a throttled node, slow tokens). */
+  run?: RunMockOptions;
+  /** Flow files, recovery and native dialog answers. */
+  flows?: FlowsMockOptions;
 };
 declare global {
   interface Window {
@@ -138,7 +144,10 @@ mockIPC((command, payload) => {
     case "delete_connection":
       if (!connections.delete(args.name as string)) fail("notFound", `no connection is named \`${String(args.name)}\``);
       return null;
-    default:
-      fail("internal", `the mock has no command ${command}`);
+    default: {
+      if (isFlowCommand(command)) return flowCommand(command, args, () => window.__WEFT_MOCK__?.flows ?? {});
+      const context = { connectionNames: () => [...connections.keys()], options: () => window.__WEFT_MOCK__?.run ?? {} };
+      return runMock(command, args, context) ?? fail("internal", `the mock has no command ${command}`);
+    }
   }
 });

@@ -3,16 +3,18 @@ import { test } from "node:test";
 
 import { screenshot, withApp } from "./harness.mjs";
 
-test("the editor frame renders with its canvas, panels and a disabled Test run", () =>
+test("the editor frame renders with its canvas, panels, the sample flow and Test run", () =>
   withApp(async (page) => {
     await page.locator('[data-testid="canvas"] .react-flow__renderer').waitFor();
     for (const selector of [".react-flow__minimap", ".react-flow__background", ".react-flow__controls-fitview"]) {
       assert.equal(await page.locator(selector).count(), 1, selector);
     }
-    assert.equal(await page.getByTestId("test-run").isDisabled(), true);
-    assert.match(await page.getByLabel("Node palette").innerText(), /Node types appear here/);
-    assert.match(await page.getByLabel("Properties").innerText(), /Select a node/);
-    assert.equal(await page.getByTestId("flow-title").innerText(), "Untitled flow");
+    // First launch opens the sample flow; with nothing selected the panel edits the flow itself.
+    await page.locator('.react-flow__node[data-id="chat"]').waitFor();
+    assert.match(await page.getByLabel("Node palette").innerText(), /Inputs \/ Outputs[\s\S]*Chat completion[\s\S]*Condition/);
+    assert.match(await page.getByLabel("Properties").innerText(), /^FLOW\b[\s\S]*Inputs[\s\S]*Outputs/);
+    assert.equal(await page.getByTestId("flow-title").innerText(), "Chat");
+    assert.equal(await page.getByTestId("test-run").isDisabled(), false, "the sample flow can be run");
 
     const viewport = page.locator(".react-flow__viewport");
     const before = await viewport.getAttribute("style");

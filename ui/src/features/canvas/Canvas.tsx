@@ -1,40 +1,237 @@
-import { Background, BackgroundVariant, Controls, MiniMap, type NodeTypes, ReactFlow } from "@xyflow/react";
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  type EdgeTypes,
+  MiniMap,
+  type NodeTypes,
+  Panel,
+  ReactFlow,
+  type ReactFlowInstance,
+  useReactFlow,
+} from "@xyflow/react";
+import { type DragEvent, type MouseEvent, useCallback, useEffect, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 
+import { catalog } from "../editor/catalog";
+import type { CanvasNode, Wire } from "../editor/graph";
+import { FlowNodeCard } from "../editor/nodes/FlowNodeCard";
+import { NoteNode } from "../editor/nodes/NoteNode";
+import { WireEdge } from "../editor/nodes/WireEdge";
 import { useEditor } from "../editor/store";
+import { FileBanner } from "../files/FileBanner";
+import { KIND_MIME } from "../palette/Palette";
+import { CanvasToolbar } from "./CanvasToolbar";
+import { QuickAdd } from "./QuickAdd";
 
 // Module scope: a new object per render would make React Flow remount every node.
-const nodeTypes: NodeTypes = {};
+const nodeTypes: NodeTypes = { ...Object.fromEntries(catalog.map((spec) => [spec.kind, FlowNodeCard])), note: NoteNode };
+const edgeTypes: EdgeTypes = { wire: WireEdge };
+/** Above this many nodes, only those on screen are rendered (see bench/README.md). */
+const ONLY_VISIBLE_ABOVE = 200;
+const multiSelect = ["Shift", "Meta", "Control"];
+const deleteKeys = ["Delete", "Backspace"];
+
+/** Where the quick-add opened: inside the canvas (for the popup) and on the flow (for the node). */
+type QuickAddAt = { local: { x: number; y: number }; bounds: { width: number; height: number }; flow: { x: number; y: number } };
+
+function ConnectionHint() {
+  const hint = useEditor((s) => s.connectionHint);
+  return hint ? (
+    <p className="canvas-toast canvas-toast-top banner-error" role="status" data-testid="connection-hint">
+      Can’t connect: {hint}
+    </p>
+  ) : null;
+}
+
+function CanvasNotice() {
+  const notice = useEditor((s) => s.notice);
+  const dismiss = useEditor((s) => s.dismissNotice);
+  useEffect(() => {
+    if (!notice) return;
+    const timer = setTimeout(dismiss, 4000);
+    return () => clearTimeout(timer);
+  }, [notice, dismiss]);
+  if (!notice) return null;
+  return (
+    <p className={`canvas-toast banner-${notice.tone === "error" ? "error" : "ok"}`} role="status" data-testid="canvas-notice">
+      {notice.text}
+      <button type="button" className="btn btn-quiet btn-small" aria-label="Dismiss" onClick={dismiss}>
+        ×
+      </button>
+    </p>
+  );
+}
+
+/** Centres the viewport on a node when the store asks (Problems list, "select the inputs node"). */
+function useFocusRequests() {
+  const { getInternalNode, setCenter, getZoom } = useReactFlow();
+  const request = useEditor((s) => s.focusRequest);
+  useEffect(() => {
+    if (!request) return;
+    const node = getInternalNode(request.id);
+    if (!node) return;
+    const { x, y } = node.internals.positionAbsolute;
+    const width = node.measured.width ?? 0;
+    const height = node.measured.height ?? 0;
+    void setCenter(x + width / 2, y + height / 2, { zoom: Math.max(getZoom(), 1), duration: 250 });
+  }, [request, getInternalNode, setCenter, getZoom]);
+}
+
+/** Fits each newly loaded flow into view; the `fitView` prop only covers the first one. */
+function useFitOnLoad() {
+  const { fitView } = useReactFlow();
+  const loads = useEditor((s) => s.loads);
+  useEffect(() => {
+    if (!loads) return;
+    // Two frames: React Flow measures the new nodes in the first.
+    let frame = requestAnimationFrame(() => {
+      frame = requestAnimationFrame(() => void fitView({ maxZoom: 1 }));
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [loads, fitView]);
+}
+
+function EmptyHint() {
+  const onlyFrame = useEditor((s) => s.document.nodes.every((n) => n.type === "inputs" || n.type === "outputs"));
+  return onlyFrame ? (
+    <p className="canvas-hint">
+      Drag a node from the palette, or double-click the canvas (or press <kbd>/</kbd>) to add one.
+      <br />
+      Wire an output (right) to a property (left) to pass its value.
+    </p>
+  ) : null;
+}
 
 export function Canvas() {
   // Only what React Flow draws, so changes to the rest of the editor state skip the canvas.
-  const { nodes, edges, onNodesChange, onEdgesChange, onConnect } = useEditor(
+  const { nodes, edges, onNodesChange, onEdgesChange, onConnect, checkConnection, endConnecting, deleteElements, addNode } = useEditor(
     useShallow((s) => ({
       nodes: s.nodes,
       edges: s.edges,
       onNodesChange: s.onNodesChange,
       onEdgesChange: s.onEdgesChange,
       onConnect: s.onConnect,
+      checkConnection: s.checkConnection,
+      endConnecting: s.endConnecting,
+      deleteElements: s.deleteElements,
+      addNode: s.addNode,
     })),
   );
+  // A big flow keeps only what is on screen in the DOM: hit-testing, painting and compositing a
+  // thousand nodes and their wires on every pointer move made panning and dragging crawl. Smaller
+  // flows keep every node in the DOM (reachable with Tab, found by tests).
+  const bigFlow = useEditor((s) => s.nodes.length > ONLY_VISIBLE_ABOVE);
+  const flow = useRef<ReactFlowInstance<CanvasNode, Wire> | null>(null);
+  const frame = useRef<HTMLElement>(null);
+  const pointer = useRef<{ x: number; y: number } | null>(null);
+  const [quickAdd, setQuickAdd] = useState<QuickAddAt | null>(null);
+  useFocusRequests();
+  useFitOnLoad();
+
+  const openQuickAdd = useCallback((screen: { x: number; y: number }) => {
+    const box = frame.current?.getBoundingClientRect();
+    if (!flow.current || !box) return;
+    setQuickAdd({
+      local: { x: screen.x - box.left, y: screen.y - box.top },
+      bounds: { width: box.width, height: box.height },
+      flow: flow.current.screenToFlowPosition(screen),
+    });
+  }, []);
+
+  // `/` opens the quick-add at the pointer (or the middle of the canvas) unless typing somewhere.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+      const target = event.target as HTMLElement;
+      if (target.closest("input, textarea, select, [contenteditable=true], dialog")) return;
+      const box = frame.current?.getBoundingClientRect();
+      if (!box) return;
+      event.preventDefault();
+      const inside = pointer.current && pointer.current.x >= box.left && pointer.current.x <= box.right && pointer.current.y >= box.top && pointer.current.y <= box.bottom;
+      openQuickAdd(inside ? pointer.current! : { x: box.left + box.width / 2, y: box.top + box.height / 2 });
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [openQuickAdd]);
+
+  const onDragOver = (event: DragEvent) => {
+    if (!event.dataTransfer.types.includes(KIND_MIME)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+  };
+  const onDrop = (event: DragEvent) => {
+    const kind = event.dataTransfer.getData(KIND_MIME);
+    if (!kind || !flow.current) return;
+    event.preventDefault();
+    const at = flow.current.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+    if (kind === "note") useEditor.getState().addNote(at);
+    else addNode(kind, at);
+  };
+  const onDoubleClick = (event: MouseEvent) => {
+    if ((event.target as HTMLElement).classList.contains("react-flow__pane")) openQuickAdd({ x: event.clientX, y: event.clientY });
+  };
+
   return (
-    <main className="canvas" data-testid="canvas" aria-label="Flow canvas">
-      <ReactFlow
+    <main
+      ref={frame}
+      className="canvas"
+      data-testid="canvas"
+      aria-label="Flow canvas"
+      onDragOver={onDragOver}
+      onDrop={onDrop}
+      onDoubleClick={onDoubleClick}
+      onPointerMove={(event) => {
+        pointer.current = { x: event.clientX, y: event.clientY };
+      }}
+    >
+      <ReactFlow<CanvasNode, Wire>
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        onInit={(instance) => {
+          flow.current = instance;
+        }}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
+        isValidConnection={(connection) => checkConnection(connection as Wire) === null}
+        onConnectEnd={endConnecting}
+        onDelete={({ nodes: gone, edges: cut }) => deleteElements(gone.map((n) => n.id), cut.map((e) => e.id))}
+        deleteKeyCode={deleteKeys}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={multiSelect}
+        zoomOnDoubleClick={false}
         colorMode="system"
         fitView
+        fitViewOptions={{ maxZoom: 1 }}
+        onlyRenderVisibleElements={bigFlow}
         proOptions={{ hideAttribution: true }}
       >
         <Background variant={BackgroundVariant.Dots} gap={18} size={1.4} />
         <MiniMap pannable zoomable ariaLabel="Minimap" bgColor="var(--surface)" maskColor="var(--minimap-mask)" />
         <Controls showInteractive={false} aria-label="Zoom controls" />
+        <Panel position="top-left">
+          <CanvasToolbar />
+        </Panel>
       </ReactFlow>
-      {nodes.length === 0 && <p className="canvas-hint">Drag nodes from the palette to start a flow</p>}
+      <FileBanner />
+      <EmptyHint />
+      <ConnectionHint />
+      <CanvasNotice />
+      {quickAdd && (
+        <QuickAdd
+          at={quickAdd.local}
+          bounds={quickAdd.bounds}
+          onPick={(kind) => {
+            if (kind === "note") useEditor.getState().addNote(quickAdd.flow);
+            else addNode(kind, quickAdd.flow);
+            setQuickAdd(null);
+          }}
+          onClose={() => setQuickAdd(null)}
+        />
+      )}
     </main>
   );
 }

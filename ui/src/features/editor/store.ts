@@ -1,34 +1,446 @@
-// The flow being edited. State and actions are typed apart; React Flow's change events are
-// applied with its own helpers so selection, dragging and removal behave as React Flow expects.
-import {
-  type Connection,
-  type Edge,
-  type EdgeChange,
-  type Node,
-  type NodeChange,
-  addEdge,
-  applyEdgeChanges,
-  applyNodeChanges,
-} from "@xyflow/react";
+// The flow being edited. The FlowDocument is the source of truth (it is what is saved and what
+// undo restores); the React Flow nodes and edges are derived from it, keeping the objects of
+// unchanged nodes so an edit redraws only what it touched. State and actions are typed apart.
+import { type Connection, type EdgeChange, type NodeChange, applyEdgeChanges, applyNodeChanges } from "@xyflow/react";
 import { create } from "zustand";
 
+import type { Diagnostic } from "../../ipc/generated/Diagnostic";
+import type { FlowDocument } from "../../ipc/generated/FlowDocument";
+import type { Node as FlowNode } from "../../ipc/generated/Node";
+import type { Note } from "../../ipc/generated/Note";
+import type { JsonValue } from "../../ipc/generated/serde_json/JsonValue";
+import { SINGLETON_KINDS, idStem } from "./catalog";
+import { type Clipboard, copyOf, pasteInto } from "./clipboard";
+import {
+  type CanvasNode,
+  NOTE_PREFIX,
+  type Wire,
+  connect,
+  connectionProblem,
+  disconnect,
+  documentEdges,
+  isNoteNode,
+  removeNodes,
+  renameNode,
+  toCanvasNode,
+  toNoteNode,
+  withProperty,
+} from "./graph";
+import { type AlignMode, alignPositions, layeredPositions } from "./layout";
+import { uniqueId } from "./references";
+
+export const emptyDocument = (): FlowDocument => ({
+  schema: 1,
+  title: "Untitled flow",
+  nodes: [
+    { id: "inputs", type: "inputs", position: { x: 0, y: 120 } },
+    { id: "outputs", type: "outputs", position: { x: 640, y: 120 } },
+  ],
+});
+
+const HISTORY_LIMIT = 200;
+
+export type ProblemCount = { errors: number; warnings: number };
+
+function countProblems(diagnostics: Diagnostic[]): Record<string, ProblemCount> {
+  const counts: Record<string, ProblemCount> = {};
+  for (const d of diagnostics) {
+    if (!d.node) continue;
+    const count = (counts[d.node] ??= { errors: 0, warnings: 0 });
+    if (d.severity === "error") count.errors += 1;
+    else count.warnings += 1;
+  }
+  return counts;
+}
+
+export type Notice = { text: string; tone: "error" | "info"; seq: number };
+
 export type EditorState = {
-  title: string;
-  nodes: Node[];
-  edges: Edge[];
+  document: FlowDocument;
+  /** The file it came from or was saved to; null for a new or sample flow. */
+  path: string | null;
+  /** The document as last opened or saved: the flow is dirty when `document` is another object. */
+  savedDocument: FlowDocument;
+  nodes: CanvasNode[];
+  edges: Wire[];
+  past: FlowDocument[];
+  future: FlowDocument[];
+  /** Consecutive edits with the same key (typing in one field) make one undo step. */
+  coalesceKey: string | null;
+  /** The Rust validator's findings for `document` (refreshed shortly after each edit). */
+  diagnostics: Diagnostic[];
+  /** Error and warning counts per node id, for the badges on the canvas. */
+  problemCounts: Record<string, ProblemCount>;
+  /** A short message over the canvas, such as why a wire was refused. */
+  notice: Notice | null;
+  /** Why the wire being dragged cannot be dropped where it is, shown while dragging. */
+  connectionHint: string | null;
+  /** Asks the canvas to centre on a node; `seq` makes a repeat request for the same node count. */
+  focusRequest: { id: string; seq: number } | null;
+  /** Counts documents loaded (New, Open, sample, restore): the canvas fits each one into view. */
+  loads: number;
 };
 
 export type EditorActions = {
-  onNodesChange: (changes: NodeChange[]) => void;
-  onEdgesChange: (changes: EdgeChange[]) => void;
+  /** Shows a document fresh from disk (or new): no history, not dirty. */
+  load: (document: FlowDocument, path: string | null) => void;
+  /** Shows a recovered document that still needs saving. */
+  restore: (document: FlowDocument, path: string | null) => void;
+  markSaved: (document: FlowDocument, path: string) => void;
+  onNodesChange: (changes: NodeChange<CanvasNode>[]) => void;
+  onEdgesChange: (changes: EdgeChange<Wire>[]) => void;
   onConnect: (connection: Connection) => void;
+  /** Why a wire may not go there, or null; also shown over the canvas while dragging. */
+  checkConnection: (connection: Connection | Wire) => string | null;
+  endConnecting: () => void;
+  deleteElements: (canvasIds: string[], edgeIds: string[]) => void;
+  deleteSelection: () => void;
+  addNode: (kind: string, position: { x: number; y: number }) => string;
+  addNote: (position: { x: number; y: number }, text?: string) => string;
+  setNoteText: (canvasId: string, text: string) => void;
+  setProperty: (nodeId: string, key: string, value: JsonValue | undefined, coalesce?: boolean) => void;
+  setNodeTitle: (nodeId: string, title: string) => void;
+  /** Renames a node and every reference to it; returns why not, or null. */
+  renameNode: (from: string, to: string) => string | null;
+  /** Edits the flow's own fields (title, inputs, outputs…); `key` coalesces typing. */
+  updateFlow: (update: (document: FlowDocument) => FlowDocument, key?: string) => void;
+  endCoalescing: () => void;
+  undo: () => void;
+  redo: () => void;
+  select: (canvasIds: string[]) => void;
+  focusNode: (id: string) => void;
+  copySelection: () => Clipboard | null;
+  cutSelection: () => Clipboard | null;
+  paste: (clip: Clipboard) => void;
+  duplicateSelection: () => void;
+  align: (mode: AlignMode) => void;
+  autoLayout: () => void;
+  setDiagnostics: (diagnostics: Diagnostic[]) => void;
+  notify: (text: string, tone?: Notice["tone"]) => void;
+  dismissNotice: () => void;
 };
 
-export const initialEditorState: EditorState = { title: "Untitled flow", nodes: [], edges: [] };
+export type Editor = EditorState & EditorActions;
 
-export const useEditor = create<EditorState & EditorActions>()((set) => ({
-  ...initialEditorState,
-  onNodesChange: (changes) => set((s) => ({ nodes: applyNodeChanges(changes, s.nodes) })),
-  onEdgesChange: (changes) => set((s) => ({ edges: applyEdgeChanges(changes, s.edges) })),
-  onConnect: (connection) => set((s) => ({ edges: addEdge(connection, s.edges) })),
-}));
+/** React Flow nodes for `doc`, reusing each node of `previous` whose document node is unchanged. */
+function syncNodes(previous: CanvasNode[], doc: FlowDocument, selected?: ReadonlySet<string>): CanvasNode[] {
+  const before = new Map(previous.map((n) => [n.id, n]));
+  const keep = (next: CanvasNode, prev: CanvasNode | undefined): CanvasNode => {
+    const isSelected = selected ? selected.has(next.id) : (prev?.selected ?? false);
+    return prev?.measured || isSelected ? { ...next, measured: prev?.measured, selected: isSelected } : next;
+  };
+  const nodes: CanvasNode[] = doc.nodes.map((node) => {
+    const prev = before.get(node.id);
+    const ports = node.type === "inputs" ? doc.inputs : node.type === "outputs" ? doc.outputs : undefined;
+    if (prev && !isNoteNode(prev) && prev.data.node === node && prev.data.ports === ports && (!selected || selected.has(node.id) === !!prev.selected))
+      return prev;
+    return keep(toCanvasNode(node, doc), prev);
+  });
+  for (const note of doc.notes ?? []) {
+    const prev = before.get(NOTE_PREFIX + note.id);
+    if (prev && isNoteNode(prev) && prev.data.note === note && (!selected || selected.has(prev.id) === !!prev.selected)) nodes.push(prev);
+    else nodes.push(keep(toNoteNode(note), prev));
+  }
+  return nodes;
+}
+
+function syncEdges(previous: Wire[], doc: FlowDocument): Wire[] {
+  const selected = new Set(previous.filter((e) => e.selected).map((e) => e.id));
+  const edges = documentEdges(doc);
+  return selected.size ? edges.map((e) => (selected.has(e.id) ? { ...e, selected: true } : e)) : edges;
+}
+
+function updateNode(doc: FlowDocument, id: string, update: (node: FlowNode) => FlowNode): FlowDocument {
+  return { ...doc, nodes: doc.nodes.map((n) => (n.id === id ? update(n) : n)) };
+}
+
+function movedDocument(doc: FlowDocument, moved: ReadonlyMap<string, { x: number; y: number }>): FlowDocument {
+  if (!moved.size) return doc;
+  const same = (a: { x: number; y: number }, b: { x: number; y: number }) => a.x === b.x && a.y === b.y;
+  let changed = false;
+  const nodes = doc.nodes.map((n) => {
+    const to = moved.get(n.id);
+    if (!to || same(to, n.position)) return n;
+    changed = true;
+    return { ...n, position: { x: to.x, y: to.y } };
+  });
+  const notes = doc.notes?.map((n) => {
+    const to = moved.get(NOTE_PREFIX + n.id);
+    if (!to || same(to, n.position)) return n;
+    changed = true;
+    return { ...n, position: { x: to.x, y: to.y } };
+  });
+  return changed ? { ...doc, nodes, ...(notes ? { notes } : {}) } : doc;
+}
+
+let noticeSeq = 0;
+let focusSeq = 0;
+let pasteCount = 0;
+
+const initialDocument = emptyDocument();
+
+export const initialEditorState: EditorState = {
+  document: initialDocument,
+  path: null,
+  savedDocument: initialDocument,
+  nodes: syncNodes([], initialDocument),
+  edges: [],
+  past: [],
+  future: [],
+  coalesceKey: null,
+  diagnostics: [],
+  problemCounts: {},
+  notice: null,
+  connectionHint: null,
+  focusRequest: null,
+  loads: 0,
+};
+
+export const useEditor = create<Editor>()((set, get) => {
+  /** Makes `next` the document as one undo step (or part of the current one, for the same key). */
+  const commit = (next: FlowDocument, key: string | null = null, selected?: ReadonlySet<string>) => {
+    const s = get();
+    if (next === s.document && !selected) return;
+    const extend = key !== null && key === s.coalesceKey;
+    set({
+      document: next,
+      past: next === s.document || extend ? s.past : [...s.past, s.document].slice(-HISTORY_LIMIT),
+      future: next === s.document ? s.future : [],
+      coalesceKey: key,
+      nodes: syncNodes(s.nodes, next, selected),
+      edges: syncEdges(s.edges, next),
+    });
+  };
+
+  const selectedIds = () => new Set(get().nodes.filter((n) => n.selected).map((n) => n.id));
+
+  const notify = (text: string, tone: Notice["tone"] = "info") => set({ notice: { text, tone, seq: ++noticeSeq } });
+
+  return {
+    ...initialEditorState,
+
+    load: (document, path) =>
+      set({
+        document,
+        path,
+        savedDocument: document,
+        past: [],
+        future: [],
+        coalesceKey: null,
+        diagnostics: [],
+        problemCounts: {},
+        nodes: syncNodes([], document),
+        edges: documentEdges(document),
+        loads: get().loads + 1,
+      }),
+
+    restore: (document, path) => {
+      get().load(document, path);
+      // Still unsaved: the file on disk (if any) is older than what was recovered.
+      set({ savedDocument: emptyDocument() });
+    },
+
+    markSaved: (document, path) => set({ savedDocument: document, path }),
+
+    onNodesChange: (changes) => {
+      // Removal goes through deleteElements, so a node and its wires leave in one undo step.
+      const applicable = changes.filter((c) => c.type !== "remove" && c.type !== "add" && c.type !== "replace");
+      if (!applicable.length) return;
+      const nodes = applyNodeChanges(applicable, get().nodes);
+      set({ nodes });
+      // A drag ends with `dragging: false`: commit the whole drag as one step.
+      if (applicable.some((c) => c.type === "position" && c.dragging === false)) {
+        commit(movedDocument(get().document, new Map(nodes.map((n) => [n.id, n.position]))));
+      }
+    },
+
+    onEdgesChange: (changes) => {
+      const applicable = changes.filter((c) => c.type === "select");
+      if (applicable.length) set({ edges: applyEdgeChanges(applicable, get().edges) });
+    },
+
+    onConnect: (connection) => {
+      set({ connectionHint: null });
+      const result = connect(get().document, connection);
+      if ("reason" in result) notify(`Not connected: ${result.reason}`, "error");
+      else commit(result.document);
+    },
+
+    checkConnection: (connection) => {
+      const reason = connectionProblem(get().document, connection);
+      if (reason !== get().connectionHint) set({ connectionHint: reason });
+      return reason;
+    },
+
+    endConnecting: () => {
+      if (get().connectionHint !== null) set({ connectionHint: null });
+    },
+
+    deleteElements: (canvasIds, edgeIds) => {
+      const s = get();
+      let next = s.document;
+      const wires = new Set(edgeIds);
+      for (const edge of s.edges) if (wires.has(edge.id)) next = disconnect(next, edge);
+      if (canvasIds.length) next = removeNodes(next, new Set(canvasIds));
+      commit(next);
+    },
+
+    deleteSelection: () => {
+      const s = get();
+      get().deleteElements(
+        s.nodes.filter((n) => n.selected).map((n) => n.id),
+        s.edges.filter((e) => e.selected).map((e) => e.id),
+      );
+    },
+
+    addNode: (kind, position) => {
+      const doc = get().document;
+      if (SINGLETON_KINDS.has(kind)) {
+        const existing = doc.nodes.find((n) => n.type === kind);
+        if (existing) {
+          notify(`A flow has one ${kind} node; it is selected now.`);
+          get().select([existing.id]);
+          get().focusNode(existing.id);
+          return existing.id;
+        }
+      }
+      const ids = new Set(doc.nodes.map((n) => n.id));
+      const id = SINGLETON_KINDS.has(kind) ? kind : uniqueId(idStem(kind), (candidate) => ids.has(candidate) || candidate === "inputs" || candidate === "vars");
+      const node = { id, type: kind, position: { x: Math.round(position.x), y: Math.round(position.y) } } as FlowNode;
+      commit({ ...doc, nodes: [...doc.nodes, node] }, null, new Set([id]));
+      return id;
+    },
+
+    addNote: (position, text = "") => {
+      const doc = get().document;
+      const id = uniqueId("note", new Set((doc.notes ?? []).map((n) => n.id)));
+      const note: Note = { id, text, position: { x: Math.round(position.x), y: Math.round(position.y) } };
+      commit({ ...doc, notes: [...(doc.notes ?? []), note] }, null, new Set([NOTE_PREFIX + id]));
+      return NOTE_PREFIX + id;
+    },
+
+    setNoteText: (canvasId, text) => {
+      const doc = get().document;
+      const notes = doc.notes?.map((n) => (NOTE_PREFIX + n.id === canvasId ? { ...n, text } : n));
+      commit({ ...doc, notes }, `note:${canvasId}`);
+    },
+
+    setProperty: (nodeId, key, value, coalesce = true) => {
+      const current = get().document.nodes.find((n) => n.id === nodeId)?.properties?.[key];
+      if (current === value) return;
+      commit(
+        updateNode(get().document, nodeId, (n) => withProperty(n, key, value)),
+        coalesce ? `prop:${nodeId}:${key}` : null,
+      );
+    },
+
+    setNodeTitle: (nodeId, title) =>
+      commit(
+        updateNode(get().document, nodeId, (n) => {
+          const { title: _old, ...rest } = n;
+          void _old;
+          return title ? { ...n, title } : rest;
+        }),
+        `title:${nodeId}`,
+      ),
+
+    renameNode: (from, to) => {
+      const result = renameNode(get().document, from, to);
+      if ("reason" in result) return result.reason;
+      const wasSelected = get().nodes.some((n) => n.id === from && n.selected);
+      commit(result.document, null, wasSelected ? new Set([to]) : undefined);
+      return null;
+    },
+
+    updateFlow: (update, key) => commit(update(get().document), key ?? null),
+
+    endCoalescing: () => set({ coalesceKey: null }),
+
+    undo: () => {
+      const s = get();
+      const previous = s.past.at(-1);
+      if (!previous) return;
+      set({
+        document: previous,
+        past: s.past.slice(0, -1),
+        future: [s.document, ...s.future],
+        coalesceKey: null,
+        nodes: syncNodes(s.nodes, previous),
+        edges: syncEdges(s.edges, previous),
+      });
+    },
+
+    redo: () => {
+      const s = get();
+      const [next, ...future] = s.future;
+      if (!next) return;
+      set({
+        document: next,
+        past: [...s.past, s.document],
+        future,
+        coalesceKey: null,
+        nodes: syncNodes(s.nodes, next),
+        edges: syncEdges(s.edges, next),
+      });
+    },
+
+    select: (canvasIds) => {
+      const ids = new Set(canvasIds);
+      set((s) => ({
+        nodes: s.nodes.map((n) => (!!n.selected === ids.has(n.id) ? n : { ...n, selected: ids.has(n.id) })),
+        edges: s.edges.some((e) => e.selected) ? s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)) : s.edges,
+      }));
+    },
+
+    focusNode: (id) => {
+      get().select([id]);
+      set({ focusRequest: { id, seq: ++focusSeq } });
+    },
+
+    copySelection: () => {
+      const ids = selectedIds();
+      if (!ids.size) return null;
+      pasteCount = 0;
+      return copyOf(get().document, ids);
+    },
+
+    cutSelection: () => {
+      const clip = get().copySelection();
+      if (clip) get().deleteSelection();
+      return clip;
+    },
+
+    paste: (clip) => {
+      pasteCount += 1;
+      const { document, ids } = pasteInto(get().document, clip, { x: 40 * pasteCount, y: 40 * pasteCount });
+      commit(document, null, new Set(ids));
+    },
+
+    duplicateSelection: () => {
+      const ids = selectedIds();
+      if (!ids.size) return;
+      const { document, ids: added } = pasteInto(get().document, copyOf(get().document, ids), { x: 40, y: 40 });
+      commit(document, null, new Set(added));
+    },
+
+    align: (mode) => {
+      const chosen = get().nodes.filter((n) => n.selected);
+      commit(movedDocument(get().document, alignPositions(chosen, mode)));
+    },
+
+    autoLayout: () => {
+      const s = get();
+      const nodes = s.nodes.filter((n) => !isNoteNode(n));
+      commit(movedDocument(s.document, layeredPositions(nodes, s.edges)));
+    },
+
+    setDiagnostics: (diagnostics) => set({ diagnostics, problemCounts: countProblems(diagnostics) }),
+
+    notify,
+
+    dismissNotice: () => set({ notice: null }),
+  };
+});
+
+/** Whether the document differs from the one last opened or saved. */
+export const selectDirty = (s: EditorState) => s.document !== s.savedDocument;

@@ -1,17 +1,31 @@
-import { useEditor } from "../editor/store";
+import { useShallow } from "zustand/react/shallow";
 
+import { isNoteNode } from "../editor/graph";
+import { useEditor } from "../editor/store";
+import { FlowPanel } from "./FlowPanel";
+import { NodePanel } from "./NodePanel";
+
+/** The selected node's form, the flow's own fields when nothing is selected. */
 export function PropertyPanel() {
-  const selected = useEditor((s) => s.nodes.find((node) => node.selected));
+  const selected = useEditor(useShallow((s) => s.nodes.filter((n) => n.selected).map((n) => (isNoteNode(n) ? `note:${n.id}` : n.id))));
+  const only = selected.length === 1 ? selected[0]! : null;
   return (
     <aside className="properties" aria-label="Properties">
-      <h2 className="panel-title">Properties</h2>
-      {selected ? (
-        <dl className="props">
-          <dt>Node</dt>
-          <dd>{selected.id}</dd>
-        </dl>
-      ) : (
-        <p className="empty-state">Select a node to edit its properties.</p>
+      {selected.length === 0 && <FlowPanel />}
+      {only && !only.startsWith("note:") && <NodePanel key={only} id={only} />}
+      {only?.startsWith("note:") && (
+        <>
+          <h2 className="panel-title">Note</h2>
+          <p className="empty-state">Double-click the note on the canvas to edit its text; drag its corner to resize it when selected.</p>
+        </>
+      )}
+      {selected.length > 1 && (
+        <>
+          <h2 className="panel-title">{selected.length} selected</h2>
+          <p className="empty-state">
+            Align them with the canvas toolbar, copy with <kbd>Ctrl</kbd>+<kbd>C</kbd>, duplicate with <kbd>Ctrl</kbd>+<kbd>D</kbd>, or press <kbd>Delete</kbd>.
+          </p>
+        </>
       )}
     </aside>
   );

@@ -1,0 +1,122 @@
+// One component for every node kind, drawn from the catalog: title, icon, a few key properties,
+// and a typed handle per property (left) and per output (right). Memoised: React Flow re-renders a
+// node only when its own object changes, and the store keeps unchanged nodes' objects.
+import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
+import { memo, useEffect } from "react";
+
+import type { FlowDocument } from "../../../ipc/generated/FlowDocument";
+import type { PropertySpec } from "../../../ipc/generated/PropertySpec";
+import type { ValueType } from "../../../ipc/generated/ValueType";
+import { NodeRunBadge } from "../../run/NodeRunBadge";
+import { NEW_OUTPUT, VARIABLES, kindIcon, kindSpec } from "../catalog";
+import type { FlowCanvasNode } from "../graph";
+import { useEditor } from "../store";
+
+/** Properties worth reading on the card itself, in this order. */
+const SUMMARY_KEYS = ["deployment", "connection", "name", "user_prompt", "template", "expression", "endpoint"];
+
+function preview(value: unknown): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const line = text.split("\n")[0] ?? "";
+  return line.length > 42 ? `${line.slice(0, 41)}…` : line;
+}
+
+function Port({ side, id, label, type, required }: { side: "in" | "out"; id: string; label: string; type: ValueType | "new"; required?: boolean }) {
+  return (
+    <div className={`port port-${side}`} title={`${label} (${type})`}>
+      <Handle
+        type={side === "in" ? "target" : "source"}
+        position={side === "in" ? Position.Left : Position.Right}
+        id={id}
+        className={`handle handle-${type}`}
+        aria-label={`${side === "in" ? "Input" : "Output"} ${label}`}
+      />
+      <span className="port-label">
+        {label}
+        {required && <span aria-hidden> *</span>}
+      </span>
+    </div>
+  );
+}
+
+function ProblemBadge({ id }: { id: string }) {
+  const count = useEditor((s) => s.problemCounts[id]);
+  if (!count) return null;
+  const errors = count.errors > 0;
+  const n = errors ? count.errors : count.warnings;
+  return (
+    <span className={`node-badge ${errors ? "node-badge-error" : "node-badge-warning"}`} data-testid={`node-problems-${id}`} title={`${n} ${errors ? "error" : "warning"}${n === 1 ? "" : "s"}`}>
+      {errors ? "!" : "⚠"} {n}
+    </span>
+  );
+}
+
+function propertyPorts(properties: PropertySpec[]) {
+  return properties.map((p) =>
+    p.key === VARIABLES ? <Port key={p.key} side="in" id={p.key} label={`${p.label} …`} type="any" /> : <Port key={p.key} side="in" id={p.key} label={p.label} type={p.value_type} required={p.required} />,
+  );
+}
+
+function FlowNodeCardInner({ id, type, data, selected }: NodeProps<FlowCanvasNode>) {
+  const spec = kindSpec(type);
+  const { node, ports } = data;
+  const properties = node.properties ?? {};
+  const summary = SUMMARY_KEYS.filter((key) => properties[key] !== undefined && properties[key] !== "").slice(0, 3);
+  // The Inputs and Outputs nodes' handles are the flow's inputs and outputs. React Flow measures
+  // handles only when a node resizes, so a renamed input would not take a wire until told.
+  const updateNodeInternals = useUpdateNodeInternals();
+  // Only those two: each call re-measures on its own animation frame, so one per node would make
+  // opening a 1000-node flow quadratic (a call per mounted node, each O(nodes)).
+  const flowPorts = type === "inputs" || type === "outputs";
+  const handleIds = flowPorts ? Object.keys(ports ?? {}).join("\n") : "";
+  useEffect(() => {
+    if (flowPorts) updateNodeInternals(id);
+  }, [flowPorts, id, handleIds, updateNodeInternals]);
+  return (
+    <div className={`fnode${selected ? " fnode-selected" : ""}`} data-kind={type}>
+      <header className="fnode-head">
+        <span className="fnode-icon" aria-hidden>
+          {kindIcon(type)}
+        </span>
+        <span className="fnode-title">{node.title || spec?.title || type}</span>
+        <ProblemBadge id={id} />
+      </header>
+      <div className="fnode-sub">
+        <code>{id}</code> · {spec?.title ?? `unknown kind ${type}`}
+      </div>
+      <NodeRunBadge id={id} />
+      {summary.length > 0 && (
+        <dl className="fnode-summary">
+          {summary.map((key) => (
+            <div key={key}>
+              <dt>{spec?.properties.find((p) => p.key === key)?.label ?? key}</dt>
+              <dd>{preview(properties[key])}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      <div className="fnode-ports">
+        <div className="ports-in">
+          {type === "outputs" && (
+            <>
+              {Object.keys((ports ?? {}) as NonNullable<FlowDocument["outputs"]>).map((name) => (
+                <Port key={name} side="in" id={name} label={name} type="any" />
+              ))}
+              <Port side="in" id={NEW_OUTPUT} label="+ new output" type="new" />
+            </>
+          )}
+          {spec && propertyPorts(spec.properties)}
+        </div>
+        <div className="ports-out">
+          {type === "inputs" &&
+            Object.entries((ports ?? {}) as NonNullable<FlowDocument["inputs"]>).map(([name, input]) => (
+              <Port key={name} side="out" id={name} label={name} type={input.type} />
+            ))}
+          {spec?.outputs.map((o) => <Port key={o.port} side="out" id={o.port} label={o.port} type={o.value_type} />)}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+export const FlowNodeCard = memo(FlowNodeCardInner);

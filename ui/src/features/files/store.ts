@@ -1,0 +1,151 @@
+// Files: New, Open, Save, Save as, the recent list, and recovery of unsaved edits after a crash.
+// The flow itself lives in the editor store; this keeps what is about files.
+import { create } from "zustand";
+
+import { ipc } from "../../ipc/client";
+import { dialogs } from "../../ipc/dialog";
+import { toIpcError } from "../../ipc/errors";
+import type { Recovery } from "../../ipc/generated/Recovery";
+import { emptyDocument, selectDirty, useEditor } from "../editor/store";
+
+const RECENT_KEY = "weft.recentFlows";
+const RECENT_LIMIT = 8;
+
+function readRecent(): string[] {
+  try {
+    const value: unknown = JSON.parse(localStorage.getItem(RECENT_KEY) ?? "[]");
+    return Array.isArray(value) ? value.filter((p): p is string => typeof p === "string").slice(0, RECENT_LIMIT) : [];
+  } catch {
+    return [];
+  }
+}
+
+type State = {
+  recent: string[];
+  /** Unsaved edits from the last session, offered back until restored or discarded. */
+  recovery: Recovery | null;
+  /** The first-launch hint over the sample flow. */
+  sampleHint: boolean;
+};
+
+type Actions = {
+  start: () => Promise<void>;
+  newFlow: () => Promise<void>;
+  /** Opens `path`, or asks for one; false when cancelled or refused. */
+  openFlow: (path?: string) => Promise<boolean>;
+  save: () => Promise<boolean>;
+  saveAs: () => Promise<boolean>;
+  restoreRecovery: () => void;
+  discardRecovery: () => Promise<void>;
+  dismissHint: () => void;
+  /** Asks before dropping unsaved edits; true when there are none or the user agrees. */
+  confirmDiscard: () => Promise<boolean>;
+};
+
+const fileName = (path: string) => path.split(/[\\/]/).pop() ?? path;
+const slug = (title: string) => title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "flow";
+
+export const useFiles = create<State & Actions>()((set, get) => {
+  const remember = (path: string) => {
+    const recent = [path, ...get().recent.filter((p) => p !== path)].slice(0, RECENT_LIMIT);
+    localStorage.setItem(RECENT_KEY, JSON.stringify(recent));
+    set({ recent });
+  };
+  const fail = (what: string, raw: unknown) => useEditor.getState().notify(`${what}: ${toIpcError(raw).message}`, "error");
+  const writeTo = async (path: string) => {
+    const { document } = useEditor.getState();
+    try {
+      await ipc.saveFlow(path, document);
+    } catch (raw) {
+      fail(`Could not save ${fileName(path)}`, raw);
+      return false;
+    }
+    useEditor.getState().markSaved(document, path);
+    remember(path);
+    void ipc.clearRecovery().catch(() => undefined);
+    return true;
+  };
+
+  return {
+    recent: readRecent(),
+    recovery: null,
+    sampleHint: false,
+
+    start: async () => {
+      const recovery = await ipc.takeRecovery().catch(() => null);
+      if (recovery) {
+        set({ recovery });
+        return;
+      }
+      try {
+        const sample = await ipc.sampleFlow();
+        useEditor.getState().load(sample.document, sample.path);
+        set({ sampleHint: localStorage.getItem("weft.sampleHintSeen") !== "1" });
+      } catch (raw) {
+        fail("Could not open the sample flow", raw);
+      }
+    },
+
+    confirmDiscard: async () => {
+      if (!selectDirty(useEditor.getState())) return true;
+      const title = useEditor.getState().document.title || "this flow";
+      return dialogs.confirm(`“${title}” has unsaved changes. Discard them?`, "Discard changes", "Keep editing").catch(() => false);
+    },
+
+    newFlow: async () => {
+      if (!(await get().confirmDiscard())) return;
+      useEditor.getState().load(emptyDocument(), null);
+      // The hint talks about the sample flow, which is gone.
+      set({ sampleHint: false });
+      void ipc.clearRecovery().catch(() => undefined);
+    },
+
+    openFlow: async (path) => {
+      if (!(await get().confirmDiscard())) return false;
+      const chosen = path ?? (await dialogs.openFlowPath().catch(() => null));
+      if (!chosen) return false;
+      try {
+        const opened = await ipc.openFlow(chosen);
+        useEditor.getState().load(opened.document, opened.path ?? chosen);
+        set({ sampleHint: false });
+        remember(chosen);
+        void ipc.clearRecovery().catch(() => undefined);
+        return true;
+      } catch (raw) {
+        fail(`Could not open ${fileName(chosen)}`, raw);
+        return false;
+      }
+    },
+
+    save: async () => {
+      const { path } = useEditor.getState();
+      return path ? writeTo(path) : get().saveAs();
+    },
+
+    saveAs: async () => {
+      const { document, path } = useEditor.getState();
+      const target = await dialogs.saveFlowPath(path ?? `${slug(document.title ?? "")}.weft.yaml`).catch(() => null);
+      return target ? writeTo(target) : false;
+    },
+
+    restoreRecovery: () => {
+      const { recovery } = get();
+      if (!recovery) return;
+      useEditor.getState().restore(recovery.document, recovery.path);
+      set({ recovery: null });
+    },
+
+    discardRecovery: async () => {
+      set({ recovery: null });
+      await ipc.clearRecovery().catch(() => undefined);
+      await get().start();
+    },
+
+    dismissHint: () => {
+      localStorage.setItem("weft.sampleHintSeen", "1");
+      set({ sampleHint: false });
+    },
+  };
+});
+
+export { fileName };

@@ -1,0 +1,189 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { screenshot, withApp } from "./harness.mjs";
+
+const node = (page, id) => page.locator(`.react-flow__node[data-id="${id}"]`);
+const handle = (page, id, handleId) => node(page, id).locator(`.react-flow__handle[data-handleid="${handleId}"]`);
+const ids = (page) => page.$$eval(".react-flow__node", (nodes) => nodes.map((n) => n.getAttribute("data-id")));
+const mod = process.platform === "darwin" ? "Meta" : "Control";
+
+/** A real HTML5 drag from a palette item to a point on the canvas. */
+async function dragFromPalette(page, kind, x, y) {
+  const transfer = await page.evaluateHandle(() => new DataTransfer());
+  const item = page.getByTestId(`palette-item-${kind}`);
+  await item.dispatchEvent("dragstart", { dataTransfer: transfer });
+  const pane = page.locator(".react-flow__pane");
+  await pane.dispatchEvent("dragover", { dataTransfer: transfer, clientX: x, clientY: y });
+  await pane.dispatchEvent("drop", { dataTransfer: transfer, clientX: x, clientY: y });
+}
+
+async function ready(page) {
+  await node(page, "chat").waitFor();
+  // The sample flow's first validation has come back (its connection is unknown in the mock).
+  await page.getByTestId("node-problems-chat").waitFor();
+}
+
+test("the sample flow opens with its wires, and a palette drag adds a node where it is dropped", () =>
+  withApp(async (page) => {
+    await ready(page);
+    assert.equal(await page.getByTestId("flow-title").innerText(), "Chat");
+    assert.equal(await page.locator(".react-flow__edge").count(), 2, "question → chat, chat → answer");
+    await page.getByTestId("sample-hint").waitFor();
+
+    await dragFromPalette(page, "prompt_template", 700, 600);
+    await node(page, "prompt").waitFor();
+    const box = await node(page, "prompt").boundingBox();
+    assert.ok(Math.abs(box.x - 700) < 4 && Math.abs(box.y - 600) < 4, `dropped at ${box.x},${box.y}`);
+    assert.equal(await page.getByLabel("Properties").locator(".panel-title").first().textContent(), "¶ Prompt template");
+    await dragFromPalette(page, "prompt_template", 700, 400);
+    await node(page, "prompt_2").waitFor();
+    await page.getByTestId("dirty-marker").waitFor();
+    assert.match(await page.title(), /^• Chat — Weft$/);
+    await screenshot(page, "editor-dropped.png");
+  }));
+
+test("wire two nodes handle to handle; a refused wire says why; undo and redo", () =>
+  withApp(async (page) => {
+    await ready(page);
+    await dragFromPalette(page, "prompt_template", 620, 560);
+    await node(page, "prompt").waitFor();
+
+    // A template cannot take a wire: the reason shows while dragging.
+    await handle(page, "inputs", "question").hover();
+    await page.mouse.down();
+    const target = await handle(page, "prompt", "template").boundingBox();
+    await page.mouse.move(target.x + 10, target.y + 3, { steps: 8 });
+    await page.mouse.move(target.x + 4, target.y + 4, { steps: 2 });
+    const hint = page.getByTestId("connection-hint");
+    await hint.waitFor();
+    assert.match(await hint.innerText(), /Template reads the node's variables/);
+    await page.mouse.up();
+    await hint.waitFor({ state: "detached" });
+    assert.equal(await page.locator(".react-flow__edge").count(), 2);
+
+    await handle(page, "inputs", "question").dragTo(handle(page, "prompt", "variables"));
+    await page.locator('.react-flow__edge[data-id="inputs.question>prompt.variables.question"]').waitFor();
+    await node(page, "prompt").click();
+    assert.equal(await page.getByLabel("Variable question value").inputValue(), "${inputs.question}");
+
+    await page.keyboard.press(`${mod}+z`);
+    await page.locator(".react-flow__edge").nth(2).waitFor({ state: "detached" });
+    assert.equal(await page.locator(".react-flow__edge").count(), 2);
+    await page.keyboard.press(`${mod}+Shift+z`);
+    await page.locator('.react-flow__edge[data-id="inputs.question>prompt.variables.question"]').waitFor();
+    await page.keyboard.press(`${mod}+z`);
+    await page.keyboard.press(`${mod}+z`);
+    await node(page, "prompt").waitFor({ state: "detached" });
+    await page.keyboard.press("Control+y");
+    await node(page, "prompt").waitFor();
+  }));
+
+test("edit a property in the panel; typing is one undo step; the validator's message shows under it", () =>
+  withApp(async (page) => {
+    await ready(page);
+    await node(page, "chat").click();
+    const deployment = page.getByTestId("prop-chat-deployment");
+    assert.equal(await deployment.inputValue(), "gpt-4o-mini");
+    await deployment.fill("");
+    await deployment.blur();
+    const problem = page.getByTestId("problems-chat-deployment");
+    await problem.waitFor();
+    assert.match(await problem.innerText(), /needs a deployment name/);
+    await deployment.click();
+    await deployment.pressSequentially("gpt-4o");
+    await problem.waitFor({ state: "detached" });
+    assert.match(await node(page, "chat").innerText(), /gpt-4o\n/);
+    await deployment.blur();
+    // The connection picker lists no saved connection in the mock, so the sample's is flagged.
+    assert.match(await page.getByTestId("problems-chat-connection").innerText(), /unknown connection `azure-ai`/);
+
+    await page.keyboard.press(`${mod}+z`);
+    assert.equal(await deployment.inputValue(), "", "the typing was one step");
+    await page.keyboard.press(`${mod}+z`);
+    assert.equal(await deployment.inputValue(), "gpt-4o-mini");
+
+    // The template editor is CodeMirror, with `${` completion from the flow.
+    const prompt = page.getByLabel("User prompt", { exact: true });
+    await prompt.click();
+    await page.keyboard.press("End");
+    await page.keyboard.type(" ${inp");
+    await page.locator(".cm-tooltip-autocomplete").getByText("${inputs.question}").waitFor();
+    await screenshot(page, "editor-properties.png");
+  }));
+
+test("copy, paste and duplicate give fresh ids; Delete removes; save writes the document", () =>
+  withApp(
+    async (page) => {
+      await ready(page);
+      await node(page, "chat").click();
+      await page.keyboard.press(`${mod}+c`);
+      await page.keyboard.press(`${mod}+v`);
+      await node(page, "chat_2").waitFor();
+      await page.keyboard.press(`${mod}+d`);
+      await node(page, "chat_3").waitFor();
+      await page.keyboard.press("Delete");
+      await node(page, "chat_3").waitFor({ state: "detached" });
+      assert.deepEqual(await ids(page), ["inputs", "chat", "outputs", "chat_2"]);
+
+      await page.getByTestId("file-save").click();
+      await page.getByTestId("dirty-marker").waitFor({ state: "detached" });
+      const saved = await page.evaluate(() => window.__WEFT_FILES__["/home/ada/flows/chat.weft.yaml"]);
+      assert.deepEqual(saved.nodes.map((n) => n.id), ["inputs", "chat", "outputs", "chat_2"]);
+      assert.deepEqual(saved.nodes[3].properties.variables, { question: "${inputs.question}" });
+      assert.deepEqual(saved.nodes[3].position, { x: 360, y: 160 });
+      assert.equal(saved.title, "Chat");
+      assert.match(await page.title(), /^Chat — chat\.weft\.yaml — Weft$/);
+      assert.match(await page.getByTestId("file-recent").innerText(), /chat\.weft\.yaml/);
+    },
+    { mock: { flows: { dialog: { save: "/home/ada/flows/chat" } } } },
+  ));
+
+test("quick-add with / at the pointer, keyboard only", () =>
+  withApp(async (page) => {
+    await ready(page);
+    await page.mouse.move(500, 650);
+    await page.keyboard.press("/");
+    const search = page.getByLabel("Add a node");
+    await search.waitFor();
+    await search.fill("cond");
+    await page.keyboard.press("Enter");
+    await node(page, "condition").waitFor();
+    const box = await node(page, "condition").boundingBox();
+    assert.ok(Math.abs(box.x - 500) < 4 && Math.abs(box.y - 650) < 4, `added at ${box.x},${box.y}`);
+    assert.equal(await page.getByTestId("quick-add").count(), 0);
+
+    await page.keyboard.press("?");
+    await page.getByTestId("shortcut-help").waitFor();
+    await page.keyboard.press("Escape");
+    await page.getByTestId("shortcut-help").waitFor({ state: "hidden" });
+  }));
+
+test("unsaved changes from the last session are offered back; a bad file is refused with its line", () =>
+  withApp(
+    async (page) => {
+      const banner = page.getByTestId("recovery-banner");
+      await banner.waitFor();
+      assert.match(await banner.innerText(), /Restore unsaved changes to “Recovered”/);
+      await banner.getByRole("button", { name: "Restore" }).click();
+      await node(page, "only").waitFor();
+      await page.getByTestId("dirty-marker").waitFor();
+
+      await page.evaluate(() => { window.__WEFT_MOCK__.flows.dialog = { open: "/flows/broken.weft.yaml", ask: true }; });
+      await page.getByTestId("file-open").click();
+      await page.getByTestId("canvas-notice").filter({ hasText: "line 4, column 3" }).waitFor();
+      assert.match(await page.evaluate(() => window.__WEFT_ASKED__.join("\n")), /“Recovered” has unsaved changes/);
+    },
+    {
+      mock: {
+        flows: {
+          recovery: {
+            path: null,
+            saved_at_ms: 1767225600000,
+            document: { schema: 1, title: "Recovered", nodes: [{ id: "only", type: "prompt_template", position: { x: 100, y: 100 }, properties: { template: "Hi" } }] },
+          },
+          files: { "/flows/broken.weft.yaml": "line 4, column 3: did not find expected key" },
+        },
+      },
+    },
+  ));

@@ -4,10 +4,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { createServer } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { remote } from "webdriverio";
+
+import { startFakeEndpoint } from "./fake-endpoint.mjs";
 
 const APP_BIN = process.env.APP_BIN;
 const WEFT_BIN = process.env.WEFT_BIN;
@@ -18,8 +19,12 @@ const WEFT_HOME = process.env.WEFT_HOME;
 
 let browser;
 let launchedAt;
+// A stand-in for Azure on 127.0.0.1, shared by the tests: the app's Rust client calls it with
+// the key it reads from the keychain.
+let fake;
 
 before(async () => {
+  fake = await startFakeEndpoint({ words: ["Weft ", "designs ", "flows."] });
   assert.ok(APP_BIN && existsSync(APP_BIN), `APP_BIN must name the built app, got ${APP_BIN}`);
   assert.ok(WEFT_HOME && existsSync(WEFT_HOME), "WEFT_HOME must name a fresh folder");
   launchedAt = performance.now();
@@ -45,6 +50,7 @@ async function screenshot(name) {
 
 after(async () => {
   await browser?.deleteSession();
+  await fake?.close();
 });
 
 test("the editor frame renders the React Flow canvas", async () => {
@@ -53,12 +59,14 @@ test("the editor frame renders the React Flow canvas", async () => {
   const renderedMs = performance.now() - launchedAt;
   console.log(`# launch to canvas rendered: ${renderedMs.toFixed(0)} ms`);
 
-  assert.equal(await browser.getTitle(), "Weft");
+  assert.equal(await browser.getTitle(), "Chat — Weft");
   assert.ok(await browser.$(".react-flow__minimap").isExisting(), "minimap");
   assert.ok(await browser.$(".react-flow__background").isExisting(), "dot grid");
   assert.ok(await browser.$(".react-flow__controls-fitview").isExisting(), "zoom to fit");
-  const testRun = await browser.$('[data-testid="test-run"]');
-  assert.equal(await testRun.isEnabled(), false, "Test run stays disabled until flows can run");
+  // A first start opens the sample flow, ready to run.
+  await browser.$('.react-flow__node[data-id="chat"]').waitForExist({ timeout: 10_000 });
+  assert.equal(await browser.$('[data-testid="flow-title"]').getText(), "Chat");
+  assert.equal(await browser.$('[data-testid="test-run"]').isEnabled(), true);
 });
 
 test("Diagnostics reports the SQLite schema and a real keychain round-trip", async () => {
@@ -94,20 +102,7 @@ test("a connection created in the app is in the keychain-backed store the CLI re
   await browser.$('[data-testid="new-connection-type"]').selectByAttribute("value", "azure_ai");
   await browser.$('[data-testid="new-connection"]').click();
   await browser.$('[data-testid="conn-name"]').setValue("azure-ai");
-  // A stand-in for Azure on 127.0.0.1: the app's Rust client calls it with the key it reads
-  // from the keychain.
-  const calls = [];
-  const fake = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk) => (body += chunk));
-    req.on("end", () => {
-      calls.push({ url: req.url, key: req.headers["api-key"], body: JSON.parse(body) });
-      res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ model: "gpt-4o-mini-2024-07-18", choices: [{ index: 0, message: { content: "OK" }, finish_reason: "stop" }] }));
-    });
-  });
-  await new Promise((resolve) => fake.listen(0, "127.0.0.1", resolve));
-  const endpoint = `http://127.0.0.1:${fake.address().port}/models`;
+  const { endpoint, calls } = fake;
   await browser.$('[data-testid="conn-field-endpoint"]').setValue(`${endpoint}/`);
   await browser.$('[data-testid="conn-secret-api_key"]').setValue(secret);
   await browser.$('[data-testid="conn-save"]').click();
@@ -120,7 +115,6 @@ test("a connection created in the app is in the keychain-backed store the CLI re
   const result = await browser.$('[data-testid="conn-test-result"]');
   await result.waitForDisplayed({ timeout: 15_000 });
   assert.match(await result.getText(), /^Connected in \d+ ms · gpt-4o-mini-2024-07-18$/);
-  fake.close();
   assert.equal(calls.length, 1);
   assert.equal(calls[0].url, "/models/chat/completions?api-version=2024-05-01-preview");
   assert.equal(calls[0].key, secret, "the stored key travelled keychain → Rust → service");
@@ -139,3 +133,128 @@ test("a connection created in the app is in the keychain-backed store the CLI re
   }
   await browser.keys("Escape");
 });
+
+/** A palette drag onto the canvas through the app's real HTML5 drag-and-drop handlers (WebDriver
+ * pointer actions do not start native drags in WebKitGTK, so the events are dispatched). */
+async function dragFromPalette(kind, x, y) {
+  await browser.execute(
+    (kind, x, y) => {
+      const transfer = new DataTransfer();
+      const item = document.querySelector(`[data-testid="palette-item-${kind}"]`);
+      const pane = document.querySelector(".react-flow__pane");
+      item.dispatchEvent(new DragEvent("dragstart", { bubbles: true, cancelable: true, dataTransfer: transfer }));
+      for (const type of ["dragenter", "dragover", "drop"]) {
+        pane.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, clientX: x, clientY: y, dataTransfer: transfer }));
+      }
+      item.dispatchEvent(new DragEvent("dragend", { bubbles: true, dataTransfer: transfer }));
+    },
+    kind,
+    x,
+    y,
+  );
+  // React Flow shows a node once it has measured it and its handles; wires need those bounds.
+  await browser.$(`.react-flow__node[data-id="${kind === "chat_completion" ? "chat" : kind}"]`).waitForDisplayed({ timeout: 5_000 });
+  await sleep(300);
+}
+
+/** Typing over a field's text, as a user does (WebKitWebDriver's element clear does not reach
+ * React's uncontrolled inputs). */
+async function replaceText(field, text) {
+  await field.click();
+  await browser.keys(["Control", "a"]);
+  // One key at a time: WebKitWebDriver drops some characters of a batch (spaces, braces).
+  for (const key of text) await browser.keys(key);
+}
+
+/** A wire drawn with the mouse from one handle to another. */
+async function wire(from, fromHandle, to, toHandle) {
+  const source = await browser.$(`.react-flow__node[data-id="${from}"] .react-flow__handle[data-handleid="${fromHandle}"]`);
+  const target = await browser.$(`.react-flow__node[data-id="${to}"] .react-flow__handle[data-handleid="${toHandle}"]`);
+  await browser
+    .action("pointer", { parameters: { pointerType: "mouse" } })
+    .move({ origin: source })
+    .down()
+    .move({ origin: target, duration: 200 })
+    .move({ origin: target, x: 1, y: 1, duration: 50 })
+    .up()
+    .perform();
+}
+
+test("build the chat flow by drag and drop, test-run it, and read the streamed answer", () =>
+  onFailureScreenshot("test-run-failure.png", buildAndRun));
+
+/** Runs `body`; if it throws, the screen is saved first so CI logs show what the user saw. */
+async function onFailureScreenshot(name, body) {
+  try {
+    await body();
+  } catch (err) {
+    await screenshot(name).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function buildAndRun() {
+  const before = fake.calls.length;
+  await browser.$('[data-testid="file-new"]').click();
+  // A new flow has only its Inputs and Outputs nodes.
+  await browser.waitUntil(async () => (await browser.$$(".react-flow__node")).length === 2, {
+    timeout: 5_000,
+    timeoutMsg: "New did not start an empty flow",
+  });
+
+  // The flow's input, from the flow panel.
+  await browser.$('[data-testid="add-input"]').click();
+  const name = await browser.$('[data-testid="flow-input-input"] [aria-label="Input name"]');
+  await replaceText(name, "question");
+  await browser.keys("Tab");
+  await browser.$('[data-testid="flow-input-question"]').waitForExist({ timeout: 5_000 });
+
+  // The chat node goes below, between the two.
+  const inputsBox = await browser.$('.react-flow__node[data-id="inputs"]').getLocation();
+  const outputsBox = await browser.$('.react-flow__node[data-id="outputs"]').getLocation();
+  await dragFromPalette(
+    "chat_completion",
+    Math.round((inputsBox.x + outputsBox.x) / 2),
+    Math.round(Math.max(inputsBox.y, outputsBox.y) + 160),
+  );
+  await wire("chat", "output", "outputs", "__new_output");
+  await wire("inputs", "question", "chat", "variables");
+  await browser.waitUntil(async () => (await browser.$$(".react-flow__edge")).length === 2, {
+    timeout: 5_000,
+    timeoutMsg: "the two wires were not drawn",
+  });
+
+  await browser.$('.react-flow__node[data-id="chat"]').click();
+  await browser.$('[data-testid="prop-chat-connection"]').selectByAttribute("value", "azure-ai");
+  await replaceText(await browser.$('[data-testid="prop-chat-deployment"]'), "gpt-4o-mini");
+  await browser.$('[data-testid="code-prop-chat-user_prompt"] .cm-content').click();
+  for (const key of "{{ question }}") await browser.keys(key);
+  assert.equal(await browser.$('[data-testid="code-prop-chat-user_prompt"] .cm-content').getText(), "{{ question }}");
+  await browser.$('[data-testid="prop-chat-deployment"]').click();
+
+  const testRun = await browser.$('[data-testid="test-run"]');
+  await browser.waitUntil(() => testRun.isEnabled(), { timeout: 5_000 });
+  await testRun.click();
+  const inputs = await browser.$('[data-testid="run-inputs"]');
+  await inputs.waitForDisplayed({ timeout: 10_000 });
+  await replaceText(await browser.$('[data-testid="run-inputs"] input'), "What is Weft?");
+  await browser.$('[data-testid="run-inputs-submit"]').click();
+
+  const outputs = await browser.$('[data-testid="run-outputs"]');
+  await browser.waitUntil(async () => (await outputs.getText()).includes("Weft designs flows."), {
+    timeout: 20_000,
+    timeoutMsg: "the answer never appeared in the run panel",
+  });
+  assert.match(await browser.$('[data-testid="run-status"]').getText(), /succeeded/i);
+  assert.match(await browser.$('[data-testid="run-badge-chat"]').getText(), /\d+ ms/);
+  await screenshot("test-run.png");
+
+  const calls = fake.calls.slice(before);
+  assert.equal(calls.length, 1, "one streamed chat completion");
+  assert.equal(calls[0].url, "/models/chat/completions?api-version=2024-05-01-preview");
+  assert.equal(calls[0].body.stream, true);
+  assert.equal(calls[0].body.model, "gpt-4o-mini");
+  assert.equal(calls[0].body.messages.at(-1).content, "What is Weft?");
+  assert.ok(calls[0].key?.startsWith("sk-e2e-"), "the key came from the keychain");
+  assert.ok(!(await browser.getPageSource()).includes(calls[0].key), "the key reached the webview");
+}

@@ -2,7 +2,7 @@
 //! with the next scripted reply and records what it was sent. Never anything but loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,6 +32,47 @@ impl Received {
     }
 }
 
+/// Reads one HTTP/1.1 request; `None` when the client closed the connection or sent garbage.
+fn read_request(reader: &mut impl BufRead) -> Option<Received> {
+    let mut head = String::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        head.push_str(&line);
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Received {
+        head,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// The content type and body of a reply that answers at once (not a stall).
+fn content(reply: &Reply) -> Option<(&'static str, String)> {
+    match reply {
+        Reply::Json(_, body) => Some(("application/json", body.to_string())),
+        Reply::Sse(events) => Some((
+            "text/event-stream",
+            events
+                .iter()
+                .map(|e| format!("data: {e}\n\n"))
+                .collect::<String>()
+                + "data: [DONE]\n\n",
+        )),
+        Reply::Stall(_) => None,
+    }
+}
+
 pub struct FakeEndpoint {
     pub base: String,
     requests: Arc<Mutex<Vec<Received>>>,
@@ -50,40 +91,17 @@ impl FakeEndpoint {
                     return;
                 };
                 let mut reader = BufReader::new(socket.try_clone().unwrap());
-                let mut head = String::new();
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                    head.push_str(&line);
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                seen.lock().unwrap().push(Received {
-                    head,
-                    body: String::from_utf8_lossy(&body).into_owned(),
-                });
+                let Some(received) = read_request(&mut reader) else {
+                    return;
+                };
+                seen.lock().unwrap().push(received);
                 let mut socket = socket;
-                let (kind, body) = match &reply {
-                    Reply::Json(_, body) => ("application/json", body.to_string()),
-                    Reply::Sse(events) => (
-                        "text/event-stream",
-                        events
-                            .iter()
-                            .map(|e| format!("data: {e}\n\n"))
-                            .collect::<String>()
-                            + "data: [DONE]\n\n",
-                    ),
-                    Reply::Stall(pause) => {
+                let Some((kind, body)) = content(&reply) else {
+                    if let Reply::Stall(pause) = reply {
                         let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n");
-                        std::thread::sleep(*pause);
-                        continue;
+                        std::thread::sleep(pause);
                     }
+                    continue;
                 };
                 let status = match reply {
                     Reply::Json(status, _) => status,
@@ -108,18 +126,7 @@ impl FakeEndpoint {
 pub fn serve_forever(reply: &Reply) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let (kind, body) = match reply {
-        Reply::Json(_, body) => ("application/json", body.to_string()),
-        Reply::Sse(events) => (
-            "text/event-stream",
-            events
-                .iter()
-                .map(|e| format!("data: {e}\n\n"))
-                .collect::<String>()
-                + "data: [DONE]\n\n",
-        ),
-        Reply::Stall(_) => panic!("serve_forever answers at once"),
-    };
+    let (kind, body) = content(reply).expect("serve_forever answers at once, it cannot stall");
     let response = Arc::new(format!(
         "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
@@ -131,26 +138,8 @@ pub fn serve_forever(reply: &Reply) -> String {
                 let _ = socket.set_nodelay(true);
                 let mut reader = BufReader::new(socket.try_clone().unwrap());
                 let mut socket = socket;
-                loop {
-                    let mut length = 0;
-                    loop {
-                        let mut line = String::new();
-                        match reader.read_line(&mut line) {
-                            Ok(0) | Err(_) => return,
-                            Ok(_) if line == "\r\n" => break,
-                            Ok(_) => {
-                                if let Some(v) =
-                                    line.to_ascii_lowercase().strip_prefix("content-length:")
-                                {
-                                    length = v.trim().parse().unwrap_or(0);
-                                }
-                            }
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    if reader.read_exact(&mut body).is_err()
-                        || socket.write_all(response.as_bytes()).is_err()
-                    {
+                while read_request(&mut reader).is_some() {
+                    if socket.write_all(response.as_bytes()).is_err() {
                         return;
                     }
                 }

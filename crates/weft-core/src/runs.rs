@@ -13,7 +13,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 use weft_engine::{NodeRecord, Plan, Reuse, RunEvent, RunOutcome, RunRequest, RunStatus};
-use weft_flow::{Context, FlowDocument, Severity, validate};
+use weft_flow::{FlowDocument, Severity};
 use weft_store::{Retention, RunRecord};
 
 use crate::{AppCore, AppError, StoreConnections};
@@ -135,22 +135,12 @@ impl AppCore {
         order: RunOrder,
         events: UnboundedSender<RunEvent>,
     ) -> Result<RunSummary, AppError> {
-        let connections = self
-            .list_connections()?
+        let errors: Vec<String> = self
+            .validate_flow(&flow)?
             .into_iter()
-            .map(|c| c.name)
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.to_string())
             .collect();
-        let errors: Vec<String> = validate(
-            &flow,
-            &Context {
-                connections,
-                strict: false,
-            },
-        )
-        .into_iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| d.to_string())
-        .collect();
         if !errors.is_empty() {
             return Err(AppError::Invalid(format!(
                 "the flow has {} problem(s); fix them first:\n{}",

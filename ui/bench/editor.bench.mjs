@@ -3,8 +3,10 @@
 // A script, not a test: it prints one line per metric with its goal and PASS/FAIL and writes
 // test-results/bench.json. Run it with `npm run bench` (which builds dist-e2e first).
 //
-//   node bench/editor.bench.mjs [--runs N] [--gpu-raster] [--dist DIR]
+//   node bench/editor.bench.mjs [--runs N] [--drops N] [--gpu-raster] [--dist DIR] [--profile-add FILE]
 //
+// --profile-add FILE writes a CPU profile of each palette drop (FILE-1.cpuprofile, …; open them
+// in Chromium's DevTools, Performance panel).
 // --gpu-raster drops --disable-gpu and adds --enable-gpu-rasterization (on a machine without a GPU
 // that is SwiftShader's software GL); the default uses the browser tests' flags.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -22,6 +24,8 @@ const { values: cli } = parseArgs({
     "gpu-raster": { type: "boolean", default: false },
     dist: { type: "string", default: "dist-e2e" },
     out: { type: "string", default: "test-results/bench.json" },
+    "profile-add": { type: "string" },
+    drops: { type: "string", default: "10" },
   },
 });
 const UI = new URL("..", import.meta.url).pathname;
@@ -32,7 +36,7 @@ const FILE = "/bench/big.weft.yaml";
 const GOALS = { openMs: 500, panFps: 45, dragFps: 45, addNodeMs: 16 };
 const PAN_MS = 2000;
 const DRAG_MS = 2000;
-const DROPS = 10;
+const DROPS = Number(cli.drops);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (xs) => {
@@ -232,23 +236,37 @@ async function measureAdds(page, cdp) {
     return { x: r.left, y: r.top, width: r.width, height: r.height };
   });
   const adds = [];
+  const parts = [];
   const floor = [];
-  const before = await page.locator(".react-flow__node").count();
+  const rendered = await page.locator(".react-flow__node").count();
+  if (cli["profile-add"]) {
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
+  }
   for (let i = 0; i < DROPS; i++) {
     const at = { x: box.x + 80 + ((i * 53) % (box.width - 160)), y: box.y + 80 + ((i * 37) % (box.height - 160)), doDrop: true };
     // The validation after the previous edit (300 ms later) must not land in the window.
     await settle(page);
-    let t = await taskMs();
+    const t = await taskMs();
     await drop({ ...at, doDrop: false });
     floor.push((await taskMs()) - t);
-    t = await taskMs();
+    if (cli["profile-add"]) await cdp.send("Profiler.start");
+    const before = await mainThread(cdp);
     await drop(at);
-    adds.push((await taskMs()) - t);
+    const after = await mainThread(cdp);
+    if (cli["profile-add"]) {
+      const { profile } = await cdp.send("Profiler.stop");
+      writeFileSync(cli["profile-add"].replace(/(\.cpuprofile)?$/, `-${i + 1}.cpuprofile`), JSON.stringify(profile));
+    }
+    adds.push(after.task - before.task);
+    parts.push(Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]])));
   }
-  const added = (await page.locator(".react-flow__node").count()) - before;
+  const added = (await page.locator(".react-flow__node").count()) - rendered;
   const ids = await page.evaluate(() => [...document.querySelectorAll('.react-flow__node[data-id^="prompt"]')].map((n) => n.getAttribute("data-id")));
   if (ids.length < DROPS) throw new Error(`only ${ids.length} of ${DROPS} drops added a node (${added} more nodes rendered)`);
-  return { medianMs: round(median(adds), 2), maxMs: round(Math.max(...adds), 2), samplesMs: adds.map((x) => round(x, 2)), floorMedianMs: round(median(floor), 2) };
+  // The median drop's work by kind (script, layout, style), to see where it goes.
+  const split = Object.fromEntries(Object.keys(parts[0]).map((k) => [k, round(median(parts.map((p) => p[k])), 2)]));
+  return { medianMs: round(median(adds), 2), maxMs: round(Math.max(...adds), 2), samplesMs: adds.map((x) => round(x, 2)), floorMedianMs: round(median(floor), 2), medianSplitMs: split };
 }
 
 async function oneRun(server) {

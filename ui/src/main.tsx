@@ -8,7 +8,7 @@ import "./features/run/run.css";
 
 async function start() {
   // Browser tests build with VITE_MOCK_IPC=1 to stand in for Rust; production bundles drop this.
-  if (import.meta.env.VITE_MOCK_IPC === "1") await import("./ipc/mock");
+  if (import.meta.env.VITE_MOCK_IPC === "1") await Promise.all([import("./ipc/mock"), import("./ipc/mock-probe")]);
   const { App } = await import("./app/App");
   const root = document.getElementById("root");
   if (!root) throw new Error("index.html has no #root");

@@ -1,9 +1,9 @@
 import {
   Background,
   BackgroundVariant,
+  type Connection,
   Controls,
   type EdgeTypes,
-  MiniMap,
   type NodeTypes,
   Panel,
   ReactFlow,
@@ -22,6 +22,7 @@ import { useEditor } from "../editor/store";
 import { FileBanner } from "../files/FileBanner";
 import { KIND_MIME } from "../palette/Palette";
 import { CanvasToolbar } from "./CanvasToolbar";
+import { FlowMiniMap } from "./FlowMiniMap";
 import { QuickAdd } from "./QuickAdd";
 
 // Module scope: a new object per render would make React Flow remount every node.
@@ -31,6 +32,8 @@ const edgeTypes: EdgeTypes = { wire: WireEdge };
 const ONLY_VISIBLE_ABOVE = 200;
 const multiSelect = ["Shift", "Meta", "Control"];
 const deleteKeys = ["Delete", "Backspace"];
+const fitOptions = { maxZoom: 1 };
+const proOptions = { hideAttribution: true };
 
 /** Where the quick-add opened: inside the canvas (for the popup) and on the flow (for the node). */
 type QuickAddAt = { local: { x: number; y: number }; bounds: { width: number; height: number }; flow: { x: number; y: number } };
@@ -122,6 +125,13 @@ export function Canvas() {
   // thousand nodes and their wires on every pointer move made panning and dragging crawl. Smaller
   // flows keep every node in the DOM (reachable with Tab, found by tests).
   const bigFlow = useEditor((s) => s.nodes.length > ONLY_VISIBLE_ABOVE);
+  // Stable callbacks: React Flow copies each changed prop into its store, and every store update
+  // runs every subscriber (hundreds with a big flow), so a new function per render costs a pass.
+  const isValidConnection = useCallback((connection: Wire | Connection) => checkConnection(connection) === null, [checkConnection]);
+  const onDelete = useCallback(
+    ({ nodes: gone, edges: cut }: { nodes: CanvasNode[]; edges: Wire[] }) => deleteElements(gone.map((n) => n.id), cut.map((e) => e.id)),
+    [deleteElements],
+  );
   const flow = useRef<ReactFlowInstance<CanvasNode, Wire> | null>(null);
   const frame = useRef<HTMLElement>(null);
   const pointer = useRef<{ x: number; y: number } | null>(null);
@@ -196,21 +206,21 @@ export function Canvas() {
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
-        isValidConnection={(connection) => checkConnection(connection as Wire) === null}
+        isValidConnection={isValidConnection}
         onConnectEnd={endConnecting}
-        onDelete={({ nodes: gone, edges: cut }) => deleteElements(gone.map((n) => n.id), cut.map((e) => e.id))}
+        onDelete={onDelete}
         deleteKeyCode={deleteKeys}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={multiSelect}
         zoomOnDoubleClick={false}
         colorMode="system"
         fitView
-        fitViewOptions={{ maxZoom: 1 }}
+        fitViewOptions={fitOptions}
         onlyRenderVisibleElements={bigFlow}
-        proOptions={{ hideAttribution: true }}
+        proOptions={proOptions}
       >
         <Background variant={BackgroundVariant.Dots} gap={18} size={1.4} />
-        <MiniMap pannable zoomable ariaLabel="Minimap" bgColor="var(--surface)" maskColor="var(--minimap-mask)" />
+        <FlowMiniMap ariaLabel="Minimap" />
         <Controls showInteractive={false} aria-label="Zoom controls" />
         <Panel position="top-left">
           <CanvasToolbar />

@@ -9,6 +9,7 @@ import type { Note } from "../../ipc/generated/Note";
 import type { ValueType } from "../../ipc/generated/ValueType";
 import type { JsonValue } from "../../ipc/generated/serde_json/JsonValue";
 import { NEW_OUTPUT, VARIABLES, flowsInto, kindSpec, propertySpec } from "./catalog";
+import { cardGeometry, cardLayout } from "./nodes/card";
 import { findReferences, mapStrings, referenceTo, renameReferences, uniqueId } from "./references";
 
 export type FlowNodeData = {
@@ -31,19 +32,48 @@ export function isNoteNode(node: CanvasNode): node is NoteCanvasNode {
   return node.type === "note";
 }
 
+/**
+ * A canvas node with its size and handles estimated from the card's layout (a browser test checks
+ * the estimate against the DOM for every kind). React Flow takes them as measured, so it never
+ * mounts an off-screen node just to measure it, and a node that mounts (it comes on screen) needs
+ * no size change sent back through the store. React Flow still reads a mounted node's handles from
+ * the DOM; if the DOM disagrees on its size, the store drops the estimate (`measuredNode`).
+ */
 export function toCanvasNode(node: FlowNode, doc: FlowDocument): FlowCanvasNode {
   const ports = node.type === "inputs" ? doc.inputs : node.type === "outputs" ? doc.outputs : undefined;
-  return { id: node.id, type: node.type, position: node.position, data: ports ? { node, ports } : { node } };
+  const { width, height, handles } = cardGeometry(cardLayout(node, ports));
+  return { id: node.id, type: node.type, position: node.position, data: ports ? { node, ports } : { node }, measured: { width, height }, handles };
 }
 
+const NOTE_WIDTH = 160;
+const NOTE_LINE = 19;
+const NOTE_CHROME = 18;
+
 export function toNoteNode(note: Note): NoteCanvasNode {
+  // Notes wrap their text, so this height is rough; the DOM corrects it once the note is on screen.
+  const lines = Math.max(2, Math.ceil(note.text.length / 24) + (note.text.match(/\n/g)?.length ?? 0));
   return {
     id: NOTE_PREFIX + note.id,
     type: "note",
     position: note.position,
     data: { note },
     ...(note.width ? { width: note.width } : {}),
+    measured: { width: note.width ?? NOTE_WIDTH, height: NOTE_CHROME + lines * NOTE_LINE },
+    handles: [],
   };
+}
+
+/** Whether the node's size is the DOM's rather than the estimate. */
+export function isDomMeasured(node: CanvasNode): boolean {
+  return node.handles === undefined;
+}
+
+/** The node once the DOM has measured a size other than the estimate: React Flow keeps the handles it read from the DOM. */
+export function measuredNode<N extends CanvasNode>(node: N): N {
+  if (isDomMeasured(node)) return node;
+  const { handles: _estimated, ...rest } = node;
+  void _estimated;
+  return rest as N;
 }
 
 export function documentToGraph(doc: FlowDocument): { nodes: CanvasNode[]; edges: Wire[] } {

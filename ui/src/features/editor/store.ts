@@ -20,6 +20,8 @@ import {
   disconnect,
   documentEdges,
   isNoteNode,
+  isDomMeasured,
+  measuredNode,
   removeNodes,
   renameNode,
   toCanvasNode,
@@ -127,7 +129,9 @@ function syncNodes(previous: CanvasNode[], doc: FlowDocument, selected?: Readonl
   const before = new Map(previous.map((n) => [n.id, n]));
   const keep = (next: CanvasNode, prev: CanvasNode | undefined): CanvasNode => {
     const isSelected = selected ? selected.has(next.id) : (prev?.selected ?? false);
-    return prev?.measured || isSelected ? { ...next, measured: prev?.measured, selected: isSelected } : next;
+    // Once the DOM has overruled the estimate, its size stands until it measures a new one.
+    if (prev && prev.measured && isDomMeasured(prev)) return { ...measuredNode(next), measured: prev.measured, selected: isSelected };
+    return isSelected ? { ...next, selected: true } : next;
   };
   const nodes: CanvasNode[] = doc.nodes.map((node) => {
     const prev = before.get(node.id);
@@ -147,7 +151,11 @@ function syncNodes(previous: CanvasNode[], doc: FlowDocument, selected?: Readonl
 function syncEdges(previous: Wire[], doc: FlowDocument): Wire[] {
   const selected = new Set(previous.filter((e) => e.selected).map((e) => e.id));
   const edges = documentEdges(doc);
-  return selected.size ? edges.map((e) => (selected.has(e.id) ? { ...e, selected: true } : e)) : edges;
+  const next = selected.size ? edges.map((e) => (selected.has(e.id) ? { ...e, selected: true } : e)) : edges;
+  // A wire's id says all it connects, so equal ids are the same wires. Keeping the old array when
+  // an edit changed none spares React Flow rebuilding its lookup of every connection.
+  const same = next.length === previous.length && next.every((e, i) => e.id === previous[i]?.id && !!e.selected === !!previous[i]?.selected);
+  return same ? previous : next;
 }
 
 function updateNode(doc: FlowDocument, id: string, update: (node: FlowNode) => FlowNode): FlowDocument {
@@ -246,7 +254,9 @@ export const useEditor = create<Editor>()((set, get) => {
       // Removal goes through deleteElements, so a node and its wires leave in one undo step.
       const applicable = changes.filter((c) => c.type !== "remove" && c.type !== "add" && c.type !== "replace");
       if (!applicable.length) return;
-      const nodes = applyNodeChanges(applicable, get().nodes);
+      let nodes = applyNodeChanges(applicable, get().nodes);
+      const measured = new Set(applicable.flatMap((c) => (c.type === "dimensions" ? [c.id] : [])));
+      if (measured.size) nodes = nodes.map((n) => (measured.has(n.id) ? measuredNode(n) : n));
       set({ nodes });
       // A drag ends with `dragging: false`: commit the whole drag as one step.
       if (applicable.some((c) => c.type === "position" && c.dragging === false)) {

@@ -2,18 +2,13 @@
 // and a typed handle per property (left) and per output (right). Memoised: React Flow re-renders a
 // node only when its own object changes, and the store keeps unchanged nodes' objects.
 import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
-import { memo, useEffect } from "react";
+import { memo, useEffect, useMemo } from "react";
 
-import type { FlowDocument } from "../../../ipc/generated/FlowDocument";
-import type { PropertySpec } from "../../../ipc/generated/PropertySpec";
-import type { ValueType } from "../../../ipc/generated/ValueType";
 import { NodeRunBadge } from "../../run/NodeRunBadge";
-import { NEW_OUTPUT, VARIABLES, kindIcon, kindSpec } from "../catalog";
+import { kindIcon, kindSpec } from "../catalog";
 import type { FlowCanvasNode } from "../graph";
 import { useEditor } from "../store";
-
-/** Properties worth reading on the card itself, in this order. */
-const SUMMARY_KEYS = ["deployment", "connection", "name", "user_prompt", "template", "expression", "endpoint"];
+import { type CardPort, cardLayout } from "./card";
 
 function preview(value: unknown): string {
   const text = typeof value === "string" ? value : JSON.stringify(value);
@@ -21,7 +16,7 @@ function preview(value: unknown): string {
   return line.length > 42 ? `${line.slice(0, 41)}…` : line;
 }
 
-function Port({ side, id, label, type, required }: { side: "in" | "out"; id: string; label: string; type: ValueType | "new"; required?: boolean }) {
+function Port({ side, port: { id, label, type, required } }: { side: "in" | "out"; port: CardPort }) {
   return (
     <div className={`port port-${side}`} title={`${label} (${type})`}>
       <Handle
@@ -51,17 +46,11 @@ function ProblemBadge({ id }: { id: string }) {
   );
 }
 
-function propertyPorts(properties: PropertySpec[]) {
-  return properties.map((p) =>
-    p.key === VARIABLES ? <Port key={p.key} side="in" id={p.key} label={`${p.label} …`} type="any" /> : <Port key={p.key} side="in" id={p.key} label={p.label} type={p.value_type} required={p.required} />,
-  );
-}
-
 function FlowNodeCardInner({ id, type, data, selected }: NodeProps<FlowCanvasNode>) {
   const spec = kindSpec(type);
   const { node, ports } = data;
   const properties = node.properties ?? {};
-  const summary = SUMMARY_KEYS.filter((key) => properties[key] !== undefined && properties[key] !== "").slice(0, 3);
+  const { summary, inputs, outputs } = useMemo(() => cardLayout(node, ports), [node, ports]);
   // The Inputs and Outputs nodes' handles are the flow's inputs and outputs. React Flow measures
   // handles only when a node resizes, so a renamed input would not take a wire until told.
   const updateNodeInternals = useUpdateNodeInternals();
@@ -97,22 +86,14 @@ function FlowNodeCardInner({ id, type, data, selected }: NodeProps<FlowCanvasNod
       )}
       <div className="fnode-ports">
         <div className="ports-in">
-          {type === "outputs" && (
-            <>
-              {Object.keys((ports ?? {}) as NonNullable<FlowDocument["outputs"]>).map((name) => (
-                <Port key={name} side="in" id={name} label={name} type="any" />
-              ))}
-              <Port side="in" id={NEW_OUTPUT} label="+ new output" type="new" />
-            </>
-          )}
-          {spec && propertyPorts(spec.properties)}
+          {inputs.map((port) => (
+            <Port key={port.id} side="in" port={port} />
+          ))}
         </div>
         <div className="ports-out">
-          {type === "inputs" &&
-            Object.entries((ports ?? {}) as NonNullable<FlowDocument["inputs"]>).map(([name, input]) => (
-              <Port key={name} side="out" id={name} label={name} type={input.type} />
-            ))}
-          {spec?.outputs.map((o) => <Port key={o.port} side="out" id={o.port} label={o.port} type={o.value_type} />)}
+          {outputs.map((port) => (
+            <Port key={port.id} side="out" port={port} />
+          ))}
         </div>
       </div>
     </div>

@@ -1,0 +1,88 @@
+// What a node card shows, and the size and handle positions that follow from it. The card draws
+// from `cardLayout`; the canvas gives React Flow `cardGeometry` up front, so a node that is never on
+// screen needs no mounting to be measured (opening a 1000-node flow mounts only what is visible).
+// The numbers mirror `.fnode` in app.css, whose rows have fixed heights; a browser test compares
+// this estimate with what React Flow measures in the DOM, so a CSS change cannot drift silently.
+import type { NodeHandle } from "@xyflow/react";
+import { Position } from "@xyflow/react";
+
+import type { FlowDocument } from "../../../ipc/generated/FlowDocument";
+import type { Node as FlowNode } from "../../../ipc/generated/Node";
+import type { ValueType } from "../../../ipc/generated/ValueType";
+import { NEW_OUTPUT, VARIABLES, kindSpec } from "../catalog";
+
+export type CardPort = { id: string; label: string; type: ValueType | "new"; required?: boolean };
+export type CardLayout = {
+  /** Property keys worth reading on the card itself. */
+  summary: string[];
+  /** Target handles (left): the node's properties, or the flow's outputs on the outputs node. */
+  inputs: CardPort[];
+  /** Source handles (right): the node's outputs, or the flow's inputs on the inputs node. */
+  outputs: CardPort[];
+};
+
+/** Properties worth reading on the card itself, in this order. */
+const SUMMARY_KEYS = ["deployment", "connection", "name", "user_prompt", "template", "expression", "endpoint"];
+const SUMMARY_ROWS = 3;
+
+export function cardLayout(node: FlowNode, ports: FlowDocument["inputs"] | FlowDocument["outputs"] | undefined): CardLayout {
+  const spec = kindSpec(node.type);
+  const properties = node.properties ?? {};
+  const summary = SUMMARY_KEYS.filter((key) => properties[key] !== undefined && properties[key] !== "").slice(0, SUMMARY_ROWS);
+  const inputs: CardPort[] = [];
+  const outputs: CardPort[] = [];
+  if (node.type === "outputs") {
+    for (const name of Object.keys(ports ?? {})) inputs.push({ id: name, label: name, type: "any" });
+    inputs.push({ id: NEW_OUTPUT, label: "+ new output", type: "new" });
+  }
+  if (node.type === "inputs") {
+    for (const [name, input] of Object.entries((ports ?? {}) as NonNullable<FlowDocument["inputs"]>)) outputs.push({ id: name, label: name, type: input.type });
+  }
+  for (const p of spec?.properties ?? []) {
+    inputs.push(p.key === VARIABLES ? { id: p.key, label: `${p.label} …`, type: "any" } : { id: p.key, label: p.label, type: p.value_type, required: p.required });
+  }
+  for (const o of spec?.outputs ?? []) outputs.push({ id: o.port, label: o.port, type: o.value_type });
+  return { summary, inputs, outputs };
+}
+
+// app.css `.fnode` and its rows, in CSS pixels.
+export const CARD_WIDTH = 240;
+const BORDER = 1;
+const HEAD = 6 + 22 + 2; // padding, the 22 px icon, padding
+const SUB = 16 + 4; // one 16 px line, padding
+const SUMMARY_CHROME = 1 + 4 + 4; // border-top, padding
+const LINE = 16;
+const PORTS_TOP = 1 + 4; // border-top, padding
+const PORTS_BOTTOM = 6;
+const PORT = 18;
+const HANDLE = 9;
+
+export type CardGeometry = { width: number; height: number; handles: NodeHandle[] };
+
+export function cardGeometry(layout: CardLayout): CardGeometry {
+  const summary = layout.summary.length ? SUMMARY_CHROME + LINE * layout.summary.length : 0;
+  const portsTop = BORDER + HEAD + SUB + summary + PORTS_TOP;
+  const rows = Math.max(layout.inputs.length, layout.outputs.length);
+  const height = portsTop + rows * PORT + PORTS_BOTTOM + BORDER;
+  // React Flow stores a handle's box as the DOM reports it: the connection handle is turned 45°,
+  // so its bounding box is wider than the 9 px square.
+  const handle = (port: CardPort, index: number, type: "source" | "target"): NodeHandle => {
+    const box = port.type === "connection" ? HANDLE * Math.SQRT2 : HANDLE;
+    const centreX = type === "target" ? BORDER : CARD_WIDTH - BORDER;
+    const centreY = portsTop + index * PORT + PORT / 2;
+    return {
+      id: port.id,
+      type,
+      position: type === "target" ? Position.Left : Position.Right,
+      x: centreX - box / 2,
+      y: centreY - box / 2,
+      width: HANDLE,
+      height: HANDLE,
+    };
+  };
+  return {
+    width: CARD_WIDTH,
+    height,
+    handles: [...layout.inputs.map((p, i) => handle(p, i, "target")), ...layout.outputs.map((p, i) => handle(p, i, "source"))],
+  };
+}

@@ -77,6 +77,24 @@ test("wire two nodes handle to handle; a refused wire says why; undo and redo", 
     await node(page, "prompt").waitFor({ state: "detached" });
     await page.keyboard.press("Control+y");
     await node(page, "prompt").waitFor();
+
+    // A wire is picked with the mouse on its path (its middle has a delete button) and deleted with
+    // Delete, taking its reference along.
+    await handle(page, "inputs", "question").dragTo(handle(page, "prompt", "variables"));
+    const wire = '.react-flow__edge[data-id="inputs.question>prompt.variables.question"]';
+    await page.locator(wire).waitFor();
+    const middle = await page.evaluate((selector) => {
+      const path = document.querySelector(`${selector} path.react-flow__edge-path`);
+      const point = path.getPointAtLength(path.getTotalLength() / 4);
+      const m = path.getScreenCTM();
+      return { x: point.x * m.a + m.e, y: point.y * m.d + m.f };
+    }, wire);
+    await page.mouse.click(middle.x, middle.y);
+    await page.locator(`${wire}.selected`).waitFor();
+    await page.keyboard.press("Delete");
+    await page.locator(wire).waitFor({ state: "detached" });
+    await node(page, "prompt").click();
+    assert.equal(await page.getByLabel("Variable question value").count(), 0, "the reference went with the wire");
   }));
 
 test("edit a property in the panel; typing is one undo step; the validator's message shows under it", () =>
@@ -103,12 +121,23 @@ test("edit a property in the panel; typing is one undo step; the validator's mes
     await page.keyboard.press(`${mod}+z`);
     assert.equal(await deployment.inputValue(), "gpt-4o-mini");
 
-    // The template editor is CodeMirror, with `${` completion from the flow.
-    const prompt = page.getByLabel("User prompt", { exact: true });
-    await prompt.click();
+    // The template field is a highlighted preview until clicked, then CodeMirror in the same box,
+    // with `${` completion from the flow and `{{ ` completion of the node's template variables.
+    const field = page.getByTestId("code-prop-chat-user_prompt");
+    await field.scrollIntoViewIfNeeded();
+    const preview = await field.boundingBox();
+    assert.equal(await field.locator(".cm-editor").count(), 0, "no editor before the field is used");
+    assert.equal(await field.locator(".tok-delimiter").first().innerText(), "{{");
+    await page.getByLabel("User prompt", { exact: true }).click();
+    await field.locator(".cm-editor .tok-delimiter").first().waitFor();
+    const opened = await field.boundingBox();
+    assert.deepEqual([opened.y, opened.height].map(Math.round), [preview.y, preview.height].map(Math.round), "opening the editor moves nothing");
     await page.keyboard.press("End");
     await page.keyboard.type(" ${inp");
     await page.locator(".cm-tooltip-autocomplete").getByText("${inputs.question}").waitFor();
+    await page.keyboard.press("Escape");
+    await page.keyboard.type(" {{ ");
+    await page.locator(".cm-tooltip-autocomplete").getByText("question", { exact: true }).waitFor();
     await screenshot(page, "editor-properties.png");
   }));
 
@@ -187,3 +216,34 @@ test("unsaved changes from the last session are offered back; a bad file is refu
       },
     },
   ));
+
+test("every kind of card measures what the canvas estimated for it before mounting it", () =>
+  withApp(async (page) => {
+    await ready(page);
+    const kinds = ["prompt_template", "chat_completion", "declare_variable", "set_variable", "create_azure_ai_connection", "embeddings", "condition"];
+    for (const [i, kind] of kinds.entries()) await dragFromPalette(page, kind, 420 + (i % 4) * 90, 150 + Math.floor(i / 4) * 300);
+    // With the sample's inputs, chat and outputs nodes; those two carry the flow's input and output.
+    await page.waitForFunction((n) => document.querySelectorAll(".react-flow__node:not(.react-flow__node-note)").length === n, kinds.length + 3);
+    const mismatches = await page.evaluate(() => {
+      const zoom = new DOMMatrix(getComputedStyle(document.querySelector(".react-flow__viewport")).transform).a;
+      const found = [];
+      for (const el of document.querySelectorAll(".react-flow__node:not(.react-flow__node-note)")) {
+        const id = el.getAttribute("data-id");
+        const estimate = window.__WEFT_PROBE__.cardGeometry(id);
+        const box = el.getBoundingClientRect();
+        const near = (a, b) => Math.abs(a - b) < 0.6;
+        if (!near(box.width / zoom, estimate.width) || !near(box.height / zoom, estimate.height))
+          found.push(`${id}: ${box.width / zoom}×${box.height / zoom}, estimated ${estimate.width}×${estimate.height}`);
+        const handles = el.querySelectorAll(".react-flow__handle");
+        if (handles.length !== estimate.handles.length) found.push(`${id}: ${handles.length} handles, estimated ${estimate.handles.length}`);
+        for (const h of handles) {
+          const want = estimate.handles.find((e) => e.id === h.getAttribute("data-handleid"));
+          const r = h.getBoundingClientRect();
+          const [x, y] = [(r.left - box.left) / zoom, (r.top - box.top) / zoom];
+          if (!want || !near(x, want.x) || !near(y, want.y)) found.push(`${id}.${h.getAttribute("data-handleid")}: at ${x},${y}, estimated ${want?.x},${want?.y}`);
+        }
+      }
+      return found;
+    });
+    assert.deepEqual(mismatches, []);
+  }));

@@ -1,61 +1,89 @@
-// A CodeMirror 6 editor for templates and expressions: Jinja highlighting, and completion of
-// `${…}` references (flow inputs, variables, node outputs) read from the flow being edited.
-import { type CompletionContext, autocompletion } from "@codemirror/autocomplete";
+// Templates and expressions: a CodeMirror 6 editor with Jinja highlighting and completion
+// (code/completion.ts). The editor is created when the field is first focused or clicked; until
+// then the field is a highlighted preview of the same size. Creating an editor cost about 5 ms, on
+// every selection of a node (bench/README.md); most selections never edit the prompt.
+import { autocompletion } from "@codemirror/autocomplete";
 import { defaultKeymap } from "@codemirror/commands";
-import { HighlightStyle, StreamLanguage, syntaxHighlighting } from "@codemirror/language";
-import { jinja2 } from "@codemirror/legacy-modes/mode/jinja2";
-import { Annotation, EditorState } from "@codemirror/state";
+import { syntaxHighlighting } from "@codemirror/language";
+import { Annotation, Compartment, EditorState } from "@codemirror/state";
 import { EditorView, keymap, placeholder } from "@codemirror/view";
-import { tags } from "@lezer/highlight";
-import { useEffect, useRef } from "react";
+import { type KeyboardEvent, type PointerEvent, memo, useEffect, useMemo, useRef, useState } from "react";
 
-import { kindSpec } from "../editor/catalog";
 import { useEditor } from "../editor/store";
+import { completions } from "./code/completion";
+import { highlightRuns, highlighter, jinja } from "./code/highlight";
 
 /** Marks text set from the store, which must not be written back as an edit. */
 const External = Annotation.define<boolean>();
 
-const highlight = HighlightStyle.define([
-  { tag: [tags.keyword, tags.controlKeyword, tags.operatorKeyword], color: "var(--accent)", fontWeight: "600" },
-  { tag: [tags.string, tags.special(tags.string)], color: "var(--ok)" },
-  { tag: [tags.number, tags.bool, tags.atom], color: "var(--warning)" },
-  { tag: [tags.comment], color: "var(--text-muted)", fontStyle: "italic" },
-  { tag: [tags.variableName, tags.propertyName], color: "var(--text)" },
-  { tag: [tags.bracket, tags.brace, tags.tagName], color: "var(--accent)" },
-]);
-
 const theme = EditorView.theme({
-  "&": { fontSize: "12.5px", border: "1px solid var(--border)", borderRadius: "6px", background: "var(--surface)", color: "var(--text)" },
   "&.cm-focused": { outline: "2px solid var(--accent)", outlineOffset: "1px" },
-  ".cm-content": { fontFamily: 'ui-monospace, "DejaVu Sans Mono", monospace', padding: "6px 0", caretColor: "var(--text)" },
-  ".cm-scroller": { maxHeight: "220px", overflow: "auto" },
-  ".cm-placeholder": { color: "var(--text-muted)" },
+  ".cm-content": { caretColor: "var(--text)" },
   ".cm-tooltip-autocomplete": { background: "var(--surface)", border: "1px solid var(--border)" },
 });
 
-/** `${…}` completions from the current flow, without the node being edited. */
-function references(self: string) {
-  return (context: CompletionContext) => {
-    const match = context.matchBefore(/\$\{[\w.-]*/);
-    if (!match) return null;
-    const doc = useEditor.getState().document;
-    const options: { label: string; detail?: string }[] = [];
-    for (const [name, input] of Object.entries(doc.inputs ?? {})) options.push({ label: `\${inputs.${name}}`, detail: `input · ${input.type}` });
-    for (const node of doc.nodes) {
-      if (node.type === "declare_variable" && typeof node.properties?.name === "string")
-        options.push({ label: `\${vars.${node.properties.name}}`, detail: "variable" });
-      if (node.id === self) continue;
-      for (const output of kindSpec(node.type)?.outputs ?? []) options.push({ label: `\${${node.id}.${output.port}}`, detail: output.value_type });
-    }
-    return { from: match.from, options, validFor: /^\$\{[\w.-]*$/ };
-  };
+type Props = {
+  id: string;
+  nodeId: string;
+  value: string;
+  label: string;
+  mode: "template" | "expression";
+  placeholderText: string;
+  invalid: boolean;
+  onChange: (text: string) => void;
+  onBlur: () => void;
+};
+
+/** Where the editor should put the cursor when it opens: at a click, or at the end. */
+type OpenAt = { x: number; y: number } | "end";
+
+export function CodeField(props: Props) {
+  const [openAt, setOpenAt] = useState<OpenAt | null>(null);
+  return openAt ? <LiveEditor {...props} openAt={openAt} /> : <Preview {...props} onOpen={setOpenAt} />;
 }
 
-type Props = { id: string; nodeId: string; value: string; label: string; placeholderText?: string; invalid: boolean; onChange: (text: string) => void; onBlur: () => void };
+const Preview = memo(function Preview({ id, value, label, placeholderText, invalid, onOpen }: Props & { onOpen: (at: OpenAt) => void }) {
+  const runs = useMemo(() => highlightRuns(value), [value]);
+  return (
+    <div
+      className="code-field code-preview"
+      data-testid={`code-${id}`}
+      id={id}
+      role="textbox"
+      aria-multiline
+      aria-label={label}
+      aria-invalid={invalid}
+      tabIndex={0}
+      onPointerDown={(event: PointerEvent) => {
+        event.preventDefault();
+        onOpen({ x: event.clientX, y: event.clientY });
+      }}
+      onFocus={() => onOpen("end")}
+      onKeyDown={(event: KeyboardEvent) => event.key === "Enter" && onOpen("end")}
+    >
+      <div className="code-preview-text">
+        {value === "" ? (
+          <span className="code-preview-placeholder">{placeholderText}</span>
+        ) : (
+          runs.map((run, i) =>
+            run.className ? (
+              <span key={i} className={run.className}>
+                {run.text}
+              </span>
+            ) : (
+              run.text
+            ),
+          )
+        )}
+      </div>
+    </div>
+  );
+});
 
-export function CodeField({ id, nodeId, value, label, placeholderText, invalid, onChange, onBlur }: Props) {
+function LiveEditor({ id, nodeId, value, label, mode, placeholderText, invalid, onChange, onBlur, openAt }: Props & { openAt: OpenAt }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
+  const attributes = useRef(new Compartment());
   // The latest callbacks, read by the long-lived editor.
   const callbacks = useRef({ onChange, onBlur });
   useEffect(() => {
@@ -68,14 +96,14 @@ export function CodeField({ id, nodeId, value, label, placeholderText, invalid, 
       state: EditorState.create({
         doc: value,
         extensions: [
-          StreamLanguage.define(jinja2),
-          syntaxHighlighting(highlight),
-          autocompletion({ override: [references(nodeId)], activateOnTyping: true }),
+          jinja,
+          syntaxHighlighting(highlighter),
+          autocompletion({ override: [completions(() => useEditor.getState().document, nodeId, mode)], activateOnTyping: true }),
           keymap.of(defaultKeymap),
           EditorView.lineWrapping,
-          placeholder(placeholderText ?? ""),
+          placeholder(placeholderText),
           theme,
-          EditorView.contentAttributes.of({ "aria-label": label, id, "aria-invalid": String(invalid) }),
+          attributes.current.of(EditorView.contentAttributes.of({ "aria-label": label, id, "aria-invalid": String(invalid) })),
           EditorView.updateListener.of((update) => {
             if (update.docChanged && !update.transactions.some((t) => t.annotation(External))) callbacks.current.onChange(update.state.doc.toString());
             if (update.focusChanged && !update.view.hasFocus) callbacks.current.onBlur();
@@ -84,8 +112,11 @@ export function CodeField({ id, nodeId, value, label, placeholderText, invalid, 
       }),
     });
     view.current = editor;
+    const cursor = openAt === "end" ? editor.state.doc.length : (editor.posAtCoords(openAt) ?? editor.state.doc.length);
+    editor.dispatch({ selection: { anchor: cursor } });
+    editor.focus();
     return () => editor.destroy();
-    // One editor per field; later values arrive through the effect below.
+    // One editor per field, opened once; later values arrive through the effect below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [nodeId, id]);
 
@@ -94,6 +125,10 @@ export function CodeField({ id, nodeId, value, label, placeholderText, invalid, 
     const editor = view.current;
     if (editor && editor.state.doc.toString() !== value) editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: value }, annotations: External.of(true) });
   }, [value]);
+
+  useEffect(() => {
+    view.current?.dispatch({ effects: attributes.current.reconfigure(EditorView.contentAttributes.of({ "aria-label": label, id, "aria-invalid": String(invalid) })) });
+  }, [label, id, invalid]);
 
   return <div ref={host} className="code-field" data-testid={`code-${id}`} />;
 }

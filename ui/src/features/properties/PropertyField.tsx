@@ -46,6 +46,7 @@ export function PropertyField({ nodeId, field }: Props) {
           nodeId={nodeId}
           value={asText(value)}
           label={spec.label}
+          mode={spec.editor.type}
           invalid={invalid}
           placeholderText={spec.editor.type === "template" ? "Jinja text: {{ name }} reads Variables" : "e.g. score > 0.5"}
           onChange={(text) => set(text)}

@@ -147,8 +147,12 @@ test("copy, paste and duplicate give fresh ids; Delete removes; save writes the 
       await ready(page);
       await node(page, "chat").click();
       await page.keyboard.press(`${mod}+c`);
+      // Pasted where the pointer is: it is still where it clicked, the middle of `chat`.
+      const chat = await node(page, "chat").boundingBox();
       await page.keyboard.press(`${mod}+v`);
       await node(page, "chat_2").waitFor();
+      const pasted = await node(page, "chat_2").boundingBox();
+      assert.ok(Math.abs(pasted.x - (chat.x + chat.width / 2)) < 2 && Math.abs(pasted.y - (chat.y + chat.height / 2)) < 2, `pasted at ${pasted.x},${pasted.y}`);
       await page.keyboard.press(`${mod}+d`);
       await node(page, "chat_3").waitFor();
       await page.keyboard.press("Delete");
@@ -160,13 +164,53 @@ test("copy, paste and duplicate give fresh ids; Delete removes; save writes the 
       const saved = await page.evaluate(() => window.__WEFT_FILES__["/home/ada/flows/chat.weft.yaml"]);
       assert.deepEqual(saved.nodes.map((n) => n.id), ["inputs", "chat", "outputs", "chat_2"]);
       assert.deepEqual(saved.nodes[3].properties.variables, { question: "${inputs.question}" });
-      assert.deepEqual(saved.nodes[3].position, { x: 360, y: 160 });
       assert.equal(saved.title, "Chat");
       assert.match(await page.title(), /^Chat — chat\.weft\.yaml — Weft$/);
       assert.match(await page.getByTestId("file-recent").innerText(), /chat\.weft\.yaml/);
     },
     { mock: { flows: { dialog: { save: "/home/ada/flows/chat" } } } },
   ));
+
+test("right-click menus: run, copy, duplicate and delete a node; paste on the canvas where clicked", () =>
+  withApp(async (page) => {
+    await ready(page);
+    const menu = page.getByTestId("context-menu");
+    const item = (name) => menu.getByRole("menuitem", { name, exact: true });
+    await node(page, "chat").click({ button: "right" });
+    assert.deepEqual(await menu.getByRole("menuitem").allInnerTexts(), ["Run this node", "Run from here", "Copy\nCtrl+C", "Cut\nCtrl+X", "Duplicate\nCtrl+D", "Delete\nDel"]);
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Run this node", "the first item has the focus");
+    await page.keyboard.press("Escape");
+    await menu.waitFor({ state: "detached" });
+
+    await node(page, "inputs").click({ button: "right" });
+    await item("Copy").waitFor();
+    assert.equal(await item("Run this node").count(), 0, "the flow's inputs do not run on their own");
+    await page.mouse.click(700, 300);
+    await menu.waitFor({ state: "detached" });
+
+    await node(page, "chat").click({ button: "right" });
+    await item("Copy").click();
+    await page.mouse.click(700, 640, { button: "right" });
+    await item("Paste here").click();
+    await node(page, "chat_2").waitFor();
+    const pasted = await node(page, "chat_2").boundingBox();
+    assert.ok(Math.abs(pasted.x - 700) < 2 && Math.abs(pasted.y - 640) < 2, `pasted at ${pasted.x},${pasted.y}`);
+
+    await node(page, "chat_2").click({ button: "right" });
+    await item("Duplicate").click();
+    await node(page, "chat_3").waitFor();
+    await node(page, "chat_3").click({ button: "right" });
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await node(page, "chat_3").waitFor({ state: "detached" });
+    assert.deepEqual(await ids(page), ["inputs", "chat", "outputs", "chat_2"]);
+
+    const wire = page.locator(".react-flow__edge").first();
+    const count = await page.locator(".react-flow__edge").count();
+    await wire.locator(".react-flow__edge-interaction").dispatchEvent("contextmenu", { clientX: 0, clientY: 0 });
+    await item("Delete wire").click();
+    await page.waitForFunction((n) => document.querySelectorAll(".react-flow__edge").length === n - 1, count);
+  }));
 
 test("quick-add with / at the pointer, keyboard only", () =>
   withApp(async (page) => {

@@ -22,7 +22,10 @@ import { useEditor } from "../editor/store";
 import { FileBanner } from "../files/FileBanner";
 import { KIND_MIME } from "../palette/Palette";
 import { CanvasToolbar } from "./CanvasToolbar";
+import { ContextMenu, type MenuItem } from "./ContextMenu";
 import { FlowMiniMap } from "./FlowMiniMap";
+import { paneMenu, selectionMenu, wireMenu } from "./menus";
+import { registerPointer } from "./pointer";
 import { QuickAdd } from "./QuickAdd";
 
 // Module scope: a new object per render would make React Flow remount every node.
@@ -35,8 +38,9 @@ const deleteKeys = ["Delete", "Backspace"];
 const fitOptions = { maxZoom: 1 };
 const proOptions = { hideAttribution: true };
 
-/** Where the quick-add opened: inside the canvas (for the popup) and on the flow (for the node). */
-type QuickAddAt = { local: { x: number; y: number }; bounds: { width: number; height: number }; flow: { x: number; y: number } };
+/** Where a popup opened: inside the canvas (for the popup) and on the flow (for what it adds). */
+type PopupAt = { local: { x: number; y: number }; bounds: { width: number; height: number }; flow: { x: number; y: number } };
+type Menu = PopupAt & { label: string; items: MenuItem[] };
 
 function ConnectionHint() {
   const hint = useEditor((s) => s.connectionHint);
@@ -135,19 +139,62 @@ export function Canvas() {
   const flow = useRef<ReactFlowInstance<CanvasNode, Wire> | null>(null);
   const frame = useRef<HTMLElement>(null);
   const pointer = useRef<{ x: number; y: number } | null>(null);
-  const [quickAdd, setQuickAdd] = useState<QuickAddAt | null>(null);
+  const [quickAdd, setQuickAdd] = useState<PopupAt | null>(null);
+  const [menu, setMenu] = useState<Menu | null>(null);
+  const closeMenu = useCallback(() => setMenu(null), []);
   useFocusRequests();
   useFitOnLoad();
 
-  const openQuickAdd = useCallback((screen: { x: number; y: number }) => {
+  const popupAt = useCallback((screen: { x: number; y: number }): PopupAt | null => {
     const box = frame.current?.getBoundingClientRect();
-    if (!flow.current || !box) return;
-    setQuickAdd({
+    if (!flow.current || !box) return null;
+    return {
       local: { x: screen.x - box.left, y: screen.y - box.top },
       bounds: { width: box.width, height: box.height },
       flow: flow.current.screenToFlowPosition(screen),
-    });
+    };
   }, []);
+  const openQuickAdd = useCallback((screen: { x: number; y: number }) => setQuickAdd(popupAt(screen)), [popupAt]);
+  const openMenu = useCallback(
+    (event: MouseEvent | globalThis.MouseEvent, label: string, items: (at: PopupAt) => MenuItem[]) => {
+      event.preventDefault();
+      const at = popupAt({ x: event.clientX, y: event.clientY });
+      if (at) setMenu({ ...at, label, items: items(at) });
+    },
+    [popupAt],
+  );
+  const onNodeContextMenu = useCallback(
+    (event: MouseEvent, node: CanvasNode) => {
+      if (!node.selected) useEditor.getState().select([node.id]);
+      openMenu(event, "Node", selectionMenu);
+    },
+    [openMenu],
+  );
+  const onSelectionContextMenu = useCallback((event: MouseEvent) => openMenu(event, "Selection", selectionMenu), [openMenu]);
+  const onEdgeContextMenu = useCallback((event: MouseEvent, edge: Wire) => openMenu(event, "Wire", () => wireMenu(edge.id)), [openMenu]);
+  const onPaneContextMenu = useCallback(
+    (event: MouseEvent | globalThis.MouseEvent) =>
+      openMenu(event, "Canvas", (at) =>
+        paneMenu({
+          at: at.flow,
+          addNode: () => setQuickAdd(at),
+          fitView: () => void flow.current?.fitView({ duration: 200, maxZoom: 1 }),
+        }),
+      ),
+    [openMenu],
+  );
+
+  // Paste and "here" find the pointer through this, not through a store update per pointer move.
+  useEffect(
+    () =>
+      registerPointer(() => {
+        const box = frame.current?.getBoundingClientRect();
+        const at = pointer.current;
+        if (!box || !at || !flow.current || at.x < box.left || at.x > box.right || at.y < box.top || at.y > box.bottom) return null;
+        return flow.current.screenToFlowPosition(at);
+      }),
+    [],
+  );
 
   // `/` opens the quick-add at the pointer (or the middle of the canvas) unless typing somewhere.
   useEffect(() => {
@@ -209,6 +256,11 @@ export function Canvas() {
         isValidConnection={isValidConnection}
         onConnectEnd={endConnecting}
         onDelete={onDelete}
+        onNodeContextMenu={onNodeContextMenu}
+        onSelectionContextMenu={onSelectionContextMenu}
+        onEdgeContextMenu={onEdgeContextMenu}
+        onPaneContextMenu={onPaneContextMenu}
+        onMoveStart={closeMenu}
         deleteKeyCode={deleteKeys}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={multiSelect}
@@ -230,6 +282,7 @@ export function Canvas() {
       <EmptyHint />
       <ConnectionHint />
       <CanvasNotice />
+      {menu && <ContextMenu label={menu.label} at={menu.local} bounds={menu.bounds} items={menu.items} onClose={closeMenu} />}
       {quickAdd && (
         <QuickAdd
           at={quickAdd.local}

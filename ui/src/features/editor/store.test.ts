@@ -134,6 +134,31 @@ describe("editor store", () => {
     expect(editor().document.nodes.find((n) => n.id === "chat_2")!.properties!.variables).toEqual({ prompt: "${prompt.output}" });
   });
 
+  it("pastes a group with its top-left corner at the pointer, keeping its shape", () => {
+    editor().addNode("prompt_template", { x: 100, y: 200 });
+    editor().select(["chat", "prompt"]);
+    editor().paste(editor().copySelection()!, { x: 1000.4, y: 500 });
+    const at = (id: string) => editor().document.nodes.find((n) => n.id === id)!.position;
+    // chat was at (300, 0) and prompt at (100, 200): the corner of the two is (100, 0).
+    expect(at("prompt_2")).toEqual({ x: 1000, y: 700 });
+    expect(at("chat_2")).toEqual({ x: 1200, y: 500 });
+  });
+
+  it("gives React Flow estimated sizes until the DOM measures another, and keeps the wire array when no wire changed", () => {
+    const chat = () => editor().nodes.find((n) => n.id === "chat")!;
+    expect(chat().measured).toEqual({ width: 240, height: expect.any(Number) });
+    expect(chat().handles?.map((h) => h.id)).toContain("user_prompt");
+    const edges = editor().edges;
+    editor().setNodeTitle("chat", "Ask");
+    expect(editor().edges).toBe(edges);
+    // The DOM disagrees: its size wins, React Flow keeps the handles it measured, and later edits keep both.
+    editor().onNodesChange([{ type: "dimensions", id: "chat", dimensions: { width: 240, height: 400 } }]);
+    expect(chat().handles).toBeUndefined();
+    editor().setNodeTitle("chat", "Ask again");
+    expect(chat().measured).toEqual({ width: 240, height: 400 });
+    expect(chat().handles).toBeUndefined();
+  });
+
   it("cut removes, duplicate copies in place, align and layout move as one step each", () => {
     editor().select(["chat"]);
     editor().duplicateSelection();

@@ -113,7 +113,8 @@ export type EditorActions = {
   focusNode: (id: string) => void;
   copySelection: () => Clipboard | null;
   cutSelection: () => Clipboard | null;
-  paste: (clip: Clipboard) => void;
+  /** Pastes with the copied group's top-left corner at `at`, or offset from the originals. */
+  paste: (clip: Clipboard, at?: { x: number; y: number }) => void;
   duplicateSelection: () => void;
   align: (mode: AlignMode) => void;
   autoLayout: () => void;
@@ -420,9 +421,16 @@ export const useEditor = create<Editor>()((set, get) => {
       return clip;
     },
 
-    paste: (clip) => {
-      pasteCount += 1;
-      const { document, ids } = pasteInto(get().document, clip, { x: 40 * pasteCount, y: 40 * pasteCount });
+    paste: (clip, at) => {
+      let offset: { x: number; y: number };
+      const corners = [...clip.nodes, ...clip.notes].map((n) => n.position);
+      if (at && corners.length) {
+        offset = { x: Math.round(at.x - Math.min(...corners.map((p) => p.x))), y: Math.round(at.y - Math.min(...corners.map((p) => p.y))) };
+      } else {
+        pasteCount += 1;
+        offset = { x: 40 * pasteCount, y: 40 * pasteCount };
+      }
+      const { document, ids } = pasteInto(get().document, clip, offset);
       commit(document, null, new Set(ids));
     },
 

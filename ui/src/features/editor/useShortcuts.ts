@@ -4,23 +4,8 @@ import { useEffect } from "react";
 
 import { useHelp } from "../help/ShortcutHelp";
 import { useFiles } from "../files/store";
-import { type Clipboard, parseClipboard } from "./clipboard";
+import { keep, paste } from "./pasteboard";
 import { useEditor } from "./store";
-
-/** The app's own clipboard, so nodes paste into another flow even where the system one is closed. */
-let appClipboard: Clipboard | null = null;
-
-function keep(clip: Clipboard | null) {
-  if (!clip) return;
-  appClipboard = clip;
-  navigator.clipboard?.writeText(JSON.stringify(clip)).catch(() => undefined);
-}
-
-async function paste() {
-  let clip = appClipboard;
-  if (!clip) clip = parseClipboard((await navigator.clipboard?.readText().catch(() => "")) ?? "");
-  if (clip) useEditor.getState().paste(clip);
-}
 
 const inTextField = (target: EventTarget | null) =>
   target instanceof HTMLElement && !!target.closest("input, textarea, select, [contenteditable=true], .cm-editor");

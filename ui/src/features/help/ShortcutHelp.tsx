@@ -15,11 +15,12 @@ const shortcuts: [string, string][] = [
   [`${mod} Shift S`, "Save as"],
   [`${mod} Z`, "Undo"],
   [`${mod} Shift Z, Ctrl Y`, "Redo"],
-  [`${mod} C / X / V`, "Copy, cut, paste nodes (also into another flow)"],
+  [`${mod} C / X / V`, "Copy, cut, paste nodes at the pointer (also into another flow)"],
   [`${mod} D`, "Duplicate the selection"],
   ["Delete, Backspace", "Delete the selected nodes and wires"],
   ["Shift drag, Shift click", "Select several"],
   ["/ or double-click", "Add a node at the pointer"],
+  ["Right-click", "Run, copy or delete a node; delete a wire; add or paste on the canvas"],
   ["?", "This list"],
 ];
 

@@ -227,7 +227,9 @@ async function buildAndRun() {
   await browser.$('.react-flow__node[data-id="chat"]').click();
   await browser.$('[data-testid="prop-chat-connection"]').selectByAttribute("value", "azure-ai");
   await replaceText(await browser.$('[data-testid="prop-chat-deployment"]'), "gpt-4o-mini");
-  await browser.$('[data-testid="code-prop-chat-user_prompt"] .cm-content').click();
+  // The prompt is a preview until clicked; the click opens the CodeMirror editor in its place.
+  await browser.$('[data-testid="code-prop-chat-user_prompt"]').click();
+  await browser.$('[data-testid="code-prop-chat-user_prompt"] .cm-content').waitForExist({ timeout: 5_000 });
   for (const key of "{{ question }}") await browser.keys(key);
   assert.equal(await browser.$('[data-testid="code-prop-chat-user_prompt"] .cm-content').getText(), "{{ question }}");
   await browser.$('[data-testid="prop-chat-deployment"]').click();

@@ -30,6 +30,9 @@ test("the sample flow opens with its wires, and a palette drag adds a node where
     assert.equal(await page.getByTestId("flow-title").innerText(), "Chat");
     assert.equal(await page.locator(".react-flow__edge").count(), 2, "question → chat, chat → answer");
     await page.getByTestId("sample-hint").waitFor();
+    // The minimap draws the three nodes (one rectangle each in its path).
+    const minimapRects = await page.locator(".react-flow__minimap-node").evaluateAll((paths) => paths.map((p) => (p.getAttribute("d").match(/M/g) ?? []).length));
+    assert.equal(minimapRects.reduce((a, b) => a + b, 0), 3);
 
     await dragFromPalette(page, "prompt_template", 700, 600);
     await node(page, "prompt").waitFor();
@@ -195,6 +198,16 @@ test("right-click menus: run, copy, duplicate and delete a node; paste on the ca
     await node(page, "chat_2").waitFor();
     const pasted = await node(page, "chat_2").boundingBox();
     assert.ok(Math.abs(pasted.x - 700) < 2 && Math.abs(pasted.y - 640) < 2, `pasted at ${pasted.x},${pasted.y}`);
+
+    // Going from one chat node to another reuses the form, but not the open editor.
+    await node(page, "chat").click();
+    await page.getByLabel("User prompt", { exact: true }).click();
+    await page.locator('[data-testid="code-prop-chat-user_prompt"] .cm-editor').waitFor();
+    await node(page, "chat_2").click();
+    const other = page.getByTestId("code-prop-chat_2-user_prompt");
+    await other.waitFor();
+    assert.equal(await other.locator(".cm-editor").count(), 0);
+    assert.equal(await other.innerText(), "{{ question }}");
 
     await node(page, "chat_2").click({ button: "right" });
     await item("Duplicate").click();

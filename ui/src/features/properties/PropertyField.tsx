@@ -42,6 +42,7 @@ export function PropertyField({ nodeId, field }: Props) {
     case "expression":
       control = (
         <CodeField
+          key={nodeId}
           id={id}
           nodeId={nodeId}
           value={asText(value)}
@@ -99,7 +100,7 @@ export function PropertyField({ nodeId, field }: Props) {
       control = <ReferencePicker {...common} nodeId={nodeId} spec={spec} value={asText(value)} onPick={(ref) => set(ref, false)} />;
       break;
     case "json":
-      control = <JsonField {...common} value={value} onCommit={(next) => set(next)} />;
+      control = <JsonField key={nodeId} {...common} value={value} onCommit={(next) => set(next)} />;
       break;
     case "map":
       control = <MapField nodeId={nodeId} value={value} onChange={(next) => set(next)} onBlur={endCoalescing} />;

@@ -249,6 +249,9 @@ async function buildAndRun() {
   });
   assert.match(await browser.$('[data-testid="run-status"]').getText(), /succeeded/i);
   assert.match(await browser.$('[data-testid="run-badge-chat"]').getText(), /\d+ ms/);
+  // The whole flow in view above the run panel, with the answer on the chat node, for the README.
+  await browser.$(".react-flow__controls-fitview").click();
+  await browser.pause(400);
   await screenshot("test-run.png");
 
   const calls = fake.calls.slice(before);

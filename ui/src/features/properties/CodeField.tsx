@@ -55,6 +55,7 @@ const Preview = memo(function Preview({ id, value, label, placeholderText, inval
       aria-invalid={invalid}
       tabIndex={0}
       onPointerDown={(event: PointerEvent) => {
+        if (event.button !== 0) return;
         event.preventDefault();
         onOpen({ x: event.clientX, y: event.clientY });
       }}

@@ -1,5 +1,6 @@
 // Browser tests only (loaded with the IPC mock): lets a test ask the page what the canvas estimated
 // for a node before the DOM measured it, to compare with what React Flow measured.
+import { flowPorts } from "../features/editor/graph";
 import { cardGeometry, cardLayout } from "../features/editor/nodes/card";
 import { useEditor } from "../features/editor/store";
 
@@ -14,6 +15,6 @@ window.__WEFT_PROBE__ = {
     const doc = useEditor.getState().document;
     const node = doc.nodes.find((n) => n.id === id);
     if (!node) return null;
-    return cardGeometry(cardLayout(node, node.type === "inputs" ? doc.inputs : node.type === "outputs" ? doc.outputs : undefined));
+    return cardGeometry(cardLayout(node, flowPorts(node, doc)));
   },
 };

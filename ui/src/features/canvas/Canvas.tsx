@@ -154,6 +154,12 @@ export function Canvas() {
       flow: flow.current.screenToFlowPosition(screen),
     };
   }, []);
+  /** The pointer's screen position if it is over the canvas. */
+  const pointerOnCanvas = useCallback(() => {
+    const box = frame.current?.getBoundingClientRect();
+    const at = pointer.current;
+    return box && at && at.x >= box.left && at.x <= box.right && at.y >= box.top && at.y <= box.bottom ? at : null;
+  }, []);
   const openQuickAdd = useCallback((screen: { x: number; y: number }) => setQuickAdd(popupAt(screen)), [popupAt]);
   const openMenu = useCallback(
     (event: MouseEvent | globalThis.MouseEvent, label: string, items: (at: PopupAt) => MenuItem[]) => {
@@ -188,12 +194,10 @@ export function Canvas() {
   useEffect(
     () =>
       registerPointer(() => {
-        const box = frame.current?.getBoundingClientRect();
-        const at = pointer.current;
-        if (!box || !at || !flow.current || at.x < box.left || at.x > box.right || at.y < box.top || at.y > box.bottom) return null;
-        return flow.current.screenToFlowPosition(at);
+        const at = pointerOnCanvas();
+        return at && flow.current ? flow.current.screenToFlowPosition(at) : null;
       }),
-    [],
+    [pointerOnCanvas],
   );
 
   // `/` opens the quick-add at the pointer (or the middle of the canvas) unless typing somewhere.
@@ -205,12 +209,11 @@ export function Canvas() {
       const box = frame.current?.getBoundingClientRect();
       if (!box) return;
       event.preventDefault();
-      const inside = pointer.current && pointer.current.x >= box.left && pointer.current.x <= box.right && pointer.current.y >= box.top && pointer.current.y <= box.bottom;
-      openQuickAdd(inside ? pointer.current! : { x: box.left + box.width / 2, y: box.top + box.height / 2 });
+      openQuickAdd(pointerOnCanvas() ?? { x: box.left + box.width / 2, y: box.top + box.height / 2 });
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [openQuickAdd]);
+  }, [openQuickAdd, pointerOnCanvas]);
 
   const onDragOver = (event: DragEvent) => {
     if (!event.dataTransfer.types.includes(KIND_MIME)) return;

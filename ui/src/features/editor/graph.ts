@@ -32,6 +32,11 @@ export function isNoteNode(node: CanvasNode): node is NoteCanvasNode {
   return node.type === "note";
 }
 
+/** The flow's inputs or outputs, which are the ports of the `inputs`/`outputs` node; else none. */
+export function flowPorts(node: FlowNode, doc: FlowDocument): FlowNodeData["ports"] {
+  return node.type === "inputs" ? doc.inputs : node.type === "outputs" ? doc.outputs : undefined;
+}
+
 /**
  * A canvas node with its size and handles estimated from the card's layout (a browser test checks
  * the estimate against the DOM for every kind). React Flow takes them as measured, so it never
@@ -40,7 +45,7 @@ export function isNoteNode(node: CanvasNode): node is NoteCanvasNode {
  * the DOM; if the DOM disagrees on its size, the store drops the estimate (`measuredNode`).
  */
 export function toCanvasNode(node: FlowNode, doc: FlowDocument): FlowCanvasNode {
-  const ports = node.type === "inputs" ? doc.inputs : node.type === "outputs" ? doc.outputs : undefined;
+  const ports = flowPorts(node, doc);
   const { width, height, handles } = cardGeometry(cardLayout(node, ports));
   return { id: node.id, type: node.type, position: node.position, data: ports ? { node, ports } : { node }, measured: { width, height }, handles };
 }

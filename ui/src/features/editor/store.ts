@@ -19,6 +19,7 @@ import {
   connectionProblem,
   disconnect,
   documentEdges,
+  flowPorts,
   isNoteNode,
   isDomMeasured,
   measuredNode,
@@ -136,7 +137,7 @@ function syncNodes(previous: CanvasNode[], doc: FlowDocument, selected?: Readonl
   };
   const nodes: CanvasNode[] = doc.nodes.map((node) => {
     const prev = before.get(node.id);
-    const ports = node.type === "inputs" ? doc.inputs : node.type === "outputs" ? doc.outputs : undefined;
+    const ports = flowPorts(node, doc);
     if (prev && !isNoteNode(prev) && prev.data.node === node && prev.data.ports === ports && (!selected || selected.has(node.id) === !!prev.selected))
       return prev;
     return keep(toCanvasNode(node, doc), prev);

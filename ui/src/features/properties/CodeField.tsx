@@ -1,7 +1,7 @@
 // Templates and expressions: a CodeMirror 6 editor with Jinja highlighting and completion
 // (code/completion.ts). The editor is created when the field is first focused or clicked; until
-// then the field is a highlighted preview of the same size. Creating an editor cost about 5 ms, on
-// every selection of a node (bench/README.md); most selections never edit the prompt.
+// then the field is a highlighted preview of the same size, so selecting a node creates no editor
+// (ui/bench/README.md: it was a large part of adding a node); most selections never edit the prompt.
 import { autocompletion } from "@codemirror/autocomplete";
 import { defaultKeymap } from "@codemirror/commands";
 import { syntaxHighlighting } from "@codemirror/language";
@@ -33,6 +33,8 @@ type Props = {
   onChange: (text: string) => void;
   onBlur: () => void;
 };
+
+const contentAttributes = (label: string, id: string, invalid: boolean) => EditorView.contentAttributes.of({ "aria-label": label, id, "aria-invalid": String(invalid) });
 
 /** Where the editor should put the cursor when it opens: at a click, or at the end. */
 type OpenAt = { x: number; y: number } | "end";
@@ -104,7 +106,7 @@ function LiveEditor({ id, nodeId, value, label, mode, placeholderText, invalid, 
           EditorView.lineWrapping,
           placeholder(placeholderText),
           theme,
-          attributes.current.of(EditorView.contentAttributes.of({ "aria-label": label, id, "aria-invalid": String(invalid) })),
+          attributes.current.of(contentAttributes(label, id, invalid)),
           EditorView.updateListener.of((update) => {
             if (update.docChanged && !update.transactions.some((t) => t.annotation(External))) callbacks.current.onChange(update.state.doc.toString());
             if (update.focusChanged && !update.view.hasFocus) callbacks.current.onBlur();
@@ -128,7 +130,7 @@ function LiveEditor({ id, nodeId, value, label, mode, placeholderText, invalid, 
   }, [value]);
 
   useEffect(() => {
-    view.current?.dispatch({ effects: attributes.current.reconfigure(EditorView.contentAttributes.of({ "aria-label": label, id, "aria-invalid": String(invalid) })) });
+    view.current?.dispatch({ effects: attributes.current.reconfigure(contentAttributes(label, id, invalid)) });
   }, [label, id, invalid]);
 
   return <div ref={host} className="code-field" data-testid={`code-${id}`} />;

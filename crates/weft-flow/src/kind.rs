@@ -97,9 +97,19 @@ pub struct PropertySpec {
     pub editor: Editor,
     /// One sentence for the property panel.
     pub help: &'static str,
+    /// The value is a secret whatever its source: the engine masks it everywhere before the
+    /// node is recorded, and validation refuses a literal (it would be saved in the file).
+    pub secret: bool,
 }
 
 impl PropertySpec {
+    const fn secret(self) -> Self {
+        Self {
+            secret: true,
+            ..self
+        }
+    }
+
     /// Jinja text rendered with the node's `variables`.
     pub fn is_template(&self) -> bool {
         matches!(self.editor, Editor::Template)
@@ -141,6 +151,7 @@ const fn prop(
         required,
         editor,
         help,
+        secret: false,
     }
 }
 
@@ -342,8 +353,9 @@ const CREATE_AZURE_AI_CONNECTION: &[PropertySpec] = &[
         Text,
         true,
         Line,
-        "A reference to a secret input, such as ${inputs.api_key}; redacted everywhere.",
-    ),
+        "A reference to a secret input or a variable, such as ${inputs.api_key}; masked everywhere.",
+    )
+    .secret(),
     prop(
         "api_version",
         "API version",

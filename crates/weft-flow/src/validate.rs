@@ -311,6 +311,9 @@ impl<'a> Checker<'a> {
                 );
             }
             let Some(value) = value else { continue };
+            if spec.secret {
+                self.check_secret(id, spec.key, value);
+            }
             let mut texts = Vec::new();
             strings(value, &mut texts);
             for text in texts {
@@ -348,6 +351,42 @@ impl<'a> Checker<'a> {
         }
         if kind.property("connection").is_some() {
             self.check_connection(node);
+        }
+    }
+
+    /// A secret property must come whole from a reference: a literal would be saved in the flow
+    /// file, and a plain input would be kept where inputs are kept.
+    fn check_secret(&mut self, id: &str, key: &str, value: &Value) {
+        let whole = match value {
+            Value::String(text) => match find_references(text) {
+                Ok(refs) if refs.len() == 1 && refs[0].is_whole(text) => refs.into_iter().next(),
+                Ok(_) => None,
+                Err(_) => return, // reported with the property's references
+            },
+            _ if is_empty(value) => return, // reported as missing
+            _ => None,
+        };
+        let Some(reference) = whole else {
+            self.error(
+                Some(id),
+                Some(key),
+                format!(
+                    "a key in the flow file would be saved with it; give `{key}` from a secret input or a variable, such as ${{inputs.{key}}}"
+                ),
+            );
+            return;
+        };
+        if let Source::Input(name) = &reference.source
+            && self.doc.inputs.get(name).is_some_and(|input| !input.secret)
+        {
+            self.report(
+                Severity::Warning,
+                Some(id),
+                Some(key),
+                format!(
+                    "the input `{name}` feeds `{key}` but is not marked secret: Weft masks it in run history, but mark it secret so it is never kept or shown"
+                ),
+            );
         }
     }
 
@@ -779,6 +818,41 @@ nodes:
       variables: { q: "${inputs.question}" }
 "#;
         assert_eq!(check(yaml), []);
+    }
+
+    #[test]
+    fn a_dynamic_key_must_come_from_a_reference_and_plain_inputs_warn() {
+        let flow = |api_key: &str| {
+            format!(
+                r#"
+schema: 1
+inputs:
+  key: {{ type: string, secret: true }}
+  plain: {{ type: string }}
+nodes:
+  - {{ id: declare, type: declare_variable, position: {{ x: 0, y: 0 }}, properties: {{ name: conn, value_type: object }} }}
+  - {{ id: k, type: declare_variable, position: {{ x: 0, y: 0 }}, properties: {{ name: k, value_type: string }} }}
+  - {{ id: connect, type: create_azure_ai_connection, position: {{ x: 0, y: 0 }}, properties: {{ endpoint: "https://r.openai.azure.com/openai/v1", api_key: {api_key}, variable: conn }} }}
+"#
+            )
+        };
+        let literal = "a key in the flow file would be saved with it; give `api_key` from a secret input or a variable, such as ${inputs.api_key}";
+        for api_key in ["sk-literal-0001", "\"sk-${inputs.key}\"", "12345"] {
+            assert_eq!(
+                errors(&flow(api_key)),
+                [format!("error: node connect, api_key: {literal}")],
+                "{api_key}"
+            );
+        }
+        assert_eq!(check(&flow("\"${inputs.key}\"")), []);
+        assert_eq!(check(&flow("\"${vars.k}\"")), []);
+        let plain = check(&flow("\"${inputs.plain}\""));
+        assert_eq!(
+            plain.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            [
+                "warning: node connect, api_key: the input `plain` feeds `api_key` but is not marked secret: Weft masks it in run history, but mark it secret so it is never kept or shown"
+            ]
+        );
     }
 
     #[test]

@@ -9,4 +9,9 @@ export type PropertySpec = { key: string, label: string, value_type: ValueType, 
 /**
  * One sentence for the property panel.
  */
-help: string, };
+help: string, 
+/**
+ * The value is a secret whatever its source: the engine masks it everywhere before the
+ * node is recorded, and validation refuses a literal (it would be saved in the file).
+ */
+secret: boolean, };

@@ -70,6 +70,7 @@ fn bench_flow(bencher: divan::Bencher, length: usize) {
         runtime.block_on(async {
             let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
             let request = RunRequest {
+                run_id: "bench".into(),
                 flow: flow.clone(),
                 inputs: inputs.clone(),
                 connections: connections.clone(),

@@ -14,7 +14,7 @@ use weft_ai::{
 use weft_flow::NodeKind;
 
 use crate::event::RunEvent;
-use crate::redact::Redactor;
+use crate::redact::{Redactor, StreamRedactor};
 use crate::scheduler::{ConnectionSource, Target};
 use crate::values::as_text;
 
@@ -133,11 +133,8 @@ pub(crate) async fn execute(ctx: NodeContext) -> Result<NodeDone, String> {
 
 fn create_connection(ctx: &NodeContext) -> Result<NodeDone, String> {
     let endpoint_text = required(&ctx.props, "endpoint")?;
+    // The scheduler registered the key as a secret before this node was recorded.
     let key = required(&ctx.props, "api_key")?;
-    ctx.redactor
-        .lock()
-        .map_err(|_| "internal: redactor lock")?
-        .add(key);
     let version = text(&ctx.props, "api_version");
     let endpoint = match detect_azure_url(endpoint_text)? {
         DetectedUrl::FoundryModels { endpoint } => Endpoint::Foundry {
@@ -182,7 +179,7 @@ fn create_connection(ctx: &NodeContext) -> Result<NodeDone, String> {
 }
 
 /// The dynamic connection when set (it overrides the static one), else the saved connection.
-fn target(ctx: &NodeContext) -> Result<Target, String> {
+async fn target(ctx: &NodeContext) -> Result<Target, String> {
     if let Some(handle) = ctx
         .props
         .get("dynamic_connection")
@@ -198,8 +195,16 @@ fn target(ctx: &NodeContext) -> Result<Target, String> {
             .ok_or_else(|| "the dynamic connection was not created in this run".to_owned());
     }
     let name = text(&ctx.props, "connection")
-        .ok_or("no connection: set `connection`, or a `dynamic_connection` that a Create Azure AI connection node filled")?;
-    let target = ctx.connections.connection(name)?;
+        .ok_or("no connection: set `connection`, or a `dynamic_connection` that a Create Azure AI connection node filled")?
+        .to_owned();
+    // SQLite and the keychain block (an unlock prompt may wait on the user): off the async
+    // workers, so the node's timeout and cancel still work while it waits.
+    let source = ctx.connections.clone();
+    let target = match tokio::task::spawn_blocking(move || source.connection(&name)).await {
+        Ok(target) => target?,
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(err) => return Err(format!("internal: the connection lookup stopped ({err})")),
+    };
     ctx.redactor
         .lock()
         .map_err(|_| "internal: redactor lock")?
@@ -208,32 +213,47 @@ fn target(ctx: &NodeContext) -> Result<Target, String> {
 }
 
 /// Forwards the client's streamed text and retry notices as run events, until the call ends.
+/// Text is masked over the joined stream, so a key split across deltas never shows.
 fn forward(ctx: &NodeContext) -> (UnboundedSender<ClientEvent>, tokio::task::JoinHandle<()>) {
     let (sender, mut receiver) = unbounded_channel();
     let events = ctx.events.clone();
     let node = ctx.id.clone();
     let redactor = ctx.redactor.clone();
     let task = tokio::spawn(async move {
+        let mut stream = StreamRedactor::default();
+        let token = |text: String| RunEvent::Token {
+            node: node.clone(),
+            text,
+        };
         while let Some(event) = receiver.recv().await {
-            let redact = |text: &str| redactor.lock().map(|r| r.text(text)).unwrap_or_default();
+            let Ok(redactor) = redactor.lock() else {
+                return;
+            };
             let event = match event {
-                ClientEvent::Delta(text) => RunEvent::Token {
-                    node: node.clone(),
-                    text: redact(&text),
-                },
+                ClientEvent::Delta(text) => token(stream.push(&redactor, &text)),
                 retry @ ClientEvent::Retrying { .. } => RunEvent::Retrying {
                     node: node.clone(),
-                    message: redact(&retry.to_string()),
+                    message: redactor.text(&retry.to_string()),
                 },
             };
-            let _ = events.send(event);
+            drop(redactor);
+            if !matches!(&event, RunEvent::Token { text, .. } if text.is_empty()) {
+                let _ = events.send(event);
+            }
+        }
+        let rest = match redactor.lock() {
+            Ok(redactor) => stream.finish(&redactor),
+            Err(_) => return,
+        };
+        if !rest.is_empty() {
+            let _ = events.send(token(rest));
         }
     });
     (sender, task)
 }
 
 async fn chat(ctx: &NodeContext) -> Result<NodeDone, String> {
-    let target = target(ctx)?;
+    let target = target(ctx).await?;
     let props = &ctx.props;
     let mut messages = Vec::new();
     if let Some(system) = render(props, "system_prompt")?.filter(|s| !s.trim().is_empty()) {
@@ -313,7 +333,7 @@ async fn chat(ctx: &NodeContext) -> Result<NodeDone, String> {
 }
 
 async fn embeddings(ctx: &NodeContext) -> Result<NodeDone, String> {
-    let target = target(ctx)?;
+    let target = target(ctx).await?;
     let input = match ctx.props.get("input") {
         Some(Value::Array(items)) => items.iter().map(as_text).collect(),
         Some(other) => vec![as_text(other)],

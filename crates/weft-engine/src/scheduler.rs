@@ -1,18 +1,22 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use weft_ai::{ApiKey, Endpoint, Usage};
-use weft_flow::{FlowDocument, NodeKind, ValueType, dependencies};
+use weft_flow::{
+    FlowDocument, Node, NodeKind, Reference, Source, ValueType, dependencies, secret_references,
+};
 
 use crate::event::{NodeState, RunEvent, RunStatus};
 use crate::nodes::{DynamicConnections, NodeContext, NodeDone, execute};
-use crate::redact::Redactor;
+use crate::redact::{MASK, Redactor};
 use crate::values::Scope;
 
 /// A connection ready to call.
@@ -29,6 +33,8 @@ pub trait ConnectionSource: Send + Sync {
 }
 
 pub struct RunRequest {
+    /// Chosen by the caller, so that it can cancel the run by id before the first event.
+    pub run_id: String,
     pub flow: Arc<FlowDocument>,
     pub inputs: Map<String, Value>,
     pub connections: Arc<dyn ConnectionSource>,
@@ -113,6 +119,11 @@ pub enum RunError {
         expected: ValueType,
         given: String,
     },
+    /// A secret's value is never echoed, not even a wrong one.
+    #[error(
+        "the input `{name}` should be {expected:?}; its value is not shown because it is secret"
+    )]
+    SecretInputType { name: String, expected: ValueType },
     #[error("the flow has no input `{0}`")]
     UnknownInput(String),
     #[error("the flow has no node `{0}`")]
@@ -143,6 +154,8 @@ pub struct NodeRecord {
 pub struct RunOutcome {
     pub run_id: String,
     pub status: RunStatus,
+    /// The flow's inputs as they may be stored: secret ones `******`, secrets inside others masked.
+    pub inputs: Map<String, Value>,
     pub outputs: Map<String, Value>,
     /// The nodes this run reports on: with [`Plan::Only`], that node and what it reused.
     pub nodes: BTreeMap<String, NodeRecord>,
@@ -182,182 +195,21 @@ impl Engine {
     ) -> Result<RunOutcome, RunError> {
         let started = Instant::now();
         let flow = request.flow.clone();
-        let mut redactor = Redactor::default();
-        let mut inputs = Map::new();
-        for name in request.inputs.keys() {
-            if !flow.inputs.contains_key(name) {
-                return Err(RunError::UnknownInput(name.clone()));
-            }
-        }
-        for (name, spec) in &flow.inputs {
-            let value = match request.inputs.get(name).or(spec.default.as_ref()) {
-                Some(value) => value.clone(),
-                None => return Err(RunError::MissingInput(name.clone())),
-            };
-            if !type_matches(spec.kind, &value) {
-                return Err(RunError::InputType {
-                    name: name.clone(),
-                    expected: spec.kind,
-                    given: value.to_string(),
-                });
-            }
-            if spec.secret {
-                redactor.add(&crate::values::as_text(&value));
-            }
-            inputs.insert(name.clone(), value);
-        }
+        let inputs = checked_inputs(&flow, &request.inputs)?;
         let deps = dependencies(&flow);
         let (to_run, to_reuse) = select(&flow, &deps, &request.plan, &request.reuse)?;
-        redactor.merge(&request.reuse.secrets);
-        let redactor = Arc::new(Mutex::new(redactor));
-        let run_id = uuid::Uuid::new_v4().to_string();
-        let _ = events.send(RunEvent::RunStarted {
-            run_id: run_id.clone(),
+        let mut run = Run::new(&request, inputs, events);
+        run.reuse(&flow, &request.reuse, &to_reuse);
+        let _ = run.events.send(RunEvent::RunStarted {
+            run_id: request.run_id.clone(),
         });
-
-        let mut scope = Scope {
-            inputs,
-            ..Scope::default()
-        };
-        let dynamic: DynamicConnections = Arc::new(Mutex::new(request.reuse.dynamic.clone()));
-        let mut records: BTreeMap<String, NodeRecord> = BTreeMap::new();
-        let mut finished: BTreeMap<String, Done> = BTreeMap::new();
-        let mut running: BTreeMap<String, (Instant, Value)> = BTreeMap::new();
         let mut tasks: JoinSet<(String, Result<NodeDone, String>)> = JoinSet::new();
         let mut cancelled = false;
-        let redact_value = |value: &Value| {
-            redactor
-                .lock()
-                .map(|r| r.value(value))
-                .unwrap_or(Value::Null)
-        };
-        let redact_text = |text: &str| redactor.lock().map(|r| r.text(text)).unwrap_or_default();
-
-        for node in flow.nodes.iter().filter(|n| to_reuse.contains(&n.id)) {
-            let Some(done) = request.reuse.nodes.get(&node.id) else {
-                continue;
-            };
-            if let Some((name, value)) = &done.set_var {
-                scope.vars.insert(name.clone(), value.clone());
-            }
-            scope.nodes.insert(node.id.clone(), done.ports.clone());
-            let _ = events.send(RunEvent::NodeReused {
-                node: node.id.clone(),
-            });
-            records.insert(
-                node.id.clone(),
-                NodeRecord {
-                    state: NodeState::Reused,
-                    inputs: Value::Null,
-                    output: done.ports.get("output").map(&redact_value),
-                    error: None,
-                    latency_ms: 0.0,
-                    usage: None,
-                },
-            );
-            finished.insert(node.id.clone(), done.clone());
-        }
-
         loop {
-            // Start (or skip) every node whose dependencies have all finished.
             for node in flow.nodes.iter().filter(|n| to_run.contains(&n.id)) {
-                if records.contains_key(&node.id) || running.contains_key(&node.id) {
-                    continue;
+                if let Some(ctx) = run.start(node, &deps, self, &request) {
+                    tasks.spawn(supervised(ctx, request.node_timeout));
                 }
-                // The Inputs and Outputs nodes only place the flow's inputs and outputs on the canvas.
-                if matches!(node.kind, NodeKind::Inputs | NodeKind::Outputs) {
-                    records.insert(
-                        node.id.clone(),
-                        NodeRecord {
-                            state: NodeState::Succeeded,
-                            inputs: Value::Null,
-                            output: None,
-                            error: None,
-                            latency_ms: 0.0,
-                            usage: None,
-                        },
-                    );
-                    continue;
-                }
-                let waits: &BTreeSet<String> = deps.get(&node.id).map_or(&EMPTY, |d| d);
-                if !waits.iter().all(|dep| records.contains_key(dep)) {
-                    continue;
-                }
-                let blocked = waits.iter().find_map(|dep| match records[dep].state {
-                    NodeState::Succeeded | NodeState::Reused => None,
-                    NodeState::Skipped => Some(format!("`{dep}` was skipped")),
-                    NodeState::Failed => Some(format!("`{dep}` failed")),
-                    NodeState::Cancelled => Some(format!("`{dep}` was cancelled")),
-                });
-                let props: Result<Map<String, Value>, String> = node
-                    .properties
-                    .iter()
-                    .map(|(key, value)| Ok((key.clone(), scope.eval(value)?)))
-                    .collect();
-                let branch_off = props
-                    .as_ref()
-                    .ok()
-                    .and_then(|p| p.get("when"))
-                    .is_some_and(|when| matches!(when, Value::Bool(false) | Value::Null));
-                let skip =
-                    blocked.or_else(|| branch_off.then(|| "its branch was not taken".to_owned()));
-                if let Some(reason) = skip {
-                    let _ = events.send(RunEvent::NodeSkipped {
-                        node: node.id.clone(),
-                        reason: reason.clone(),
-                    });
-                    records.insert(
-                        node.id.clone(),
-                        NodeRecord {
-                            state: NodeState::Skipped,
-                            inputs: Value::Null,
-                            output: None,
-                            error: Some(reason),
-                            latency_ms: 0.0,
-                            usage: None,
-                        },
-                    );
-                    continue;
-                }
-                let props = match props {
-                    Ok(props) => props,
-                    Err(err) => {
-                        let _ = events.send(RunEvent::NodeFailed {
-                            node: node.id.clone(),
-                            error: err.clone(),
-                        });
-                        records.insert(node.id.clone(), failed(Value::Null, err, 0.0));
-                        continue;
-                    }
-                };
-                let shown = redact_value(&Value::Object(props.clone()));
-                let _ = events.send(RunEvent::NodeStarted {
-                    node: node.id.clone(),
-                });
-                running.insert(node.id.clone(), (Instant::now(), shown));
-                let ctx = NodeContext {
-                    id: node.id.clone(),
-                    kind: node.kind,
-                    props,
-                    client: self.client.clone(),
-                    connections: request.connections.clone(),
-                    dynamic: dynamic.clone(),
-                    redactor: redactor.clone(),
-                    cancel: request.cancel.clone(),
-                    events: events.clone(),
-                };
-                let timeout = request.node_timeout;
-                tasks.spawn(async move {
-                    let id = ctx.id.clone();
-                    let result = match tokio::time::timeout(timeout, execute(ctx)).await {
-                        Ok(result) => result,
-                        Err(_) => Err(format!(
-                            "the node took longer than its {} s timeout",
-                            timeout.as_secs_f64()
-                        )),
-                    };
-                    (id, result)
-                });
             }
             if tasks.is_empty() {
                 break;
@@ -371,117 +223,432 @@ impl Engine {
                 }
                 joined = tasks.join_next() => joined,
             };
-            let Some(joined) = joined else { break };
-            let (id, result) = match joined {
-                Ok(done) => done,
-                Err(err) => {
-                    tracing::error!("a node task failed: {err}");
-                    continue;
-                }
-            };
-            let Some((at, shown)) = running.remove(&id) else {
-                continue;
-            };
-            let latency_ms = at.elapsed().as_secs_f64() * 1000.0;
-            match result {
-                Ok(done) => {
-                    if let Some((name, value)) = &done.set_var {
-                        scope.vars.insert(name.clone(), value.clone());
-                    }
-                    finished.insert(
-                        id.clone(),
-                        Done {
-                            ports: done.ports.clone(),
-                            set_var: done.set_var.clone(),
-                        },
-                    );
-                    let output = done.ports.get("output").cloned().unwrap_or(Value::Null);
-                    let output = redact_value(&output);
-                    let _ = events.send(RunEvent::NodeFinished {
-                        node: id.clone(),
-                        output: output.clone(),
-                        latency_ms,
-                        usage: done.usage.clone(),
-                    });
-                    scope.nodes.insert(id.clone(), done.ports);
-                    records.insert(
-                        id,
-                        NodeRecord {
-                            state: NodeState::Succeeded,
-                            inputs: shown,
-                            output: Some(output),
-                            error: None,
-                            latency_ms,
-                            usage: done.usage,
-                        },
-                    );
-                }
-                Err(error) => {
-                    let error = redact_text(&error);
-                    let _ = events.send(RunEvent::NodeFailed {
-                        node: id.clone(),
-                        error: error.clone(),
-                    });
-                    records.insert(id, failed(shown, error, latency_ms));
-                }
+            match joined {
+                Some(Ok((id, result))) => run.finish(&id, result),
+                // Panics are caught inside the task; only an abort gets here, and aborts happen
+                // after the loop ends.
+                Some(Err(err)) => tracing::error!("a node task ended abnormally: {err}"),
+                None => break,
             }
         }
+        Ok(run.outcome(&request, cancelled, started))
+    }
+}
 
-        for (id, (at, shown)) in std::mem::take(&mut running) {
-            records.insert(
-                id,
+/// The flow's inputs with defaults applied, each of the declared type.
+fn checked_inputs(
+    flow: &FlowDocument,
+    given: &Map<String, Value>,
+) -> Result<Map<String, Value>, RunError> {
+    if let Some(name) = given.keys().find(|name| !flow.inputs.contains_key(*name)) {
+        return Err(RunError::UnknownInput(name.clone()));
+    }
+    let secret = secret_inputs(flow);
+    let mut inputs = Map::new();
+    for (name, spec) in &flow.inputs {
+        let Some(value) = given.get(name).or(spec.default.as_ref()) else {
+            return Err(RunError::MissingInput(name.clone()));
+        };
+        if !type_matches(spec.kind, value) {
+            return Err(if secret.contains(name) {
+                RunError::SecretInputType {
+                    name: name.clone(),
+                    expected: spec.kind,
+                }
+            } else {
+                RunError::InputType {
+                    name: name.clone(),
+                    expected: spec.kind,
+                    given: value.to_string().chars().take(80).collect(),
+                }
+            });
+        }
+        inputs.insert(name.clone(), value.clone());
+    }
+    Ok(inputs)
+}
+
+/// Inputs whose value is a secret: marked so, or feeding a secret property.
+fn secret_inputs(flow: &FlowDocument) -> BTreeSet<String> {
+    let mut secret: BTreeSet<String> = flow
+        .inputs
+        .iter()
+        .filter(|(_, spec)| spec.secret)
+        .map(|(name, _)| name.clone())
+        .collect();
+    secret.extend(secret_references(flow).into_iter().filter_map(
+        |reference| match reference.source {
+            Source::Input(name) => Some(name),
+            _ => None,
+        },
+    ));
+    secret
+}
+
+/// Runs a node under its timeout. A panic inside it (a bug, or a connection source that
+/// panicked) fails that node with a clear sentence instead of leaving the run half done.
+async fn supervised(ctx: NodeContext, timeout: Duration) -> (String, Result<NodeDone, String>) {
+    let id = ctx.id.clone();
+    let work = AssertUnwindSafe(tokio::time::timeout(timeout, execute(ctx))).catch_unwind();
+    let result = match work.await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_elapsed)) => Err(format!(
+            "the node took longer than its {} s timeout",
+            timeout.as_secs_f64()
+        )),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(node = %id, "a node panicked: {what}");
+            Err(format!(
+                "internal error in node `{id}`; please report it (the node panicked: {what})"
+            ))
+        }
+    };
+    (id, result)
+}
+
+/// One run's state: what references see, what each node did, and the secrets to mask.
+struct Run {
+    scope: Scope,
+    records: BTreeMap<String, NodeRecord>,
+    finished: BTreeMap<String, Done>,
+    /// Started nodes: when, and their evaluated properties (masked when recorded).
+    running: BTreeMap<String, (Instant, Value)>,
+    redactor: Arc<Mutex<Redactor>>,
+    /// References whose value is a secret; each is registered as soon as it has a value.
+    tainted: Vec<Reference>,
+    secret_inputs: BTreeSet<String>,
+    dynamic: DynamicConnections,
+    events: UnboundedSender<RunEvent>,
+}
+
+impl Run {
+    fn new(
+        request: &RunRequest,
+        inputs: Map<String, Value>,
+        events: UnboundedSender<RunEvent>,
+    ) -> Self {
+        let mut redactor = Redactor::default();
+        redactor.merge(&request.reuse.secrets);
+        let secret_inputs = secret_inputs(&request.flow);
+        for name in &secret_inputs {
+            if let Some(value) = inputs.get(name) {
+                redactor.add_value(value);
+            }
+        }
+        let mut run = Self {
+            scope: Scope {
+                inputs,
+                ..Scope::default()
+            },
+            records: BTreeMap::new(),
+            finished: BTreeMap::new(),
+            running: BTreeMap::new(),
+            redactor: Arc::new(Mutex::new(redactor)),
+            tainted: secret_references(&request.flow),
+            secret_inputs,
+            dynamic: Arc::new(Mutex::new(request.reuse.dynamic.clone())),
+            events,
+        };
+        run.register_tainted();
+        run
+    }
+
+    fn redactor(&self) -> MutexGuard<'_, Redactor> {
+        // Masking holds no invariant a panic could break; a poisoned lock still masks.
+        self.redactor
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers the value of every secret reference that has one by now.
+    fn register_tainted(&mut self) {
+        let values: Vec<Value> = self
+            .tainted
+            .iter()
+            .filter_map(|reference| self.scope.lookup(reference).ok())
+            .collect();
+        let mut redactor = self.redactor();
+        values.iter().for_each(|value| redactor.add_value(value));
+    }
+
+    fn send(&self, event: RunEvent) {
+        // A caller that stopped listening does not stop the run.
+        let _ = self.events.send(event);
+    }
+
+    /// Takes the results of `nodes` from an earlier run, in the flow's order.
+    fn reuse(&mut self, flow: &FlowDocument, reuse: &Reuse, nodes: &BTreeSet<String>) {
+        let taken: Vec<(&String, &Done)> = flow
+            .nodes
+            .iter()
+            .filter(|n| nodes.contains(&n.id))
+            .filter_map(|n| reuse.nodes.get_key_value(&n.id))
+            .collect();
+        for (id, done) in &taken {
+            if let Some((name, value)) = &done.set_var {
+                self.scope.vars.insert(name.clone(), value.clone());
+            }
+            self.scope.nodes.insert((*id).clone(), done.ports.clone());
+            self.finished.insert((*id).clone(), (*done).clone());
+        }
+        self.register_tainted();
+        for (id, done) in taken {
+            self.send(RunEvent::NodeReused { node: id.clone() });
+            let output = done.ports.get("output").map(|v| self.redactor().value(v));
+            self.records.insert(
+                id.clone(),
                 NodeRecord {
-                    state: NodeState::Cancelled,
-                    inputs: shown,
-                    output: None,
-                    error: Some("cancelled".into()),
-                    latency_ms: at.elapsed().as_secs_f64() * 1000.0,
-                    usage: None,
+                    output,
+                    ..record(NodeState::Reused, Value::Null, None)
                 },
             );
         }
-        let mut outputs = Map::new();
+    }
+
+    /// Starts (or skips) `node` if everything it waits for has finished; the context to run it.
+    fn start(
+        &mut self,
+        node: &Node,
+        deps: &BTreeMap<String, BTreeSet<String>>,
+        engine: &Engine,
+        request: &RunRequest,
+    ) -> Option<NodeContext> {
+        if self.records.contains_key(&node.id) || self.running.contains_key(&node.id) {
+            return None;
+        }
+        // The Inputs and Outputs nodes only place the flow's inputs and outputs on the canvas.
+        if matches!(node.kind, NodeKind::Inputs | NodeKind::Outputs) {
+            let done = record(NodeState::Succeeded, Value::Null, None);
+            self.records.insert(node.id.clone(), done);
+            return None;
+        }
+        let waits: &BTreeSet<String> = deps.get(&node.id).map_or(&EMPTY, |d| d);
+        if !waits.iter().all(|dep| self.records.contains_key(dep)) {
+            return None;
+        }
+        let blocked = waits.iter().find_map(|dep| match self.records[dep].state {
+            NodeState::Succeeded | NodeState::Reused => None,
+            NodeState::Skipped => Some(format!("`{dep}` was skipped")),
+            NodeState::Failed => Some(format!("`{dep}` failed")),
+            NodeState::Cancelled => Some(format!("`{dep}` was cancelled")),
+        });
+        let props: Result<Map<String, Value>, String> = node
+            .properties
+            .iter()
+            .map(|(key, value)| Ok((key.clone(), self.scope.eval(value)?)))
+            .collect();
+        if let Ok(props) = &props {
+            // A secret property (a dynamic connection's key) is a secret whatever its source.
+            let mut redactor = self.redactor();
+            for spec in node.kind.properties().iter().filter(|spec| spec.secret) {
+                if let Some(value) = props.get(spec.key) {
+                    redactor.add_value(value);
+                }
+            }
+        }
+        let branch_off = props
+            .as_ref()
+            .ok()
+            .and_then(|p| p.get("when"))
+            .is_some_and(|when| matches!(when, Value::Bool(false) | Value::Null));
+        let skip = blocked.or_else(|| branch_off.then(|| "its branch was not taken".to_owned()));
+        if let Some(reason) = skip {
+            self.send(RunEvent::NodeSkipped {
+                node: node.id.clone(),
+                reason: reason.clone(),
+            });
+            let skipped = record(NodeState::Skipped, Value::Null, Some(reason));
+            self.records.insert(node.id.clone(), skipped);
+            return None;
+        }
+        let props = match props {
+            Ok(props) => props,
+            Err(err) => {
+                let err = self.redactor().text(&err);
+                self.send(RunEvent::NodeFailed {
+                    node: node.id.clone(),
+                    error: err.clone(),
+                });
+                let failed = record(NodeState::Failed, Value::Null, Some(err));
+                self.records.insert(node.id.clone(), failed);
+                return None;
+            }
+        };
+        self.send(RunEvent::NodeStarted {
+            node: node.id.clone(),
+        });
+        let shown = Value::Object(props.clone());
+        self.running
+            .insert(node.id.clone(), (Instant::now(), shown));
+        Some(NodeContext {
+            id: node.id.clone(),
+            kind: node.kind,
+            props,
+            client: engine.client.clone(),
+            connections: request.connections.clone(),
+            dynamic: self.dynamic.clone(),
+            redactor: self.redactor.clone(),
+            cancel: request.cancel.clone(),
+            events: self.events.clone(),
+        })
+    }
+
+    /// Records a node's result. Its ports are in scope, and the secrets they carry registered,
+    /// before anything about it is reported.
+    fn finish(&mut self, id: &str, result: Result<NodeDone, String>) {
+        let Some((at, shown)) = self.running.remove(id) else {
+            return;
+        };
+        let latency_ms = at.elapsed().as_secs_f64() * 1000.0;
+        let done = match result {
+            Ok(done) => done,
+            Err(error) => {
+                let error = self.redactor().text(&error);
+                self.send(RunEvent::NodeFailed {
+                    node: id.to_owned(),
+                    error: error.clone(),
+                });
+                let shown = self.redactor().value(&shown);
+                let failed = record(NodeState::Failed, shown, Some(error));
+                self.records.insert(
+                    id.to_owned(),
+                    NodeRecord {
+                        latency_ms,
+                        ..failed
+                    },
+                );
+                return;
+            }
+        };
+        if let Some((name, value)) = &done.set_var {
+            self.scope.vars.insert(name.clone(), value.clone());
+        }
+        self.scope.nodes.insert(id.to_owned(), done.ports.clone());
+        self.register_tainted();
+        self.finished.insert(
+            id.to_owned(),
+            Done {
+                ports: done.ports.clone(),
+                set_var: done.set_var,
+            },
+        );
+        let output = self
+            .redactor()
+            .value(done.ports.get("output").unwrap_or(&Value::Null));
+        self.send(RunEvent::NodeFinished {
+            node: id.to_owned(),
+            output: output.clone(),
+            latency_ms,
+            usage: done.usage.clone(),
+        });
+        let shown = self.redactor().value(&shown);
+        self.records.insert(
+            id.to_owned(),
+            NodeRecord {
+                output: Some(output),
+                latency_ms,
+                usage: done.usage,
+                ..record(NodeState::Succeeded, shown, None)
+            },
+        );
+    }
+
+    /// The run's result. Every record is masked again with every secret the run came to know,
+    /// so nothing depends on the order in which nodes ran or secrets were found.
+    fn outcome(mut self, request: &RunRequest, cancelled: bool, started: Instant) -> RunOutcome {
+        for (id, (at, shown)) in std::mem::take(&mut self.running) {
+            let latency_ms = at.elapsed().as_secs_f64() * 1000.0;
+            let stopped = record(NodeState::Cancelled, shown, Some("cancelled".into()));
+            self.records.insert(
+                id,
+                NodeRecord {
+                    latency_ms,
+                    ..stopped
+                },
+            );
+        }
         // A single node's run leaves the flow's outputs unknown.
         let flow_outputs = match request.plan {
             Plan::Only(_) => None,
-            _ => Some(&flow.outputs),
+            _ => Some(&request.flow.outputs),
         };
+        let mut outputs = Map::new();
         for (name, output) in flow_outputs.into_iter().flatten() {
-            outputs.insert(
-                name.clone(),
-                redact_value(
-                    &scope
-                        .eval(&Value::String(output.value.clone()))
-                        .unwrap_or(Value::Null),
-                ),
-            );
+            let value = self
+                .scope
+                .eval(&Value::String(output.value.clone()))
+                .unwrap_or(Value::Null);
+            outputs.insert(name.clone(), value);
+        }
+        let redactor = self.redactor().clone();
+        let outputs = mask_map(&redactor, &outputs);
+        let inputs = self
+            .scope
+            .inputs
+            .iter()
+            .map(|(name, value)| {
+                let shown = if self.secret_inputs.contains(name) {
+                    Value::String(MASK.into())
+                } else {
+                    redactor.value(value)
+                };
+                (name.clone(), shown)
+            })
+            .collect();
+        for record in self.records.values_mut() {
+            record.inputs = redactor.value(&record.inputs);
+            record.output = record.output.as_ref().map(|v| redactor.value(v));
+            record.error = record.error.as_deref().map(|e| redactor.text(e));
         }
         let status = if cancelled {
             RunStatus::Cancelled
-        } else if records.values().any(|r| r.state == NodeState::Failed) {
+        } else if self.records.values().any(|r| r.state == NodeState::Failed) {
             RunStatus::Failed
         } else {
             RunStatus::Succeeded
         };
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let _ = events.send(RunEvent::RunFinished {
+        self.send(RunEvent::RunFinished {
             status,
             outputs: Value::Object(outputs.clone()),
             latency_ms,
         });
-        let reuse = Reuse {
-            nodes: finished,
-            dynamic: dynamic.lock().map(|d| d.clone()).unwrap_or_default(),
-            secrets: redactor.lock().map(|r| r.clone()).unwrap_or_default(),
-        };
-        Ok(RunOutcome {
-            run_id,
+        let dynamic = self.dynamic.lock().map(|d| d.clone()).unwrap_or_default();
+        RunOutcome {
+            run_id: request.run_id.clone(),
             status,
+            inputs,
             outputs,
-            nodes: records,
+            nodes: self.records,
             latency_ms,
-            reuse,
-        })
+            reuse: Reuse {
+                nodes: self.finished,
+                dynamic,
+                secrets: redactor,
+            },
+        }
+    }
+}
+
+fn mask_map(redactor: &Redactor, map: &Map<String, Value>) -> Map<String, Value> {
+    map.iter()
+        .map(|(k, v)| (k.clone(), redactor.value(v)))
+        .collect()
+}
+
+fn record(state: NodeState, inputs: Value, error: Option<String>) -> NodeRecord {
+    NodeRecord {
+        state,
+        inputs,
+        output: None,
+        error,
+        latency_ms: 0.0,
+        usage: None,
     }
 }
 
@@ -543,16 +710,5 @@ fn select(
             }
             Ok((BTreeSet::from([node.clone()]), reads))
         }
-    }
-}
-
-fn failed(inputs: Value, error: String, latency_ms: f64) -> NodeRecord {
-    NodeRecord {
-        state: NodeState::Failed,
-        inputs,
-        output: None,
-        error: Some(error),
-        latency_ms,
-        usage: None,
     }
 }

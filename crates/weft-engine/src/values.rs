@@ -15,7 +15,8 @@ pub(crate) struct Scope {
 }
 
 impl Scope {
-    fn lookup(&self, reference: &Reference) -> Result<Value, String> {
+    /// The value a reference points at (`null` for what is not there yet).
+    pub fn lookup(&self, reference: &Reference) -> Result<Value, String> {
         let base = match &reference.source {
             Source::Input(name) => self.inputs.get(name),
             Source::Var(name) => self.vars.get(name),

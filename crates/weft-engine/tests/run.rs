@@ -78,6 +78,7 @@ fn request(
     connections: Arc<dyn ConnectionSource>,
 ) -> RunRequest {
     RunRequest {
+        run_id: "test-run".into(),
         flow,
         inputs: serde_json::from_value(inputs).unwrap(),
         connections,
@@ -115,7 +116,10 @@ async fn execute(
 
 #[tokio::test]
 async fn the_chat_example_streams_tokens_and_returns_the_answer() {
-    let fake = FakeEndpoint::start(vec![stream(&["Weft ", "designs ", "flows."])]);
+    // The connection's key is 21 bytes, so the last 20 streamed bytes wait for the next delta
+    // (they could begin the key), and what is left comes at the end.
+    let words = ["Weft designs flows ", "on your own ", "machine."];
+    let fake = FakeEndpoint::start(vec![stream(&words)]);
     let (outcome, events) = run(
         example("chat.weft.yaml"),
         json!({"question": "What is Weft?"}),
@@ -127,7 +131,7 @@ async fn the_chat_example_streams_tokens_and_returns_the_answer() {
     assert_eq!(outcome.status, RunStatus::Succeeded);
     assert_eq!(
         Value::Object(outcome.outputs),
-        json!({"answer": "Weft designs flows."})
+        json!({"answer": "Weft designs flows on your own machine."})
     );
     assert_eq!(
         outcome.nodes["chat"].usage.as_ref().unwrap().total_tokens,
@@ -149,9 +153,9 @@ async fn the_chat_example_streams_tokens_and_returns_the_answer() {
         [
             "run_started",
             "node_started",
-            "token Weft ",
-            "token designs ",
-            "token flows.",
+            "token Weft design",
+            "token s flows ",
+            "token on your own machine.",
             "node_finished",
             "run_finished"
         ]
@@ -294,13 +298,26 @@ async fn inputs_are_checked_before_anything_runs() {
     let (outcome, _) = run(
         example("chat.weft.yaml"),
         json!({"question": 42}),
-        nothing,
+        nothing.clone(),
         CancellationToken::new(),
     )
     .await;
     assert_eq!(
         outcome.unwrap_err().to_string(),
         "the input `question` should be String, not `42`"
+    );
+    // A secret's value is never echoed, even a wrongly typed one.
+    let secret = example("dynamic-connection.weft.yaml");
+    let (outcome, _) = run(
+        secret,
+        json!({"endpoint": "http://127.0.0.1:9/models", "api_key": 4815162342_u64, "question": "q"}),
+        nothing,
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(
+        outcome.unwrap_err().to_string(),
+        "the input `api_key` should be String; its value is not shown because it is secret"
     );
 }
 
@@ -497,4 +514,243 @@ async fn the_azure_openai_example_calls_the_deployment_url() {
         sent.head
     );
     assert_eq!(sent.json()["temperature"], 0.2);
+}
+
+const DYNAMIC_KEY: &str = "sk-dynamic-key-from-anywhere-90ab";
+
+/// The dynamic-connection example with its key coming from `source`, plus the inputs to give it.
+fn dynamic_key_flow(source: &str) -> (Arc<FlowDocument>, Value) {
+    let base = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/dynamic-connection.weft.yaml"),
+    )
+    .unwrap();
+    let prefix = &DYNAMIC_KEY[..14];
+    let rest = &DYNAMIC_KEY[14..];
+    let question = format!("Repeat my key {DYNAMIC_KEY}");
+    let (yaml, inputs) = match source {
+        "a plain input" => (
+            base.replace("secret: true", "secret: false"),
+            json!({"api_key": DYNAMIC_KEY, "question": question}),
+        ),
+        "a variable" => (
+            base.replace("secret: true", "secret: false")
+                .replace("api_key: ${inputs.api_key}", "api_key: ${vars.key}")
+                .replace(
+                    "  - id: connect",
+                    "  - { id: key, type: declare_variable, position: { x: 0, y: 0 }, properties: { name: key, value_type: string, initial: \"${inputs.api_key}\" } }\n  - id: connect",
+                ),
+            json!({"api_key": DYNAMIC_KEY, "question": question}),
+        ),
+        "a literal in a variable" => (
+            base.replace("  api_key:\n    type: string\n    secret: true\n", "")
+                .replace("api_key: ${inputs.api_key}", "api_key: ${vars.key}")
+                .replace(
+                    "  - id: connect",
+                    &format!("  - {{ id: key, type: declare_variable, position: {{ x: 0, y: 0 }}, properties: {{ name: key, value_type: string, initial: {DYNAMIC_KEY} }} }}\n  - id: connect"),
+                ),
+            json!({"question": question}),
+        ),
+        "an upstream output" => (
+            // Neither input holds the key: the template puts it together, as a lookup would.
+            base.replace("  api_key:\n    type: string\n    secret: true\n", "  prefix: { type: string }\n  rest: { type: string }\n")
+                .replace("api_key: ${inputs.api_key}", "api_key: ${lookup.output}")
+                .replace(
+                    "  - id: connect",
+                    "  - { id: lookup, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: \"{{ p }}{{ r }}\", variables: { p: \"${inputs.prefix}\", r: \"${inputs.rest}\" } } }\n  - id: connect",
+                ),
+            json!({"prefix": prefix, "rest": rest, "question": question}),
+        ),
+        other => panic!("no case {other}"),
+    };
+    let doc = FlowDocument::parse(&yaml).unwrap();
+    let errors: Vec<_> = weft_flow::validate(&doc, &Default::default())
+        .into_iter()
+        .filter(|d| d.severity == weft_flow::Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{source}: {errors:?}");
+    (Arc::new(doc), inputs)
+}
+
+#[tokio::test]
+async fn a_dynamic_key_is_masked_whatever_its_source_even_split_over_deltas() {
+    let (a, rest) = DYNAMIC_KEY.split_at(11);
+    let (b, c) = rest.split_at(11);
+    for source in [
+        "a plain input",
+        "a variable",
+        "a literal in a variable",
+        "an upstream output",
+    ] {
+        let fake = FakeEndpoint::start(vec![stream(&["Your key: ", a, b, c, " ok"])]);
+        let (flow, mut inputs) = dynamic_key_flow(source);
+        inputs["endpoint"] = json!(format!("{}/models", fake.base));
+        let (outcome, events) = run(
+            flow,
+            inputs,
+            Arc::new(Saved(HashMap::new())),
+            CancellationToken::new(),
+        )
+        .await;
+        let outcome = outcome.unwrap();
+        assert_eq!(
+            outcome.status,
+            RunStatus::Succeeded,
+            "{source}: {outcome:#?}"
+        );
+        let sent = &fake.requests()[0];
+        assert!(
+            sent.head
+                .to_ascii_lowercase()
+                .contains(&format!("api-key: {DYNAMIC_KEY}")),
+            "{source}: the key must still reach its service"
+        );
+        assert_eq!(
+            Value::Object(outcome.outputs.clone()),
+            json!({"answer": "Your key: ****** ok"}),
+            "{source}"
+        );
+        let streamed: String = events
+            .iter()
+            .filter_map(|e| match e {
+                RunEvent::Token { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(streamed, "Your key: ****** ok", "{source}");
+        let reported =
+            serde_json::to_string(&events).unwrap() + &serde_json::to_string(&outcome).unwrap();
+        for leaked in [DYNAMIC_KEY, b] {
+            assert!(
+                !reported.contains(leaked),
+                "{source}: {leaked} in {reported}"
+            );
+        }
+        assert_eq!(
+            outcome.nodes["connect"].inputs["api_key"], "******",
+            "{source}"
+        );
+        if let Some(question) = outcome.inputs.get("question") {
+            assert_eq!(question, "Repeat my key ******", "{source}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_secret_inside_an_object_input_is_masked_leaf_by_leaf() {
+    let fake = FakeEndpoint::start(vec![stream(&["fine"])]);
+    let yaml = r#"
+schema: 1
+inputs:
+  creds: { type: object, secret: true }
+outputs:
+  echoed: { value: "${show.output}" }
+nodes:
+  - { id: show, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: "key={{ k }}", variables: { k: "${inputs.creds.api_key}" } } }
+"#;
+    let (outcome, events) = run(
+        Arc::new(FlowDocument::parse(yaml).unwrap()),
+        json!({"creds": {"api_key": DYNAMIC_KEY, "region": "westeurope"}}),
+        saved(&fake),
+        CancellationToken::new(),
+    )
+    .await;
+    let outcome = outcome.unwrap();
+    assert_eq!(
+        Value::Object(outcome.outputs.clone()),
+        json!({"echoed": "key=******"})
+    );
+    assert_eq!(outcome.inputs["creds"], "******");
+    assert_eq!(outcome.nodes["show"].inputs["variables"]["k"], "******");
+    let reported =
+        serde_json::to_string(&events).unwrap() + &serde_json::to_string(&outcome).unwrap();
+    assert!(!reported.contains(DYNAMIC_KEY), "{reported}");
+}
+
+/// A connection source that misbehaves: panics, or blocks like a keychain waiting on an unlock
+/// prompt until the test lets it go.
+struct Misbehaving {
+    panic: bool,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl ConnectionSource for Misbehaving {
+    fn connection(&self, _: &str) -> Result<Target, String> {
+        if self.panic {
+            panic!("the store fell over");
+        }
+        let _ = self
+            .release
+            .lock()
+            .unwrap()
+            .recv_timeout(Duration::from_secs(5));
+        Err("the keychain never answered".into())
+    }
+}
+
+#[tokio::test]
+async fn a_node_that_panics_fails_the_run_and_its_dependents_are_skipped() {
+    let (_keep, release) = std::sync::mpsc::channel();
+    let source = Arc::new(Misbehaving {
+        panic: true,
+        release: std::sync::Mutex::new(release),
+    });
+    let (outcome, events) = run(
+        example("chat.weft.yaml"),
+        json!({"question": "q"}),
+        source,
+        CancellationToken::new(),
+    )
+    .await;
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.status, RunStatus::Failed);
+    assert_eq!(outcome.nodes["chat"].state, NodeState::Failed);
+    let error = outcome.nodes["chat"].error.as_deref().unwrap();
+    assert!(
+        error.starts_with("internal error in node `chat`") && error.contains("the store fell over"),
+        "{error}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, RunEvent::NodeFailed { node, .. } if node == "chat"))
+    );
+    assert_eq!(Value::Object(outcome.outputs), json!({"answer": null}));
+}
+
+#[tokio::test]
+async fn the_node_timeout_and_cancel_work_while_the_keychain_blocks() {
+    for cancel_it in [false, true] {
+        let (release_tx, release) = std::sync::mpsc::channel::<()>();
+        let source = Arc::new(Misbehaving {
+            panic: false,
+            release: std::sync::Mutex::new(release),
+        });
+        let cancel = CancellationToken::new();
+        let request = RunRequest {
+            node_timeout: Duration::from_millis(if cancel_it { 30_000 } else { 200 }),
+            cancel: cancel.clone(),
+            ..request(example("chat.weft.yaml"), json!({"question": "q"}), source)
+        };
+        if cancel_it {
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                cancel.cancel();
+            });
+        }
+        let (outcome, _) = execute(request).await;
+        let outcome = outcome.unwrap();
+        // Let the blocked lookup go only now: had it blocked the run, it would have ended with
+        // the source's own error instead.
+        drop(release_tx);
+        if cancel_it {
+            assert_eq!(outcome.status, RunStatus::Cancelled);
+            assert_eq!(outcome.nodes["chat"].state, NodeState::Cancelled);
+        } else {
+            assert_eq!(
+                outcome.nodes["chat"].error.as_deref(),
+                Some("the node took longer than its 0.2 s timeout")
+            );
+        }
+    }
 }

@@ -41,6 +41,18 @@ pub(crate) fn is_retryable(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
+/// The longest wait a header can ask for: a bigger number (`retry-after: 1e20`) reads as this,
+/// and the budget check then turns it into an error instead of a wait.
+const LONGEST_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Seconds from a header as a wait, clamped to [`LONGEST_WAIT`]; `None` for negative or NaN.
+fn clamped(seconds: f64) -> Option<Duration> {
+    if seconds.is_nan() || seconds < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(seconds).map_or(LONGEST_WAIT, |wait| wait.min(LONGEST_WAIT)))
+}
+
 /// The wait a response asks for: `retry-after-ms`, `x-ms-retry-after-ms`, or `Retry-After` as
 /// seconds or an HTTP date.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
@@ -51,16 +63,16 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
             .map(str::trim)
     };
     for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
-        if let Some(ms) = header(name)
+        if let Some(wait) = header(name)
             .and_then(|v| v.parse::<f64>().ok())
-            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .and_then(|ms| clamped(ms / 1000.0))
         {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+            return Some(wait);
         }
     }
     let value = header("retry-after")?;
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        return clamped(seconds);
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or_default())
@@ -112,6 +124,27 @@ mod tests {
                 now
             ),
             Some(Duration::from_millis(100))
+        );
+    }
+
+    #[test]
+    fn huge_or_negative_waits_neither_panic_nor_wrap() {
+        let now = SystemTime::UNIX_EPOCH;
+        for (name, value) in [
+            ("retry-after", "1e20"),
+            ("retry-after-ms", "1e300"),
+            ("retry-after", "inf"),
+        ] {
+            assert_eq!(
+                retry_after(&headers(&[(name, value)]), now),
+                Some(LONGEST_WAIT),
+                "{name}: {value}"
+            );
+        }
+        assert_eq!(retry_after(&headers(&[("retry-after", "-1")]), now), None);
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "NaN")]), now),
+            None
         );
     }
 

@@ -3,6 +3,7 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use reqwest::{Method, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -15,7 +16,7 @@ use crate::retry::{RetryPolicy, is_retryable, retry_after};
 use crate::sse::SseDecoder;
 use crate::wire::{
     ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, FinishReason, RawCompletion,
-    RawEmbeddings, RawErrorBody, ToolCall, Usage,
+    RawEmbeddings, RawErrorBody, RawToolCall, ToolCall, Usage,
 };
 use crate::{ApiKey, Endpoint};
 
@@ -36,6 +37,28 @@ impl Default for Timeouts {
         }
     }
 }
+
+/// How much a reply may hold. Defaults: 32 MiB for a whole body (an answer, an error page,
+/// `/info`) and for the text a stream assembles, 8 MiB for one line (one event) of a stream. Real
+/// answers are far smaller, so more means a wrong URL or a hostile endpoint, never a bigger answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub body: usize,
+    pub sse_line: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body: 32 * 1024 * 1024,
+            sse_line: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// The most tool calls one streamed answer may hold: their index comes from the server, and
+/// each one below it is allocated.
+const MAX_TOOL_CALLS: usize = 128;
 
 /// What a caller hears while a call runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +118,7 @@ pub struct Client {
     http: reqwest::Client,
     timeouts: Timeouts,
     retry: RetryPolicy,
+    limits: Limits,
 }
 
 impl Client {
@@ -102,13 +126,26 @@ impl Client {
         let http = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .user_agent(concat!("weft/", env!("CARGO_PKG_VERSION")))
+            // reqwest's default policy follows up to 10 redirects and, on a change of origin,
+            // strips only `Authorization`, `Cookie` and `Proxy-Authorization`
+            // (https://docs.rs/reqwest/0.13/reqwest/redirect/struct.Policy.html): Azure's
+            // `api-key` header and the prompt would go to the new host, even over plain http.
+            // With `none()` the 3xx itself comes back and `send` reports it.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|err| InferenceError::Config(format!("could not set up HTTPS: {err}")))?;
         Ok(Self {
             http,
             timeouts,
             retry,
+            limits: Limits::default(),
         })
+    }
+
+    /// The same client with other reply limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// A chat completion, waiting for the whole answer.
@@ -119,8 +156,11 @@ impl Client {
     ) -> Result<ChatResponse, InferenceError> {
         let target = self.target(call, Operation::ChatCompletions)?;
         let body = to_body(&request.body(call.endpoint, target.model.as_deref(), false))?;
-        let (response, request_id) = self.send(call, &target, Method::POST, Some(body)).await?;
-        let raw: RawCompletion = self.read_json(call, response).await?;
+        let (raw, request_id) = self
+            .send(call, &target, Method::POST, Some(body), |response| {
+                Box::pin(self.read_json::<RawCompletion>(call, &target, response))
+            })
+            .await?;
         completion(raw, request_id)
     }
 
@@ -133,9 +173,13 @@ impl Client {
     ) -> Result<ChatResponse, InferenceError> {
         let target = self.target(call, Operation::ChatCompletions)?;
         let body = to_body(&request.body(call.endpoint, target.model.as_deref(), true))?;
-        let (response, request_id) = self.send(call, &target, Method::POST, Some(body)).await?;
-        let mut answer = Assembly::new(request_id);
-        match self.read_stream(call, response, &mut answer).await {
+        let (response, request_id) = self
+            .send(call, &target, Method::POST, Some(body), |response| {
+                Box::pin(async { Ok(response) })
+            })
+            .await?;
+        let mut answer = Assembly::new(request_id, self.limits.body);
+        match self.read_stream(call, &target, response, &mut answer).await {
             Ok(()) => answer.finish(),
             Err(InferenceError::Cancelled { .. }) => Err(InferenceError::Cancelled {
                 partial: answer.text,
@@ -160,8 +204,11 @@ impl Client {
             map.insert("model".into(), Value::String(model.clone()));
         }
         let body = to_body(&body)?;
-        let (response, _) = self.send(call, &target, Method::POST, Some(body)).await?;
-        let raw: RawEmbeddings = self.read_json(call, response).await?;
+        let (raw, _) = self
+            .send(call, &target, Method::POST, Some(body), |response| {
+                Box::pin(self.read_json::<RawEmbeddings>(call, &target, response))
+            })
+            .await?;
         let mut data = raw.data;
         data.sort_by_key(|item| item.index);
         if data.len() != request.input.len() {
@@ -191,8 +238,12 @@ impl Client {
     /// `GET {endpoint}/info`: the model behind a serverless or Foundry endpoint.
     pub async fn info(&self, call: &Call<'_>) -> Result<Value, InferenceError> {
         let target = self.target(call, Operation::Info)?;
-        let (response, _) = self.send(call, &target, Method::GET, None).await?;
-        self.read_json(call, response).await
+        let (info, _) = self
+            .send(call, &target, Method::GET, None, |response| {
+                Box::pin(self.read_json(call, &target, response))
+            })
+            .await?;
+        Ok(info)
     }
 
     fn target(&self, call: &Call<'_>, operation: Operation) -> Result<Target, InferenceError> {
@@ -201,14 +252,17 @@ impl Client {
             .map_err(InferenceError::Config)
     }
 
-    /// Sends until a success, a failure not worth retrying, or the budget runs out.
-    async fn send(
+    /// Sends until a success that `take` accepts, a failure not worth retrying, or the budget
+    /// runs out. `take` turns the successful response into the answer; when reading it breaks
+    /// off (nothing has reached the caller yet) the call is retried like a failed connection.
+    async fn send<'a, T>(
         &self,
         call: &Call<'_>,
         target: &Target,
         method: Method,
         body: Option<Vec<u8>>,
-    ) -> Result<(Response, Option<String>), InferenceError> {
+        take: impl Fn(Response) -> BoxFuture<'a, Result<T, InferenceError>>,
+    ) -> Result<(T, Option<String>), InferenceError> {
         let started = Instant::now();
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let (auth_name, auth_value) = target.auth.header(call.key);
@@ -239,18 +293,44 @@ impl Client {
                     },
                     None,
                 ),
-                Ok(Err(err)) => (transport_error(&err, target, &self.timeouts), None),
+                Ok(Err(err)) => match transport_error(&err, target, &self.timeouts) {
+                    error @ (InferenceError::Dns { .. } | InferenceError::Tls { .. }) => {
+                        return Err(error);
+                    }
+                    error => (error, None),
+                },
                 Ok(Ok(response)) if response.status().is_success() => {
-                    let request_id = request_id(&response).or(Some(client_request_id));
-                    return Ok((response, request_id));
+                    let request_id =
+                        request_id(&response).or_else(|| Some(client_request_id.clone()));
+                    match take(response).await {
+                        Ok(answer) => return Ok((answer, request_id)),
+                        Err(
+                            error @ (InferenceError::Network { .. }
+                            | InferenceError::Timeout { .. }),
+                        ) => (error, None),
+                        Err(error) => return Err(error),
+                    }
+                }
+                Ok(Ok(response)) if response.status().is_redirection() => {
+                    return Err(redirected(&response, target, call.key));
                 }
                 Ok(Ok(response)) => {
                     let status = response.status().as_u16();
                     let wait = retry_after(response.headers(), SystemTime::now());
                     let request_id =
                         request_id(&response).or_else(|| Some(client_request_id.clone()));
-                    let text = self.read_text(call, response).await.unwrap_or_default();
-                    let error = status_error(status, &text, target, wait, request_id);
+                    let text = self
+                        .read_text(call, target, response)
+                        .await
+                        .unwrap_or_default();
+                    let error = status_error(
+                        status,
+                        &call.key.mask(&text),
+                        call.key,
+                        target,
+                        wait,
+                        request_id,
+                    );
                     if !is_retryable(status) {
                         return Err(error);
                     }
@@ -295,30 +375,57 @@ impl Client {
         }
     }
 
+    /// The whole body, read chunk by chunk: each chunk within the idle timeout, the whole within
+    /// the body limit.
     async fn read_text(
         &self,
         call: &Call<'_>,
-        response: Response,
+        target: &Target,
+        mut response: Response,
     ) -> Result<String, InferenceError> {
-        let idle = self.timeouts.idle;
-        match cancellable(&call.cancel, tokio::time::timeout(idle, response.text())).await? {
-            Err(_) => Err(InferenceError::Timeout {
-                phase: TimeoutPhase::Idle,
-                after: idle,
-            }),
-            Ok(Err(err)) => Err(InferenceError::Protocol {
-                what: format!("the answer could not be read: {err}"),
-            }),
-            Ok(Ok(text)) => Ok(text),
+        let limit = self.limits.body;
+        let too_large = || InferenceError::TooLarge {
+            what: "answer",
+            limit,
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit as u64)
+        {
+            return Err(too_large());
         }
+        let idle = self.timeouts.idle;
+        let mut body = Vec::new();
+        loop {
+            match cancellable(&call.cancel, tokio::time::timeout(idle, response.chunk())).await? {
+                Err(_) => {
+                    return Err(InferenceError::Timeout {
+                        phase: TimeoutPhase::Idle,
+                        after: idle,
+                    });
+                }
+                Ok(Err(err)) => {
+                    return Err(InferenceError::Network {
+                        host: host(target),
+                        message: format!("the answer broke off: {}", with_sources(&err)),
+                    });
+                }
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(chunk))) if body.len() + chunk.len() > limit => return Err(too_large()),
+                Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
+            }
+        }
+        Ok(String::from_utf8(body)
+            .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned()))
     }
 
     async fn read_json<T: DeserializeOwned>(
         &self,
         call: &Call<'_>,
+        target: &Target,
         response: Response,
     ) -> Result<T, InferenceError> {
-        let text = self.read_text(call, response).await?;
+        let text = self.read_text(call, target, response).await?;
         serde_json::from_str(&text).map_err(|err| InferenceError::Protocol {
             what: not_json(&text, &err),
         })
@@ -327,12 +434,13 @@ impl Client {
     async fn read_stream(
         &self,
         call: &Call<'_>,
+        target: &Target,
         response: Response,
         answer: &mut Assembly,
     ) -> Result<(), InferenceError> {
         let idle = self.timeouts.idle;
         let mut body = response.bytes_stream();
-        let mut decoder = SseDecoder::default();
+        let mut decoder = SseDecoder::new(self.limits.sse_line);
         loop {
             let next = cancellable(&call.cancel, tokio::time::timeout(idle, body.next())).await?;
             let events = match next {
@@ -344,17 +452,20 @@ impl Client {
                 }
                 Ok(Some(Err(err))) => {
                     return Err(InferenceError::Network {
-                        host: String::new(),
-                        message: format!("the stream failed: {err}"),
+                        host: host(target),
+                        message: format!("the stream failed: {}", with_sources(&err)),
                     });
                 }
-                Ok(Some(Ok(bytes))) => decoder
-                    .push(&bytes)
-                    .map_err(|what| InferenceError::Protocol { what })?,
+                Ok(Some(Ok(bytes))) => decoder.push(&bytes)?,
                 Ok(None) => {
-                    if let Some(data) = decoder.finish()
+                    if let Some(data) = decoder.finish()?
                         && answer.event(call, &data)?
                     {
+                        return Ok(());
+                    }
+                    // Some OpenAI-compatible servers end without `[DONE]`; a finish reason
+                    // already says the answer is whole.
+                    if answer.finish_reason.is_some() {
                         return Ok(());
                     }
                     return Err(InferenceError::Protocol {
@@ -412,6 +523,23 @@ fn not_json(text: &str, err: &serde_json::Error) -> String {
     }
 }
 
+fn host(target: &Target) -> String {
+    target.url.host_str().unwrap_or_default().to_owned()
+}
+
+/// The error and every error under it, as one line.
+fn with_sources(err: &reqwest::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        message = format!("{message}: {inner}");
+        source = inner.source();
+    }
+    message
+}
+
+/// Sorts a failure before any response into what a retry can fix (a refused or reset
+/// connection, a timeout) and what it cannot (a name that does not resolve, a TLS handshake).
 fn transport_error(err: &reqwest::Error, target: &Target, timeouts: &Timeouts) -> InferenceError {
     if err.is_timeout() && err.is_connect() {
         return InferenceError::Timeout {
@@ -419,21 +547,60 @@ fn transport_error(err: &reqwest::Error, target: &Target, timeouts: &Timeouts) -
             after: timeouts.connect,
         };
     }
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(inner) = source {
-        message = format!("{message}: {inner}");
-        source = inner.source();
-    }
-    InferenceError::Network {
-        host: target.url.host_str().unwrap_or_default().to_owned(),
-        message,
+    let (host, message) = (host(target), with_sources(err));
+    if err.is_dns() {
+        InferenceError::Dns { host, message }
+    } else if is_tls(err) {
+        InferenceError::Tls { host, message }
+    } else {
+        InferenceError::Network { host, message }
     }
 }
 
+/// Whether a rustls error is in the chain. tokio-rustls hands it up inside `io::Error`s (nested
+/// twice today), whose `source()` skips the error they wrap, so those are opened by hand.
+fn is_tls(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(inner) = current {
+        if inner.is::<rustls::Error>() {
+            return true;
+        }
+        current = match inner.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|wrapped| wrapped as &(dyn std::error::Error + 'static)),
+            None => inner.source(),
+        };
+    }
+    false
+}
+
+/// A 3xx, never followed: the key must only go where the connection points.
+fn redirected(response: &Response, target: &Target, key: &ApiKey) -> InferenceError {
+    let to = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|location| {
+            let location = String::from_utf8_lossy(location.as_bytes());
+            target
+                .url
+                .join(&location)
+                .map_or_else(|_| location.into_owned(), String::from)
+        })
+        .unwrap_or_else(|| "an address it did not give (no Location header)".to_owned());
+    InferenceError::Redirected {
+        status: response.status().as_u16(),
+        to: key.mask(&to),
+    }
+}
+
+/// The error a non-2xx status means. `text` is the body with the key already masked; the message
+/// parsed from it is masked again (JSON escapes can spell the key in ways the raw text hides),
+/// and only then cut, so a cut never leaves a piece of the key.
 fn status_error(
     status: u16,
     text: &str,
+    key: &ApiKey,
     target: &Target,
     wait: Option<Duration>,
     request_id: Option<String>,
@@ -444,13 +611,17 @@ fn status_error(
         Value::String(code) => code.clone(),
         other => other.to_string(),
     });
-    let message = error.message.clone().unwrap_or_else(|| match text.trim() {
-        "" => "no details given".to_owned(),
-        t if t.starts_with('<') => {
-            "the reply was an HTML page (a proxy or a wrong URL?)".to_owned()
-        }
-        t => t.chars().take(300).collect(),
-    });
+    let message = error
+        .message
+        .as_deref()
+        .map(|message| key.mask(message))
+        .unwrap_or_else(|| match text.trim() {
+            "" => "no details given".to_owned(),
+            t if t.starts_with('<') => {
+                "the reply was an HTML page (a proxy or a wrong URL?)".to_owned()
+            }
+            t => t.chars().take(300).collect(),
+        });
     if code.as_deref() == Some("content_filter") {
         return InferenceError::ContentFiltered {
             categories: filtered_categories(error.innererror.as_ref()),
@@ -589,6 +760,9 @@ fn completion(
 
 /// A streamed answer being put together.
 struct Assembly {
+    /// Bytes of text, tool names and arguments so far, held within `limit`.
+    size: usize,
+    limit: usize,
     text: String,
     tool_calls: Vec<ToolCall>,
     finish_reason: Option<FinishReason>,
@@ -599,8 +773,10 @@ struct Assembly {
 }
 
 impl Assembly {
-    fn new(request_id: Option<String>) -> Self {
+    fn new(request_id: Option<String>, limit: usize) -> Self {
         Self {
+            size: 0,
+            limit,
             text: String::new(),
             tool_calls: Vec::new(),
             finish_reason: None,
@@ -630,27 +806,12 @@ impl Assembly {
         for choice in chunk.choices.into_iter().filter(|choice| choice.index == 0) {
             if let Some(delta) = choice.delta {
                 if let Some(text) = delta.content.filter(|text| !text.is_empty()) {
+                    self.grow(text.len())?;
                     self.text.push_str(&text);
                     call.emit(ClientEvent::Delta(text));
                 }
                 for part in delta.tool_calls {
-                    while self.tool_calls.len() <= part.index {
-                        self.tool_calls.push(ToolCall {
-                            id: String::new(),
-                            name: String::new(),
-                            arguments: String::new(),
-                        });
-                    }
-                    let tool = &mut self.tool_calls[part.index];
-                    if let Some(id) = part.id {
-                        tool.id = id;
-                    }
-                    if let Some(function) = part.function {
-                        tool.name
-                            .push_str(function.name.as_deref().unwrap_or_default());
-                        tool.arguments
-                            .push_str(function.arguments.as_deref().unwrap_or_default());
-                    }
+                    self.tool_call(part)?;
                 }
             }
             if let Some(reason) = choice.finish_reason {
@@ -662,6 +823,43 @@ impl Assembly {
             }
         }
         Ok(false)
+    }
+
+    fn grow(&mut self, bytes: usize) -> Result<(), InferenceError> {
+        self.size += bytes;
+        if self.size > self.limit {
+            return Err(InferenceError::TooLarge {
+                what: "streamed answer",
+                limit: self.limit,
+            });
+        }
+        Ok(())
+    }
+
+    fn tool_call(&mut self, part: RawToolCall) -> Result<(), InferenceError> {
+        if part.index >= MAX_TOOL_CALLS {
+            return Err(InferenceError::Protocol {
+                what: format!(
+                    "a tool call numbered {}, but at most {MAX_TOOL_CALLS} are supported",
+                    part.index
+                ),
+            });
+        }
+        let function = part.function.unwrap_or_default();
+        let name = function.name.unwrap_or_default();
+        let arguments = function.arguments.unwrap_or_default();
+        self.grow(name.len() + arguments.len())?;
+        if self.tool_calls.len() <= part.index {
+            self.tool_calls
+                .resize_with(part.index + 1, ToolCall::default);
+        }
+        let tool = &mut self.tool_calls[part.index];
+        if let Some(id) = part.id {
+            tool.id = id;
+        }
+        tool.name.push_str(&name);
+        tool.arguments.push_str(&arguments);
+        Ok(())
     }
 
     fn finish(self) -> Result<ChatResponse, InferenceError> {
@@ -688,5 +886,50 @@ impl Assembly {
             model: self.model,
             request_id: self.request_id,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::Auth;
+
+    /// A resolver that knows no name, so the test never asks the network's DNS.
+    struct NoNames;
+
+    impl reqwest::dns::Resolve for NoNames {
+        fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            Box::pin(async { Err("no such host".into()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_is_a_dns_error_not_a_network_one() {
+        let http = reqwest::Client::builder()
+            .dns_resolver(NoNames)
+            .build()
+            .unwrap();
+        let err = http
+            .get("http://weft-test.invalid/models")
+            .send()
+            .await
+            .unwrap_err();
+        let target = Target {
+            url: url::Url::parse("http://weft-test.invalid/models").unwrap(),
+            model: None,
+            auth: Auth::ApiKeyHeader,
+            organization: None,
+        };
+        let error = transport_error(&err, &target, &Timeouts::default());
+        assert!(
+            matches!(error, InferenceError::Dns { ref host, .. } if host == "weft-test.invalid"),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("could not find weft-test.invalid in DNS: "),
+            "{error}"
+        );
     }
 }

@@ -193,10 +193,43 @@ pub enum DetectedUrl {
     Serverless { api_base: Url },
 }
 
-/// Recognises Foundry `/models`, Azure OpenAI (deployment, v1 or resource) and serverless URLs.
+/// Recognises Foundry `/models`, Azure OpenAI (deployment, v1 or resource) and serverless URLs,
+/// for a URL given at run time. Such a URL was never saved, so nobody saw the warning a saved
+/// connection gets for plain http: here it is refused, except to this machine.
 pub fn detect_azure_url(raw: &str) -> Result<DetectedUrl, String> {
-    let mut url =
-        Url::parse(raw.trim()).map_err(|err| format!("`{}` is not a URL: {err}", raw.trim()))?;
+    let raw = raw.trim();
+    let url = Url::parse(raw).map_err(|err| format!("`{raw}` is not a URL: {err}"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(format!(
+                "`{raw}` uses plain http, so the API key would cross the network unencrypted; use https:// (http:// is accepted only for this machine, such as http://127.0.0.1)"
+            ));
+        }
+        scheme => {
+            return Err(format!("`{scheme}:` URLs are not supported; use https://"));
+        }
+    }
+    classify_azure_url(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(host)) => {
+            let host = host.to_ascii_lowercase();
+            host == "localhost" || host.ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
+/// What kind of Azure URL this is, whatever its scheme: for a saved connection, whose URL was
+/// checked (and plain http warned about) when it was saved.
+pub fn classify_azure_url(mut url: Url) -> Result<DetectedUrl, String> {
+    let raw = url.to_string();
     url.set_query(None);
     url.set_fragment(None);
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
@@ -247,8 +280,7 @@ pub fn detect_azure_url(raw: &str) -> Result<DetectedUrl, String> {
         });
     }
     Err(format!(
-        "`{}` is neither an Azure AI Foundry …/models endpoint nor an Azure OpenAI …/openai/deployments/<name> URL",
-        raw.trim()
+        "`{raw}` is neither an Azure AI Foundry …/models endpoint nor an Azure OpenAI …/openai/deployments/<name> URL"
     ))
 }
 
@@ -374,6 +406,41 @@ mod tests {
             detect_azure_url("https://example.com/api")
                 .unwrap_err()
                 .contains("neither")
+        );
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_to_this_machine() {
+        for remote in [
+            "http://r.openai.azure.com/openai/v1",
+            "http://10.0.0.5/models",
+            "http://gateway/models",
+        ] {
+            let err = detect_azure_url(remote).unwrap_err();
+            assert!(
+                err.ends_with("uses plain http, so the API key would cross the network unencrypted; use https:// (http:// is accepted only for this machine, such as http://127.0.0.1)"),
+                "{remote}: {err}"
+            );
+        }
+        for local in [
+            "http://127.0.0.1:8080/models",
+            "http://localhost:1234/openai/v1",
+            "http://[::1]:9/models",
+        ] {
+            assert!(detect_azure_url(local).is_ok(), "{local}");
+        }
+        assert!(
+            detect_azure_url("ftp://r.services.ai.azure.com/models")
+                .unwrap_err()
+                .contains("`ftp:` URLs are not supported")
+        );
+        // A saved connection was warned about at save time, and is still understood.
+        assert_eq!(
+            classify_azure_url(url("http://gateway/openai/deployments/gpt-4o")).unwrap(),
+            DetectedUrl::AzureOpenAiDeployment {
+                resource: url("http://gateway/"),
+                deployment: "gpt-4o".into()
+            }
         );
     }
 }

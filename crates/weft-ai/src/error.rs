@@ -19,6 +19,16 @@ impl fmt::Display for TimeoutPhase {
     }
 }
 
+/// A byte count as people read it: whole MiB for the defaults, bytes for anything smaller.
+fn size(bytes: &usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if *bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 fn rid(request_id: &Option<String>) -> String {
     request_id
         .as_deref()
@@ -78,6 +88,21 @@ pub enum InferenceError {
     },
     #[error("could not reach {host}: {message}; check the endpoint URL and your network")]
     Network { host: String, message: String },
+    /// Not retried: the same name fails the same way a moment later.
+    #[error(
+        "could not find {host} in DNS: {message}; check the host name in the endpoint URL, and the VPN or DNS settings a private endpoint needs"
+    )]
+    Dns { host: String, message: String },
+    /// Not retried: a handshake fails the same way every time.
+    #[error(
+        "the secure connection to {host} failed: {message}; check the URL's scheme and port (https:// to a plain-http server fails like this), the system clock, and any proxy that inspects TLS"
+    )]
+    Tls { host: String, message: String },
+    /// Redirects are never followed, so the key is never sent to an address the user did not give.
+    #[error("the endpoint redirected (HTTP {status}) to {to}; use the final URL in the connection")]
+    Redirected { status: u16, to: String },
+    #[error("the {what} is larger than {}; check that the endpoint URL points at an inference API", size(.limit))]
+    TooLarge { what: &'static str, limit: usize },
     #[error("unexpected reply from the service: {what}")]
     Protocol { what: String },
     #[error("the answer broke off after {} characters: {source}", .partial.chars().count())]

@@ -12,8 +12,8 @@ mod secret;
 mod sse;
 mod wire;
 
-pub use client::{Call, Client, ClientEvent, Timeouts};
-pub use endpoint::{DetectedUrl, Endpoint, Operation, detect_azure_url};
+pub use client::{Call, Client, ClientEvent, Limits, Timeouts};
+pub use endpoint::{DetectedUrl, Endpoint, Operation, classify_azure_url, detect_azure_url};
 pub use error::{InferenceError, TimeoutPhase};
 pub use retry::RetryPolicy;
 pub use secret::ApiKey;

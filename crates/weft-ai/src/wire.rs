@@ -160,7 +160,7 @@ pub struct Usage {
     pub total_tokens: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ToolCall {
     pub id: String,
     pub name: String,
@@ -214,7 +214,7 @@ pub(crate) struct RawToolCall {
     pub function: Option<RawFunction>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct RawFunction {
     pub name: Option<String>,
     pub arguments: Option<String>,

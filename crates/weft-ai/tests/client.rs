@@ -7,13 +7,13 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{End, Reply, Server};
+use support::{End, Reply, Server, plain_http_port};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 use weft_ai::{
     ApiKey, Call, ChatRequest, Client, ClientEvent, EmbeddingsRequest, Endpoint, FinishReason,
-    InferenceError, Message, RetryPolicy, Role, TimeoutPhase, Timeouts,
+    InferenceError, Limits, Message, RetryPolicy, Role, TimeoutPhase, Timeouts,
 };
 
 const KEY: &str = "test-key-5e3c1b";
@@ -643,8 +643,9 @@ async fn a_reset_after_tokens_keeps_the_partial_text_and_is_not_retried() {
         "{err:?}"
     );
     assert!(
-        err.to_string()
-            .starts_with("the answer broke off after 5 characters"),
+        err.to_string().starts_with(
+            "the answer broke off after 5 characters: could not reach 127.0.0.1: the stream failed"
+        ),
         "{err}"
     );
     assert_eq!(requests, 1);
@@ -770,4 +771,321 @@ async fn info_is_a_get_without_a_body() {
         sent.header("authorization"),
         Some(format!("Bearer {KEY}").as_str())
     );
+}
+
+#[tokio::test]
+async fn a_redirect_is_never_followed_and_the_other_host_sees_nothing() {
+    for status in [307, 302] {
+        let other = Server::start(vec![Reply::json(200, answer("stolen"))]).await;
+        let server = Server::start(vec![
+            Reply::json(status, json!({}))
+                .with_header("location", &format!("{}/collect", other.base)),
+        ])
+        .await;
+        let endpoint = Endpoint::AzureOpenAi {
+            resource: Url::parse(&server.base).unwrap(),
+            deployment: Some("gpt-4o".into()),
+            api_version: "2024-10-21".into(),
+        };
+        let key = ApiKey::new(KEY);
+        let err = client(fast_retries())
+            .chat(&call(&endpoint, &key), &request())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, InferenceError::Redirected { status: s, .. } if s == status),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the endpoint redirected (HTTP {status}) to {}/collect; use the final URL in the connection",
+                other.base
+            )
+        );
+        assert_eq!(
+            other.connections(),
+            0,
+            "{status}: the other host was contacted"
+        );
+        assert_eq!(server.requests().len(), 1, "{status} was retried");
+    }
+}
+
+#[tokio::test]
+async fn absurd_retry_after_values_are_a_rate_limit_error_at_once() {
+    for (name, value) in [("retry-after", "1e20"), ("retry-after-ms", "1e300")] {
+        let (result, events, requests, _) = retried(
+            vec![
+                throttled().with_header(name, value),
+                Reply::json(200, answer("late")),
+            ],
+            RetryPolicy::default(),
+        )
+        .await;
+        let err = result.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                InferenceError::RateLimited {
+                    retry_after: Some(_),
+                    ..
+                }
+            ),
+            "{name}: {err:?}"
+        );
+        assert!(err.to_string().contains("try again in 86400 s"), "{err}");
+        assert_eq!((requests, events.len()), (1, 0), "{name}");
+    }
+}
+
+fn tool_call_delta(index: u64) -> serde_json::Value {
+    json!({"choices": [{"index": 0, "delta": {"tool_calls": [
+        {"index": index, "id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+    ]}}]})
+}
+
+#[tokio::test]
+async fn a_tool_call_index_from_the_server_cannot_make_it_allocate() {
+    let (result, requests, _) = streamed(
+        Reply::sse(&[tool_call_delta(u64::from(u32::MAX))]),
+        Timeouts::default(),
+        None,
+    )
+    .await;
+    let err = result.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("a tool call numbered 4294967295, but at most 128 are supported"),
+        "{err}"
+    );
+    assert_eq!(requests, 1);
+
+    // Indices below the cap still assemble.
+    let server = Server::start(vec![Reply::sse(&[
+        tool_call_delta(1),
+        json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}),
+    ])])
+    .await;
+    let endpoint = foundry(&server);
+    let key = ApiKey::new(KEY);
+    let reply = client(RetryPolicy::default())
+        .chat_stream(&call(&endpoint, &key), &request())
+        .await
+        .unwrap();
+    assert_eq!(reply.tool_calls.len(), 2);
+    assert_eq!(
+        (
+            reply.tool_calls[1].name.as_str(),
+            reply.tool_calls[1].arguments.as_str()
+        ),
+        ("lookup", "{}")
+    );
+}
+
+/// The answer to one non-streamed chat against `reply`, with the default limits unless given.
+async fn whole_answer(reply: Reply, limits: Limits) -> (Result<String, InferenceError>, usize) {
+    let server = Server::start(vec![reply, Reply::json(200, answer("retried"))]).await;
+    let endpoint = foundry(&server);
+    let key = ApiKey::new(KEY);
+    let result = client(fast_retries())
+        .with_limits(limits)
+        .chat(&call(&endpoint, &key), &request())
+        .await
+        .map(|reply| reply.text);
+    (result, server.requests().len())
+}
+
+#[tokio::test]
+async fn a_100_mb_body_stops_at_the_limit() {
+    let flood = Reply::Flood {
+        content_type: "application/json",
+        prefix: r#"{"choices": [{"index": 0, "message": {"content": ""#.into(),
+        total: 100_000_000,
+    };
+    let (result, requests) = whole_answer(flood, Limits::default()).await;
+    let err = result.unwrap_err();
+    assert!(matches!(err, InferenceError::TooLarge { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "the answer is larger than 32 MiB; check that the endpoint URL points at an inference API"
+    );
+    assert_eq!(requests, 1, "a body over the limit was retried");
+}
+
+#[tokio::test]
+async fn a_body_declared_over_the_limit_is_refused_before_reading() {
+    let big = Reply::Full {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: "x".repeat(2000),
+    };
+    let limits = Limits {
+        body: 1000,
+        ..Limits::default()
+    };
+    let (result, _) = whole_answer(big, limits).await;
+    let err = result.unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("the answer is larger than 1000 bytes"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_50_mb_stream_line_stops_at_the_limit() {
+    let flood = Reply::Flood {
+        content_type: "text/event-stream",
+        prefix: "data: ".into(),
+        total: 50_000_000,
+    };
+    let (result, requests, _) = streamed(flood, Timeouts::default(), None).await;
+    let err = result.unwrap_err();
+    assert!(matches!(err, InferenceError::TooLarge { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "the line of the stream is larger than 8 MiB; check that the endpoint URL points at an inference API"
+    );
+    assert_eq!(requests, 1);
+}
+
+#[tokio::test]
+async fn a_reset_inside_a_whole_body_is_retried() {
+    let body = answer("whole").to_string();
+    let truncated = Reply::Truncated {
+        status: 200,
+        sent: body.len() / 2,
+        body,
+    };
+    let (result, events, requests, _) = retried(
+        vec![truncated, Reply::json(200, answer("whole"))],
+        fast_retries(),
+    )
+    .await;
+    assert_eq!(result.unwrap(), "whole");
+    assert_eq!(requests, 2);
+    match &events[..] {
+        [event @ ClientEvent::Retrying { attempt: 1, .. }] => {
+            assert!(
+                event
+                    .to_string()
+                    .starts_with("the connection failed, retrying"),
+                "{event}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_tls_handshake_failure_is_reported_at_once() {
+    let (port, connections) = plain_http_port().await;
+    let endpoint = Endpoint::Foundry {
+        endpoint: Url::parse(&format!("https://127.0.0.1:{port}/models")).unwrap(),
+        api_version: "2024-05-01-preview".into(),
+    };
+    let key = ApiKey::new(KEY);
+    let err = client(fast_retries())
+        .chat(&call(&endpoint, &key), &request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, InferenceError::Tls { ref host, .. } if host == "127.0.0.1"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("the secure connection to 127.0.0.1 failed: "),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("https:// to a plain-http server fails like this"),
+        "{err}"
+    );
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the handshake was retried"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_may_end_without_a_last_line_end_or_without_done() {
+    let mut parts = stream_parts(&["Hi"]);
+    parts.push((Duration::ZERO, "data: [DONE]".into()));
+    let without_newline = Reply::Stream {
+        parts,
+        end: End::Clean,
+    };
+    let (result, _, _) = streamed(without_newline, Timeouts::default(), None).await;
+    assert_eq!(result.unwrap(), "Hi");
+
+    let mut parts = stream_parts(&["Bye"]);
+    parts.push((
+        Duration::ZERO,
+        format!(
+            "data: {}\n\n",
+            json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        ),
+    ));
+    let without_done = Reply::Stream {
+        parts,
+        end: End::Clean,
+    };
+    let (result, _, _) = streamed(without_done, Timeouts::default(), None).await;
+    assert_eq!(result.unwrap(), "Bye");
+}
+
+/// The error for one call with `key` against `reply`.
+async fn error_with_key(reply: Reply, key: &str) -> InferenceError {
+    let server = Server::start(vec![reply]).await;
+    let endpoint = foundry(&server);
+    let key = ApiKey::new(key);
+    client(fast_retries())
+        .chat(&call(&endpoint, &key), &request())
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn an_error_body_that_echoes_the_key_never_shows_it() {
+    let key = "sk-echo-0123456789abcdefghijklmnop";
+    let slashed = "sk/echo/0123456789abcdefghijklmnop";
+    let plain = |status: u16, body: String| Reply::Full {
+        status,
+        headers: vec![("content-type".into(), "text/plain".into())],
+        body,
+    };
+    let cases = [
+        (
+            key,
+            Reply::json(
+                401,
+                json!({"error": {"code": "401", "message": format!("key {key} is not valid for this resource")}}),
+            ),
+        ),
+        // The key straddles the 300-character cut: cut first, masked after, a prefix would stay.
+        (
+            key,
+            plain(400, format!("{}{key} rejected", "x".repeat(290))),
+        ),
+        // As JSON writes a `/` when it escapes slashes, in a body of no known shape.
+        (
+            slashed,
+            plain(
+                400,
+                format!(r#"{{"detail": "bad key {}"}}"#, slashed.replace('/', "\\/")),
+            ),
+        ),
+    ];
+    for (key, reply) in cases {
+        let text = error_with_key(reply, key).await.to_string();
+        let escaped = key.replace('/', "\\/");
+        for secret in [key, &key[..8], &escaped, &escaped[..8]] {
+            assert!(!text.contains(secret), "`{secret}` leaked: {text}");
+        }
+        assert!(text.contains("******"), "{text}");
+    }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,6 +44,19 @@ pub enum Reply {
     Stream {
         parts: Vec<(Duration, String)>,
         end: End,
+    },
+    /// Headers promising `body`, then only its first `sent` bytes, then a reset.
+    Truncated {
+        status: u16,
+        body: String,
+        sent: usize,
+    },
+    /// A chunked 200 of `content_type`: `prefix`, then `x` until `total` bytes have gone, then a
+    /// clean end; written from one small buffer, so the server itself stays small.
+    Flood {
+        content_type: &'static str,
+        prefix: String,
+        total: usize,
     },
     /// Accept and never answer.
     Silence,
@@ -92,6 +106,7 @@ pub struct Server {
     pub base: String,
     script: Arc<Mutex<VecDeque<Reply>>>,
     recorded: Arc<Mutex<Vec<Recorded>>>,
+    accepted: Arc<AtomicUsize>,
 }
 
 impl Server {
@@ -102,10 +117,12 @@ impl Server {
             base,
             script: Arc::new(Mutex::new(replies.into())),
             recorded: Arc::default(),
+            accepted: Arc::default(),
         };
         let handle = server.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
+                handle.accepted.fetch_add(1, Ordering::SeqCst);
                 let handle = handle.clone();
                 tokio::spawn(async move { handle.serve(socket).await });
             }
@@ -115,6 +132,15 @@ impl Server {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.recorded.lock().unwrap().clone()
+    }
+
+    /// TCP connections accepted, whether or not a request came on them.
+    pub fn connections(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().unwrap().parse().unwrap()
     }
 
     async fn serve(&self, mut socket: TcpStream) {
@@ -172,6 +198,48 @@ impl Server {
                     End::Stall => tokio::time::sleep(Duration::from_secs(30)).await,
                 }
             }
+            Reply::Truncated { status, body, sent } => {
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&body.as_bytes()[..sent]).await;
+                let _ = socket.flush().await;
+                #[allow(deprecated)]
+                let _ = socket.set_linger(Some(Duration::ZERO));
+                drop(socket);
+                return;
+            }
+            Reply::Flood {
+                content_type,
+                prefix,
+                total,
+            } => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let chunk = |bytes: &[u8]| {
+                    let mut framed = format!("{:x}\r\n", bytes.len()).into_bytes();
+                    framed.extend_from_slice(bytes);
+                    framed.extend_from_slice(b"\r\n");
+                    framed
+                };
+                if socket.write_all(&chunk(prefix.as_bytes())).await.is_err() {
+                    return;
+                }
+                let filler = chunk(&[b'x'; 64 * 1024]);
+                let mut sent = prefix.len();
+                while sent < total {
+                    // The client hangs up once it has seen enough: that is the point.
+                    if socket.write_all(&filler).await.is_err() {
+                        return;
+                    }
+                    sent += 64 * 1024;
+                }
+                let _ = socket.write_all(b"0\r\n\r\n").await;
+            }
             Reply::Silence => tokio::time::sleep(Duration::from_secs(30)).await,
             Reply::Drop => return,
         }
@@ -220,4 +288,26 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
         headers,
         body,
     })
+}
+
+/// A listener that answers every connection with plain-HTTP bytes at once, before reading
+/// anything: what a TLS client meets when it is pointed at an http-only port. Returns its port
+/// and a count of accepted connections.
+pub async fn plain_http_port() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let _ = socket
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (port, accepted)
 }

@@ -104,7 +104,7 @@ function render(template: string, variables: JsonValue | undefined): string {
   });
 }
 
-let active: { cancelled: boolean } | null = null;
+let active: { id: string; cancelled: boolean } | null = null;
 const history: RunView[] = [];
 /** Per flow path: the last output of every node that succeeded, for `from`/`only` runs. */
 const reusable = new Map<string, Results>();
@@ -137,7 +137,6 @@ async function runFlow(args: Record<string, unknown>, ctx: Context): Promise<Run
   const problems = validateFlow(doc, ctx.connectionNames());
   if (problems.length)
     fail("invalidInput", `the flow has ${problems.length} problem(s); fix them first:\n${problems.map((p) => `${p.node}: ${p.message}`).join("\n")}`);
-  if (active && !active.cancelled) fail("invalidInput", "a run is already in progress; wait for it or cancel it");
 
   const inputs: Record<string, JsonValue> = {};
   const secrets: string[] = [];
@@ -179,9 +178,9 @@ async function runFlow(args: Record<string, unknown>, ctx: Context): Promise<Run
       );
   }
 
-  const run = { cancelled: false };
+  const runId = String(args.runId);
+  const run = { id: runId, cancelled: false };
   active = run;
-  const runId = crypto.randomUUID();
   const started = Date.now();
   const emit = (event: RunEvent) => channel.onmessage(event);
   const delay = options.tokenDelayMs ?? 30;
@@ -293,8 +292,8 @@ export function runMock(command: string, args: Record<string, unknown>, ctx: Con
     case "run_flow":
       return runFlow(args, ctx);
     case "cancel_run": {
-      const was = !!active && !active.cancelled;
-      if (active) active.cancelled = true;
+      const was = !!active && !active.cancelled && active.id === args.runId;
+      if (was && active) active.cancelled = true;
       return was;
     }
     case "list_runs":

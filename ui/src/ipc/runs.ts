@@ -15,6 +15,8 @@ export type RunOrder = {
   path: string | null;
   inputs: Record<string, unknown>;
   plan: RunPlan;
+  /** Chosen here, so the run can be cancelled by id from the moment it is asked for. */
+  runId: string;
 };
 
 export const runsIpc = {
@@ -24,8 +26,8 @@ export const runsIpc = {
     events.onmessage = onEvent;
     return call<RunSummary>("run_flow", { ...order, events });
   },
-  /** Whether a run was in progress to stop. */
-  cancel: () => call<boolean>("cancel_run"),
+  /** Whether the run with this id was in progress to stop. */
+  cancel: (runId: string) => call<boolean>("cancel_run", { runId }),
   list: (limit: number) => call<RunView[]>("list_runs", { limit }),
   get: (id: string) => call<RunView>("get_run", { id }),
 };

@@ -96,4 +96,31 @@ describe("the inputs form", () => {
     expect(recallInputs(broken, null)).toEqual({});
     expect(() => rememberInputs(broken, null, fields, { question: "x" })).not.toThrow();
   });
+
+  it("treats a plain input that feeds a dynamic connection's key as secret, and never stores it", () => {
+    const dynamic: FlowDocument = {
+      schema: 1,
+      inputs: { key: { type: "string" }, creds: { type: "connection" }, question: { type: "string" } },
+      nodes: [
+        {
+          id: "connect",
+          type: "create_azure_ai_connection",
+          position: { x: 0, y: 0 },
+          properties: { endpoint: "https://r.openai.azure.com/openai/v1", api_key: "${inputs.key}", variable: "conn" },
+        },
+      ],
+    };
+    const dynamicFields = inputFields(dynamic);
+    expect(dynamicFields.map((f) => [f.name, f.secret])).toEqual([
+      ["key", true],
+      ["creds", false],
+      ["question", false],
+    ]);
+    const storage = memoryStorage();
+    rememberInputs(storage, null, dynamicFields, { key: "sk-plain-but-secret", creds: {}, question: "Q" });
+    expect([...storage.items.values()].join()).not.toContain("sk-plain-but-secret");
+    // A connection-typed input is sent as an object, as the engine expects.
+    const parsed = parseInputs(dynamicFields, { key: "k", creds: '{"connection": "c"}', question: "Q" });
+    expect(parsed).toEqual({ ok: true, values: { key: "k", creds: { connection: "c" }, question: "Q" } });
+  });
 });

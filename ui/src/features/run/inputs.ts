@@ -1,6 +1,7 @@
 // The Test run inputs form: one typed field per flow input, parsed before anything reaches Rust,
 // and the last values offered again next time. Secret inputs are never written anywhere.
 import type { FlowDocument } from "../../ipc/generated/FlowDocument";
+import { propertySpec } from "../editor/catalog";
 import type { ValueType } from "../../ipc/generated/ValueType";
 import type { JsonValue } from "../../ipc/generated/serde_json/JsonValue";
 
@@ -19,11 +20,24 @@ export type Parsed = { ok: true; values: Record<string, JsonValue> } | { ok: fal
 
 export type KeyValueStorage = Pick<Storage, "getItem" | "setItem">;
 
+/** Inputs referenced from a secret property (a dynamic connection's key): secrets whatever their flag. */
+function feedingSecrets(document: FlowDocument): Set<string> {
+  const names = new Set<string>();
+  for (const node of document.nodes) {
+    for (const [key, value] of Object.entries(node.properties ?? {})) {
+      if (!propertySpec(node.type, key)?.secret || typeof value !== "string") continue;
+      for (const match of value.matchAll(/\$\{\s*inputs\.([A-Za-z_][\w-]*)/g)) names.add(match[1]);
+    }
+  }
+  return names;
+}
+
 export function inputFields(document: FlowDocument): InputField[] {
+  const feeding = feedingSecrets(document);
   return Object.entries(document.inputs ?? {}).map(([name, spec]) => ({
     name,
     type: spec.type,
-    secret: spec.secret === true,
+    secret: spec.secret === true || feeding.has(name),
     description: spec.description ?? "",
     default: spec.default,
   }));
@@ -73,6 +87,9 @@ function parseOne(field: InputField, text: string): { value: JsonValue } | { err
     case "object":
     case "list":
       return parseJson(text, field.type);
+    case "connection":
+      // A connection value is an object; the engine refuses text for it.
+      return parseJson(text, "object");
     case "any":
       // Anything that reads as JSON is taken as JSON; everything else as text.
       try {

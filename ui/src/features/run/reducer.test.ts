@@ -148,6 +148,23 @@ describe("summaries and stored runs", () => {
     expect(state.status).toBe("succeeded");
   });
 
+  it("shows a finished answer as recorded, masked with every secret the run found", () => {
+    const streamed = run(start(), [
+      { event: "node_started", node: "chat" },
+      { event: "token", node: "chat", text: "key: sk-found-late-1234" },
+      { event: "node_finished", node: "chat", output: "key: sk-found-late-1234", latency_ms: 5, usage },
+    ]);
+    const state = applySummary(streamed, {
+      run_id: "r1",
+      status: "succeeded",
+      outputs: { answer: "key: ******" },
+      latency_ms: 9,
+      nodes: { chat: { state: "succeeded", inputs: {}, output: "key: ******", error: null, latency_ms: 5, usage } },
+    });
+    expect(JSON.stringify(state)).not.toContain("sk-found-late");
+    expect(state.nodes.chat).toMatchObject({ text: "key: ******", output: "key: ******" });
+  });
+
   it("reads a stored run, its skip reasons and its duration", () => {
     const state = fromStoredRun({
       id: "r9",

@@ -148,7 +148,9 @@ export function runReducer(state: RunState, event: RunEvent): RunState {
 function fromRecord(record: NodeRecord, previous: NodeRun | undefined): NodeRun {
   return {
     phase: record.state,
-    text: previous?.text ?? "",
+    // The record is masked with every secret the run came to know, the live stream only with
+    // those known while it streamed: a finished answer shows as recorded.
+    text: record.state === "succeeded" && typeof record.output === "string" ? record.output : (previous?.text ?? ""),
     retries: previous?.retries ?? [],
     inputs: record.inputs,
     ...(record.output !== null ? { output: record.output } : {}),

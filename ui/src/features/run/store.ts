@@ -119,6 +119,8 @@ function plannedFrom(document: FlowDocument, plan: RunPlan): string[] {
 let lastInputs: { path: string | null; names: string; values: Record<string, JsonValue> } | null = null;
 // Each run gets a number; events from an earlier run's channel arriving late are dropped.
 let runSeq = 0;
+// The id of the run in progress, which Cancel names.
+let runningId: string | null = null;
 
 export const useRun = create<RunStore>()((set, get) => {
   async function execute(plan: RunPlan, inputs: Record<string, JsonValue>) {
@@ -138,8 +140,10 @@ export const useRun = create<RunStore>()((set, get) => {
       tab: "run",
       selectedNode: plan.mode === "all" ? get().selectedNode : plan.node,
     });
+    const runId = crypto.randomUUID();
+    runningId = runId;
     try {
-      const summary = await runsIpc.run({ document, path, inputs, plan }, (event) => {
+      const summary = await runsIpc.run({ document, path, inputs, plan, runId }, (event) => {
         if (seq === runSeq) set((s) => ({ live: runReducer(s.live, event) }));
       });
       if (seq === runSeq) set((s) => ({ live: applySummary(s.live, summary) }));
@@ -148,6 +152,7 @@ export const useRun = create<RunStore>()((set, get) => {
       // previous result stays on screen under the reason.
       if (seq === runSeq) set({ live: before, error: toIpcError(raw) });
     } finally {
+      if (runningId === runId) runningId = null;
       if (seq === runSeq) set({ phase: "idle", cancelling: false });
       if (get().history) void get().loadHistory();
     }
@@ -227,10 +232,10 @@ export const useRun = create<RunStore>()((set, get) => {
     dismissInputs: () => set((s) => (s.phase === "asking" ? { phase: "idle", request: null } : {})),
 
     cancel: async () => {
-      if (get().phase !== "running") return;
+      if (get().phase !== "running" || !runningId) return;
       set({ cancelling: true });
       try {
-        await runsIpc.cancel();
+        await runsIpc.cancel(runningId);
       } catch (raw) {
         set({ cancelling: false, error: toIpcError(raw) });
       }

@@ -7,6 +7,8 @@ pub enum TimeoutPhase {
     Connect,
     FirstByte,
     Idle,
+    /// A caller's limit on the whole call, retries and waits included.
+    Overall,
 }
 
 impl fmt::Display for TimeoutPhase {
@@ -15,6 +17,7 @@ impl fmt::Display for TimeoutPhase {
             Self::Connect => "connecting",
             Self::FirstByte => "waiting for the first byte of the answer",
             Self::Idle => "waiting for the next part of the stream",
+            Self::Overall => "in all, retries included",
         })
     }
 }

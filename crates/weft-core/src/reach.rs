@@ -1,13 +1,16 @@
 //! From a stored connection to a live call: which endpoint style it is, its key from the
 //! keychain, and a quick check that it answers.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 use url::Url;
-use weft_ai::{ApiKey, Call, ChatRequest, DetectedUrl, Endpoint, Message, Role, detect_azure_url};
+use weft_ai::{
+    ApiKey, Call, ChatRequest, DetectedUrl, Endpoint, InferenceError, Message, Role, TimeoutPhase,
+    classify_azure_url,
+};
 use weft_store::connections::{ConnectionKind, ConnectionRecord, Connections};
 
 use crate::{AppCore, AppError};
@@ -79,7 +82,9 @@ pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
         },
         ConnectionKind::AzureOpenAi => {
             let base = url(record, "api_base")?;
-            match detect_azure_url(base.as_str()) {
+            // Not `detect_azure_url`: that refuses plain http, which a saved connection may use
+            // (it was warned about when saved).
+            match classify_azure_url(base.clone()) {
                 Ok(DetectedUrl::AzureOpenAiDeployment {
                     resource,
                     deployment,
@@ -130,10 +135,22 @@ impl AppCore {
     }
 
     /// A real call: `GET /info` on serverless endpoints, else the smallest chat completion.
+    /// Settles within [`CHECK_TIMEOUT`], whatever the endpoint does.
     pub async fn check_connection(
         &self,
         connection: &ResolvedConnection,
         deployment: Option<&str>,
+    ) -> Result<ConnectionCheck, AppError> {
+        self.check_connection_within(connection, deployment, CHECK_TIMEOUT)
+            .await
+    }
+
+    /// [`AppCore::check_connection`] with another overall limit.
+    pub async fn check_connection_within(
+        &self,
+        connection: &ResolvedConnection,
+        deployment: Option<&str>,
+        limit: Duration,
     ) -> Result<ConnectionCheck, AppError> {
         let deployment = deployment.map(str::trim).filter(|d| !d.is_empty());
         if deployment.is_none() && connection.needs_deployment() {
@@ -150,21 +167,32 @@ impl AppCore {
             events: None,
         };
         let started = Instant::now();
-        let (model, method) = if matches!(connection.endpoint, Endpoint::Serverless { .. }) {
-            let info = self.ai().info(&call).await?;
-            let model = info
-                .get("model_name")
-                .and_then(|m| m.as_str())
-                .map(str::to_owned);
-            (model, "GET /info")
-        } else {
-            let ping = ChatRequest {
-                messages: vec![Message::new(Role::User, "Reply with OK.")],
-                max_completion_tokens: Some(16),
-                ..ChatRequest::default()
-            };
-            (self.ai().chat(&call, &ping).await?.model, "chat completion")
+        let probe = async {
+            if matches!(connection.endpoint, Endpoint::Serverless { .. }) {
+                let info = self.ai().info(&call).await?;
+                let model = info
+                    .get("model_name")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_owned);
+                Ok::<_, InferenceError>((model, "GET /info"))
+            } else {
+                let ping = ChatRequest {
+                    messages: vec![Message::new(Role::User, "Reply with OK.")],
+                    max_completion_tokens: Some(16),
+                    ..ChatRequest::default()
+                };
+                Ok((self.ai().chat(&call, &ping).await?.model, "chat completion"))
+            }
         };
+        // The client's own limits reset with every retry and every chunk; a person waiting on
+        // the test needs one limit for all of it.
+        let (model, method) =
+            tokio::time::timeout(limit, probe)
+                .await
+                .map_err(|_| InferenceError::Timeout {
+                    phase: TimeoutPhase::Overall,
+                    after: limit,
+                })??;
         Ok(ConnectionCheck {
             latency_ms: started.elapsed().as_secs_f64() * 1000.0,
             model,
@@ -172,6 +200,9 @@ impl AppCore {
         })
     }
 }
+
+/// The longest a connection test takes, retries and waits included.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Saved connections for the flow engine: each one resolved from the store and the keychain
 /// when a node first needs it.
@@ -195,5 +226,55 @@ impl AppCore {
     /// A flow engine sharing this process's HTTP client.
     pub fn engine(&self) -> weft_engine::Engine {
         weft_engine::Engine::new(self.ai().clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use weft_store::{DataDir, Keychain};
+
+    use super::*;
+    use crate::Settings;
+
+    #[tokio::test]
+    async fn a_connection_test_settles_when_the_endpoint_never_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            data_dir: DataDir::new(dir.path().join("home")),
+            keyring_service: "weft-test".into(),
+            retention: Default::default(),
+        };
+        let core = AppCore::open_with_keychain(settings, Keychain::in_memory("weft-test").unwrap())
+            .unwrap();
+        // Bound and never accepted: the kernel takes the connection and the request, and no
+        // answer ever comes (the client's own first-byte wait is two minutes).
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let connection = ResolvedConnection {
+            name: "silent".into(),
+            endpoint: Endpoint::Foundry {
+                endpoint: Url::parse(&format!("http://{}/models", silent.local_addr().unwrap()))
+                    .unwrap(),
+                api_version: "2024-05-01-preview".into(),
+            },
+            key: ApiKey::new("sk-silent-test"),
+        };
+        let err = core
+            .check_connection_within(&connection, Some("gpt-4o-mini"), Duration::from_millis(300))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                AppError::Service(InferenceError::Timeout {
+                    phase: TimeoutPhase::Overall,
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "no answer after 0.3 s in all, retries included; check the endpoint, or raise the timeout if the model is slow"
+        );
     }
 }

@@ -83,6 +83,16 @@ pub enum KeychainError {
         len: usize,
         limit: usize,
     },
+    /// The store's own length check, which may be about the service or account name rather than
+    /// the secret: keyring names the attribute but not its length.
+    #[error(
+        "the {backend} refused the entry because its `{attribute}` is longer than {limit} characters; Weft stored nothing; shorten that value (the service name comes from WEFT_KEYRING_SERVICE)"
+    )]
+    AttributeTooLong {
+        backend: Backend,
+        attribute: String,
+        limit: u32,
+    },
     #[error("the {backend} failed: {reason}")]
     Platform { backend: Backend, reason: String },
     #[error(
@@ -98,10 +108,10 @@ impl KeychainError {
                 backend,
                 reason: inner.to_string(),
             },
-            KeyringError::TooLong(_, limit) => Self::TooLong {
+            KeyringError::TooLong(attribute, limit) => Self::AttributeTooLong {
                 backend,
-                len: 0,
-                limit: limit as usize,
+                attribute,
+                limit,
             },
             other => Self::Platform {
                 backend,
@@ -342,6 +352,17 @@ mod tests {
         let err = keychain.set("acct", &huge).unwrap_err();
         assert!(matches!(err, KeychainError::TooLong { len, .. } if len == huge.len()));
         assert_eq!(keychain.get("acct").unwrap(), None);
+    }
+
+    #[test]
+    fn a_too_long_attribute_is_named_not_called_a_zero_byte_secret() {
+        let err = KeychainError::from_keyring(
+            Backend::WindowsCredentialManager,
+            KeyringError::TooLong("service".into(), 512),
+        );
+        let text = err.to_string();
+        assert!(!text.contains("0 bytes"), "{text}");
+        assert!(text.contains("`service` is longer than 512"), "{text}");
     }
 
     #[test]

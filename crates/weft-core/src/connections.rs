@@ -113,8 +113,7 @@ impl AppCore {
 
     pub fn create_connection(&self, input: ConnectionInput) -> Result<SavedConnection, AppError> {
         let keychain = self.keychain()?;
-        let mut db = self.db()?;
-        let saved = Connections::new(&mut db, &keychain).create(input.into_draft())?;
+        let saved = Connections::new(self.database(), &keychain).create(input.into_draft())?;
         tracing::info!(name = %saved.record.name, kind = %saved.record.kind, "created connection");
         Ok(saved.into())
     }
@@ -125,48 +124,302 @@ impl AppCore {
         input: ConnectionInput,
     ) -> Result<SavedConnection, AppError> {
         let keychain = self.keychain()?;
-        let mut db = self.db()?;
-        let saved = Connections::new(&mut db, &keychain).update(name, input.into_draft())?;
+        let saved =
+            Connections::new(self.database(), &keychain).update(name, input.into_draft())?;
         tracing::info!(name = %saved.record.name, "updated connection");
         Ok(saved.into())
     }
 
     pub fn delete_connection(&self, name: &str) -> Result<(), AppError> {
         let keychain = self.keychain()?;
-        let mut db = self.db()?;
-        let deleted = Connections::new(&mut db, &keychain).delete(name)?;
+        let deleted = Connections::new(self.database(), &keychain).delete(name)?;
         tracing::info!(name = %deleted.name, "deleted connection");
         Ok(())
     }
 
     /// Removes keychain entries a crash left behind. Only touches the keychain when SQLite
-    /// records a write in flight, so a normal start never waits on it.
+    /// records a stale write (its process gone, or older than the grace period), so a normal
+    /// start, or one beside another Weft process in the middle of a save, never waits on it.
     pub(crate) fn clean_up_orphaned_secrets(&self) -> Result<usize, AppError> {
-        let mut db = self.db()?;
-        if !db.has_secret_intents()? {
+        if !self.db()?.has_stale_secret_intents()? {
             return Ok(0);
         }
         let keychain = self.keychain()?;
-        Ok(Connections::new(&mut db, &keychain).clean_up_orphans()?)
+        Ok(Connections::new(self.database(), &keychain).clean_up_orphans()?)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::any::Any;
+    use std::sync::{Arc, Mutex, mpsc};
+
+    use weft_store::keyring_core::api::{CredentialApi, CredentialStoreApi};
+    use weft_store::keyring_core::{self, Credential, CredentialStore, Entry};
     use weft_store::{DataDir, Keychain};
 
     use super::*;
     use crate::{ErrorKind, IpcError, Settings};
 
     const SECRET: &str = "sk-core-test-51c0ffee";
+    const ENDPOINT: &str = "https://r.services.ai.azure.com/models";
 
-    fn core(dir: &tempfile::TempDir) -> AppCore {
-        let settings = Settings {
+    fn settings(dir: &tempfile::TempDir) -> Settings {
+        Settings {
             data_dir: DataDir::new(dir.path()),
             keyring_service: "weft-test".into(),
             retention: Default::default(),
-        };
-        AppCore::open_with_keychain(settings, Keychain::in_memory("weft-test").unwrap()).unwrap()
+        }
+    }
+
+    fn core(dir: &tempfile::TempDir) -> AppCore {
+        AppCore::open_with_keychain(settings(dir), Keychain::in_memory("weft-test").unwrap())
+            .unwrap()
+    }
+
+    /// The keychain calls a [`Prompt`] can hold up.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Call {
+        Get,
+        Set,
+        Delete,
+    }
+
+    /// Stands in for an unlock prompt. Once armed, the next keychain call of one kind does its
+    /// work and then waits until the test lets it go, or 5 s at most, so that code which still
+    /// waits on it makes the test fail rather than hang.
+    #[derive(Default)]
+    struct Prompt {
+        armed: Mutex<Option<Armed>>,
+    }
+
+    struct Armed {
+        call: Call,
+        reached: mpsc::Sender<()>,
+        release: mpsc::Receiver<()>,
+        outcome: mpsc::Sender<bool>,
+    }
+
+    /// The test's side of an armed prompt.
+    struct Held {
+        /// Receives once the keychain call is waiting.
+        reached: mpsc::Receiver<()>,
+        release: mpsc::Sender<()>,
+        /// Whether the test let the call go (true) or it gave up waiting (false).
+        outcome: mpsc::Receiver<bool>,
+    }
+
+    impl Held {
+        fn wait_until_reached(&self) {
+            // Only a guard against a hang if the call never comes; the order is the channel's.
+            self.reached
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the keychain call never came");
+        }
+    }
+
+    impl Prompt {
+        fn arm(&self, call: Call) -> Held {
+            let (reached, reached_rx) = mpsc::channel();
+            let (release_tx, release) = mpsc::channel();
+            let (outcome, outcome_rx) = mpsc::channel();
+            *self.armed.lock().unwrap() = Some(Armed {
+                call,
+                reached,
+                release,
+                outcome,
+            });
+            Held {
+                reached: reached_rx,
+                release: release_tx,
+                outcome: outcome_rx,
+            }
+        }
+
+        fn hold(&self, call: Call) {
+            let armed = {
+                let mut slot = self.armed.lock().unwrap();
+                match slot.as_ref() {
+                    Some(armed) if armed.call == call => slot.take(),
+                    _ => None,
+                }
+            };
+            if let Some(armed) = armed {
+                armed.reached.send(()).unwrap();
+                let released = armed.release.recv_timeout(Duration::from_secs(5)).is_ok();
+                armed.outcome.send(released).unwrap();
+            }
+        }
+    }
+
+    /// keyring's mock store, with each call passing through a [`Prompt`].
+    struct PromptStore {
+        inner: Arc<CredentialStore>,
+        prompt: Arc<Prompt>,
+    }
+
+    impl CredentialStoreApi for PromptStore {
+        fn vendor(&self) -> String {
+            "Weft test store that can wait like an unlock prompt".into()
+        }
+
+        fn id(&self) -> String {
+            "prompt".into()
+        }
+
+        fn build(
+            &self,
+            service: &str,
+            user: &str,
+            modifiers: Option<&std::collections::HashMap<&str, &str>>,
+        ) -> keyring_core::Result<Entry> {
+            let inner = self.inner.build(service, user, modifiers)?;
+            Ok(Entry::new_with_credential(Arc::new(PromptCred {
+                inner,
+                prompt: Arc::clone(&self.prompt),
+            })))
+        }
+
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+    }
+
+    struct PromptCred {
+        inner: Entry,
+        prompt: Arc<Prompt>,
+    }
+
+    impl CredentialApi for PromptCred {
+        fn set_secret(&self, secret: &[u8]) -> keyring_core::Result<()> {
+            let result = self.inner.set_secret(secret);
+            self.prompt.hold(Call::Set);
+            result
+        }
+
+        fn get_secret(&self) -> keyring_core::Result<Vec<u8>> {
+            let result = self.inner.get_secret();
+            self.prompt.hold(Call::Get);
+            result
+        }
+
+        fn delete_credential(&self) -> keyring_core::Result<()> {
+            let result = self.inner.delete_credential();
+            self.prompt.hold(Call::Delete);
+            result
+        }
+
+        fn get_credential(&self) -> keyring_core::Result<Option<Arc<Credential>>> {
+            Ok(None)
+        }
+
+        fn get_specifiers(&self) -> Option<(String, String)> {
+            self.inner.get_specifiers()
+        }
+
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+    }
+
+    /// A core whose keychain is `store` seen through a prompt.
+    fn prompted(dir: &tempfile::TempDir, store: Arc<CredentialStore>) -> (AppCore, Arc<Prompt>) {
+        let prompt = Arc::new(Prompt::default());
+        let keychain = Keychain::over_test_store(
+            Arc::new(PromptStore {
+                inner: store,
+                prompt: Arc::clone(&prompt),
+            }),
+            "weft-test",
+        );
+        let core = AppCore::open_with_keychain(settings(dir), keychain).unwrap();
+        (core, prompt)
+    }
+
+    fn mock_store() -> Arc<CredentialStore> {
+        keyring_core::mock::Store::new().unwrap()
+    }
+
+    #[test]
+    fn the_ui_lists_connections_while_the_keychain_waits_on_a_prompt() {
+        let dir = tempfile::tempdir().unwrap();
+        let (core, prompt) = prompted(&dir, mock_store());
+        core.create_connection(input("azure-ai", ENDPOINT, SECRET))
+            .unwrap();
+        let flow = weft_flow::FlowDocument::parse(
+            "schema: 1\nnodes:\n  - { id: chat, type: chat_completion, position: { x: 0, y: 0 }, properties: { connection: azure-ai, deployment: d, user_prompt: hi } }\n",
+        )
+        .unwrap();
+        type Op = fn(&AppCore) -> Result<(), AppError>;
+        let cases: [(&str, Call, Op); 4] = [
+            ("resolve", Call::Get, |core| {
+                core.resolve_connection("azure-ai").map(drop)
+            }),
+            ("create", Call::Set, |core| {
+                core.create_connection(input("other", ENDPOINT, "sk-other"))
+                    .map(drop)
+            }),
+            ("update", Call::Set, |core| {
+                core.update_connection("azure-ai", input("azure-ai", ENDPOINT, "sk-rotated"))
+                    .map(drop)
+            }),
+            ("delete", Call::Delete, |core| {
+                core.delete_connection("other")
+            }),
+        ];
+        for (what, call, op) in cases {
+            let held = prompt.arm(call);
+            std::thread::scope(|scope| {
+                let waiting = scope.spawn(|| op(&core));
+                held.wait_until_reached();
+                // The keychain call is waiting now; the UI's reads must not wait with it.
+                assert!(!core.list_connections().unwrap().is_empty(), "{what}");
+                core.validate_flow(&flow).unwrap();
+                // Fails when the call gave up waiting (and dropped its end) before the reads above
+                // answered: they waited for the keychain.
+                assert!(
+                    held.release.send(()).is_ok(),
+                    "{what}: listing connections waited until the keychain call gave up"
+                );
+                waiting.join().unwrap().unwrap();
+            });
+            assert!(
+                held.outcome.recv().unwrap(),
+                "{what}: listing connections waited until the keychain call gave up"
+            );
+        }
+        assert_eq!(
+            core.resolve_connection("azure-ai").unwrap().key.expose(),
+            "sk-rotated"
+        );
+    }
+
+    #[test]
+    fn a_create_survives_another_process_starting_before_it_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = mock_store();
+        let (a, prompt) = prompted(&dir, Arc::clone(&shared));
+        let held = prompt.arm(Call::Set);
+        let b = std::thread::scope(|scope| {
+            let create = scope.spawn(|| a.create_connection(input("azure-ai", ENDPOINT, SECRET)));
+            // A has recorded its intent and written the secret, and has not committed the row.
+            held.wait_until_reached();
+            // Process B starts on the same data folder and keychain; opening cleans up.
+            let b = AppCore::open_with_keychain(
+                settings(&dir),
+                Keychain::over_test_store(Arc::clone(&shared), "weft-test"),
+            )
+            .unwrap();
+            held.release.send(()).unwrap();
+            create.join().unwrap().unwrap();
+            b
+        });
+        for core in [&a, &b] {
+            assert_eq!(
+                core.resolve_connection("azure-ai").unwrap().key.expose(),
+                SECRET
+            );
+        }
     }
 
     fn input(name: &str, endpoint: &str, key: &str) -> ConnectionInput {

@@ -75,6 +75,12 @@ impl AppCore {
         &self.settings
     }
 
+    /// The database itself, for [`weft_store::connections::Connections`], which locks it only
+    /// between keychain calls.
+    pub(crate) fn database(&self) -> &Mutex<Database> {
+        &self.db
+    }
+
     pub(crate) fn db(&self) -> Result<MutexGuard<'_, Database>, AppError> {
         self.db
             .lock()

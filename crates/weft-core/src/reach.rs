@@ -120,13 +120,14 @@ pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
 }
 
 impl AppCore {
-    /// Reads the connection and its key (blocking: SQLite and the keychain).
+    /// Reads the connection and its key (blocking: SQLite, then the keychain with the database
+    /// unlocked).
     pub fn resolve_connection(&self, name: &str) -> Result<ResolvedConnection, AppError> {
         let record = self.db()?.connection(name)?;
         let endpoint = endpoint_for(&record)?;
         let keychain = self.keychain()?;
-        let mut db = self.db()?;
-        let key = Connections::new(&mut db, &keychain).secret(&record, "api_key")?;
+        // No database lock from here on: the keychain may wait on an unlock prompt.
+        let key = Connections::new(self.database(), &keychain).secret(&record, "api_key")?;
         Ok(ResolvedConnection {
             name: record.name,
             endpoint,

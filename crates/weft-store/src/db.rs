@@ -9,6 +9,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0001_meta.sql")),
     M::up(include_str!("../migrations/0002_connections.sql")),
     M::up(include_str!("../migrations/0003_runs.sql")),
+    M::up(include_str!("../migrations/0004_secret_intent_owner.sql")),
 ];
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -48,6 +49,15 @@ pub enum DbError {
     },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A change whose SQLite commit failed after its keychain half was done; `outcome` says what
+    /// undoing the keychain half left behind.
+    #[error("could not save the change in the database ({source}); {outcome}")]
+    NotSaved {
+        source: rusqlite::Error,
+        outcome: String,
+    },
+    #[error("the database lock was poisoned by a panic; restart Weft")]
+    Poisoned,
 }
 
 /// What Diagnostics shows about the database.

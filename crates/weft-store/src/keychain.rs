@@ -128,9 +128,9 @@ pub struct Keychain {
     store: Arc<CredentialStore>,
     backend: Backend,
     service: String,
-    /// Accounts whose next write or delete fails, to test rollbacks.
+    /// Account suffixes whose writes or deletes fail, in order, to test rollbacks.
     #[cfg(test)]
-    faults: std::sync::Mutex<Vec<String>>,
+    faults: std::sync::Mutex<std::collections::VecDeque<(String, bool)>>,
 }
 
 impl fmt::Debug for Keychain {
@@ -169,16 +169,22 @@ impl Keychain {
 
     /// A keychain in memory, for tests that must not touch a real store.
     pub fn in_memory(service: impl Into<String>) -> Result<Self, KeychainError> {
-        let backend = Backend::InMemory;
         let store = keyring_core::mock::Store::new()
-            .map_err(|err| KeychainError::from_keyring(backend, err))?;
-        Ok(Self {
+            .map_err(|err| KeychainError::from_keyring(Backend::InMemory, err))?;
+        Ok(Self::over_test_store(store, service))
+    }
+
+    /// A keychain over a store the caller built, reported as the in-memory test store. Tests use
+    /// it to share one store between two [`Keychain`]s (two "processes"), or to wrap the mock in
+    /// one that blocks like a store waiting on an unlock prompt.
+    pub fn over_test_store(store: Arc<CredentialStore>, service: impl Into<String>) -> Self {
+        Self {
             store,
-            backend,
+            backend: Backend::InMemory,
             service: service.into(),
             #[cfg(test)]
             faults: Default::default(),
-        })
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -199,7 +205,7 @@ impl Keychain {
             });
         }
         #[cfg(test)]
-        self.take_fault(account)?;
+        self.take_fault(account, false)?;
         self.entry(account)?
             .set_password(secret)
             .map_err(|err| self.error(err))
@@ -216,7 +222,7 @@ impl Keychain {
     /// Deletes the entry; `Ok(false)` when there was none.
     pub fn delete(&self, account: &str) -> Result<bool, KeychainError> {
         #[cfg(test)]
-        self.take_fault(account)?;
+        self.take_fault(account, true)?;
         match self.entry(account)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(KeyringError::NoEntry) => Ok(false),
@@ -264,27 +270,42 @@ impl Keychain {
         }
     }
 
-    /// Makes the next write or delete of an account ending in `suffix` fail as a locked store.
+    /// Queues a failure, as of a locked store, for a write or delete of an account ending in
+    /// `suffix`. Queued failures happen in order: the second waits until the first has happened,
+    /// so a test can fail a delete and then the write that would undo an earlier one.
     #[cfg(test)]
     pub(crate) fn fail_next(&self, suffix: &str) {
-        self.faults.lock().unwrap().push(suffix.to_owned());
+        self.queue_fault(suffix, false);
+    }
+
+    /// Like [`Keychain::fail_next`], for a delete only: the write before it succeeds.
+    #[cfg(test)]
+    pub(crate) fn fail_next_delete(&self, suffix: &str) {
+        self.queue_fault(suffix, true);
     }
 
     #[cfg(test)]
-    fn take_fault(&self, account: &str) -> Result<(), KeychainError> {
+    fn queue_fault(&self, suffix: &str, delete_only: bool) {
+        self.faults
+            .lock()
+            .unwrap()
+            .push_back((suffix.to_owned(), delete_only));
+    }
+
+    #[cfg(test)]
+    fn take_fault(&self, account: &str, deleting: bool) -> Result<(), KeychainError> {
         let mut faults = self.faults.lock().unwrap();
-        match faults
-            .iter()
-            .position(|suffix| account.ends_with(suffix.as_str()))
-        {
-            Some(index) => {
-                faults.remove(index);
+        match faults.front() {
+            Some((suffix, delete_only))
+                if account.ends_with(suffix.as_str()) && (deleting || !delete_only) =>
+            {
+                faults.pop_front();
                 Err(KeychainError::NoAccess {
                     backend: self.backend,
                     reason: "injected failure".into(),
                 })
             }
-            None => Ok(()),
+            _ => Ok(()),
         }
     }
 

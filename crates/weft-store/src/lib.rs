@@ -11,6 +11,9 @@ mod secret;
 
 pub use db::{Database, DbError, SchemaInfo};
 pub use keychain::{Backend, Keychain, KeychainError, ProbeReport};
+/// The keyring API this crate is built on, so that a test store (see
+/// [`Keychain::over_test_store`]) implements the same version of it.
+pub use keyring_core;
 pub use paths::{APP_IDENTIFIER, DataDir, PathsError};
 pub use runs::{Retention, RunRecord};
 pub use secret::Secret;

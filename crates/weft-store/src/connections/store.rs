@@ -1,4 +1,6 @@
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{OptionalExtension, Row, params};
@@ -36,11 +38,11 @@ pub enum ConnectionError {
         "a connection named `{0}` already exists (names ignore case); pick another name or edit that connection"
     )]
     NameTaken(String),
-    #[error("{source}; nothing was changed{}", rollback_note(.rollback))]
+    #[error("{source}; {rollback}")]
     Keychain {
         source: KeychainError,
-        /// Set when undoing the partial change failed too.
-        rollback: Option<String>,
+        /// What undoing the part already done achieved.
+        rollback: Rollback,
     },
     #[error(
         "the keychain has no `{key}` for connection `{name}`; enter it again in the connection's settings"
@@ -69,11 +71,73 @@ fn join_problems(problems: &[Problem]) -> String {
         .join("; ")
 }
 
-fn rollback_note(rollback: &Option<String>) -> String {
-    rollback
-        .as_ref()
-        .map(|err| format!(" in SQLite, but undoing the keychain change also failed ({err}); Weft will remove leftover keychain entries on its next start"))
-        .unwrap_or_default()
+/// What is left of a change whose keychain half failed, worded for the error message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rollback {
+    /// Nothing had been changed yet, or every change was undone.
+    Complete,
+    /// SQLite is as before, but some keychain writes could not be undone.
+    KeychainNotRestored {
+        /// New entries: intents for them remain, so a later start removes them.
+        left_over: Vec<String>,
+        /// Entries that had a value before and now hold the new one.
+        overwritten: Vec<String>,
+        reason: String,
+    },
+    /// A delete: the connection is back, but these of its secrets were already deleted and could
+    /// not be written again.
+    SecretsLost { keys: Vec<String>, reason: String },
+    /// A delete: the connection could not be put back in SQLite, so it stays deleted.
+    StaysDeleted { reason: String },
+}
+
+fn key_list(keys: &[String]) -> String {
+    keys.iter()
+        .map(|key| format!("`{key}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for Rollback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Complete => f.write_str("nothing was changed"),
+            Self::KeychainNotRestored {
+                left_over,
+                overwritten,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "the connection in the database is unchanged, but undoing the keychain change failed too ({reason})"
+                )?;
+                if !left_over.is_empty() {
+                    write!(
+                        f,
+                        "; Weft removes the new entries for {} on a later start",
+                        key_list(left_over)
+                    )?;
+                }
+                if !overwritten.is_empty() {
+                    write!(
+                        f,
+                        "; the entries for {} keep their new value, so save the connection again once the keychain works",
+                        key_list(overwritten)
+                    )?;
+                }
+                Ok(())
+            }
+            Self::SecretsLost { keys, reason } => write!(
+                f,
+                "the connection was put back, but {} had already been deleted from the keychain and could not be written again ({reason}); enter them again in the connection's settings",
+                key_list(keys)
+            ),
+            Self::StaysDeleted { reason } => write!(
+                f,
+                "the connection could not be put back in the database ({reason}), so it stays deleted; Weft removes its remaining keychain entries on a later start"
+            ),
+        }
+    }
 }
 
 const COLUMNS: &str = "id, name, kind, config, secret_keys, created_at, updated_at";
@@ -114,13 +178,32 @@ impl Database {
             .ok_or_else(|| ConnectionError::NotFound(name.trim().to_owned()))
     }
 
-    /// Whether a keychain write was in flight when Weft last stopped.
-    pub fn has_secret_intents(&self) -> Result<bool, ConnectionError> {
-        Ok(self
+    /// Whether a keychain write was in flight when a Weft process stopped: an intent whose
+    /// process is gone, or that is older than the grace period. Other intents may be writes a
+    /// running process has in flight.
+    pub fn has_stale_secret_intents(&self) -> Result<bool, ConnectionError> {
+        Ok(!self.stale_intents(now_ms())?.is_empty())
+    }
+
+    fn stale_intents(&self, now: i64) -> Result<Vec<Intent>, ConnectionError> {
+        let mut stmt = self
             .conn()
-            .query_row("SELECT EXISTS (SELECT 1 FROM secret_intents)", [], |row| {
-                row.get(0)
-            })?)
+            .prepare("SELECT account, connection_id, key, created_at, pid FROM secret_intents")?;
+        let intents: Vec<Intent> = stmt
+            .query_map([], |row| {
+                Ok(Intent {
+                    account: row.get(0)?,
+                    connection_id: row.get(1)?,
+                    key: row.get(2)?,
+                    created_at_ms: row.get(3)?,
+                    pid: row.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(intents
+            .into_iter()
+            .filter(|intent| intent.is_stale(now))
+            .collect())
     }
 
     fn find_connection(&self, name: &str) -> Result<Option<ConnectionRecord>, ConnectionError> {
@@ -133,14 +216,71 @@ impl Database {
             )
             .optional()?)
     }
+
+    fn uses_secret(&self, connection_id: &str, key: &str) -> Result<bool, ConnectionError> {
+        let live: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT secret_keys FROM connections WHERE id = ?1",
+                [connection_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(live
+            .and_then(|keys| serde_json::from_str::<BTreeSet<String>>(&keys).ok())
+            .is_some_and(|keys| keys.contains(key)))
+    }
+}
+
+/// How long an intent shields its keychain entry from another process's cleanup. A create or an
+/// update commits within milliseconds of its keychain write (unless an unlock prompt holds the
+/// write up, and then the cleanup's delete waits on the same prompt or finds nothing yet), so ten
+/// minutes only delays removing a crash's leftovers when the crashed process's id lives on.
+const INTENT_GRACE_MS: i64 = 10 * 60 * 1000;
+
+/// A row of `secret_intents`: a keychain entry that is, or may soon be, not part of a connection.
+struct Intent {
+    account: String,
+    connection_id: String,
+    key: String,
+    created_at_ms: i64,
+    pid: i64,
+}
+
+impl Intent {
+    fn is_stale(&self, now: i64) -> bool {
+        now.saturating_sub(self.created_at_ms) >= INTENT_GRACE_MS || process_gone(self.pid)
+    }
+}
+
+/// Whether the process that recorded an intent has exited. This process never has; elsewhere
+/// only Linux can tell without a platform API (`/proc`), so other systems rely on the grace
+/// period alone. A reused process id reads as alive, which only delays a cleanup.
+fn process_gone(pid: i64) -> bool {
+    if pid == i64::from(std::process::id()) {
+        return false;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
 }
 
 /// Changes to connections. Each one is atomic across SQLite and the keychain: when either half
-/// fails, the other is undone and the error says why.
+/// fails, the other is undone and the error says what is left.
+///
+/// The database is locked only between keychain calls, never across one: a keychain waiting on an
+/// unlock prompt must not hold up listing connections or recording runs. Intents, committed
+/// before a keychain write and cleared in the commit that makes it part of a connection, keep
+/// this crash-safe and safe against the same change running in another process.
 ///
 /// Keychain entries are keyed by connection id (account `<id>/<key>`), so renaming keeps them.
 pub struct Connections<'a> {
-    db: &'a mut Database,
+    db: &'a Mutex<Database>,
     keychain: &'a Keychain,
 }
 
@@ -163,18 +303,52 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ConnectionError> {
     })
 }
 
+fn keychain_failed(source: KeychainError) -> ConnectionError {
+    ConnectionError::Keychain {
+        source,
+        rollback: Rollback::Complete,
+    }
+}
+
+/// The error for a commit that failed after the keychain half was done and then undone.
+fn not_saved(err: ConnectionError, name: &str, rollback: Rollback) -> ConnectionError {
+    match err {
+        // Two creates of one name raced (their name checks both passed before either committed).
+        ConnectionError::Db(DbError::Sqlite(rusqlite::Error::SqliteFailure(failure, _)))
+            if rollback == Rollback::Complete
+                && failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            ConnectionError::NameTaken(name.to_owned())
+        }
+        ConnectionError::Db(DbError::Sqlite(source)) => ConnectionError::Db(DbError::NotSaved {
+            source,
+            outcome: rollback.to_string(),
+        }),
+        other => {
+            if rollback != Rollback::Complete {
+                tracing::warn!("after a failed save: {rollback}");
+            }
+            other
+        }
+    }
+}
+
 impl<'a> Connections<'a> {
-    pub fn new(db: &'a mut Database, keychain: &'a Keychain) -> Self {
+    pub fn new(db: &'a Mutex<Database>, keychain: &'a Keychain) -> Self {
         Self { db, keychain }
     }
 
-    pub fn create(&mut self, draft: Draft) -> Result<Saved, ConnectionError> {
+    /// The database, locked for one step. Callers drop the guard before any keychain call.
+    fn db(&self) -> Result<MutexGuard<'a, Database>, ConnectionError> {
+        self.db
+            .lock()
+            .map_err(|_| ConnectionError::Db(DbError::Poisoned))
+    }
+
+    pub fn create(&self, draft: Draft) -> Result<Saved, ConnectionError> {
         let valid = draft
             .validate(&BTreeSet::new())
             .map_err(ConnectionError::Invalid)?;
-        if self.db.find_connection(&valid.name)?.is_some() {
-            return Err(ConnectionError::NameTaken(valid.name));
-        }
         let now = now_ms();
         let record = ConnectionRecord {
             id: uuid::Uuid::new_v4().to_string(),
@@ -185,37 +359,26 @@ impl<'a> Connections<'a> {
             created_at_ms: now,
             updated_at_ms: now,
         };
-        let config = to_json(&record.config)?;
-        let secret_keys = to_json(&record.secret_keys)?;
-
-        self.record_intents(&record.id, valid.new_secrets.keys())?;
-        let undo = BTreeMap::new(); // nothing existed before
-        self.write_secrets(&record.id, &valid.new_secrets, &undo)?;
-        let committed = (|| -> Result<(), ConnectionError> {
-            let tx = self.db.conn_mut().transaction()?;
-            tx.execute(
-                &format!("INSERT INTO connections ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-                params![
-                    record.id,
-                    record.name,
-                    record.kind.as_str(),
-                    config,
-                    secret_keys,
-                    now,
-                    now
-                ],
-            )?;
-            tx.execute(
-                "DELETE FROM secret_intents WHERE connection_id = ?1",
-                [&record.id],
-            )?;
+        let keys: Vec<&String> = valid.new_secrets.keys().collect();
+        {
+            let mut db = self.db()?;
+            if db.find_connection(&record.name)?.is_some() {
+                return Err(ConnectionError::NameTaken(record.name));
+            }
+            record_intents(&mut db, &record.id, &keys)?;
+        }
+        let nothing = BTreeMap::new(); // no entry existed before
+        self.write_secrets(&record.id, &valid.new_secrets, &nothing, &keys)?;
+        let committed = self.db().and_then(|mut db| {
+            let tx = db.conn_mut().transaction()?;
+            insert_row(&tx, &record)?;
+            delete_intents(&tx, &record.id, &keys)?;
             tx.commit()?;
             Ok(())
-        })();
+        });
         if let Err(err) = committed {
-            self.restore(&record.id, &undo, valid.new_secrets.keys());
-            self.clear_intents(&record.id);
-            return Err(err);
+            let rollback = self.undo_writes(&record.id, &keys, &nothing, &keys);
+            return Err(not_saved(err, &record.name, rollback));
         }
         Ok(Saved {
             record,
@@ -224,32 +387,38 @@ impl<'a> Connections<'a> {
     }
 
     /// Updates the connection called `name` (the draft may rename it). The type cannot change.
-    pub fn update(&mut self, name: &str, draft: Draft) -> Result<Saved, ConnectionError> {
-        let existing = self.db.connection(name)?;
-        if draft.kind != existing.kind {
-            return Err(ConnectionError::Invalid(vec![Problem {
-                field: Some("type".into()),
-                message: format!(
-                    "`{}` is a {} connection and its type cannot change; create a new {} connection instead",
-                    existing.name, existing.kind, draft.kind
-                ),
-            }]));
-        }
-        let valid = draft
-            .validate(&existing.secret_keys)
-            .map_err(ConnectionError::Invalid)?;
-        if let Some(other) = self.db.find_connection(&valid.name)?
-            && other.id != existing.id
-        {
-            return Err(ConnectionError::NameTaken(valid.name));
-        }
+    pub fn update(&self, name: &str, draft: Draft) -> Result<Saved, ConnectionError> {
+        let (existing, valid) = {
+            let db = self.db()?;
+            let existing = db.connection(name)?;
+            if draft.kind != existing.kind {
+                return Err(ConnectionError::Invalid(vec![Problem {
+                    field: Some("type".into()),
+                    message: format!(
+                        "`{}` is a {} connection and its type cannot change; create a new {} connection instead",
+                        existing.name, existing.kind, draft.kind
+                    ),
+                }]));
+            }
+            let valid = draft
+                .validate(&existing.secret_keys)
+                .map_err(ConnectionError::Invalid)?;
+            if let Some(other) = db.find_connection(&valid.name)?
+                && other.id != existing.id
+            {
+                return Err(ConnectionError::NameTaken(valid.name));
+            }
+            (existing, valid)
+        };
         let undo = self.snapshot(&existing.id, valid.new_secrets.keys())?;
-        let added = valid
-            .new_secrets
-            .keys()
-            .filter(|key| !existing.secret_keys.contains(*key));
-        self.record_intents(&existing.id, added)?;
-        self.write_secrets(&existing.id, &valid.new_secrets, &undo)?;
+        let written: Vec<&String> = valid.new_secrets.keys().collect();
+        let added: Vec<&String> = written
+            .iter()
+            .copied()
+            .filter(|key| !existing.secret_keys.contains(*key))
+            .collect();
+        record_intents(&mut *self.db()?, &existing.id, &added)?;
+        self.write_secrets(&existing.id, &valid.new_secrets, &undo, &added)?;
 
         let removed: Vec<&String> = existing
             .secret_keys
@@ -264,29 +433,40 @@ impl<'a> Connections<'a> {
         };
         let config = to_json(&record.config)?;
         let secret_keys = to_json(&record.secret_keys)?;
-        let committed = (|| -> Result<(), ConnectionError> {
-            let tx = self.db.conn_mut().transaction()?;
-            tx.execute(
+        let committed = self.db().and_then(|mut db| {
+            let tx = db.conn_mut().transaction()?;
+            let changed = tx.execute(
                 "UPDATE connections SET name = ?2, config = ?3, secret_keys = ?4, updated_at = ?5 WHERE id = ?1",
                 params![record.id, record.name, config, secret_keys, record.updated_at_ms],
             )?;
-            tx.execute(
-                "DELETE FROM secret_intents WHERE connection_id = ?1",
-                [&record.id],
-            )?;
+            if changed == 0 {
+                return Err(ConnectionError::NotFound(existing.name.clone()));
+            }
+            // Only this update's intents: one left by an earlier removal that could not finish
+            // stays until its entry is gone.
+            delete_intents(&tx, &record.id, &added)?;
             // Secrets the update drops are deleted after the commit; until then an intent marks them.
             for key in &removed {
                 insert_intent(&tx, &record.id, key)?;
             }
             tx.commit()?;
             Ok(())
-        })();
-        if let Err(err) = committed {
-            self.restore(&existing.id, &undo, valid.new_secrets.keys());
-            self.clear_intents(&existing.id);
-            return Err(err);
+        });
+        match committed {
+            Ok(()) => {}
+            Err(err @ ConnectionError::NotFound(_)) => {
+                // Deleted meanwhile (by another window or process): putting old values back
+                // would leave entries of a connection that is gone, so remove what was written.
+                record_intents(&mut *self.db()?, &existing.id, &written)?;
+                self.forget(&existing.id, &written);
+                return Err(err);
+            }
+            Err(err) => {
+                let rollback = self.undo_writes(&existing.id, &written, &undo, &added);
+                return Err(not_saved(err, &record.name, rollback));
+            }
         }
-        self.forget(&record.id, removed.into_iter());
+        self.forget(&record.id, &removed);
         Ok(Saved {
             record,
             warnings: valid.warnings,
@@ -294,31 +474,33 @@ impl<'a> Connections<'a> {
     }
 
     /// Deletes the connection and its keychain entries.
-    pub fn delete(&mut self, name: &str) -> Result<ConnectionRecord, ConnectionError> {
-        let existing = self.db.connection(name)?;
-        let undo = self.snapshot(&existing.id, existing.secret_keys.iter())?;
+    pub fn delete(&self, name: &str) -> Result<ConnectionRecord, ConnectionError> {
+        let existing = self.db()?.connection(name)?;
+        let keys: Vec<&String> = existing.secret_keys.iter().collect();
+        let undo = self.snapshot(&existing.id, keys.iter().copied())?;
         {
-            let tx = self.db.conn_mut().transaction()?;
-            tx.execute("DELETE FROM connections WHERE id = ?1", [&existing.id])?;
-            for key in &existing.secret_keys {
+            let mut db = self.db()?;
+            let tx = db.conn_mut().transaction()?;
+            if tx.execute("DELETE FROM connections WHERE id = ?1", [&existing.id])? == 0 {
+                return Err(ConnectionError::NotFound(existing.name));
+            }
+            for key in &keys {
                 insert_intent(&tx, &existing.id, key)?;
             }
             tx.commit()?;
         }
-        for key in &existing.secret_keys {
+        for (index, key) in keys.iter().enumerate() {
             if let Err(source) = self.keychain.delete(&account(&existing.id, key)) {
-                let rollback = self
-                    .reinsert(&existing, &undo)
-                    .err()
-                    .map(|err| err.to_string());
+                let rollback = self.undelete(&existing, &undo, &keys[..index]);
                 return Err(ConnectionError::Keychain { source, rollback });
             }
         }
-        self.clear_intents(&existing.id);
+        self.clear_intents(&existing.id, &keys);
         Ok(existing)
     }
 
-    /// The value of one secret of a connection, read from the keychain.
+    /// The value of one secret of a connection, read from the keychain. Needs no database: a
+    /// caller reads the record first and releases the database before this may block.
     pub fn secret(&self, record: &ConnectionRecord, key: &str) -> Result<Secret, ConnectionError> {
         let missing = || ConnectionError::MissingSecret {
             name: record.name.clone(),
@@ -329,68 +511,52 @@ impl<'a> Connections<'a> {
         }
         self.keychain
             .get(&account(&record.id, key))
-            .map_err(|source| ConnectionError::Keychain {
-                source,
-                rollback: None,
-            })?
+            .map_err(keychain_failed)?
             .map(Secret::new)
             .ok_or_else(missing)
     }
 
     /// Deletes keychain entries that a crash left behind (written, but never part of a saved
-    /// connection, or dropped from one). Returns how many were removed.
-    pub fn clean_up_orphans(&mut self) -> Result<usize, ConnectionError> {
-        let intents: Vec<(String, String, String)> = {
-            let mut stmt = self
-                .db
-                .conn()
-                .prepare("SELECT account, connection_id, key FROM secret_intents")?;
-            stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-                .collect::<Result<_, _>>()?
-        };
-        let mut removed = 0;
-        for (account, connection_id, key) in intents {
-            let live: Option<String> = self
-                .db
-                .conn()
-                .query_row(
-                    "SELECT secret_keys FROM connections WHERE id = ?1",
-                    [&connection_id],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            let in_use = live
-                .and_then(|keys| serde_json::from_str::<BTreeSet<String>>(&keys).ok())
-                .is_some_and(|keys| keys.contains(&key));
-            if !in_use
-                && self
-                    .keychain
-                    .delete(&account)
-                    .map_err(|source| ConnectionError::Keychain {
-                        source,
-                        rollback: None,
-                    })?
-            {
-                removed += 1;
-            }
-            self.db
-                .conn()
-                .execute("DELETE FROM secret_intents WHERE account = ?1", [&account])?;
-        }
-        Ok(removed)
+    /// connection, or dropped from one). Intents another running process may still commit are
+    /// left alone. Returns how many entries were removed.
+    pub fn clean_up_orphans(&self) -> Result<usize, ConnectionError> {
+        self.clean_up_orphans_as_of(now_ms())
     }
 
-    fn record_intents<'k>(
-        &mut self,
-        id: &str,
-        keys: impl Iterator<Item = &'k String>,
-    ) -> Result<(), ConnectionError> {
-        let tx = self.db.conn_mut().transaction()?;
-        for key in keys {
-            insert_intent(&tx, id, key)?;
+    fn clean_up_orphans_as_of(&self, now: i64) -> Result<usize, ConnectionError> {
+        let stale: Vec<(Intent, bool)> = {
+            let db = self.db()?;
+            db.stale_intents(now)?
+                .into_iter()
+                .map(|intent| {
+                    let in_use = db.uses_secret(&intent.connection_id, &intent.key)?;
+                    Ok((intent, in_use))
+                })
+                .collect::<Result<_, ConnectionError>>()?
+        };
+        let mut removed = 0;
+        for (intent, in_use) in stale {
+            if !in_use {
+                match self.keychain.delete(&intent.account) {
+                    Ok(true) => removed += 1,
+                    Ok(false) => {}
+                    Err(err) => {
+                        // Stop here: a locked keychain would fail (or prompt) for every entry.
+                        tracing::warn!(
+                            removed,
+                            "could not remove a left-over keychain entry; the rest stay until a later start: {err}"
+                        );
+                        return Ok(removed);
+                    }
+                }
+            }
+            // Only the row as it was read: one rewritten since belongs to a newer write.
+            self.db()?.conn().execute(
+                "DELETE FROM secret_intents WHERE account = ?1 AND created_at = ?2 AND pid = ?3",
+                params![intent.account, intent.created_at_ms, intent.pid],
+            )?;
         }
-        tx.commit()?;
-        Ok(())
+        Ok(removed)
     }
 
     /// The current values of these secrets, to put back if a change fails.
@@ -401,126 +567,200 @@ impl<'a> Connections<'a> {
     ) -> Result<BTreeMap<String, Secret>, ConnectionError> {
         let mut values = BTreeMap::new();
         for key in keys {
-            let value = self.keychain.get(&account(id, key)).map_err(|source| {
-                ConnectionError::Keychain {
-                    source,
-                    rollback: None,
-                }
-            })?;
-            if let Some(value) = value {
+            if let Some(value) = self
+                .keychain
+                .get(&account(id, key))
+                .map_err(keychain_failed)?
+            {
                 values.insert(key.clone(), Secret::new(value));
             }
         }
         Ok(values)
     }
 
+    /// Writes the secrets; on a failure, undoes the ones written and clears `intents` as far as
+    /// the undo went.
     fn write_secrets(
-        &mut self,
+        &self,
         id: &str,
         secrets: &BTreeMap<String, Secret>,
         undo: &BTreeMap<String, Secret>,
+        intents: &[&String],
     ) -> Result<(), ConnectionError> {
         for (index, (key, secret)) in secrets.iter().enumerate() {
             if let Err(source) = self.keychain.set(&account(id, key), secret.expose()) {
-                let rollback = self.restore(id, undo, secrets.keys().take(index));
-                self.clear_intents(id);
+                let written: Vec<&String> = secrets.keys().take(index).collect();
+                let rollback = self.undo_writes(id, &written, undo, intents);
                 return Err(ConnectionError::Keychain { source, rollback });
             }
         }
         Ok(())
     }
 
-    /// Puts written secrets back as they were: the old value, or no entry. Returns the first
-    /// failure, if any, for the error message.
-    fn restore<'k>(
+    /// Puts written secrets back as they were (the old value, or no entry), then clears those of
+    /// `intents` whose entry is as before. An intent whose undo failed stays, so a later start
+    /// removes the entry.
+    fn undo_writes(
         &self,
         id: &str,
+        written: &[&String],
         undo: &BTreeMap<String, Secret>,
-        written: impl Iterator<Item = &'k String>,
-    ) -> Option<String> {
-        let mut failure = None;
+        intents: &[&String],
+    ) -> Rollback {
+        let mut failed = Vec::new();
+        let mut reason = None;
         for key in written {
             let account = account(id, key);
-            let result = match undo.get(key) {
+            let result = match undo.get(*key) {
                 Some(old) => self.keychain.set(&account, old.expose()),
                 None => self.keychain.delete(&account).map(drop),
             };
             if let Err(err) = result {
                 tracing::warn!(%account, "could not undo a keychain change: {err}");
-                failure.get_or_insert(err.to_string());
+                failed.push((*key).clone());
+                reason.get_or_insert(err.to_string());
             }
         }
-        failure
+        let settled: Vec<&String> = intents
+            .iter()
+            .copied()
+            .filter(|key| !failed.contains(*key))
+            .collect();
+        self.clear_intents(id, &settled);
+        match reason {
+            None => Rollback::Complete,
+            Some(reason) => {
+                let (left_over, overwritten) =
+                    failed.into_iter().partition(|key| intents.contains(&key));
+                Rollback::KeychainNotRestored {
+                    left_over,
+                    overwritten,
+                    reason,
+                }
+            }
+        }
     }
 
-    /// Undoes a delete whose keychain half failed: the row and any secrets already deleted.
-    fn reinsert(
-        &mut self,
+    /// Undoes a delete whose keychain half failed: first the row, which needs only the database,
+    /// then the secrets already deleted, which need the keychain that just failed.
+    fn undelete(
+        &self,
         record: &ConnectionRecord,
         undo: &BTreeMap<String, Secret>,
-    ) -> Result<(), ConnectionError> {
-        for (key, value) in undo {
-            self.keychain
-                .set(&account(&record.id, key), value.expose())
-                .map_err(|source| ConnectionError::Keychain {
-                    source,
-                    rollback: None,
-                })?;
+        deleted: &[&String],
+    ) -> Rollback {
+        let keys: Vec<&String> = record.secret_keys.iter().collect();
+        let restored = self.db().and_then(|mut db| {
+            let tx = db.conn_mut().transaction()?;
+            insert_row(&tx, record)?;
+            // The entries are the connection's again, not leftovers for a cleanup to remove.
+            delete_intents(&tx, &record.id, &keys)?;
+            tx.commit()?;
+            Ok(())
+        });
+        if let Err(err) = restored {
+            // The intents stay, so a later start removes the entries the delete did not reach.
+            return Rollback::StaysDeleted {
+                reason: err.to_string(),
+            };
         }
-        let tx = self.db.conn_mut().transaction()?;
-        tx.execute(
-            &format!("INSERT INTO connections ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-            params![
-                record.id,
-                record.name,
-                record.kind.as_str(),
-                to_json(&record.config)?,
-                to_json(&record.secret_keys)?,
-                record.created_at_ms,
-                record.updated_at_ms
-            ],
-        )?;
-        tx.execute(
-            "DELETE FROM secret_intents WHERE connection_id = ?1",
-            [&record.id],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Deletes entries no longer used; on failure the intents stay for the next start's cleanup.
-    fn forget<'k>(&mut self, id: &str, keys: impl Iterator<Item = &'k String>) {
-        let mut all_gone = true;
-        for key in keys {
-            if let Err(err) = self.keychain.delete(&account(id, key)) {
-                tracing::warn!("could not delete an unused keychain entry yet: {err}");
-                all_gone = false;
+        let mut lost = Vec::new();
+        let mut reason = None;
+        for key in deleted {
+            if let Some(value) = undo.get(*key)
+                && let Err(err) = self.keychain.set(&account(&record.id, key), value.expose())
+            {
+                lost.push((*key).clone());
+                reason.get_or_insert(err.to_string());
             }
         }
-        if all_gone {
-            self.clear_intents(id);
+        match reason {
+            None => Rollback::Complete,
+            Some(reason) => Rollback::SecretsLost { keys: lost, reason },
         }
     }
 
-    fn clear_intents(&mut self, id: &str) {
-        if let Err(err) = self
-            .db
-            .conn()
-            .execute("DELETE FROM secret_intents WHERE connection_id = ?1", [id])
-        {
+    /// Deletes entries no longer used; one that fails keeps its intent for a later cleanup.
+    fn forget(&self, id: &str, keys: &[&String]) {
+        let mut gone = Vec::new();
+        for key in keys {
+            match self.keychain.delete(&account(id, key)) {
+                Ok(_) => gone.push(*key),
+                Err(err) => {
+                    tracing::warn!("could not delete an unused keychain entry yet: {err}")
+                }
+            }
+        }
+        self.clear_intents(id, &gone);
+    }
+
+    fn clear_intents(&self, id: &str, keys: &[&String]) {
+        if keys.is_empty() {
+            return;
+        }
+        let cleared = self.db().and_then(|mut db| {
+            let tx = db.conn_mut().transaction()?;
+            delete_intents(&tx, id, keys)?;
+            tx.commit()?;
+            Ok(())
+        });
+        if let Err(err) = cleared {
             tracing::warn!(
-                "could not clear keychain intents; they are retried on next start: {err}"
+                "could not clear keychain intents; a later start checks them again: {err}"
             );
         }
     }
 }
 
+fn insert_row(
+    tx: &rusqlite::Transaction<'_>,
+    record: &ConnectionRecord,
+) -> Result<(), ConnectionError> {
+    tx.execute(
+        &format!("INSERT INTO connections ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        params![
+            record.id,
+            record.name,
+            record.kind.as_str(),
+            to_json(&record.config)?,
+            to_json(&record.secret_keys)?,
+            record.created_at_ms,
+            record.updated_at_ms
+        ],
+    )?;
+    Ok(())
+}
+
+fn record_intents(db: &mut Database, id: &str, keys: &[&String]) -> Result<(), ConnectionError> {
+    let tx = db.conn_mut().transaction()?;
+    for key in keys {
+        insert_intent(&tx, id, key)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Records (or renews) an intent as this process's, now.
 fn insert_intent(tx: &rusqlite::Transaction<'_>, id: &str, key: &str) -> rusqlite::Result<()> {
     tx.execute(
-        "INSERT OR REPLACE INTO secret_intents (account, connection_id, key) VALUES (?1, ?2, ?3)",
-        params![account(id, key), id, key],
+        "INSERT OR REPLACE INTO secret_intents (account, connection_id, key, created_at, pid) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![account(id, key), id, key, now_ms(), std::process::id()],
     )
     .map(drop)
+}
+
+fn delete_intents(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    keys: &[&String],
+) -> rusqlite::Result<()> {
+    for key in keys {
+        tx.execute(
+            "DELETE FROM secret_intents WHERE account = ?1",
+            [account(id, key)],
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -530,7 +770,7 @@ mod tests {
 
     struct Fixture {
         dir: tempfile::TempDir,
-        db: Database,
+        db: Mutex<Database>,
         keychain: Keychain,
     }
 
@@ -538,19 +778,63 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open(&dir.path().join("weft.sqlite3"), "test").unwrap();
         let keychain = Keychain::in_memory("weft-test").unwrap();
-        Fixture { dir, db, keychain }
+        Fixture {
+            dir,
+            db: Mutex::new(db),
+            keychain,
+        }
     }
 
+    /// A process id no process can have: Linux caps them at 2^22.
+    const DEAD_PID: i64 = 1 << 40;
+
     impl Fixture {
-        fn connections(&mut self) -> Connections<'_> {
-            Connections::new(&mut self.db, &self.keychain)
+        fn connections(&self) -> Connections<'_> {
+            Connections::new(&self.db, &self.keychain)
+        }
+
+        fn db(&self) -> MutexGuard<'_, Database> {
+            self.db.lock().unwrap()
         }
 
         fn intents(&self) -> i64 {
-            self.db
+            self.db()
                 .conn()
                 .query_row("SELECT count(*) FROM secret_intents", [], |row| row.get(0))
                 .unwrap()
+        }
+
+        fn intent_accounts(&self) -> Vec<String> {
+            let db = self.db();
+            let mut stmt = db
+                .conn()
+                .prepare("SELECT account FROM secret_intents ORDER BY account")
+                .unwrap();
+            stmt.query_map([], |row| row.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        }
+
+        /// An intent as another process (or this one, earlier) recorded it.
+        fn add_intent(&self, id: &str, key: &str, created_at_ms: i64, pid: i64) {
+            self.db()
+                .conn()
+                .execute(
+                    "INSERT INTO secret_intents (account, connection_id, key, created_at, pid) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![account(id, key), id, key, created_at_ms, pid],
+                )
+                .unwrap();
+        }
+
+        /// Makes every later insert into `connections` fail, as a full disk would.
+        fn fail_inserts(&self) {
+            self.db()
+                .conn()
+                .execute_batch(
+                    "CREATE TEMP TRIGGER no_inserts BEFORE INSERT ON connections BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+                )
+                .unwrap();
         }
 
         /// Every byte Weft wrote to disk: the database and its WAL.
@@ -595,7 +879,7 @@ mod tests {
 
     #[test]
     fn create_keeps_the_secret_in_the_keychain_only() {
-        let mut f = fixture();
+        let f = fixture();
         let secret = "sk-unique-7d1f0c9e2b";
         let saved = f.connections().create(foundry("azure-ai", secret)).unwrap();
         assert_eq!(
@@ -609,7 +893,7 @@ mod tests {
                 .expose(),
             secret
         );
-        assert_eq!(f.db.connection("AZURE-AI").unwrap(), saved.record);
+        assert_eq!(f.db().connection("AZURE-AI").unwrap(), saved.record);
         assert!(
             !contains(&f.disk_bytes(), secret),
             "the secret reached the SQLite files"
@@ -623,19 +907,19 @@ mod tests {
 
     #[test]
     fn names_are_unique_ignoring_case() {
-        let mut f = fixture();
+        let f = fixture();
         f.connections().create(foundry("Azure-AI", "k1")).unwrap();
         let err = f
             .connections()
             .create(foundry("azure-ai", "k2"))
             .unwrap_err();
         assert!(matches!(err, ConnectionError::NameTaken(_)), "{err:?}");
-        assert_eq!(f.db.connections().unwrap().len(), 1);
+        assert_eq!(f.db().connections().unwrap().len(), 1);
     }
 
     #[test]
     fn a_failed_keychain_write_rolls_back_the_whole_create() {
-        let mut f = fixture();
+        let f = fixture();
         f.keychain.fail_next("/b");
         let err = f
             .connections()
@@ -644,7 +928,7 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("nothing was changed"), "{text}");
         assert!(text.contains("locked"), "{text}");
-        assert!(f.db.connections().unwrap().is_empty());
+        assert!(f.db().connections().unwrap().is_empty());
         assert_eq!(f.intents(), 0);
         // The first secret, already written, was removed again: the create can simply be retried.
         let saved = f
@@ -659,7 +943,7 @@ mod tests {
 
     #[test]
     fn update_keeps_masked_secrets_and_survives_a_rename() {
-        let mut f = fixture();
+        let f = fixture();
         let saved = f
             .connections()
             .create(foundry("azure-ai", "original"))
@@ -678,7 +962,7 @@ mod tests {
             "original"
         );
         assert!(matches!(
-            f.db.connection("azure-ai"),
+            f.db().connection("azure-ai"),
             Err(ConnectionError::NotFound(_))
         ));
 
@@ -697,7 +981,7 @@ mod tests {
 
     #[test]
     fn a_failed_keychain_write_leaves_the_update_undone() {
-        let mut f = fixture();
+        let f = fixture();
         f.connections()
             .create(custom("svc", &[("a", "old-a"), ("b", "old-b")]))
             .unwrap();
@@ -707,10 +991,16 @@ mod tests {
             .update("svc", custom("svc-2", &[("a", "new-a"), ("b", "new-b")]))
             .unwrap_err();
         assert!(
-            matches!(err, ConnectionError::Keychain { rollback: None, .. }),
+            matches!(
+                err,
+                ConnectionError::Keychain {
+                    rollback: Rollback::Complete,
+                    ..
+                }
+            ),
             "{err:?}"
         );
-        let record = f.db.connection("svc").unwrap();
+        let record = f.db().connection("svc").unwrap();
         assert_eq!(
             f.connections().secret(&record, "a").unwrap().expose(),
             "old-a"
@@ -723,7 +1013,7 @@ mod tests {
 
     #[test]
     fn dropping_a_custom_secret_deletes_its_entry() {
-        let mut f = fixture();
+        let f = fixture();
         let saved = f
             .connections()
             .create(custom("svc", &[("a", "sa"), ("b", "sb")]))
@@ -742,7 +1032,7 @@ mod tests {
 
     #[test]
     fn the_type_of_a_connection_cannot_change() {
-        let mut f = fixture();
+        let f = fixture();
         f.connections().create(foundry("c", "k")).unwrap();
         let err = f
             .connections()
@@ -753,10 +1043,10 @@ mod tests {
 
     #[test]
     fn delete_removes_the_row_and_its_keychain_entries() {
-        let mut f = fixture();
+        let f = fixture();
         let saved = f.connections().create(foundry("azure-ai", "k")).unwrap();
         f.connections().delete("azure-ai").unwrap();
-        assert!(f.db.connections().unwrap().is_empty());
+        assert!(f.db().connections().unwrap().is_empty());
         assert_eq!(
             f.keychain
                 .get(&account(&saved.record.id, "api_key"))
@@ -768,7 +1058,7 @@ mod tests {
 
     #[test]
     fn a_failed_keychain_delete_restores_the_connection() {
-        let mut f = fixture();
+        let f = fixture();
         let saved = f
             .connections()
             .create(custom("svc", &[("a", "sa"), ("b", "sb")]))
@@ -776,7 +1066,7 @@ mod tests {
         f.keychain.fail_next("/b");
         let err = f.connections().delete("svc").unwrap_err();
         assert!(err.to_string().contains("nothing was changed"), "{err}");
-        let record = f.db.connection("svc").unwrap();
+        let record = f.db().connection("svc").unwrap();
         assert_eq!(record, saved.record);
         assert_eq!(f.connections().secret(&record, "a").unwrap().expose(), "sa");
         assert_eq!(f.connections().secret(&record, "b").unwrap().expose(), "sb");
@@ -785,16 +1075,14 @@ mod tests {
 
     #[test]
     fn entries_left_by_a_crash_are_cleaned_up_and_live_ones_kept() {
-        let mut f = fixture();
+        let f = fixture();
         let live = f.connections().create(foundry("live", "keep-me")).unwrap();
-        // A crash between the keychain write and the SQLite commit leaves an intent and an entry.
+        // A crash between the keychain write and the SQLite commit leaves an intent and an entry;
+        // this one is old and its process is gone.
         f.keychain.set("dead-id/api_key", "orphan").unwrap();
-        {
-            let tx = f.db.conn_mut().transaction().unwrap();
-            insert_intent(&tx, "dead-id", "api_key").unwrap();
-            insert_intent(&tx, &live.record.id, "api_key").unwrap();
-            tx.commit().unwrap();
-        }
+        f.add_intent("dead-id", "api_key", 0, DEAD_PID);
+        f.add_intent(&live.record.id, "api_key", 0, DEAD_PID);
+        assert!(f.db().has_stale_secret_intents().unwrap());
         assert_eq!(f.connections().clean_up_orphans().unwrap(), 1);
         assert_eq!(f.keychain.get("dead-id/api_key").unwrap(), None);
         assert_eq!(
@@ -804,6 +1092,237 @@ mod tests {
                 .expose(),
             "keep-me"
         );
+        assert_eq!(f.intents(), 0);
+    }
+
+    #[test]
+    fn a_fresh_intent_of_a_running_process_is_left_to_that_process() {
+        let f = fixture();
+        // Another Weft process (here: this one, which is certainly running) has recorded its
+        // intent and written the secret, and is about to commit the connection.
+        f.keychain.set("in-flight/api_key", "theirs").unwrap();
+        f.add_intent(
+            "in-flight",
+            "api_key",
+            now_ms(),
+            i64::from(std::process::id()),
+        );
+        assert!(!f.db().has_stale_secret_intents().unwrap());
+        assert_eq!(f.connections().clean_up_orphans().unwrap(), 0);
+        assert_eq!(
+            f.keychain.get("in-flight/api_key").unwrap().as_deref(),
+            Some("theirs")
+        );
+        assert_eq!(f.intents(), 1);
+
+        // Past the grace period it counts as a crash's leftover, even from a live process id.
+        let later = now_ms() + INTENT_GRACE_MS;
+        assert_eq!(f.connections().clean_up_orphans_as_of(later).unwrap(), 1);
+        assert_eq!(f.keychain.get("in-flight/api_key").unwrap(), None);
+        assert_eq!(f.intents(), 0);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_intent_of_an_exited_process_is_cleaned_at_once_and_a_running_ones_kept() {
+        let f = fixture();
+        f.keychain.set("crashed/api_key", "orphan").unwrap();
+        f.add_intent("crashed", "api_key", now_ms(), DEAD_PID);
+        // pid 1 (init) runs for as long as the machine does.
+        f.keychain.set("running/api_key", "theirs").unwrap();
+        f.add_intent("running", "api_key", now_ms(), 1);
+        assert_eq!(f.connections().clean_up_orphans().unwrap(), 1);
+        assert_eq!(f.keychain.get("crashed/api_key").unwrap(), None);
+        assert_eq!(
+            f.keychain.get("running/api_key").unwrap().as_deref(),
+            Some("theirs")
+        );
+        assert_eq!(f.intent_accounts(), ["running/api_key"]);
+    }
+
+    #[test]
+    fn a_create_in_another_process_survives_this_ones_cleanup() {
+        let f = fixture();
+        // Process B opens the same database file, with the same keychain, and cleans up while
+        // process A (this fixture) is between its keychain write and its commit.
+        let other = Mutex::new(Database::open(&f.dir.path().join("weft.sqlite3"), "test").unwrap());
+        let draft = foundry("azure-ai", "sk-in-flight");
+        let valid = draft.validate(&BTreeSet::new()).unwrap();
+        let id = "a-new-id";
+        record_intents(
+            &mut f.db(),
+            id,
+            &valid.new_secrets.keys().collect::<Vec<_>>(),
+        )
+        .unwrap();
+        f.keychain
+            .set(&account(id, "api_key"), "sk-in-flight")
+            .unwrap();
+        assert_eq!(
+            Connections::new(&other, &f.keychain)
+                .clean_up_orphans()
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            f.keychain.get(&account(id, "api_key")).unwrap().as_deref(),
+            Some("sk-in-flight")
+        );
+    }
+
+    #[test]
+    fn a_failed_delete_puts_the_row_back_even_when_the_keychain_stays_locked() {
+        let f = fixture();
+        let saved = f
+            .connections()
+            .create(custom("svc", &[("a", "sa"), ("b", "sb")]))
+            .unwrap();
+        // `a` is deleted, `b` fails, and writing `a` back fails too: the keychain is locked.
+        f.keychain.fail_next("/b");
+        f.keychain.fail_next("/a");
+        let err = f.connections().delete("svc").unwrap_err();
+        let text = err.to_string();
+        assert!(!text.contains("nothing was changed"), "{text}");
+        assert!(
+            text.contains("the connection was put back, but `a` had already been deleted"),
+            "{text}"
+        );
+        assert_eq!(f.db().connection("svc").unwrap(), saved.record);
+        assert_eq!(
+            f.connections().secret(&saved.record, "b").unwrap().expose(),
+            "sb"
+        );
+        assert!(matches!(
+            f.connections().secret(&saved.record, "a"),
+            Err(ConnectionError::MissingSecret { .. })
+        ));
+        // The entries are the connection's again: a cleanup must not remove `b`.
+        assert_eq!(f.intents(), 0);
+    }
+
+    #[test]
+    fn an_undo_that_fails_keeps_its_intent_and_says_so() {
+        let f = fixture();
+        // `a` is written, `b` fails, and removing `a` again fails too.
+        f.keychain.fail_next("/b");
+        f.keychain.fail_next("/a");
+        let err = f
+            .connections()
+            .create(custom("svc", &[("a", "sa"), ("b", "sb")]))
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(!text.contains("nothing was changed"), "{text}");
+        assert!(
+            text.contains("Weft removes the new entries for `a` on a later start"),
+            "{text}"
+        );
+        assert!(f.db().connections().unwrap().is_empty());
+        let left = f.intent_accounts();
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert!(left[0].ends_with("/a"), "{left:?}");
+        assert_eq!(f.keychain.get(&left[0]).unwrap().as_deref(), Some("sa"));
+        // The promise holds: a later start removes it.
+        let later = now_ms() + INTENT_GRACE_MS;
+        assert_eq!(f.connections().clean_up_orphans_as_of(later).unwrap(), 1);
+        assert_eq!(f.keychain.get(&left[0]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_failed_commit_undoes_the_keychain_and_clears_its_intents() {
+        let f = fixture();
+        f.fail_inserts();
+        let err = f
+            .connections()
+            .create(foundry("azure-ai", "sk-x"))
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("injected failure"), "{text}");
+        assert!(text.contains("nothing was changed"), "{text}");
+        assert_eq!(f.intents(), 0);
+    }
+
+    #[test]
+    fn a_failed_commit_whose_undo_fails_keeps_its_intent_and_says_so() {
+        let f = fixture();
+        f.fail_inserts();
+        f.keychain.fail_next_delete("/api_key");
+        let err = f
+            .connections()
+            .create(foundry("azure-ai", "sk-x"))
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("could not save the change in the database"),
+            "{text}"
+        );
+        assert!(!text.contains("nothing was changed"), "{text}");
+        assert!(
+            text.contains("Weft removes the new entries for `api_key`"),
+            "{text}"
+        );
+        let left = f.intent_accounts();
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_eq!(f.keychain.get(&left[0]).unwrap().as_deref(), Some("sk-x"));
+    }
+
+    #[test]
+    fn an_update_keeps_a_pending_removal_of_an_earlier_update() {
+        let f = fixture();
+        let saved = f
+            .connections()
+            .create(custom("svc", &[("a", "sa"), ("c", "sc")]))
+            .unwrap();
+        // Dropping `c` commits, but deleting its entry fails: its intent stays for cleanup.
+        f.keychain.fail_next("/c");
+        f.connections()
+            .update("svc", custom("svc", &[("a", "")]))
+            .unwrap();
+        let c = account(&saved.record.id, "c");
+        assert_eq!(f.intent_accounts(), vec![c.clone()]);
+        // An unrelated change must not forget it.
+        f.connections()
+            .update("svc", custom("svc", &[("a", "rotated"), ("b", "sb")]))
+            .unwrap();
+        assert_eq!(f.intent_accounts(), vec![c.clone()]);
+        let later = now_ms() + INTENT_GRACE_MS;
+        assert_eq!(f.connections().clean_up_orphans_as_of(later).unwrap(), 1);
+        assert_eq!(f.keychain.get(&c).unwrap(), None);
+        let record = f.db().connection("svc").unwrap();
+        assert_eq!(
+            f.connections().secret(&record, "a").unwrap().expose(),
+            "rotated"
+        );
+        assert_eq!(f.connections().secret(&record, "b").unwrap().expose(), "sb");
+    }
+
+    #[test]
+    fn an_update_of_a_connection_deleted_meanwhile_leaves_no_entries() {
+        let f = fixture();
+        let saved = f
+            .connections()
+            .create(custom("svc", &[("a", "old")]))
+            .unwrap();
+        // Another window deletes the connection while this update writes its secrets: the
+        // trigger does it when the update records its intent for the new key.
+        f.db()
+            .conn()
+            .execute_batch(&format!(
+                "CREATE TEMP TRIGGER gone AFTER INSERT ON secret_intents BEGIN DELETE FROM connections WHERE id = '{}'; END;",
+                saved.record.id
+            ))
+            .unwrap();
+        let err = f
+            .connections()
+            .update("svc", custom("svc", &[("a", "new"), ("b", "sb")]))
+            .unwrap_err();
+        assert!(matches!(err, ConnectionError::NotFound(_)), "{err:?}");
+        for key in ["a", "b"] {
+            assert_eq!(
+                f.keychain.get(&account(&saved.record.id, key)).unwrap(),
+                None,
+                "{key}"
+            );
+        }
         assert_eq!(f.intents(), 0);
     }
 }

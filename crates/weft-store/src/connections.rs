@@ -6,4 +6,4 @@ mod store;
 
 pub use draft::{Draft, Problem, SecretInput, Valid};
 pub use kind::{ConnectionKind, FieldInput, FieldSpec, KindSpec, UnknownKind, kind_specs};
-pub use store::{ConnectionError, ConnectionRecord, Connections, Saved};
+pub use store::{ConnectionError, ConnectionRecord, Connections, Rollback, Saved};

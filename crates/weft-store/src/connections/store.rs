@@ -1096,6 +1096,23 @@ mod tests {
     }
 
     #[test]
+    fn an_intent_from_before_owners_were_recorded_is_a_leftover() {
+        let f = fixture();
+        f.keychain.set("old-id/api_key", "orphan").unwrap();
+        // As Weft wrote intents before migration 0004: no time, no process.
+        f.db()
+            .conn()
+            .execute(
+                "INSERT INTO secret_intents (account, connection_id, key) VALUES ('old-id/api_key', 'old-id', 'api_key')",
+                [],
+            )
+            .unwrap();
+        assert!(f.db().has_stale_secret_intents().unwrap());
+        assert_eq!(f.connections().clean_up_orphans().unwrap(), 1);
+        assert_eq!(f.keychain.get("old-id/api_key").unwrap(), None);
+    }
+
+    #[test]
     fn a_fresh_intent_of_a_running_process_is_left_to_that_process() {
         let f = fixture();
         // Another Weft process (here: this one, which is certainly running) has recorded its

@@ -3,7 +3,11 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{text, weft, weft_with_stdin};
 use serde_json::json;
@@ -189,4 +193,74 @@ fn a_serverless_endpoint_is_checked_with_info() {
         "{request}"
     );
     assert!(request.contains(&format!("Bearer {KEY}")), "{request}");
+}
+
+/// A server on 127.0.0.1 that answers every request with `status` and `Location: location`;
+/// returns its base URL and how many requests it has answered.
+fn redirector(status: u16, location: String) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let answered = Arc::new(AtomicUsize::new(0));
+    let count = answered.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                line.clear();
+            }
+            count.fetch_add(1, Ordering::SeqCst);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} Moved\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    (base, answered)
+}
+
+#[test]
+fn a_redirect_to_another_host_fails_and_the_key_never_reaches_it() {
+    if common::keychain().is_none() {
+        return;
+    }
+    for status in [307, 302] {
+        let other = FakeEndpoint::start(vec![Reply::Json(
+            200,
+            json!({"choices": [{"index": 0, "message": {"content": "OK"}, "finish_reason": "stop"}]}),
+        )]);
+        let location = format!("{}/openai/deployments/gpt-4o/chat/completions", other.base);
+        let (base, answered) = redirector(status, location.clone());
+        let home = tempfile::tempdir().unwrap();
+        create(
+            home.path(),
+            &[
+                "--name",
+                "aoai",
+                "--type",
+                "azure_open_ai",
+                "--set",
+                &format!("api_base={base}/openai/deployments/gpt-4o"),
+            ],
+        );
+        let out = weft(home.path())
+            .args(["connection", "test", "aoai"])
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{status}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "the endpoint redirected (HTTP {status}) to {location}; use the final URL in the connection"
+            )),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(KEY));
+        assert!(
+            other.requests().is_empty(),
+            "{status}: the other host got a request"
+        );
+        assert_eq!(answered.load(Ordering::SeqCst), 1, "{status} was retried");
+    }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use serde_json::{Map, Value};
-use weft_core::{AppCore, RunOrder, RunPlan};
+use weft_core::{AppCore, RunOrder, RunPlan, new_run_id};
 use weft_engine::{Reuse, RunEvent, RunStatus};
 use weft_flow::{Context, FlowDocument, Severity, ValueType, validate};
 
@@ -197,6 +197,11 @@ fn gather_inputs(
                     .map_err(|err| CliError::Usage(err.to_string()))?;
                 line.trim_end_matches(['\r', '\n']).to_owned()
             }
+        } else if spec.secret {
+            // A literal stays in the shell's history and the process list.
+            return Err(CliError::Usage(format!(
+                "input `{name}` is secret: give it as --input {name}=@env:VAR or --input {name}=@stdin, not as text"
+            )));
         } else {
             raw.to_owned()
         };
@@ -259,7 +264,9 @@ fn execute(
         .build()
         .map_err(|err| CliError::Usage(format!("could not start the async runtime: {err}")))?;
     let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
+    let run_id = new_run_id();
     let order = RunOrder {
+        run_id: run_id.clone(),
         path: Some(path.display().to_string()),
         inputs,
         plan: plan.clone(),
@@ -280,7 +287,7 @@ fn execute(
             summary = &mut run => summary,
             _ = tokio::signal::ctrl_c() => {
                 eprintln!("cancelling…");
-                core.cancel_run();
+                core.cancel_run(&run_id);
                 run.await
             }
         };

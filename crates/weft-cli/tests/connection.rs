@@ -179,6 +179,40 @@ fn a_file_asking_for_secrets_without_a_terminal_says_how_to_pipe_them() {
     );
 }
 
+/// serde-saphyr shows a source snippet by default, and serde quotes values it cannot take.
+#[test]
+fn a_broken_connection_file_is_reported_without_its_secrets() {
+    let secret = "sk-inline-key-in-a-broken-file-77";
+    let home = tempfile::tempdir().unwrap();
+    for (name, yaml) in [
+        // A syntax error on the line after the key.
+        (
+            "syntax",
+            format!("name: a\ntype: serp\napi_key: {secret}\n  bad: [indent\n"),
+        ),
+        // A key where a map is expected: serde quotes the value.
+        (
+            "type",
+            format!("name: a\ntype: custom\nsecrets: \"{secret}\"\n"),
+        ),
+    ] {
+        let file = home.path().join(format!("{name}.yaml"));
+        std::fs::write(&file, yaml).unwrap();
+        let out = weft(home.path())
+            .args(["connection", "create", "--file", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains("is not a valid connection file"),
+            "{name}: {stderr}"
+        );
+        assert!(!stderr.contains(&secret[..12]), "{name}: {stderr}");
+        assert!(!text(&out.stdout).contains(&secret[..12]), "{name}");
+    }
+}
+
 #[test]
 fn a_wrong_endpoint_for_the_type_is_a_usage_error_with_the_fix() {
     let home = tempfile::tempdir().unwrap();

@@ -222,10 +222,11 @@ fn missing_inputs_and_invalid_flows_exit_2_and_failed_runs_exit_1() {
             "--input",
             &format!("endpoint={}/models", fake.base),
             "--input",
-            "api_key=k",
+            "api_key=@env:WEFT_TEST_KEY",
             "--input",
             "question=q",
         ])
+        .env("WEFT_TEST_KEY", "k")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
@@ -294,10 +295,11 @@ fn runs_are_kept_redacted_and_can_be_listed_and_shown() {
             "--input",
             &format!("endpoint={}/models", fake.base),
             "--input",
-            &format!("api_key={secret}"),
+            "api_key=@env:WEFT_TEST_KEY",
             "--input",
             "question=q",
         ])
+        .env("WEFT_TEST_KEY", secret)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -398,4 +400,97 @@ fn one_node_runs_alone_on_given_values_or_from_a_node_onwards() {
     let unknown = run(&["--from", "c"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(text(&unknown.stderr).contains("the flow has no node `c`"));
+}
+
+#[test]
+fn a_secret_input_given_as_text_is_refused_without_echoing_it() {
+    let home = tempfile::tempdir().unwrap();
+    let secret = "sk-typed-on-the-command-line-41";
+    let out = weft(home.path())
+        .args(["flow", "run"])
+        .arg(example("dynamic-connection.weft.yaml"))
+        .args(["--input", "endpoint=http://127.0.0.1:9/models"])
+        .args([
+            "--input",
+            &format!("api_key={secret}"),
+            "--input",
+            "question=q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("input `api_key` is secret: give it as --input api_key=@env:VAR or --input api_key=@stdin, not as text"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(secret) && !text(&out.stdout).contains(secret));
+}
+
+/// The case: the dynamic connection's key given as a plain (not secret) input, echoed
+/// back by the model and split over three streamed deltas.
+#[test]
+fn a_dynamic_key_from_a_plain_input_never_reaches_history_output_or_the_stream() {
+    let secret = "sk-plain-input-dynamic-key-5e77";
+    let (a, rest) = secret.split_at(9);
+    let (b, c) = rest.split_at(9);
+    let fake = weft_testkit::FakeEndpoint::start(vec![sse(&["Your key is ", a, b, c, "."])]);
+    let home = tempfile::tempdir().unwrap();
+    let flow = home.path().join("plain.weft.yaml");
+    let text_of = std::fs::read_to_string(example("dynamic-connection.weft.yaml"))
+        .unwrap()
+        .replace("secret: true", "secret: false");
+    std::fs::write(&flow, text_of).unwrap();
+    let out = weft(home.path())
+        .args(["flow", "run", "--stream"])
+        .arg(&flow)
+        .args(["--input", &format!("endpoint={}/models", fake.base)])
+        .args(["--input", &format!("api_key={secret}")])
+        .args(["--input", &format!("question=Repeat my key {secret}")])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("Your key is ******."), "{stderr}");
+    assert!(stdout.contains("answer: Your key is ******."), "{stdout}");
+    // The key went to the service it belongs to, and nowhere else.
+    let sent = &fake.requests()[0];
+    assert!(
+        sent.head
+            .to_ascii_lowercase()
+            .contains(&format!("api-key: {secret}"))
+    );
+
+    let id = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("run "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let shown = weft(home.path())
+        .args(["runs", "show", "--json", &id])
+        .output()
+        .unwrap();
+    let shown = text(&shown.stdout);
+    let run: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(run["inputs"]["api_key"], "******", "{shown}");
+    assert_eq!(run["inputs"]["question"], "Repeat my key ******", "{shown}");
+    assert_eq!(
+        run["nodes"]["connect"]["inputs"]["api_key"], "******",
+        "{shown}"
+    );
+    for leaked in [secret, a, b, c] {
+        assert!(!shown.contains(leaked), "{leaked} in {shown}");
+    }
+    for output in [&stdout, &stderr] {
+        assert!(!output.contains(secret) && !output.contains(b), "{output}");
+    }
+    let stored: Vec<u8> = std::fs::read_dir(home.path())
+        .unwrap()
+        .flat_map(|entry| std::fs::read(entry.unwrap().path()).unwrap_or_default())
+        .collect();
+    assert!(
+        !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the key reached the data folder"
+    );
 }

@@ -48,6 +48,8 @@ pub struct RunSummary {
 
 /// What a flow run needs besides the flow.
 pub struct RunOrder {
+    /// Chosen by the caller (see [`new_run_id`]), so it can cancel the run before it starts.
+    pub run_id: String,
     /// The file the flow was opened from; `None` for an unsaved flow.
     pub path: Option<String>,
     pub inputs: Map<String, Value>,
@@ -57,12 +59,30 @@ pub struct RunOrder {
     pub node_timeout: Duration,
 }
 
-/// The run in progress (one at a time) and, per flow, the results later runs may reuse. In
-/// memory only: reusable results hold unredacted values.
+/// A fresh id for [`RunOrder::run_id`].
+pub fn new_run_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The runs in progress, by id, and per flow the results later runs may reuse. In memory only:
+/// reusable results hold unredacted values.
 #[derive(Debug, Default)]
 pub(crate) struct RunSlots {
-    active: Option<CancellationToken>,
+    active: HashMap<String, CancellationToken>,
     reuse: HashMap<String, Reuse>,
+}
+
+/// Takes a run out of the registry when it ends, however it ends (an error, a panic, a dropped
+/// future), and only that run.
+struct Registered<'a> {
+    core: &'a AppCore,
+    run_id: String,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.core.runs().active.remove(&self.run_id);
+    }
 }
 
 /// A stored run.
@@ -105,26 +125,6 @@ fn now_ms() -> i64 {
         .unwrap_or_default()
 }
 
-/// Inputs as they may be stored: secret inputs are `******`.
-pub fn redact_inputs(flow: &FlowDocument, inputs: &Map<String, Value>) -> Value {
-    Value::Object(
-        inputs
-            .iter()
-            .map(|(name, value)| {
-                let secret = flow.inputs.get(name).is_some_and(|spec| spec.secret);
-                (
-                    name.clone(),
-                    if secret {
-                        Value::String("******".into())
-                    } else {
-                        value.clone()
-                    },
-                )
-            })
-            .collect(),
-    )
-}
-
 impl AppCore {
     /// Validates and runs a flow, streaming its events to `events`, and stores it in the run
     /// history. Results are kept so that a later [`RunPlan::From`] or [`RunPlan::Only`] run of the
@@ -135,12 +135,20 @@ impl AppCore {
         order: RunOrder,
         events: UnboundedSender<RunEvent>,
     ) -> Result<RunSummary, AppError> {
-        let errors: Vec<String> = self
-            .validate_flow(&flow)?
-            .into_iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| d.to_string())
-            .collect();
+        let cancel = CancellationToken::new();
+        let _registered = self.register_run(&order.run_id, &cancel)?;
+        // Validation reads SQLite: off the async workers.
+        let (flow, errors) = self
+            .blocking(move |core| {
+                let errors: Vec<String> = core
+                    .validate_flow(&flow)?
+                    .into_iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .map(|d| d.to_string())
+                    .collect();
+                Ok((flow, errors))
+            })
+            .await?;
         if !errors.is_empty() {
             return Err(AppError::Invalid(format!(
                 "the flow has {} problem(s); fix them first:\n{}",
@@ -149,22 +157,11 @@ impl AppCore {
             )));
         }
         let key = order.path.clone().unwrap_or_default();
-        let cancel = CancellationToken::new();
-        let reuse = {
-            let mut slots = self.runs();
-            if slots.active.as_ref().is_some_and(|a| !a.is_cancelled()) {
-                return Err(AppError::Invalid(
-                    "a run is already in progress; wait for it or cancel it".into(),
-                ));
-            }
-            slots.active = Some(cancel.clone());
-            let mut reuse = match order.plan {
-                RunPlan::All => Reuse::default(),
-                _ => slots.reuse.get(&key).cloned().unwrap_or_default(),
-            };
-            reuse.update(order.given);
-            reuse
+        let mut reuse = match order.plan {
+            RunPlan::All => Reuse::default(),
+            _ => self.runs().reuse.get(&key).cloned().unwrap_or_default(),
         };
+        reuse.update(order.given);
         let plan = match order.plan {
             RunPlan::All => Plan::All,
             RunPlan::From { node } => Plan::From(node),
@@ -172,55 +169,89 @@ impl AppCore {
         };
         let flow = Arc::new(flow);
         let request = RunRequest {
+            run_id: order.run_id.clone(),
             flow: flow.clone(),
-            inputs: order.inputs.clone(),
+            inputs: order.inputs,
             connections: Arc::new(StoreConnections(self.clone())),
             cancel,
             node_timeout: order.node_timeout,
             plan,
             reuse,
         };
-        let outcome = self.engine().run(request, events).await;
-        let mut slots = self.runs();
-        slots.active = None;
-        let mut outcome = outcome.map_err(|err| AppError::Invalid(err.to_string()))?;
-        slots
+        let mut outcome = self
+            .engine()
+            .run(request, events)
+            .await
+            .map_err(|err| AppError::Invalid(err.to_string()))?;
+        self.runs()
             .reuse
             .entry(key)
             .or_default()
             .update(std::mem::take(&mut outcome.reuse));
-        drop(slots);
-        let path = order.path.as_deref().unwrap_or("(unsaved flow)");
+        let path = order.path.unwrap_or_else(|| "(unsaved flow)".into());
+        let summary = RunSummary {
+            run_id: outcome.run_id.clone(),
+            status: outcome.status,
+            outputs: outcome.outputs.clone(),
+            nodes: outcome.nodes.clone(),
+            latency_ms: outcome.latency_ms,
+        };
         // History is a convenience: failing to store it must not change the run's result.
-        if let Err(err) = self.record_run(path, &flow.to_yaml(), &flow, &order.inputs, &outcome) {
+        let stored = self
+            .blocking(move |core| core.record_run(&path, &flow.to_yaml(), &outcome))
+            .await;
+        if let Err(err) = stored {
             tracing::warn!("the run was not saved to history: {err}");
         }
-        Ok(RunSummary {
-            run_id: outcome.run_id,
-            status: outcome.status,
-            outputs: outcome.outputs,
-            nodes: outcome.nodes,
-            latency_ms: outcome.latency_ms,
+        Ok(summary)
+    }
+
+    fn register_run(
+        &self,
+        run_id: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Registered<'_>, AppError> {
+        if run_id.trim().is_empty() {
+            return Err(AppError::Invalid("a run needs an id".into()));
+        }
+        let mut runs = self.runs();
+        if runs.active.contains_key(run_id) {
+            return Err(AppError::Invalid(format!(
+                "a run with the id `{run_id}` is already in progress"
+            )));
+        }
+        runs.active.insert(run_id.to_owned(), cancel.clone());
+        Ok(Registered {
+            core: self,
+            run_id: run_id.to_owned(),
         })
     }
 
-    /// Stops the run in progress, if any; what finished is kept.
-    pub fn cancel_run(&self) -> bool {
+    /// Runs blocking work (SQLite, the keychain) on tokio's blocking pool.
+    async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&AppCore) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let core = self.clone();
+        tokio::task::spawn_blocking(move || work(&core))
+            .await
+            .map_err(|err| AppError::Internal(format!("a background task failed: {err}")))?
+    }
+
+    /// Stops the run with this id, if it is in progress; what finished is kept.
+    pub fn cancel_run(&self, run_id: &str) -> bool {
         self.runs()
             .active
-            .take()
-            .inspect(CancellationToken::cancel)
+            .get(run_id)
+            .inspect(|token| token.cancel())
             .is_some()
     }
 
-    /// Stores a finished run (already redacted by the engine; inputs redacted here) and prunes
-    /// the history.
+    /// Stores a finished run (redacted by the engine, inputs included) and prunes the history.
     pub fn record_run(
         &self,
         flow_path: &str,
         flow_text: &str,
-        flow: &FlowDocument,
-        inputs: &Map<String, Value>,
         outcome: &RunOutcome,
     ) -> Result<(), AppError> {
         let finished = now_ms();
@@ -235,7 +266,7 @@ impl AppCore {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
-            inputs: redact_inputs(flow, inputs),
+            inputs: Value::Object(outcome.inputs.clone()),
             outputs: Value::Object(outcome.outputs.clone()),
             nodes: serde_json::to_value(&outcome.nodes)
                 .map_err(|err| AppError::Internal(err.to_string()))?,
@@ -288,17 +319,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secret_inputs_are_masked_and_retention_reads_the_environment() {
-        let flow = FlowDocument::parse(
-            "schema: 1\ninputs:\n  key: { type: string, secret: true }\n  q: { type: string }\n",
-        )
-        .unwrap();
-        let inputs: Map<String, Value> =
-            serde_json::from_value(serde_json::json!({"key": "sk-1", "q": "hi"})).unwrap();
-        assert_eq!(
-            redact_inputs(&flow, &inputs),
-            serde_json::json!({"key": "******", "q": "hi"})
-        );
+    fn retention_reads_the_environment() {
         let retention = retention_from(Some("10".into()), Some("2".into()));
         assert_eq!(retention.max_runs, 10);
         assert_eq!(retention.max_age.as_secs(), 2 * 24 * 3600);

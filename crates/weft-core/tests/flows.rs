@@ -4,11 +4,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
-use weft_core::{AppCore, ConnectionInput, ConnectionKind, RunOrder, RunPlan, Settings};
+use weft_core::{
+    AppCore, ConnectionInput, ConnectionKind, FileVersion, Replace, RunOrder, RunPlan, Settings,
+};
 use weft_engine::{NodeState, RunEvent, RunStatus};
 use weft_flow::{FlowDocument, FlowInput, ValueType};
 use weft_store::{DataDir, Keychain};
@@ -56,6 +58,7 @@ fn two_nodes() -> FlowDocument {
 
 fn order(plan: RunPlan, topic: &str) -> RunOrder {
     RunOrder {
+        run_id: weft_core::new_run_id(),
         path: Some("/flows/two.weft.yaml".into()),
         inputs: Map::from_iter([("topic".to_owned(), Value::from(topic))]),
         plan,
@@ -96,7 +99,7 @@ fn a_saved_flow_opens_unchanged_and_never_holds_a_secret_value() {
         },
     );
     let path = dir.path().join("chat.weft.yaml");
-    core.save_flow(&path, &document).unwrap();
+    let saved = core.save_flow(&path, &document, &Replace::Any).unwrap();
 
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains(KEY), "{text}");
@@ -104,6 +107,7 @@ fn a_saved_flow_opens_unchanged_and_never_holds_a_secret_value() {
     document.inputs["api_key"].default = None;
     assert_eq!(opened.document, document);
     assert_eq!(opened.path.as_deref(), Some(path.to_str().unwrap()));
+    assert_eq!(opened.version, Some(saved));
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -136,13 +140,24 @@ fn the_recovery_copy_comes_back_once_and_a_damaged_one_is_set_aside() {
     let core = core(&dir);
     assert_eq!(core.take_recovery().unwrap(), None);
     let document = two_nodes();
-    core.save_recovery(Some("/flows/two.weft.yaml".into()), document.clone())
-        .unwrap();
+    let version = FileVersion("4f2a".into());
+    core.save_recovery(
+        Some("/flows/two.weft.yaml".into()),
+        Some(version.clone()),
+        document.clone(),
+    )
+    .unwrap();
     let recovered = core.take_recovery().unwrap().unwrap();
     assert_eq!(recovered.document, document);
     assert_eq!(recovered.path.as_deref(), Some("/flows/two.weft.yaml"));
+    assert_eq!(recovered.version, Some(version));
     core.clear_recovery().unwrap();
     assert_eq!(core.take_recovery().unwrap(), None);
+
+    // A copy from before versions were kept still comes back.
+    let older = serde_json::json!({"path": null, "document": document, "saved_at_ms": 1});
+    std::fs::write(dir.path().join("recovery.json"), older.to_string()).unwrap();
+    assert_eq!(core.take_recovery().unwrap().unwrap().version, None);
 
     std::fs::write(dir.path().join("recovery.json"), "{ not json").unwrap();
     assert_eq!(core.take_recovery().unwrap(), None);
@@ -224,37 +239,46 @@ async fn an_invalid_flow_is_refused_before_any_call() {
 }
 
 #[tokio::test]
-async fn cancel_stops_the_run_in_progress_and_only_one_runs_at_a_time() {
-    let fake = FakeEndpoint::start(vec![Reply::Stall(Duration::from_secs(10))]);
+async fn runs_are_cancelled_by_id_and_one_ending_leaves_the_others_cancellable() {
+    let fake = FakeEndpoint::start(vec![
+        Reply::Stall(Duration::from_secs(10)),
+        answer("the second run's answer"),
+    ]);
     let dir = tempfile::tempdir().unwrap();
     let core = core(&dir);
     with_connection(&core, &fake);
-    assert!(!core.cancel_run(), "nothing to cancel yet");
+    let first = order(RunPlan::All, "tea");
+    let first_id = first.run_id.clone();
+    assert!(!core.cancel_run(&first_id), "nothing to cancel yet");
     let running = tokio::spawn({
         let core = core.clone();
-        async move {
-            let mut document = two_nodes();
-            document.nodes[1]
-                .properties
-                .insert("stream".into(), Value::Bool(true));
-            run(&core, document, order(RunPlan::All, "tea")).await
-        }
+        async move { run(&core, two_nodes(), first).await }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (second, _) = run(&core, two_nodes(), order(RunPlan::All, "tea")).await;
+    while fake.requests().is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A second run goes on beside the first and ends; the first stays cancellable.
+    let second = order(RunPlan::All, "tea");
+    let second_id = second.run_id.clone();
+    let (done, _) = run(&core, two_nodes(), second).await;
+    assert_eq!(done.unwrap().status, RunStatus::Succeeded);
     assert!(
-        second
-            .unwrap_err()
-            .to_string()
-            .contains("a run is already in progress")
+        !core.cancel_run(&second_id),
+        "a finished run has nothing to cancel"
     );
+    assert!(!core.cancel_run("no-such-run"));
 
-    let at = Instant::now();
-    assert!(core.cancel_run());
-    let (summary, _) = running.await.unwrap();
-    assert!(at.elapsed() < Duration::from_secs(2));
+    assert!(core.cancel_run(&first_id));
+    let (summary, _) = tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .expect("the cancelled run ends")
+        .unwrap();
     let summary = summary.unwrap();
     assert_eq!(summary.status, RunStatus::Cancelled);
     assert_eq!(summary.nodes["prompt"].state, NodeState::Succeeded);
     assert_eq!(summary.nodes["chat"].state, NodeState::Cancelled);
+    assert!(
+        !core.cancel_run(&first_id),
+        "the registry forgets a run that ended"
+    );
 }

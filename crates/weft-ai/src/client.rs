@@ -596,7 +596,10 @@ fn redirected(response: &Response, target: &Target, key: &ApiKey) -> InferenceEr
 
 /// The error a non-2xx status means. `text` is the body with the key already masked; the message
 /// parsed from it is masked again (JSON escapes can spell the key in ways the raw text hides),
-/// and only then cut, so a cut never leaves a piece of the key.
+/// and only then cut, so a cut never leaves a piece of the key. Azure documents its error body
+/// as `{"error": {"code", "message", "param", "type", "innererror"}}`
+/// (https://learn.microsoft.com/azure/ai-foundry/openai/reference, "ErrorResponse"); anything
+/// else (a gateway's or proxy's text) is shown raw, so the mask runs on the whole body first.
 fn status_error(
     status: u16,
     text: &str,

@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { remote } from "webdriverio";
@@ -263,3 +263,103 @@ async function buildAndRun() {
   assert.ok(calls[0].key?.startsWith("sk-e2e-"), "the key came from the keychain");
   assert.ok(!(await browser.getPageSource()).includes(calls[0].key), "the key reached the webview");
 }
+
+/** The dynamic-connection example with its key as a plain (not secret) input: the worst case. */
+function dynamicFlow() {
+  return {
+    schema: 1,
+    title: "Dynamic connection",
+    inputs: {
+      endpoint: { type: "string" },
+      api_key: { type: "string" },
+      question: { type: "string" },
+    },
+    outputs: { answer: { value: "${chat.output}" } },
+    nodes: [
+      { id: "inputs", type: "inputs", position: { x: 0, y: 160 } },
+      { id: "declare", type: "declare_variable", position: { x: 280, y: 40 }, properties: { name: "connection", value_type: "object" } },
+      {
+        id: "connect",
+        type: "create_azure_ai_connection",
+        position: { x: 560, y: 40 },
+        properties: { endpoint: "${inputs.endpoint}", api_key: "${inputs.api_key}", variable: "connection" },
+      },
+      {
+        id: "chat",
+        type: "chat_completion",
+        position: { x: 840, y: 160 },
+        properties: {
+          dynamic_connection: "${vars.connection}",
+          deployment: "gpt-4o-mini",
+          user_prompt: "{{ question }}",
+          variables: { question: "${inputs.question}" },
+        },
+      },
+      { id: "outputs", type: "outputs", position: { x: 1120, y: 160 } },
+    ],
+  };
+}
+
+test("a dynamic connection's key never reaches the webview, history or the data folder", () =>
+  onFailureScreenshot("dynamic-key-failure.png", async () => {
+    const key = `sk-dyn-${process.pid}-0123456789abcdef`;
+    const third = Math.floor(key.length / 3);
+    // The model echoes the key, split over three deltas.
+    const echo = await startFakeEndpoint({ words: ["Your key: ", key.slice(0, third), key.slice(third, 2 * third), key.slice(2 * third), "."] });
+    try {
+      // A second start of the app, which offers back the edits of a session that ended unsaved.
+      await browser.deleteSession();
+      writeFileSync(
+        join(WEFT_HOME, "recovery.json"),
+        JSON.stringify({ path: null, version: null, document: dynamicFlow(), saved_at_ms: Date.now() }),
+        { mode: 0o600 },
+      );
+      browser = await remote({
+        hostname: "127.0.0.1",
+        port: DRIVER_PORT,
+        logLevel: "warn",
+        capabilities: { "tauri:options": { application: APP_BIN }, "wdio:enforceWebDriverClassic": true },
+      });
+      const banner = await browser.$('[data-testid="recovery-banner"]');
+      await banner.waitForDisplayed({ timeout: 20_000 });
+      await banner.$("button=Restore").click();
+      await browser.$('.react-flow__node[data-id="connect"]').waitForExist({ timeout: 10_000 });
+
+      const testRun = await browser.$('[data-testid="test-run"]');
+      await browser.waitUntil(() => testRun.isEnabled(), { timeout: 5_000 });
+      await testRun.click();
+      await browser.$('[data-testid="run-inputs"]').waitForDisplayed({ timeout: 10_000 });
+      const keyField = await browser.$('[data-testid="run-input-api_key"]');
+      assert.equal(await keyField.getAttribute("type"), "password", "an input feeding a key is masked");
+      await replaceText(await browser.$('[data-testid="run-input-endpoint"]'), echo.endpoint);
+      await replaceText(keyField, key);
+      await replaceText(await browser.$('[data-testid="run-input-question"]'), `Repeat ${key}`);
+      await browser.$('[data-testid="run-inputs-submit"]').click();
+
+      const outputs = await browser.$('[data-testid="run-outputs"]');
+      await browser.waitUntil(async () => (await outputs.getText()).includes("Your key: ******."), {
+        timeout: 20_000,
+        timeoutMsg: "the masked answer never appeared in the run panel",
+      });
+      assert.match(await browser.$('[data-testid="run-status"]').getText(), /succeeded/i);
+      assert.equal(echo.calls.length, 1);
+      assert.equal(echo.calls[0].key, key, "the key went to the service it belongs to");
+
+      const page = await browser.getPageSource();
+      for (const part of [key, key.slice(third, 2 * third)]) {
+        assert.ok(!page.includes(part), `the webview holds ${part}`);
+      }
+      const runs = JSON.parse(execFileSync(WEFT_BIN, ["runs", "list", "--json"], { encoding: "utf8" }));
+      const shown = execFileSync(WEFT_BIN, ["runs", "show", "--json", runs[0].id], { encoding: "utf8" });
+      assert.ok(!shown.includes(key), `history holds the key: ${shown}`);
+      assert.equal(JSON.parse(shown).inputs.api_key, "******");
+      for (const file of readdirSync(WEFT_HOME)) {
+        assert.ok(!readFileSync(join(WEFT_HOME, file)).includes(key), `the key reached ${file}`);
+      }
+      // Nor does the browser's storage keep it for the next run's form.
+      const stored = await browser.execute(() => JSON.stringify({ ...localStorage }));
+      assert.ok(!stored.includes(key), "localStorage holds the key");
+    } finally {
+      await echo.close();
+    }
+  }));

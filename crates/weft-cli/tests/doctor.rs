@@ -75,7 +75,7 @@ fn doctor_reports_store_and_a_keychain_round_trip() {
         text(&out.stderr)
     );
     assert!(
-        stdout.contains("schema v3 of 3, journal wal, busy timeout 5000 ms, owner-only"),
+        stdout.contains("schema v4 of 4, journal wal, busy timeout 5000 ms, owner-only"),
         "{stdout}"
     );
     assert!(stdout.contains("Secret Service (D-Bus)"), "{stdout}");
@@ -110,7 +110,7 @@ fn assert_fails_with(out: &Output, home: &Path, needles: &[&str]) {
         assert!(stderr.contains(needle), "missing {needle:?} in: {stderr}");
     }
     // The rest of the report still printed, and nothing fell back to a file.
-    assert!(text(&out.stdout).contains("schema v3 of 3"));
+    assert!(text(&out.stdout).contains("schema v4 of 4"));
     let files: Vec<String> = std::fs::read_dir(home)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())

@@ -302,7 +302,8 @@ async fn supervised(ctx: NodeContext, timeout: Duration) -> (String, Result<Node
                 .map(|s| (*s).to_owned())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            tracing::error!(node = %id, "a node panicked: {what}");
+            // The message may quote a value; it is masked with the node's error, not logged.
+            tracing::error!(node = %id, "a node panicked");
             Err(format!(
                 "internal error in node `{id}`; please report it (the node panicked: {what})"
             ))

@@ -13,7 +13,7 @@ const TYPE_HINTS: Record<string, string> = {
   object: "JSON object",
   list: "JSON list",
   any: "text or JSON",
-  connection: "connection name",
+  connection: "JSON object",
 };
 
 function Field({ field, value, error }: { field: InputField; value: string; error: string | undefined }) {
@@ -31,7 +31,7 @@ function Field({ field, value, error }: { field: InputField; value: string; erro
     control = (
       <input {...common} type="checkbox" checked={value === "true"} onChange={(e) => setDraft(field.name, String(e.target.checked))} />
     );
-  } else if (field.type === "object" || field.type === "list") {
+  } else if (field.type === "object" || field.type === "list" || field.type === "connection") {
     control = (
       <textarea
         {...common}

@@ -1089,3 +1089,51 @@ async fn an_error_body_that_echoes_the_key_never_shows_it() {
         assert!(text.contains("******"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn a_whole_body_that_stalls_is_retried() {
+    let stall = Reply::Stream {
+        parts: vec![(Duration::ZERO, r#"{"choices": ["#.into())],
+        end: End::Stall,
+    };
+    let server = Server::start(vec![stall, Reply::json(200, answer("after the stall"))]).await;
+    let endpoint = foundry(&server);
+    let key = ApiKey::new(KEY);
+    let short = Timeouts {
+        idle: Duration::from_millis(200),
+        ..Timeouts::default()
+    };
+    let reply = Client::new(short, fast_retries())
+        .unwrap()
+        .chat(&call(&endpoint, &key), &request())
+        .await
+        .unwrap();
+    assert_eq!(reply.text, "after the stall");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn the_text_a_stream_assembles_is_capped() {
+    let server = Server::start(vec![Reply::Stream {
+        parts: stream_parts(&["0123456789", "0123456789"]),
+        end: End::Stall,
+    }])
+    .await;
+    let endpoint = foundry(&server);
+    let key = ApiKey::new(KEY);
+    let limits = Limits {
+        body: 15,
+        ..Limits::default()
+    };
+    let err = client(fast_retries())
+        .with_limits(limits)
+        .chat_stream(&call(&endpoint, &key), &request())
+        .await
+        .unwrap_err();
+    assert_eq!(err.partial_text(), Some("0123456789"));
+    assert!(
+        err.to_string()
+            .ends_with(": the streamed answer is larger than 15 bytes; check that the endpoint URL points at an inference API"),
+        "{err}"
+    );
+}

@@ -614,17 +614,14 @@ fn status_error(
         Value::String(code) => code.clone(),
         other => other.to_string(),
     });
-    let message = error
-        .message
-        .as_deref()
-        .map(|message| key.mask(message))
-        .unwrap_or_else(|| match text.trim() {
-            "" => "no details given".to_owned(),
-            t if t.starts_with('<') => {
-                "the reply was an HTML page (a proxy or a wrong URL?)".to_owned()
-            }
-            t => t.chars().take(300).collect(),
-        });
+    let message = match (error.message.as_deref(), text.trim()) {
+        (Some(message), _) => cut(&key.mask(message)),
+        (None, "") => "no details given".to_owned(),
+        (None, t) if t.starts_with('<') => {
+            "the reply was an HTML page (a proxy or a wrong URL?)".to_owned()
+        }
+        (None, t) => cut(t),
+    };
     if code.as_deref() == Some("content_filter") {
         return InferenceError::ContentFiltered {
             categories: filtered_categories(error.innererror.as_ref()),
@@ -667,6 +664,15 @@ fn status_error(
             message,
             request_id,
         },
+    }
+}
+
+/// A service's message as an error shows it: at most 300 characters.
+fn cut(message: &str) -> String {
+    const SHOWN: usize = 300;
+    match message.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &message[..end]),
+        None => message.to_owned(),
     }
 }
 

@@ -1088,6 +1088,13 @@ async fn an_error_body_that_echoes_the_key_never_shows_it() {
         }
         assert!(text.contains("******"), "{text}");
     }
+
+    // A message is cut however it arrives, JSON or not.
+    let long = "y".repeat(1000);
+    let text = error_with_key(Reply::json(400, json!({"error": {"message": long}})), key)
+        .await
+        .to_string();
+    assert!(text.ends_with(&format!(": {}…", "y".repeat(300))), "{text}");
 }
 
 #[tokio::test]

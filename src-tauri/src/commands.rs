@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 use tauri::State;
 use tauri::ipc::Channel;
 use weft_core::{
-    AppCore, AppError, ConnectionCheck, ConnectionInput, ConnectionView, Diagnostics, IpcError,
-    KindSpec, OpenedFlow, Recovery, RunOrder, RunPlan, RunSummary, RunView, SavedConnection,
+    AppCore, AppError, ConnectionCheck, ConnectionInput, ConnectionView, Diagnostics, FileVersion,
+    IpcError, KindSpec, OpenedFlow, Recovery, Replace, RunOrder, RunPlan, RunSummary, RunView,
+    SavedConnection,
 };
 use weft_engine::RunEvent;
 use weft_flow::{Diagnostic, FlowDocument};
@@ -75,13 +76,18 @@ pub async fn open_flow(state: State<'_, CoreState>, path: PathBuf) -> Result<Ope
     blocking(&state, move |core| core.open_flow(&path)).await
 }
 
+/// Refused with `changedOnDisk` when `replace` names a version the file no longer has.
 #[tauri::command]
 pub async fn save_flow(
     state: State<'_, CoreState>,
     path: PathBuf,
     document: FlowDocument,
-) -> Result<(), IpcError> {
-    blocking(&state, move |core| core.save_flow(&path, &document)).await
+    replace: Replace,
+) -> Result<FileVersion, IpcError> {
+    blocking(&state, move |core| {
+        core.save_flow(&path, &document, &replace)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -101,9 +107,13 @@ pub async fn validate_flow(
 pub async fn save_recovery(
     state: State<'_, CoreState>,
     path: Option<String>,
+    version: Option<FileVersion>,
     document: FlowDocument,
 ) -> Result<(), IpcError> {
-    blocking(&state, move |core| core.save_recovery(path, document)).await
+    blocking(&state, move |core| {
+        core.save_recovery(path, version, document)
+    })
+    .await
 }
 
 #[tauri::command]

@@ -4,6 +4,8 @@ use weft_ai::InferenceError;
 use weft_store::connections::{ConnectionError, Problem};
 use weft_store::{DbError, KeychainError, PathsError};
 
+use crate::flows::FlowFileError;
+
 /// Every failure a use case can report. Each message says what went wrong and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -18,6 +20,8 @@ pub enum AppError {
     /// The service a connection points at answered with an error, or not at all.
     #[error(transparent)]
     Service(#[from] InferenceError),
+    #[error(transparent)]
+    FlowFile(#[from] FlowFileError),
     #[error("{0}")]
     Invalid(String),
     #[error("internal error: {0}; please report this")]
@@ -40,6 +44,17 @@ impl AppError {
                 ConnectionError::Db(_) => ErrorKind::Database,
             },
             Self::Service(_) => ErrorKind::Service,
+            Self::FlowFile(err) => match err {
+                FlowFileError::ChangedOnDisk { .. } => ErrorKind::ChangedOnDisk,
+                FlowFileError::Io { source, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    ErrorKind::NotFound
+                }
+                FlowFileError::NotAFlowFile { .. }
+                | FlowFileError::Io { .. }
+                | FlowFileError::NotAFlow { .. } => ErrorKind::InvalidInput,
+            },
             Self::Invalid(_) => ErrorKind::InvalidInput,
             Self::Internal(_) => ErrorKind::Internal,
         }
@@ -64,6 +79,8 @@ pub enum ErrorKind {
     NotFound,
     /// The name is taken.
     Conflict,
+    /// The file changed on disk since the editor read it; ask before saving over it.
+    ChangedOnDisk,
     DataFolder,
     Database,
     Keychain,

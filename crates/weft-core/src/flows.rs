@@ -1,21 +1,55 @@
 //! Flow files as the editor opens and saves them, validation against the saved connections, and
 //! the recovery copy that keeps unsaved edits through a crash.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use ts_rs::TS;
-use weft_flow::{Context, Diagnostic, FlowDocument, validate};
+use weft_flow::{Context, Diagnostic, FlowDocument, ParseError, validate};
 
 use crate::{AppCore, AppError};
 
-/// A flow in the editor: its document and the file it came from (`None` until first saved).
+/// The only files `open_flow` and `save_flow` touch. Checked here, not only in the UI's dialogs,
+/// so a compromised web view cannot read or overwrite other files (`~/.bashrc`, keys…).
+const FLOW_SUFFIX: &str = ".weft.yaml";
+
+/// A flow in the editor: its document, the file it came from (`None` until first saved), and
+/// which version of that file it was read from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct OpenedFlow {
     pub path: Option<String>,
     pub document: FlowDocument,
+    /// The file's [`FileVersion`] when read; `None` for a flow that has no file yet.
+    pub version: Option<FileVersion>,
+}
+
+/// Identifies one content of a flow file on disk: the SHA-256 of its bytes, so a change made
+/// elsewhere is seen even when it keeps the size and the modification time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FileVersion(pub String);
+
+impl FileVersion {
+    fn of(bytes: &[u8]) -> Self {
+        Self(format!("{:x}", Sha256::digest(bytes)))
+    }
+}
+
+/// Which file on disk a save may replace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "mode", rename_all = "camelCase")]
+#[ts(export)]
+pub enum Replace {
+    /// Only the version the editor last read or wrote; anything else is [`FlowFileError::ChangedOnDisk`].
+    /// A file deleted since is written again: nothing is lost by that.
+    IfUnchanged { version: FileVersion },
+    /// Whatever is there: a path the user chose in the save dialog (which asks before replacing),
+    /// or an overwrite the user confirmed after a conflict.
+    Any,
 }
 
 /// Unsaved edits kept by autosave, offered back on the next start.
@@ -23,20 +57,132 @@ pub struct OpenedFlow {
 #[ts(export)]
 pub struct Recovery {
     pub path: Option<String>,
+    /// The version of `path` the edits started from, so saving them still checks for a change on
+    /// disk. Copies written before versions existed have none.
+    #[serde(default)]
+    pub version: Option<FileVersion>,
     pub document: FlowDocument,
     #[ts(type = "number")]
     pub saved_at_ms: i64,
 }
 
-const SAMPLE: &str = include_str!("../../../examples/chat.weft.yaml");
-
-fn io_error(action: &str, path: &Path, err: &std::io::Error) -> AppError {
-    AppError::Invalid(format!("could not {action} {}: {err}", path.display()))
+/// Why a flow file or the recovery copy could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowFileError {
+    #[error(
+        "{path} is not a flow file: Weft opens and saves only files whose name ends in `{FLOW_SUFFIX}`; choose such a file, or rename this one"
+    )]
+    NotAFlowFile { path: String },
+    #[error("could not {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The message keeps where the problem is and what was expected, never the file's text.
+    #[error("{path}: {problem}")]
+    NotAFlow { path: String, problem: String },
+    #[error(
+        "{path} changed on disk since it was opened; open it again to see the other changes, or confirm to overwrite them"
+    )]
+    ChangedOnDisk { path: String },
 }
 
-/// Writes through a temporary file in the same folder and renames it over the target, so a
-/// crash or a full disk never leaves half a file where the flow was.
-fn write_atomically(path: &Path, text: &str) -> Result<(), AppError> {
+impl FlowFileError {
+    fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            action,
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+const SAMPLE: &str = include_str!("../../../examples/chat.weft.yaml");
+
+fn flow_path(path: &Path) -> Result<&Path, FlowFileError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if name.len() > FLOW_SUFFIX.len() && name.ends_with(FLOW_SUFFIX) {
+        Ok(path)
+    } else {
+        Err(FlowFileError::NotAFlowFile {
+            path: path.display().to_string(),
+        })
+    }
+}
+
+/// The parse error without any text of the file. serde quotes offending values (`invalid type:
+/// string "…"`), and a file opened by mistake may hold anything, a key included; field and type
+/// names in backticks stay, since they name what was expected.
+fn without_file_text(err: &ParseError) -> String {
+    let mut kept = String::new();
+    // serde-saphyr repeats the location in its message; it is given once, below.
+    let mut rest = err.message.trim_start_matches("error: ");
+    if let Some((location, message)) = rest.split_once(": ")
+        && location.starts_with("line ")
+        && location.contains(" column ")
+    {
+        rest = message;
+    }
+    while let Some(start) = rest.find(['"', '`', '\'']) {
+        let quote = rest[start..].chars().next().unwrap_or('"');
+        kept.push_str(&rest[..=start]);
+        let after = &rest[start + 1..];
+        let Some(len) = after.find(quote) else {
+            // An unclosed quote: everything after it may be the file's text.
+            kept.push('…');
+            rest = "";
+            break;
+        };
+        let quoted = &after[..len];
+        let is_name = quote != '"' && is_a_name(quoted);
+        kept.push_str(if is_name { quoted } else { "…" });
+        kept.push(quote);
+        rest = &after[len + 1..];
+    }
+    kept.push_str(rest);
+    let message: String = kept.chars().take(200).collect();
+    match err.line {
+        Some(line) => format!("line {line}, column {}: {message}", err.column.unwrap_or(1)),
+        None => message,
+    }
+}
+
+/// A field, variant or type name, or one punctuation mark of YAML's syntax (`expected ','`).
+fn is_a_name(quoted: &str) -> bool {
+    let mut chars = quoted.chars();
+    match chars.next() {
+        Some(first) if first.is_ascii_punctuation() => quoted.len() == 1,
+        Some(first) if first.is_ascii_alphabetic() || first == '_' => {
+            quoted.len() <= 32 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
+        _ => false,
+    }
+}
+
+/// Who may read the written file.
+#[derive(Clone, Copy)]
+enum Access {
+    /// What the replaced file allowed, or the user's default (umask) for a new one.
+    AsBefore,
+    /// The owner only (0600), whatever the folder allows: the recovery copy.
+    OwnerOnly,
+}
+
+/// Writes through a uniquely named temporary file in the same folder, flushed to disk before it
+/// is renamed over the target, so a crash, a power loss or a full disk never leaves half a file
+/// where the flow was, and two saves at once never share a temporary file. `check` runs just
+/// before the rename, to keep the window in which another program can change the file small.
+fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    access: Access,
+    check: impl FnOnce() -> Result<(), FlowFileError>,
+) -> Result<(), FlowFileError> {
     let folder = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -45,12 +191,62 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), AppError> {
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let temporary = folder.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, text).map_err(|err| io_error("write", &temporary, &err))?;
-    std::fs::rename(&temporary, path).map_err(|err| {
-        let _ = std::fs::remove_file(&temporary);
-        io_error("save", path, &err)
-    })
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    let previous_mode = {
+        use std::os::unix::fs::PermissionsExt;
+        let previous = std::fs::metadata(path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o7777);
+        let mode = match access {
+            Access::OwnerOnly => 0o600,
+            Access::AsBefore => previous.unwrap_or(0o666),
+        };
+        // Created with the mode already (the umask applies, as for any new file), so the text
+        // never sits in a file more open than the one it replaces.
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+        previous.filter(|_| matches!(access, Access::AsBefore))
+    };
+    let mut temporary = builder
+        .tempfile_in(folder)
+        .map_err(|err| FlowFileError::io("write a temporary file in", folder, err))?;
+    #[cfg(unix)]
+    if let Some(mode) = previous_mode {
+        use std::os::unix::fs::PermissionsExt;
+        // The umask may have narrowed the mode at creation; the file keeps exactly what it had.
+        temporary
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|err| FlowFileError::io("set the permissions of", temporary.path(), err))?;
+    }
+    temporary
+        .write_all(bytes)
+        .and_then(|()| temporary.as_file().sync_all())
+        .map_err(|err| FlowFileError::io("write", temporary.path(), err))?;
+    check()?;
+    // On failure the temporary file is dropped, which deletes it.
+    temporary
+        .persist(path)
+        .map_err(|err| FlowFileError::io("save", path, err.error))?;
+    // The rename is only durable once the folder's entry is on disk too.
+    #[cfg(unix)]
+    if let Err(err) = std::fs::File::open(folder).and_then(|f| f.sync_all()) {
+        // The file is written and renamed; failing the save now would make the editor believe
+        // nothing was saved. Some file systems cannot flush a folder at all.
+        tracing::warn!("could not flush the folder {}: {err}", folder.display());
+    }
+    Ok(())
+}
+
+/// The version of the file at `path` now, `None` when there is no file.
+fn version_on_disk(path: &Path) -> Result<Option<FileVersion>, FlowFileError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(FileVersion::of(&bytes))),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(FlowFileError::io("read", path, err)),
+    }
 }
 
 /// What is written to disk: a secret input never keeps a value, even one typed as its default.
@@ -64,17 +260,42 @@ fn without_secret_values(document: &FlowDocument) -> FlowDocument {
 
 impl AppCore {
     pub fn open_flow(&self, path: &Path) -> Result<OpenedFlow, AppError> {
-        let text = std::fs::read_to_string(path).map_err(|err| io_error("read", path, &err))?;
-        let document = FlowDocument::parse(&text)
-            .map_err(|err| AppError::Invalid(format!("{}: {err}", path.display())))?;
+        let path = flow_path(path)?;
+        let bytes = std::fs::read(path).map_err(|err| FlowFileError::io("read", path, err))?;
+        let not_a_flow = |problem: String| FlowFileError::NotAFlow {
+            path: path.display().to_string(),
+            problem,
+        };
+        // The UTF-8 error names a byte offset only.
+        let text = std::str::from_utf8(&bytes).map_err(|err| not_a_flow(err.to_string()))?;
+        let document =
+            FlowDocument::parse(text).map_err(|err| not_a_flow(without_file_text(&err)))?;
         Ok(OpenedFlow {
             path: Some(path.display().to_string()),
             document,
+            version: Some(FileVersion::of(&bytes)),
         })
     }
 
-    pub fn save_flow(&self, path: &Path, document: &FlowDocument) -> Result<(), AppError> {
-        write_atomically(path, &without_secret_values(document).to_yaml())
+    /// Saves the flow and returns the version now on disk, for the next save to check against.
+    pub fn save_flow(
+        &self,
+        path: &Path,
+        document: &FlowDocument,
+        replace: &Replace,
+    ) -> Result<FileVersion, AppError> {
+        let path = flow_path(path)?;
+        let text = without_secret_values(document).to_yaml();
+        write_atomically(path, text.as_bytes(), Access::AsBefore, || match replace {
+            Replace::Any => Ok(()),
+            Replace::IfUnchanged { version } => match version_on_disk(path)? {
+                Some(now) if now != *version => Err(FlowFileError::ChangedOnDisk {
+                    path: path.display().to_string(),
+                }),
+                _ => Ok(()),
+            },
+        })?;
+        Ok(FileVersion::of(text.as_bytes()))
     }
 
     /// The flow a first start opens: the `chat` example, unsaved.
@@ -84,6 +305,7 @@ impl AppCore {
         Ok(OpenedFlow {
             path: None,
             document,
+            version: None,
         })
     }
 
@@ -107,9 +329,11 @@ impl AppCore {
         self.settings().data_dir.root().join("recovery.json")
     }
 
+    /// Keeps unsaved edits; only the owner can read them, as they may be work in progress.
     pub fn save_recovery(
         &self,
         path: Option<String>,
+        version: Option<FileVersion>,
         document: FlowDocument,
     ) -> Result<(), AppError> {
         let saved_at_ms = SystemTime::now()
@@ -118,12 +342,19 @@ impl AppCore {
             .unwrap_or_default();
         let recovery = Recovery {
             path,
+            version,
             document: without_secret_values(&document),
             saved_at_ms,
         };
         let text =
             serde_json::to_string(&recovery).map_err(|err| AppError::Internal(err.to_string()))?;
-        write_atomically(&self.recovery_path(), &text)
+        write_atomically(
+            &self.recovery_path(),
+            text.as_bytes(),
+            Access::OwnerOnly,
+            || Ok(()),
+        )?;
+        Ok(())
     }
 
     /// The recovery copy, if one is waiting. A damaged copy is set aside, not lost.
@@ -132,7 +363,7 @@ impl AppCore {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(io_error("read", &path, &err)),
+            Err(err) => return Err(FlowFileError::io("read", &path, err).into()),
         };
         match serde_json::from_str(&text) {
             Ok(recovery) => Ok(Some(recovery)),
@@ -149,10 +380,11 @@ impl AppCore {
     }
 
     pub fn clear_recovery(&self) -> Result<(), AppError> {
-        match std::fs::remove_file(self.recovery_path()) {
+        let path = self.recovery_path();
+        match std::fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(err) => Err(io_error("remove", &self.recovery_path(), &err)),
+            Err(err) => Err(FlowFileError::io("remove", &path, err).into()),
         }
     }
 }

@@ -16,7 +16,7 @@ pub use crate::connections::{ConnectionInput, ConnectionView, SavedConnection};
 pub use crate::core::AppCore;
 pub use crate::diagnostics::{DatabaseReport, Diagnostics, KeychainReport, ProbeOutcome};
 pub use crate::error::{AppError, ErrorKind, IpcError};
-pub use crate::flows::{OpenedFlow, Recovery};
+pub use crate::flows::{FileVersion, FlowFileError, OpenedFlow, Recovery, Replace};
 pub use crate::reach::{ConnectionCheck, ResolvedConnection, StoreConnections, endpoint_for};
 pub use crate::runs::{RunOrder, RunPlan, RunSummary, RunView, redact_inputs};
 pub use crate::settings::{HOME_ENV, KEYRING_SERVICE_ENV, Settings};

@@ -8,6 +8,10 @@ describe("toIpcError", () => {
     expect(toIpcError(raw)).toEqual(raw);
   });
 
+  it("keeps the kind of a file changed on disk, which the save flow branches on", () => {
+    expect(toIpcError({ kind: "changedOnDisk", message: "changed", problems: [] }).kind).toBe("changedOnDisk");
+  });
+
   it("fills in missing problems", () => {
     expect(toIpcError({ kind: "keychain", message: "locked" })).toEqual({ kind: "keychain", message: "locked", problems: [] });
   });

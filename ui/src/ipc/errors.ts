@@ -1,16 +1,20 @@
 import type { ErrorKind } from "./generated/ErrorKind";
 import type { IpcError } from "./generated/IpcError";
 
-const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
-  "invalidInput",
-  "notFound",
-  "conflict",
-  "dataFolder",
-  "database",
-  "keychain",
-  "service",
-  "internal",
-]);
+// A record, so that a kind added in Rust fails the type check here until it is listed.
+const KINDS: ReadonlySet<string> = new Set(
+  Object.keys({
+    invalidInput: true,
+    notFound: true,
+    conflict: true,
+    changedOnDisk: true,
+    dataFolder: true,
+    database: true,
+    keychain: true,
+    service: true,
+    internal: true,
+  } satisfies Record<ErrorKind, true>),
+);
 
 function isIpcError(raw: unknown): raw is IpcError {
   if (typeof raw !== "object" || raw === null) return false;

@@ -1,12 +1,16 @@
 // The flow-file, recovery, dialog and window commands for browser tests, behaving like the Rust
-// contract: files live in an in-memory map (tests read it back as window.__WEFT_FILES__), a file
-// that does not parse is refused with its line and column, and dialogs answer what the test set.
+// contract: files live in an in-memory map (tests read it back as window.__WEFT_FILES__, and
+// change it to play another program editing a file), a file that does not parse is refused with
+// its line and column, a save over a file changed since it was read is refused as
+// `changedOnDisk`, and dialogs answer what the test set.
 import { mockWindows } from "@tauri-apps/api/mocks";
 
+import type { FileVersion } from "./generated/FileVersion";
 import type { FlowDocument } from "./generated/FlowDocument";
 import type { IpcError } from "./generated/IpcError";
 import type { OpenedFlow } from "./generated/OpenedFlow";
 import type { Recovery } from "./generated/Recovery";
+import type { Replace } from "./generated/Replace";
 
 export type FlowsMockOptions = {
   /** Flow files by path; a string stands for a file that is not valid YAML (the parser's message). */
@@ -58,6 +62,15 @@ function fail(kind: IpcError["kind"], message: string): never {
   throw { kind, message, problems: [] } satisfies IpcError;
 }
 
+/** Stands for the hash of the file's bytes: any change to the stored file changes it. */
+function versionOf(file: FlowDocument | string | undefined): FileVersion | null {
+  return file === undefined ? null : JSON.stringify(file);
+}
+
+function flowPath(path: string): string {
+  return path.endsWith(".weft.yaml") ? path : fail("invalidInput", `${path} is not a flow file`);
+}
+
 const commands = new Set([
   "open_flow",
   "save_flow",
@@ -90,21 +103,31 @@ export function flowCommand(command: string, args: Record<string, unknown>, opti
   const files = window.__WEFT_FILES__!;
   switch (command) {
     case "open_flow": {
-      const path = String(args.path);
+      const path = flowPath(String(args.path));
       const file = files[path] ?? fail("notFound", `${path} does not exist`);
       if (typeof file === "string") fail("invalidInput", file);
-      return { path, document: structuredClone(file) } satisfies OpenedFlow;
+      return { path, document: structuredClone(file), version: versionOf(file) } satisfies OpenedFlow;
     }
     case "save_flow": {
+      const path = flowPath(String(args.path));
       const document = args.document as FlowDocument;
+      const replace = args.replace as Replace;
       if (!Array.isArray(document?.nodes)) fail("invalidInput", "not a flow document");
-      files[String(args.path)] = structuredClone(document);
-      return null;
+      const now = versionOf(files[path]);
+      if (replace.mode === "ifUnchanged" && now !== null && now !== replace.version)
+        fail("changedOnDisk", `${path} changed on disk since it was opened`);
+      files[path] = structuredClone(document);
+      return versionOf(files[path]) satisfies FileVersion | null;
     }
     case "sample_flow":
-      return { path: null, document: structuredClone(sample) } satisfies OpenedFlow;
+      return { path: null, document: structuredClone(sample), version: null } satisfies OpenedFlow;
     case "save_recovery":
-      window.__WEFT_RECOVERY__ = { path: (args.path as string | null) ?? null, document: args.document as FlowDocument, saved_at_ms: Date.now() };
+      window.__WEFT_RECOVERY__ = {
+        path: (args.path as string | null) ?? null,
+        version: (args.version as FileVersion | null) ?? null,
+        document: args.document as FlowDocument,
+        saved_at_ms: Date.now(),
+      };
       return null;
     case "take_recovery": {
       const found = window.__WEFT_RECOVERY__ ?? null;

@@ -274,6 +274,44 @@ test("unsaved changes from the last session are offered back; a bad file is refu
     },
   ));
 
+test("a file changed on disk since it was opened is overwritten only when the user says so", () =>
+  withApp(
+    async (page) => {
+      const path = "/flows/shared.weft.yaml";
+      await ready(page);
+      await page.evaluate((open) => { window.__WEFT_MOCK__.flows.dialog = { open }; }, path);
+      await page.getByTestId("file-open").click();
+      await node(page, "first").waitFor();
+      await dragFromPalette(page, "prompt_template", 420, 150);
+      await node(page, "prompt").waitFor();
+      // Another program edits the file meanwhile.
+      await page.evaluate((p) => { window.__WEFT_FILES__[p].title = "Edited elsewhere"; }, path);
+
+      await page.evaluate(() => { window.__WEFT_MOCK__.flows.dialog.ask = false; });
+      await page.getByTestId("file-save").click();
+      await page.waitForFunction(() => window.__WEFT_ASKED__.includes("The file changed on disk since you opened it. Overwrite it?"));
+      assert.equal(await page.evaluate((p) => window.__WEFT_FILES__[p].title, path), "Edited elsewhere");
+      await page.getByTestId("dirty-marker").waitFor();
+      assert.deepEqual(await ids(page), ["first", "prompt"]);
+
+      await page.evaluate(() => { window.__WEFT_MOCK__.flows.dialog.ask = true; });
+      await page.getByTestId("file-save").click();
+      await page.getByTestId("dirty-marker").waitFor({ state: "detached" });
+      const saved = await page.evaluate((p) => window.__WEFT_FILES__[p], path);
+      assert.deepEqual(saved.nodes.map((n) => n.id), ["first", "prompt"]);
+      assert.equal(saved.title, "Shared");
+    },
+    {
+      mock: {
+        flows: {
+          files: {
+            "/flows/shared.weft.yaml": { schema: 1, title: "Shared", nodes: [{ id: "first", type: "prompt_template", position: { x: 100, y: 100 }, properties: { template: "Hi" } }] },
+          },
+        },
+      },
+    },
+  ));
+
 test("every kind of card measures what the canvas estimated for it before mounting it", () =>
   withApp(async (page) => {
     await ready(page);

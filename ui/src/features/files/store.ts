@@ -5,7 +5,9 @@ import { create } from "zustand";
 import { ipc } from "../../ipc/client";
 import { dialogs } from "../../ipc/dialog";
 import { toIpcError } from "../../ipc/errors";
+import type { FileVersion } from "../../ipc/generated/FileVersion";
 import type { Recovery } from "../../ipc/generated/Recovery";
+import type { Replace } from "../../ipc/generated/Replace";
 import { emptyDocument, selectDirty, useEditor } from "../editor/store";
 
 const RECENT_KEY = "weft.recentFlows";
@@ -26,6 +28,9 @@ type State = {
   recovery: Recovery | null;
   /** The first-launch hint over the sample flow. */
   sampleHint: boolean;
+  /** The version of the editor's file on disk when last read or written, for Save to check that
+   * nothing else changed it since; null for a flow without a file, or one whose version is unknown. */
+  version: FileVersion | null;
 };
 
 type Actions = {
@@ -52,15 +57,25 @@ export const useFiles = create<State & Actions>()((set, get) => {
     set({ recent });
   };
   const fail = (what: string, raw: unknown) => useEditor.getState().notify(`${what}: ${toIpcError(raw).message}`, "error");
-  const writeTo = async (path: string) => {
+  const writeTo = async (path: string, replace: Replace): Promise<boolean> => {
     const { document } = useEditor.getState();
+    let version: FileVersion;
     try {
-      await ipc.saveFlow(path, document);
+      version = await ipc.saveFlow(path, document, replace);
     } catch (raw) {
-      fail(`Could not save ${fileName(path)}`, raw);
-      return false;
+      const error = toIpcError(raw);
+      if (error.kind !== "changedOnDisk") {
+        fail(`Could not save ${fileName(path)}`, error);
+        return false;
+      }
+      // On No nothing changes: the edits stay in the editor, unsaved, and the file keeps the other changes.
+      const overwrite = await dialogs
+        .confirm("The file changed on disk since you opened it. Overwrite it?", "Overwrite", "Keep editing")
+        .catch(() => false);
+      return overwrite ? writeTo(path, { mode: "any" }) : false;
     }
     useEditor.getState().markSaved(document, path);
+    set({ version });
     remember(path);
     void ipc.clearRecovery().catch(() => undefined);
     return true;
@@ -70,6 +85,7 @@ export const useFiles = create<State & Actions>()((set, get) => {
     recent: readRecent(),
     recovery: null,
     sampleHint: false,
+    version: null,
 
     start: async () => {
       const recovery = await ipc.takeRecovery().catch(() => null);
@@ -80,7 +96,7 @@ export const useFiles = create<State & Actions>()((set, get) => {
       try {
         const sample = await ipc.sampleFlow();
         useEditor.getState().load(sample.document, sample.path);
-        set({ sampleHint: localStorage.getItem("weft.sampleHintSeen") !== "1" });
+        set({ version: sample.version, sampleHint: localStorage.getItem("weft.sampleHintSeen") !== "1" });
       } catch (raw) {
         fail("Could not open the sample flow", raw);
       }
@@ -96,7 +112,7 @@ export const useFiles = create<State & Actions>()((set, get) => {
       if (!(await get().confirmDiscard())) return;
       useEditor.getState().load(emptyDocument(), null);
       // The hint talks about the sample flow, which is gone.
-      set({ sampleHint: false });
+      set({ sampleHint: false, version: null });
       void ipc.clearRecovery().catch(() => undefined);
     },
 
@@ -107,7 +123,7 @@ export const useFiles = create<State & Actions>()((set, get) => {
       try {
         const opened = await ipc.openFlow(chosen);
         useEditor.getState().load(opened.document, opened.path ?? chosen);
-        set({ sampleHint: false });
+        set({ sampleHint: false, version: opened.version });
         remember(chosen);
         void ipc.clearRecovery().catch(() => undefined);
         return true;
@@ -119,20 +135,23 @@ export const useFiles = create<State & Actions>()((set, get) => {
 
     save: async () => {
       const { path } = useEditor.getState();
-      return path ? writeTo(path) : get().saveAs();
+      const { version } = get();
+      if (!path) return get().saveAs();
+      return writeTo(path, version ? { mode: "ifUnchanged", version } : { mode: "any" });
     },
 
     saveAs: async () => {
       const { document, path } = useEditor.getState();
       const target = await dialogs.saveFlowPath(path ?? `${slug(document.title ?? "")}.weft.yaml`).catch(() => null);
-      return target ? writeTo(target) : false;
+      // The save dialog has already asked before replacing an existing file.
+      return target ? writeTo(target, { mode: "any" }) : false;
     },
 
     restoreRecovery: () => {
       const { recovery } = get();
       if (!recovery) return;
       useEditor.getState().restore(recovery.document, recovery.path);
-      set({ recovery: null });
+      set({ recovery: null, version: recovery.version ?? null });
     },
 
     discardRecovery: async () => {

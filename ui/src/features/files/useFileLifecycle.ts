@@ -7,6 +7,7 @@ import { appWindow } from "../../ipc/dialog";
 import { toIpcError } from "../../ipc/errors";
 import type { FlowDocument } from "../../ipc/generated/FlowDocument";
 import { selectDirty, useEditor } from "../editor/store";
+import { recoveryAutosave } from "./autosave";
 import { fileName, useFiles } from "./store";
 
 const VALIDATE_AFTER_MS = 300;
@@ -41,13 +42,8 @@ export function useFileLifecycle() {
 
   // A recovery copy while there are unsaved edits, so a crash loses at most a few seconds.
   useEffect(() => {
-    let kept: FlowDocument | null = null;
-    const timer = setInterval(() => {
-      const s = useEditor.getState();
-      if (!selectDirty(s) || s.document === kept) return;
-      kept = s.document;
-      ipc.saveRecovery(s.path, s.document).catch(() => undefined);
-    }, AUTOSAVE_EVERY_MS);
+    const autosave = recoveryAutosave();
+    const timer = setInterval(() => void autosave(), AUTOSAVE_EVERY_MS);
     return () => clearInterval(timer);
   }, []);
 

@@ -66,9 +66,11 @@ pub async fn test_connection(
 ) -> Result<ConnectionCheck, IpcError> {
     let connection = blocking(&state, move |core| core.resolve_connection(&name)).await?;
     let core = state.core()?;
-    Ok(core
-        .check_connection(&connection, deployment.as_deref())
-        .await?)
+    settled(async move {
+        core.check_connection(&connection, deployment.as_deref())
+            .await
+    })
+    .await
 }
 
 #[tauri::command]
@@ -137,6 +139,7 @@ pub async fn run_flow(
     path: Option<String>,
     inputs: Map<String, Value>,
     plan: RunPlan,
+    run_id: String,
     events: Channel<RunEvent>,
 ) -> Result<RunSummary, IpcError> {
     let core = state.core()?;
@@ -149,20 +152,22 @@ pub async fn run_flow(
         }
     });
     let order = RunOrder {
+        run_id,
         path,
         inputs,
         plan,
         given: Default::default(),
         node_timeout: NODE_TIMEOUT,
     };
-    let summary = core.run_flow(document, order, sender).await;
+    let summary = settled(async move { core.run_flow(document, order, sender).await }).await;
     let _ = forward.await;
-    Ok(summary?)
+    summary
 }
 
+/// Stops the run with this id; `false` when it is not (or no longer) running.
 #[tauri::command]
-pub fn cancel_run(state: State<'_, CoreState>) -> Result<bool, IpcError> {
-    Ok(state.core()?.cancel_run())
+pub fn cancel_run(state: State<'_, CoreState>, run_id: String) -> Result<bool, IpcError> {
+    Ok(state.core()?.cancel_run(&run_id))
 }
 
 #[tauri::command]
@@ -173,6 +178,17 @@ pub async fn list_runs(state: State<'_, CoreState>, limit: u32) -> Result<Vec<Ru
 #[tauri::command]
 pub async fn get_run(state: State<'_, CoreState>, id: String) -> Result<RunView, IpcError> {
     blocking(&state, move |core| core.run(&id)).await
+}
+
+/// Runs async work as its own task, so that a panic inside it still answers the UI's promise
+/// (with an internal error) instead of leaving it pending for good.
+async fn settled<T: Send + 'static>(
+    work: impl Future<Output = Result<T, AppError>> + Send + 'static,
+) -> Result<T, IpcError> {
+    tauri::async_runtime::spawn(work)
+        .await
+        .map_err(|err| AppError::Internal(format!("a background task failed: {err}")))?
+        .map_err(IpcError::from)
 }
 
 async fn blocking<T, F>(state: &CoreState, call: F) -> Result<T, IpcError>

@@ -12,10 +12,10 @@ use crate::state::CoreState;
 
 pub fn run() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(weft_core::log_filter(
+            std::env::var("WEFT_LOG").ok().as_deref(),
+            "info",
+        ))
         .init();
 
     // A broken store must not stop the window from opening: the UI shows the error and its fix.

@@ -98,10 +98,10 @@ fn report(result: Result<(), CliError>) -> Exit {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(weft_core::log_filter(
+            std::env::var("WEFT_LOG").ok().as_deref(),
+            "warn",
+        ))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

@@ -8,6 +8,7 @@ mod core;
 mod diagnostics;
 mod error;
 mod flows;
+mod logging;
 mod reach;
 mod runs;
 mod settings;
@@ -17,8 +18,9 @@ pub use crate::core::AppCore;
 pub use crate::diagnostics::{DatabaseReport, Diagnostics, KeychainReport, ProbeOutcome};
 pub use crate::error::{AppError, ErrorKind, IpcError};
 pub use crate::flows::{FileVersion, FlowFileError, OpenedFlow, Recovery, Replace};
+pub use crate::logging::log_filter;
 pub use crate::reach::{ConnectionCheck, ResolvedConnection, StoreConnections, endpoint_for};
-pub use crate::runs::{RunOrder, RunPlan, RunSummary, RunView, redact_inputs};
+pub use crate::runs::{RunOrder, RunPlan, RunSummary, RunView, new_run_id};
 pub use crate::settings::{HOME_ENV, KEYRING_SERVICE_ENV, Settings};
 pub use weft_store::connections::{ConnectionKind, FieldInput, FieldSpec, KindSpec, Problem};
 

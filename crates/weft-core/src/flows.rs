@@ -116,9 +116,10 @@ fn flow_path(path: &Path) -> Result<&Path, FlowFileError> {
 }
 
 /// The parse error without any text of the file. serde quotes offending values (`invalid type:
-/// string "…"`), and a file opened by mistake may hold anything, a key included; field and type
-/// names in backticks stay, since they name what was expected.
-fn without_file_text(err: &ParseError) -> String {
+/// string "…"`, ``unknown field `…` ``), and a file opened by mistake may hold anything, a key
+/// included. A name in backticks stays only when it is not in the file, so it came from the
+/// schema (``missing field `nodes` ``).
+fn without_file_text(err: &ParseError, text: &str) -> String {
     let mut kept = String::new();
     // serde-saphyr repeats the location in its message; it is given once, below.
     let mut rest = err.message.trim_start_matches("error: ");
@@ -139,7 +140,7 @@ fn without_file_text(err: &ParseError) -> String {
             break;
         };
         let quoted = &after[..len];
-        let is_name = quote != '"' && is_a_name(quoted);
+        let is_name = quote != '"' && is_a_name(quoted) && !text.contains(quoted);
         kept.push_str(if is_name { quoted } else { "…" });
         kept.push(quote);
         rest = &after[len + 1..];
@@ -194,6 +195,9 @@ fn write_atomically(
     let prefix = format!(".{name}.");
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(".tmp");
+    // Elsewhere the new file gets the platform's defaults.
+    #[cfg(not(unix))]
+    let _ = access;
     #[cfg(unix)]
     let previous_mode = {
         use std::os::unix::fs::PermissionsExt;
@@ -269,7 +273,7 @@ impl AppCore {
         // The UTF-8 error names a byte offset only.
         let text = std::str::from_utf8(&bytes).map_err(|err| not_a_flow(err.to_string()))?;
         let document =
-            FlowDocument::parse(text).map_err(|err| not_a_flow(without_file_text(&err)))?;
+            FlowDocument::parse(text).map_err(|err| not_a_flow(without_file_text(&err, text)))?;
         Ok(OpenedFlow {
             path: Some(path.display().to_string()),
             document,

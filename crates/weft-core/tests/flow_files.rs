@@ -73,6 +73,8 @@ fn a_file_that_is_not_a_flow_is_refused_without_quoting_its_text() {
             "schema: 1\nnodes:\n  - id: a\n    type: {secret}\n    position: {{ x: 0, y: 0 }}\n"
         ),
         format!("schema: 1\ntitle: [ \"{secret}\"\n"),
+        // Shaped like a field name: a 32-digit hex key.
+        "schema: 1\nfZq7Xw2e0123456789abcdef01234567: 1\n".to_owned(),
     ];
     for (i, content) in contents.iter().enumerate() {
         let path = dir.path().join(format!("leak-{i}.weft.yaml"));
@@ -87,6 +89,11 @@ fn a_file_that_is_not_a_flow_is_refused_without_quoting_its_text() {
         // Not even a piece of it: a cropped snippet would still leak part of a key.
         assert!(!message.contains("Zq7Xw2"), "case {i}: {message}");
     }
+    // What names the schema, not the file, stays.
+    let path = dir.path().join("no-schema.weft.yaml");
+    std::fs::write(&path, "title: x\nnodes: []\n").unwrap();
+    let message = core.open_flow(&path).unwrap_err().to_string();
+    assert!(message.ends_with(": missing field `schema`"), "{message}");
 }
 
 #[cfg(unix)]

@@ -26,7 +26,7 @@ function feedingSecrets(document: FlowDocument): Set<string> {
   for (const node of document.nodes) {
     for (const [key, value] of Object.entries(node.properties ?? {})) {
       if (!propertySpec(node.type, key)?.secret || typeof value !== "string") continue;
-      for (const match of value.matchAll(/\$\{\s*inputs\.([A-Za-z_][\w-]*)/g)) names.add(match[1]);
+      for (const [, name] of value.matchAll(/\$\{\s*inputs\.([A-Za-z_][\w-]*)/g)) if (name) names.add(name);
     }
   }
   return names;

@@ -117,8 +117,13 @@ describe("the inputs form", () => {
       ["question", false],
     ]);
     const storage = memoryStorage();
-    rememberInputs(storage, null, dynamicFields, { key: "sk-plain-but-secret", creds: {}, question: "Q" });
+    rememberInputs(storage, null, dynamicFields, {
+      key: "sk-plain-but-secret",
+      creds: { note: "also sk-plain-but-secret" },
+      question: "Repeat sk-plain-but-secret",
+    });
     expect([...storage.items.values()].join()).not.toContain("sk-plain-but-secret");
+    expect(recallInputs(storage, null)).toEqual({ creds: { note: "also ******" }, question: "Repeat ******" });
     // A connection-typed input is sent as an object, as the engine expects.
     const parsed = parseInputs(dynamicFields, { key: "k", creds: '{"connection": "c"}', question: "Q" });
     expect(parsed).toEqual({ ok: true, values: { key: "k", creds: { connection: "c" }, question: "Q" } });

@@ -125,6 +125,15 @@ export function recallInputs(storage: KeyValueStorage, path: string | null): Rec
   }
 }
 
+function masked(value: JsonValue, secrets: string[]): JsonValue {
+  if (typeof value === "string") return secrets.reduce((text, secret) => text.split(secret).join("******"), value);
+  if (Array.isArray(value)) return value.map((item) => masked(item, secrets));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v as JsonValue, secrets)]));
+  }
+  return value;
+}
+
 /** Remembers the values of a run's non-secret inputs; a secret one is dropped even if stored before. */
 export function rememberInputs(
   storage: KeyValueStorage,
@@ -132,8 +141,13 @@ export function rememberInputs(
   fields: InputField[],
   values: Record<string, JsonValue>,
 ): void {
+  // A plain input may quote a secret one ("repeat my key sk-…"): it is kept masked, as history keeps it.
+  const secrets = fields
+    .filter((f) => f.secret && typeof values[f.name] === "string")
+    .map((f) => (values[f.name] as string).trim())
+    .filter((secret) => secret.length >= 4);
   const kept = Object.fromEntries(
-    fields.filter((f) => !f.secret && f.name in values).map((f) => [f.name, values[f.name] as JsonValue]),
+    fields.filter((f) => !f.secret && f.name in values).map((f) => [f.name, masked(values[f.name] as JsonValue, secrets)]),
   );
   try {
     storage.setItem(storageKey(path), JSON.stringify(kept));

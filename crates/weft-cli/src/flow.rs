@@ -7,7 +7,7 @@ use clap::Subcommand;
 use serde_json::{Map, Value};
 use weft_core::{AppCore, RunOrder, RunPlan, new_run_id};
 use weft_engine::{Reuse, RunEvent, RunStatus};
-use weft_flow::{Context, FlowDocument, Severity, ValueType, validate};
+use weft_flow::{Context, FlowDocument, Severity, ValueType, secret_inputs, validate};
 
 use crate::{CliError, open_core};
 
@@ -165,6 +165,8 @@ fn gather_inputs(
         None => Map::new(),
     };
     let mut stdin_used = false;
+    // Marked secret, or feeding a dynamic connection's key.
+    let secret = secret_inputs(doc);
     for pair in given {
         let (name, raw) = pair
             .split_once('=')
@@ -197,7 +199,7 @@ fn gather_inputs(
                     .map_err(|err| CliError::Usage(err.to_string()))?;
                 line.trim_end_matches(['\r', '\n']).to_owned()
             }
-        } else if spec.secret {
+        } else if secret.contains(name) {
             // A literal stays in the shell's history and the process list.
             return Err(CliError::Usage(format!(
                 "input `{name}` is secret: give it as --input {name}=@env:VAR or --input {name}=@stdin, not as text"

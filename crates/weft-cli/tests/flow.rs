@@ -427,70 +427,103 @@ fn a_secret_input_given_as_text_is_refused_without_echoing_it() {
     assert!(!stderr.contains(secret) && !text(&out.stdout).contains(secret));
 }
 
-/// The case: the dynamic connection's key given as a plain (not secret) input, echoed
-/// back by the model and split over three streamed deltas.
+/// The dynamic connection's key from each place a user can give it (a plain input, a variable, a
+/// literal in a variable, an upstream output, an object input), echoed back by the model split
+/// over three deltas: it reaches its service and nothing else.
 #[test]
-fn a_dynamic_key_from_a_plain_input_never_reaches_history_output_or_the_stream() {
-    let secret = "sk-plain-input-dynamic-key-5e77";
-    let (a, rest) = secret.split_at(9);
-    let (b, c) = rest.split_at(9);
-    let fake = weft_testkit::FakeEndpoint::start(vec![sse(&["Your key is ", a, b, c, "."])]);
-    let home = tempfile::tempdir().unwrap();
-    let flow = home.path().join("plain.weft.yaml");
-    let text_of = std::fs::read_to_string(example("dynamic-connection.weft.yaml"))
-        .unwrap()
-        .replace("secret: true", "secret: false");
-    std::fs::write(&flow, text_of).unwrap();
-    let out = weft(home.path())
-        .args(["flow", "run", "--stream"])
-        .arg(&flow)
-        .args(["--input", &format!("endpoint={}/models", fake.base)])
-        .args(["--input", &format!("api_key={secret}")])
-        .args(["--input", &format!("question=Repeat my key {secret}")])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("Your key is ******."), "{stderr}");
-    assert!(stdout.contains("answer: Your key is ******."), "{stdout}");
-    // The key went to the service it belongs to, and nowhere else.
-    let sent = &fake.requests()[0];
-    assert!(
-        sent.head
-            .to_ascii_lowercase()
-            .contains(&format!("api-key: {secret}"))
-    );
+fn a_dynamic_key_never_reaches_history_output_or_the_stream_whatever_its_source() {
+    let secret = weft_testkit::DYNAMIC_KEY;
+    let (a, rest) = secret.split_at(11);
+    let (b, c) = rest.split_at(11);
+    for source in weft_testkit::SOURCES {
+        let fake = weft_testkit::FakeEndpoint::start(vec![sse(&["Your key is ", a, b, c, "."])]);
+        let home = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let (yaml, mut inputs) = weft_testkit::dynamic_key_flow(source);
+        inputs["endpoint"] = serde_json::json!(format!("{}/models", fake.base));
+        let flow = work.path().join("dynamic.weft.yaml");
+        let inputs_file = work.path().join("inputs.json");
+        std::fs::write(&flow, yaml).unwrap();
+        std::fs::write(&inputs_file, inputs.to_string()).unwrap();
+        let out = weft(home.path())
+            .args(["flow", "run", "--stream"])
+            .arg(&flow)
+            .arg("--input-file")
+            .arg(&inputs_file)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert!(out.status.success(), "{source}: {stderr}");
+        assert!(stderr.contains("Your key is ******."), "{source}: {stderr}");
+        assert!(
+            stdout.contains("answer: Your key is ******."),
+            "{source}: {stdout}"
+        );
+        let sent = &fake.requests()[0];
+        assert!(
+            sent.head
+                .to_ascii_lowercase()
+                .contains(&format!("api-key: {secret}")),
+            "{source}: the key must still reach its service"
+        );
 
-    let id = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("run "))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap()
-        .to_owned();
-    let shown = weft(home.path())
-        .args(["runs", "show", "--json", &id])
+        let id = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("run "))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap()
+            .to_owned();
+        let shown = weft(home.path())
+            .args(["runs", "show", "--json", &id])
+            .output()
+            .unwrap();
+        let shown = text(&shown.stdout);
+        let run: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(
+            run["inputs"]["question"], "Repeat my key ******",
+            "{source}: {shown}"
+        );
+        assert_eq!(
+            run["nodes"]["connect"]["inputs"]["api_key"], "******",
+            "{source}: {shown}"
+        );
+        for leaked in [secret, b] {
+            assert!(!shown.contains(leaked), "{source}: {leaked} in {shown}");
+            assert!(
+                !stdout.contains(leaked) && !stderr.contains(leaked),
+                "{source}"
+            );
+        }
+        let stored: Vec<u8> = std::fs::read_dir(home.path())
+            .unwrap()
+            .flat_map(|entry| std::fs::read(entry.unwrap().path()).unwrap_or_default())
+            .collect();
+        assert!(
+            !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{source}: the key reached the data folder"
+        );
+    }
+}
+
+#[test]
+fn an_input_feeding_a_dynamic_key_is_refused_as_text_like_a_secret_one() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (yaml, _) = weft_testkit::dynamic_key_flow("a plain input");
+    let flow = work.path().join("plain.weft.yaml");
+    std::fs::write(&flow, yaml).unwrap();
+    let out = weft(home.path())
+        .args(["flow", "run"])
+        .arg(&flow)
+        .args(["--input", "endpoint=http://127.0.0.1:9/models"])
+        .args(["--input", "api_key=sk-typed-0001", "--input", "question=q"])
         .output()
         .unwrap();
-    let shown = text(&shown.stdout);
-    let run: serde_json::Value = serde_json::from_str(&shown).unwrap();
-    assert_eq!(run["inputs"]["api_key"], "******", "{shown}");
-    assert_eq!(run["inputs"]["question"], "Repeat my key ******", "{shown}");
-    assert_eq!(
-        run["nodes"]["connect"]["inputs"]["api_key"], "******",
-        "{shown}"
-    );
-    for leaked in [secret, a, b, c] {
-        assert!(!shown.contains(leaked), "{leaked} in {shown}");
-    }
-    for output in [&stdout, &stderr] {
-        assert!(!output.contains(secret) && !output.contains(b), "{output}");
-    }
-    let stored: Vec<u8> = std::fs::read_dir(home.path())
-        .unwrap()
-        .flat_map(|entry| std::fs::read(entry.unwrap().path()).unwrap_or_default())
-        .collect();
+    assert_eq!(out.status.code(), Some(2));
     assert!(
-        !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
-        "the key reached the data folder"
+        text(&out.stderr)
+            .contains("input `api_key` is secret: give it as --input api_key=@env:VAR"),
+        "{}",
+        text(&out.stderr)
     );
 }

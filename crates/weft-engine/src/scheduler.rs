@@ -11,7 +11,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use weft_ai::{ApiKey, Endpoint, Usage};
 use weft_flow::{
-    FlowDocument, Node, NodeKind, Reference, Source, ValueType, dependencies, secret_references,
+    FlowDocument, Node, NodeKind, Reference, ValueType, dependencies, secret_inputs,
+    secret_references,
 };
 
 use crate::event::{NodeState, RunEvent, RunStatus};
@@ -266,23 +267,6 @@ fn checked_inputs(
         inputs.insert(name.clone(), value.clone());
     }
     Ok(inputs)
-}
-
-/// Inputs whose value is a secret: marked so, or feeding a secret property.
-fn secret_inputs(flow: &FlowDocument) -> BTreeSet<String> {
-    let mut secret: BTreeSet<String> = flow
-        .inputs
-        .iter()
-        .filter(|(_, spec)| spec.secret)
-        .map(|(name, _)| name.clone())
-        .collect();
-    secret.extend(secret_references(flow).into_iter().filter_map(
-        |reference| match reference.source {
-            Source::Input(name) => Some(name),
-            _ => None,
-        },
-    ));
-    secret
 }
 
 /// Runs a node under its timeout. A panic inside it (a bug, or a connection source that

@@ -16,5 +16,5 @@ pub use document::{
 pub use kind::{Editor, NodeGroup, NodeKind, NodeKindSpec, OutputSpec, PropertySpec, ValueType};
 pub use reference::{Reference, Source, find_references};
 pub use schema::{catalog, json_schema};
-pub use taint::secret_references;
+pub use taint::{secret_inputs, secret_references};
 pub use validate::{Context, Diagnostic, Severity, dependencies, validate};

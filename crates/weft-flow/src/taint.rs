@@ -67,6 +67,23 @@ pub fn secret_references(doc: &FlowDocument) -> Vec<Reference> {
     found
 }
 
+/// The inputs whose value is a secret: marked `secret`, or feeding a secret property.
+pub fn secret_inputs(doc: &FlowDocument) -> BTreeSet<String> {
+    let mut secret: BTreeSet<String> = doc
+        .inputs
+        .iter()
+        .filter(|(_, spec)| spec.secret)
+        .map(|(name, _)| name.clone())
+        .collect();
+    secret.extend(secret_references(doc).into_iter().filter_map(
+        |reference| match reference.source {
+            Source::Input(name) => Some(name),
+            _ => None,
+        },
+    ));
+    secret
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +131,11 @@ nodes:
                 "lookup.output",
                 "vars.key"
             ]
+        );
+        let doc = FlowDocument::parse(yaml).unwrap();
+        assert_eq!(
+            secret_inputs(&doc).into_iter().collect::<Vec<_>>(),
+            ["creds"]
         );
     }
 }

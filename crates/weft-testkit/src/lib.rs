@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod dynamic_key;
+pub use dynamic_key::{DYNAMIC_KEY, SOURCES, dynamic_key_flow};
+
 /// How the fake endpoint answers one request.
 #[derive(Debug, Clone)]
 pub enum Reply {

@@ -105,6 +105,13 @@ pub async fn validate_flow(
     blocking(&state, move |core| core.validate_flow(&document)).await
 }
 
+/// The flow's inputs whose values are secrets: marked so, or feeding a dynamic connection's key
+/// (through variables too). The run form masks them and never remembers them.
+#[tauri::command]
+pub fn secret_inputs(document: FlowDocument) -> Vec<String> {
+    weft_flow::secret_inputs(&document).into_iter().collect()
+}
+
 #[tauri::command]
 pub async fn save_recovery(
     state: State<'_, CoreState>,

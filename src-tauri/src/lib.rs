@@ -39,6 +39,7 @@ pub fn run() -> ExitCode {
             commands::save_flow,
             commands::sample_flow,
             commands::validate_flow,
+            commands::secret_inputs,
             commands::save_recovery,
             commands::take_recovery,
             commands::clear_recovery,

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::document::{FlowDocument, Node, SCHEMA_VERSION};
 use crate::kind::{NodeKind, ValueType};
 use crate::reference::{Reference, Source, find_references};
+use crate::taint::secret_inputs;
 use crate::template;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, ts_rs::TS)]
@@ -183,6 +184,7 @@ impl<'a> Checker<'a> {
         }
         self.check_cycles();
         self.check_variable_order();
+        self.check_secret_inputs();
     }
 
     /// Declarations and setters; every setter runs after the declaration (an implicit edge).
@@ -355,18 +357,17 @@ impl<'a> Checker<'a> {
     }
 
     /// A secret property must come whole from a reference: a literal would be saved in the flow
-    /// file, and a plain input would be kept where inputs are kept.
+    /// file.
     fn check_secret(&mut self, id: &str, key: &str, value: &Value) {
         let whole = match value {
             Value::String(text) => match find_references(text) {
-                Ok(refs) if refs.len() == 1 && refs[0].is_whole(text) => refs.into_iter().next(),
-                Ok(_) => None,
+                Ok(refs) => refs.len() == 1 && refs[0].is_whole(text),
                 Err(_) => return, // reported with the property's references
             },
             _ if is_empty(value) => return, // reported as missing
-            _ => None,
+            _ => false,
         };
-        let Some(reference) = whole else {
+        if !whole {
             self.error(
                 Some(id),
                 Some(key),
@@ -374,19 +375,28 @@ impl<'a> Checker<'a> {
                     "a key in the flow file would be saved with it; give `{key}` from a secret input or a variable, such as ${{inputs.{key}}}"
                 ),
             );
-            return;
-        };
-        if let Source::Input(name) = &reference.source
-            && self.doc.inputs.get(name).is_some_and(|input| !input.secret)
-        {
-            self.report(
-                Severity::Warning,
-                Some(id),
-                Some(key),
-                format!(
-                    "the input `{name}` feeds `{key}` but is not marked secret: Weft masks it in run history, but mark it secret so it is never kept or shown"
-                ),
-            );
+        }
+    }
+
+    /// A plain input that carries a key, directly or through variables: masked all the same,
+    /// but it should say what it is.
+    fn check_secret_inputs(&mut self) {
+        for name in secret_inputs(self.doc) {
+            if self
+                .doc
+                .inputs
+                .get(&name)
+                .is_some_and(|input| !input.secret)
+            {
+                self.report(
+                    Severity::Warning,
+                    None,
+                    Some(&format!("inputs.{name}")),
+                    format!(
+                        "`{name}` feeds a dynamic connection's key but is not marked secret: Weft masks it in run history, but mark it secret so it is never kept or shown"
+                    ),
+                );
+            }
         }
     }
 
@@ -846,13 +856,20 @@ nodes:
         }
         assert_eq!(check(&flow("\"${inputs.key}\"")), []);
         assert_eq!(check(&flow("\"${vars.k}\"")), []);
-        let plain = check(&flow("\"${inputs.plain}\""));
-        assert_eq!(
-            plain.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-            [
-                "warning: node connect, api_key: the input `plain` feeds `api_key` but is not marked secret: Weft masks it in run history, but mark it secret so it is never kept or shown"
-            ]
+        let warning = "warning: inputs.plain: `plain` feeds a dynamic connection's key but is not marked secret: Weft masks it in run history, but mark it secret so it is never kept or shown";
+        let shown = |yaml: &str| {
+            check(yaml)
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(shown(&flow("\"${inputs.plain}\"")), [warning]);
+        // Through a variable, too.
+        let through = flow("\"${vars.k}\"").replace(
+            "value_type: string }",
+            "value_type: string, initial: \"${inputs.plain}\" }",
         );
+        assert_eq!(shown(&through), [warning]);
     }
 
     #[test]

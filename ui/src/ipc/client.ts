@@ -27,6 +27,8 @@ export const ipc = {
     call<FileVersion>("save_flow", { path, document, replace }),
   sampleFlow: () => call<OpenedFlow>("sample_flow"),
   validateFlow: (document: FlowDocument) => call<Diagnostic[]>("validate_flow", { document }),
+  /** Inputs whose values are secrets: marked so, or feeding a dynamic connection's key. */
+  secretInputs: (document: FlowDocument) => call<string[]>("secret_inputs", { document }),
   saveRecovery: (path: string | null, version: FileVersion | null, document: FlowDocument) =>
     call<void>("save_recovery", { path, version, document }),
   takeRecovery: () => call<Recovery | null>("take_recovery"),

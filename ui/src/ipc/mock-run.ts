@@ -284,11 +284,24 @@ async function runFlow(args: Record<string, unknown>, ctx: Context): Promise<Run
   return { run_id: runId, status, outputs, nodes: records, latency_ms: latency };
 }
 
+/** Rust's `secret_inputs`, for the direct case only: marked secret, or named by a key property. */
+function secretInputs(doc: FlowDocument): string[] {
+  const names = new Set(Object.entries(doc.inputs ?? {}).filter(([, spec]) => spec.secret).map(([name]) => name));
+  for (const node of doc.nodes) {
+    const key = node.type === "create_azure_ai_connection" ? node.properties?.api_key : undefined;
+    const name = typeof key === "string" ? /^\$\{inputs\.([\w-]+)\}$/.exec(key)?.[1] : undefined;
+    if (name) names.add(name);
+  }
+  return [...names];
+}
+
 /** Handles a run command, or returns `undefined` for a command that is not one. */
 export function runMock(command: string, args: Record<string, unknown>, ctx: Context): unknown {
   switch (command) {
     case "validate_flow":
       return validateFlow(args.document as FlowDocument, ctx.connectionNames());
+    case "secret_inputs":
+      return secretInputs(args.document as FlowDocument);
     case "run_flow":
       return runFlow(args, ctx);
     case "cancel_run": {

@@ -97,20 +97,13 @@ describe("the inputs form", () => {
     expect(() => rememberInputs(broken, null, fields, { question: "x" })).not.toThrow();
   });
 
-  it("treats a plain input that feeds a dynamic connection's key as secret, and never stores it", () => {
+  it("treats the inputs Rust names as secret, never stores them and masks them in the others", () => {
     const dynamic: FlowDocument = {
       schema: 1,
       inputs: { key: { type: "string" }, creds: { type: "connection" }, question: { type: "string" } },
-      nodes: [
-        {
-          id: "connect",
-          type: "create_azure_ai_connection",
-          position: { x: 0, y: 0 },
-          properties: { endpoint: "https://r.openai.azure.com/openai/v1", api_key: "${inputs.key}", variable: "conn" },
-        },
-      ],
+      nodes: [],
     };
-    const dynamicFields = inputFields(dynamic);
+    const dynamicFields = inputFields(dynamic, new Set(["key"]));
     expect(dynamicFields.map((f) => [f.name, f.secret])).toEqual([
       ["key", true],
       ["creds", false],

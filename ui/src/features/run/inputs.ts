@@ -1,7 +1,6 @@
 // The Test run inputs form: one typed field per flow input, parsed before anything reaches Rust,
 // and the last values offered again next time. Secret inputs are never written anywhere.
 import type { FlowDocument } from "../../ipc/generated/FlowDocument";
-import { propertySpec } from "../editor/catalog";
 import type { ValueType } from "../../ipc/generated/ValueType";
 import type { JsonValue } from "../../ipc/generated/serde_json/JsonValue";
 
@@ -20,24 +19,12 @@ export type Parsed = { ok: true; values: Record<string, JsonValue> } | { ok: fal
 
 export type KeyValueStorage = Pick<Storage, "getItem" | "setItem">;
 
-/** Inputs referenced from a secret property (a dynamic connection's key): secrets whatever their flag. */
-function feedingSecrets(document: FlowDocument): Set<string> {
-  const names = new Set<string>();
-  for (const node of document.nodes) {
-    for (const [key, value] of Object.entries(node.properties ?? {})) {
-      if (!propertySpec(node.type, key)?.secret || typeof value !== "string") continue;
-      for (const [, name] of value.matchAll(/\$\{\s*inputs\.([A-Za-z_][\w-]*)/g)) if (name) names.add(name);
-    }
-  }
-  return names;
-}
-
-export function inputFields(document: FlowDocument): InputField[] {
-  const feeding = feedingSecrets(document);
+/** The form's fields; `secret` names the inputs Rust found to carry secrets (`secret_inputs`). */
+export function inputFields(document: FlowDocument, secret: ReadonlySet<string> = new Set()): InputField[] {
   return Object.entries(document.inputs ?? {}).map(([name, spec]) => ({
     name,
     type: spec.type,
-    secret: spec.secret === true || feeding.has(name),
+    secret: spec.secret === true || secret.has(name),
     description: spec.description ?? "",
     default: spec.default,
   }));

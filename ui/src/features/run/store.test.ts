@@ -14,7 +14,10 @@ vi.stubGlobal("localStorage", {
 
 const validate = vi.fn<(doc: FlowDocument) => Promise<Diagnostic[]>>();
 const run = vi.fn<(order: RunOrder, onEvent: (e: RunEvent) => void) => Promise<RunSummary>>();
-vi.mock("../../ipc/client", () => ({ ipc: { validateFlow: (doc: FlowDocument) => validate(doc) } }));
+const secretInputs = vi.fn<(doc: FlowDocument) => Promise<string[]>>();
+vi.mock("../../ipc/client", () => ({
+  ipc: { validateFlow: (doc: FlowDocument) => validate(doc), secretInputs: (doc: FlowDocument) => secretInputs(doc) },
+}));
 vi.mock("../../ipc/runs", () => ({
   runsIpc: { run: (o: RunOrder, e: (ev: RunEvent) => void) => run(o, e), cancel: vi.fn(), list: vi.fn(), get: vi.fn() },
 }));
@@ -56,6 +59,8 @@ function succeed(order: RunOrder, onEvent: (e: RunEvent) => void): Promise<RunSu
 beforeEach(() => {
   items.clear();
   validate.mockReset();
+  secretInputs.mockReset();
+  secretInputs.mockResolvedValue(["key"]);
   run.mockReset();
   useEditor.getState().load(doc, "/flows/why.weft.yaml");
   useRun.setState({ phase: "idle", request: null, error: null });
@@ -86,6 +91,21 @@ describe("the Test run flow", () => {
     expect(state.live.nodes.chat).toMatchObject({ phase: "succeeded", text: "Because.", inputs: { user_prompt: "Why?" } });
     expect([...items.values()].join()).not.toContain(SECRET);
     expect([...items.values()].join()).toContain("Why?");
+  });
+
+  it("masks and never stores an input Rust says carries a key, though the flow does not mark it", async () => {
+    validate.mockResolvedValue([]);
+    secretInputs.mockResolvedValue(["key", "question"]);
+    run.mockImplementation(succeed);
+    await useRun.getState().testRun();
+    expect(useRun.getState().request?.fields.map((f) => [f.name, f.secret])).toEqual([
+      ["question", true],
+      ["key", true],
+    ]);
+    useRun.getState().setDraft("question", "sk-carried-by-a-plain-input");
+    useRun.getState().setDraft("key", SECRET);
+    await useRun.getState().submitInputs();
+    expect([...items.values()].join()).not.toContain("sk-carried-by-a-plain-input");
   });
 
   it("Run this node reuses the last inputs without asking, with an `only` plan", async () => {

@@ -162,6 +162,7 @@ export const useRun = create<RunStore>()((set, get) => {
     if (get().phase !== "idle") return;
     const { document, path } = currentFlow();
     set({ phase: "validating", error: null });
+    let secret: Set<string>;
     try {
       const diagnostics = await ipc.validateFlow(document);
       useEditor.getState().setDiagnostics(diagnostics);
@@ -169,11 +170,12 @@ export const useRun = create<RunStore>()((set, get) => {
         set({ phase: "idle", panelOpen: true, tab: "problems" });
         return;
       }
+      secret = new Set(await ipc.secretInputs(document));
     } catch (raw) {
       set({ phase: "idle", error: toIpcError(raw), panelOpen: true, tab: "run", stored: null });
       return;
     }
-    const fields = inputFields(document);
+    const fields = inputFields(document, secret);
     const names = fields.map((f) => f.name).join("\n");
     if (plan.mode !== "all" && lastInputs && lastInputs.path === path && lastInputs.names === names) {
       await execute(plan, lastInputs.values);

@@ -7,6 +7,7 @@ use std::path::Path;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use weft_core::{ConnectionInput, ConnectionKind};
+use weft_flow::ParseError;
 
 use crate::CliError;
 use crate::secrets::SecretSource;
@@ -48,37 +49,15 @@ impl Scalar {
     }
 }
 
-/// A parse error without the file's text: serde-saphyr renders a source snippet by default, and
-/// serde quotes a value it could not take; either may be an inline `api_key`.
-fn parse_error(err: &serde_saphyr::Error) -> String {
-    let message = err.without_snippet().to_string();
-    let message = message.lines().next().unwrap_or_default();
-    let mut elided = String::with_capacity(message.len());
-    for (i, part) in message.split('"').enumerate() {
-        match i {
-            0 => elided.push_str(part),
-            odd if odd % 2 == 1 => elided.push_str("\"…"),
-            _ => {
-                elided.push('"');
-                elided.push_str(part);
-            }
-        }
-    }
-    // An unclosed quote hides the rest.
-    if message.matches('"').count() % 2 == 1 {
-        elided.push('"');
-    }
-    elided
-}
-
 pub(crate) fn read(path: &Path, secrets_stdin: bool) -> Result<ConnectionInput, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|err| CliError::Usage(format!("could not read {}: {err}", path.display())))?;
+    // The file holds keys: its parse error must quote none of it.
     let file: ConnectionFile = serde_saphyr::from_str(&text).map_err(|err| {
         CliError::Usage(format!(
             "{} is not a valid connection file: {}",
             path.display(),
-            parse_error(&err)
+            ParseError::from_yaml(&err).without_file_text(&text)
         ))
     })?;
     let kind: ConnectionKind = file

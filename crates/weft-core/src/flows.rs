@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
-use weft_flow::{Context, Diagnostic, FlowDocument, ParseError, validate};
+use weft_flow::{Context, Diagnostic, FlowDocument, validate};
 
 use crate::{AppCore, AppError};
 
@@ -112,56 +112,6 @@ fn flow_path(path: &Path) -> Result<&Path, FlowFileError> {
         Err(FlowFileError::NotAFlowFile {
             path: path.display().to_string(),
         })
-    }
-}
-
-/// The parse error without any text of the file. serde quotes offending values (`invalid type:
-/// string "…"`, ``unknown field `…` ``), and a file opened by mistake may hold anything, a key
-/// included. A name in backticks stays only when it is not in the file, so it came from the
-/// schema (``missing field `nodes` ``).
-fn without_file_text(err: &ParseError, text: &str) -> String {
-    let mut kept = String::new();
-    // serde-saphyr repeats the location in its message; it is given once, below.
-    let mut rest = err.message.trim_start_matches("error: ");
-    if let Some((location, message)) = rest.split_once(": ")
-        && location.starts_with("line ")
-        && location.contains(" column ")
-    {
-        rest = message;
-    }
-    while let Some(start) = rest.find(['"', '`', '\'']) {
-        let quote = rest[start..].chars().next().unwrap_or('"');
-        kept.push_str(&rest[..=start]);
-        let after = &rest[start + 1..];
-        let Some(len) = after.find(quote) else {
-            // An unclosed quote: everything after it may be the file's text.
-            kept.push('…');
-            rest = "";
-            break;
-        };
-        let quoted = &after[..len];
-        let is_name = quote != '"' && is_a_name(quoted) && !text.contains(quoted);
-        kept.push_str(if is_name { quoted } else { "…" });
-        kept.push(quote);
-        rest = &after[len + 1..];
-    }
-    kept.push_str(rest);
-    let message: String = kept.chars().take(200).collect();
-    match err.line {
-        Some(line) => format!("line {line}, column {}: {message}", err.column.unwrap_or(1)),
-        None => message,
-    }
-}
-
-/// A field, variant or type name, or one punctuation mark of YAML's syntax (`expected ','`).
-fn is_a_name(quoted: &str) -> bool {
-    let mut chars = quoted.chars();
-    match chars.next() {
-        Some(first) if first.is_ascii_punctuation() => quoted.len() == 1,
-        Some(first) if first.is_ascii_alphabetic() || first == '_' => {
-            quoted.len() <= 32 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        }
-        _ => false,
     }
 }
 
@@ -272,8 +222,8 @@ impl AppCore {
         };
         // The UTF-8 error names a byte offset only.
         let text = std::str::from_utf8(&bytes).map_err(|err| not_a_flow(err.to_string()))?;
-        let document =
-            FlowDocument::parse(text).map_err(|err| not_a_flow(without_file_text(&err, text)))?;
+        let document = FlowDocument::parse(text)
+            .map_err(|err| not_a_flow(err.without_file_text(text).to_string()))?;
         Ok(OpenedFlow {
             path: Some(path.display().to_string()),
             document,

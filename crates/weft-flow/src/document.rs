@@ -153,20 +153,72 @@ impl FlowDocument {
                 message: "the file is empty; a flow starts with `schema: 1`".into(),
             });
         }
-        serde_saphyr::from_str(text).map_err(|err| {
-            let location = err.location();
-            ParseError {
-                line: location.as_ref().map(|l| l.line()),
-                column: location.as_ref().map(|l| l.column()),
-                message: first_line(&err.to_string()),
-            }
-        })
+        serde_saphyr::from_str(text).map_err(|err| ParseError::from_yaml(&err))
     }
 }
 
-/// serde-saphyr renders a source snippet after the message; the CLI prints one line per error.
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or(text).trim().to_owned()
+impl ParseError {
+    /// serde-saphyr's error as one line with its place: the source snippet it renders after the
+    /// first line is left out.
+    pub fn from_yaml(err: &serde_saphyr::Error) -> Self {
+        let location = err.location();
+        let message = err.to_string();
+        Self {
+            line: location.as_ref().map(|l| l.line()),
+            column: location.as_ref().map(|l| l.column()),
+            message: message.lines().next().unwrap_or_default().trim().to_owned(),
+        }
+    }
+
+    /// The error without any text of the file it came from. serde quotes offending values
+    /// (`invalid type: string "…"`, ``unknown field `…` ``), and a file opened by mistake, or a
+    /// connection file, may hold a key. A name in backticks stays only when it is not in the
+    /// file, so it came from the schema (``missing field `nodes` ``).
+    pub fn without_file_text(&self, text: &str) -> Self {
+        let mut kept = String::new();
+        // serde-saphyr repeats the location in its message; it is given once, by `Display`.
+        let mut rest = self.message.trim_start_matches("error: ");
+        if let Some((location, message)) = rest.split_once(": ")
+            && location.starts_with("line ")
+            && location.contains(" column ")
+        {
+            rest = message;
+        }
+        while let Some(start) = rest.find(['"', '`', '\'']) {
+            let quote = rest[start..].chars().next().unwrap_or('"');
+            kept.push_str(&rest[..=start]);
+            let after = &rest[start + 1..];
+            let Some(len) = after.find(quote) else {
+                // An unclosed quote: everything after it may be the file's text.
+                kept.push('…');
+                rest = "";
+                break;
+            };
+            let quoted = &after[..len];
+            let is_name = quote != '"' && is_a_name(quoted) && !text.contains(quoted);
+            kept.push_str(if is_name { quoted } else { "…" });
+            kept.push(quote);
+            rest = &after[len + 1..];
+        }
+        kept.push_str(rest);
+        Self {
+            line: self.line,
+            column: self.column.or(self.line.map(|_| 1)),
+            message: kept.chars().take(200).collect(),
+        }
+    }
+}
+
+/// A field, variant or type name, or one punctuation mark of YAML's syntax (`expected ','`).
+fn is_a_name(quoted: &str) -> bool {
+    let mut chars = quoted.chars();
+    match chars.next() {
+        Some(first) if first.is_ascii_punctuation() => quoted.len() == 1,
+        Some(first) if first.is_ascii_alphabetic() || first == '_' => {
+            quoted.len() <= 32 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]

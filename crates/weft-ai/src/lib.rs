@@ -16,7 +16,7 @@ pub use client::{Call, Client, ClientEvent, Limits, Timeouts};
 pub use endpoint::{DetectedUrl, Endpoint, Operation, classify_azure_url, detect_azure_url};
 pub use error::{InferenceError, TimeoutPhase};
 pub use retry::RetryPolicy;
-pub use secret::ApiKey;
+pub use secret::{ApiKey, text_forms};
 pub use wire::{
     ChatRequest, ChatResponse, Content, ContentPart, EmbeddingsRequest, EmbeddingsResponse,
     FinishReason, ImageUrl, Message, ResponseFormat, Role, ToolCall, Usage,

@@ -14,27 +14,28 @@ impl ApiKey {
         &self.0
     }
 
-    /// `text` with every occurrence of the key masked, as written and as JSON writes it inside a
-    /// string (escaped quotes and backslashes, and `\/` for `/`), so a service that echoes the
-    /// key in an error body cannot put it into an error message.
+    /// `text` with every occurrence of the key masked, in each of its [`text_forms`], so a
+    /// service that echoes the key in an error body cannot put it into an error message.
     pub(crate) fn mask(&self, text: &str) -> String {
-        if self.0.is_empty() {
-            return text.to_owned();
-        }
-        let quoted = serde_json::to_string(&self.0).unwrap_or_default();
-        let escaped = quoted
-            .strip_prefix('"')
-            .and_then(|inner| inner.strip_suffix('"'))
-            .unwrap_or(&self.0)
-            .to_owned();
-        // Longest forms first, so a shorter one never leaves the rest of a longer one behind.
-        let mut forms = vec![escaped.replace('/', "\\/"), escaped, self.0.clone()];
-        forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
-        forms.dedup();
-        forms
+        text_forms(&self.0)
             .iter()
             .fold(text.to_owned(), |text, form| text.replace(form, MASK))
     }
+}
+
+/// The ways a secret can stand in text: as written, and as JSON writes it inside a string
+/// (escaped quotes and backslashes, and `\/` for `/`), longest first so that masking a shorter
+/// form never leaves the rest of a longer one behind. None for an empty secret.
+pub fn text_forms(secret: &str) -> Vec<String> {
+    if secret.is_empty() {
+        return Vec::new();
+    }
+    let quoted = serde_json::Value::String(secret.to_owned()).to_string();
+    let escaped = quoted[1..quoted.len() - 1].to_owned();
+    let mut forms = vec![escaped.replace('/', "\\/"), escaped, secret.to_owned()];
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    forms.dedup();
+    forms
 }
 
 const MASK: &str = "******";

@@ -4,6 +4,7 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use serde_json::{Map, Value};
+use weft_ai::text_forms;
 
 pub(crate) const MASK: &str = "******";
 
@@ -15,7 +16,7 @@ const MIN_SUBSTRING: usize = 4;
 #[derive(Clone, Default)]
 pub struct Redactor {
     secrets: Vec<String>,
-    /// Every secret of at least [`MIN_SUBSTRING`] bytes and its JSON-escaped form, longest
+    /// Every secret of at least [`MIN_SUBSTRING`] bytes in each of its `text_forms`, longest
     /// match first; rebuilt when a secret is added (rare) so each search is one linear pass.
     matcher: Option<AhoCorasick>,
     longest: usize,
@@ -25,12 +26,6 @@ impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Redactor({} secrets)", self.secrets.len())
     }
-}
-
-/// How a string reads inside JSON text, without the quotes.
-fn json_escaped(text: &str) -> String {
-    let quoted = Value::String(text.to_owned()).to_string();
-    quoted[1..quoted.len() - 1].to_owned()
 }
 
 impl Redactor {
@@ -64,14 +59,12 @@ impl Redactor {
     }
 
     fn rebuild(&mut self) {
-        let mut patterns: Vec<String> = Vec::new();
-        for secret in self.secrets.iter().filter(|s| s.len() >= MIN_SUBSTRING) {
-            let escaped = json_escaped(secret);
-            if escaped != *secret {
-                patterns.push(escaped);
-            }
-            patterns.push(secret.clone());
-        }
+        let patterns: Vec<String> = self
+            .secrets
+            .iter()
+            .filter(|s| s.len() >= MIN_SUBSTRING)
+            .flat_map(|s| text_forms(s))
+            .collect();
         self.longest = patterns.iter().map(String::len).max().unwrap_or(0);
         // Leftmost-longest: a secret that contains another is masked whole. Building only fails
         // past limits far above any set of keys; masking nothing would leak, so keep the old one.
@@ -187,6 +180,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn redactor_with(secret: &str) -> Redactor {
+        redactor(&[secret])
+    }
+
     fn redactor(secrets: &[&str]) -> Redactor {
         let mut redactor = Redactor::default();
         secrets.iter().for_each(|s| redactor.add(s));
@@ -230,6 +227,12 @@ mod tests {
         let shown = redactor.text(&body);
         assert!(!shown.contains("quoted"), "{shown}");
         assert_eq!(redactor.text(&format!("raw {secret}")), "raw ******");
+        // Some JSON writers escape `/` too.
+        let slashed = redactor_with("sk/with/slashes");
+        assert_eq!(
+            slashed.text(r#"{"k": "sk\/with\/slashes"}"#),
+            r#"{"k": "******"}"#
+        );
     }
 
     #[test]

@@ -196,10 +196,11 @@ impl Engine {
     ) -> Result<RunOutcome, RunError> {
         let started = Instant::now();
         let flow = request.flow.clone();
-        let inputs = checked_inputs(&flow, &request.inputs)?;
+        let secret = secret_inputs(&flow);
+        let inputs = checked_inputs(&flow, &request.inputs, &secret)?;
         let deps = dependencies(&flow);
         let (to_run, to_reuse) = select(&flow, &deps, &request.plan, &request.reuse)?;
-        let mut run = Run::new(&request, inputs, events);
+        let mut run = Run::new(&request, inputs, secret, events);
         run.reuse(&flow, &request.reuse, &to_reuse);
         let _ = run.events.send(RunEvent::RunStarted {
             run_id: request.run_id.clone(),
@@ -240,11 +241,11 @@ impl Engine {
 fn checked_inputs(
     flow: &FlowDocument,
     given: &Map<String, Value>,
+    secret: &BTreeSet<String>,
 ) -> Result<Map<String, Value>, RunError> {
     if let Some(name) = given.keys().find(|name| !flow.inputs.contains_key(*name)) {
         return Err(RunError::UnknownInput(name.clone()));
     }
-    let secret = secret_inputs(flow);
     let mut inputs = Map::new();
     for (name, spec) in &flow.inputs {
         let Some(value) = given.get(name).or(spec.default.as_ref()) else {
@@ -315,11 +316,11 @@ impl Run {
     fn new(
         request: &RunRequest,
         inputs: Map<String, Value>,
+        secret_inputs: BTreeSet<String>,
         events: UnboundedSender<RunEvent>,
     ) -> Self {
         let mut redactor = Redactor::default();
         redactor.merge(&request.reuse.secrets);
-        let secret_inputs = secret_inputs(&request.flow);
         for name in &secret_inputs {
             if let Some(value) = inputs.get(name) {
                 redactor.add_value(value);

@@ -84,7 +84,7 @@ fn setup(stream: bool) -> (Runtime, Client, Endpoint) {
         .build()
         .unwrap();
     let base = runtime.block_on(serve(stream));
-    let endpoint = Endpoint::Foundry {
+    let endpoint = Endpoint::ModelInference {
         endpoint: Url::parse(&base).unwrap(),
         api_version: "2024-05-01-preview".into(),
     };

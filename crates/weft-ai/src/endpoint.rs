@@ -6,9 +6,9 @@ use crate::ApiKey;
 /// auth header they take, and which body fields they accept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    /// Azure AI Foundry `…/models`: one endpoint for every deployment; the deployment name goes
-    /// in the body's `model`.
-    Foundry { endpoint: Url, api_version: String },
+    /// The Azure AI Model Inference API (`…/models`, retired by Azure on 2026-08-26): one
+    /// endpoint for every deployment; the deployment name goes in the body's `model`.
+    ModelInference { endpoint: Url, api_version: String },
     /// Azure OpenAI with the deployment in the path. `deployment` is set when the connection's
     /// URL pinned one; otherwise the call names it.
     AzureOpenAi {
@@ -16,8 +16,9 @@ pub enum Endpoint {
         deployment: Option<String>,
         api_version: String,
     },
-    /// Azure OpenAI's v1 API (`…/openai/v1`): no api-version, deployment in the body.
-    AzureOpenAiV1 { base: Url },
+    /// The OpenAI v1 API of an Azure resource (`…/openai/v1`, on Foundry and Azure OpenAI
+    /// resources alike): every deployment, no api-version, the deployment in the body's `model`.
+    AzureV1 { base: Url },
     /// An Azure AI serverless API: Bearer auth, the model is optional.
     Serverless { api_base: Url, api_version: String },
     /// OpenAI or any OpenAI-compatible server.
@@ -94,7 +95,7 @@ impl Endpoint {
     pub(crate) fn knows_max_completion_tokens(&self) -> bool {
         matches!(
             self,
-            Self::AzureOpenAi { .. } | Self::AzureOpenAiV1 { .. } | Self::OpenAi { .. }
+            Self::AzureOpenAi { .. } | Self::AzureV1 { .. } | Self::OpenAi { .. }
         )
     }
 
@@ -116,7 +117,7 @@ impl Endpoint {
             })
         };
         Ok(match self {
-            Self::Foundry {
+            Self::ModelInference {
                 endpoint,
                 api_version,
             } => Target {
@@ -150,7 +151,7 @@ impl Endpoint {
                     organization: None,
                 }
             }
-            Self::AzureOpenAiV1 { base } => Target {
+            Self::AzureV1 { base } => Target {
                 url: join(base, &[operation.path()]),
                 model: Some(need_deployment("the Azure OpenAI v1 API")?),
                 auth: Auth::ApiKeyHeader,
@@ -186,7 +187,7 @@ pub enum DetectedUrl {
     /// `…/openai/deployments/<name>[/…]`: the deployment is pinned.
     AzureOpenAiDeployment { resource: Url, deployment: String },
     /// `…/openai/v1`.
-    AzureOpenAiV1 { base: Url },
+    AzureV1 { base: Url },
     /// A bare Azure OpenAI resource (`https://<res>.openai.azure.com`).
     AzureOpenAiResource { resource: Url },
     /// `https://<name>.<region>.models.ai.azure.com`.
@@ -252,7 +253,7 @@ pub fn classify_azure_url(mut url: Url) -> Result<DetectedUrl, String> {
                 });
             }
             (Some("v1"), _) => {
-                return Ok(DetectedUrl::AzureOpenAiV1 {
+                return Ok(DetectedUrl::AzureV1 {
                     base: prefix(i + 2),
                 });
             }
@@ -296,7 +297,7 @@ mod tests {
     fn urls_and_auth_per_style() {
         let cases = [
             (
-                Endpoint::Foundry {
+                Endpoint::ModelInference {
                     endpoint: url("https://r.services.ai.azure.com/models"),
                     api_version: "2024-05-01-preview".into(),
                 },
@@ -315,7 +316,7 @@ mod tests {
                 Auth::ApiKeyHeader,
             ),
             (
-                Endpoint::AzureOpenAiV1 {
+                Endpoint::AzureV1 {
                     base: url("https://r.openai.azure.com/openai/v1"),
                 },
                 "https://r.openai.azure.com/openai/v1/chat/completions",
@@ -361,7 +362,7 @@ mod tests {
         let target = pinned.target(Operation::Embeddings, Some("other")).unwrap();
         assert_eq!(target.url.path(), "/openai/deployments/pinned/embeddings");
 
-        let foundry = Endpoint::Foundry {
+        let foundry = Endpoint::ModelInference {
             endpoint: url("https://r.services.ai.azure.com/models"),
             api_version: "v".into(),
         };
@@ -386,7 +387,7 @@ mod tests {
         );
         assert_eq!(
             detect_azure_url("https://r.openai.azure.com/openai/v1").unwrap(),
-            DetectedUrl::AzureOpenAiV1 {
+            DetectedUrl::AzureV1 {
                 base: url("https://r.openai.azure.com/openai/v1")
             }
         );

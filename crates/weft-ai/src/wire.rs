@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn foundry_gets_max_tokens_and_no_stream_options() {
-        let endpoint = Endpoint::Foundry {
+        let endpoint = Endpoint::ModelInference {
             endpoint: Url::parse("https://r/models").unwrap(),
             api_version: "v".into(),
         };
@@ -294,7 +294,7 @@ mod tests {
 
     #[test]
     fn azure_openai_keeps_max_completion_tokens_and_asks_for_stream_usage() {
-        let endpoint = Endpoint::AzureOpenAiV1 {
+        let endpoint = Endpoint::AzureV1 {
             base: Url::parse("https://r/openai/v1").unwrap(),
         };
         let req = request();

@@ -52,7 +52,7 @@ fn fast_retries() -> RetryPolicy {
 }
 
 fn foundry(server: &Server) -> Endpoint {
-    Endpoint::Foundry {
+    Endpoint::ModelInference {
         endpoint: Url::parse(&format!("{}/models", server.base)).unwrap(),
         api_version: "2024-05-01-preview".into(),
     }
@@ -92,7 +92,7 @@ async fn each_style_sends_its_url_auth_and_body() {
             "max_completion_tokens",
         ),
         (
-            Endpoint::AzureOpenAiV1 {
+            Endpoint::AzureV1 {
                 base: base.join("/openai/v1").unwrap(),
             },
             "/openai/v1/chat/completions",
@@ -188,7 +188,7 @@ async fn a_stream_delivers_deltas_as_they_arrive_and_tolerates_empty_choices() {
         json!({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}),
     ])])
     .await;
-    let endpoint = Endpoint::AzureOpenAiV1 {
+    let endpoint = Endpoint::AzureV1 {
         base: Url::parse(&format!("{}/openai/v1", server.base)).unwrap(),
     };
     let key = ApiKey::new(KEY);
@@ -981,7 +981,7 @@ async fn a_reset_inside_a_whole_body_is_retried() {
 #[tokio::test]
 async fn a_tls_handshake_failure_is_reported_at_once() {
     let (port, connections) = plain_http_port().await;
-    let endpoint = Endpoint::Foundry {
+    let endpoint = Endpoint::ModelInference {
         endpoint: Url::parse(&format!("https://127.0.0.1:{port}/models")).unwrap(),
         api_version: "2024-05-01-preview".into(),
     };

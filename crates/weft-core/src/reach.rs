@@ -76,7 +76,7 @@ fn version(record: &ConnectionRecord) -> String {
 /// The client endpoint a connection describes.
 pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
     Ok(match record.kind {
-        ConnectionKind::AzureAi => Endpoint::Foundry {
+        ConnectionKind::AzureAi => Endpoint::ModelInference {
             endpoint: url(record, "endpoint")?,
             api_version: version(record),
         },
@@ -93,7 +93,7 @@ pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
                     deployment: Some(deployment),
                     api_version: version(record),
                 },
-                Ok(DetectedUrl::AzureOpenAiV1 { base }) => Endpoint::AzureOpenAiV1 { base },
+                Ok(DetectedUrl::AzureV1 { base }) => Endpoint::AzureV1 { base },
                 _ => Endpoint::AzureOpenAi {
                     resource: base,
                     deployment: None,
@@ -252,7 +252,7 @@ mod tests {
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let connection = ResolvedConnection {
             name: "silent".into(),
-            endpoint: Endpoint::Foundry {
+            endpoint: Endpoint::ModelInference {
                 endpoint: Url::parse(&format!("http://{}/models", silent.local_addr().unwrap()))
                     .unwrap(),
                 api_version: "2024-05-01-preview".into(),

@@ -47,7 +47,7 @@ fn chain(length: usize) -> FlowDocument {
 fn bench_flow(bencher: divan::Bencher, length: usize) {
     let base =
         weft_testkit::serve_forever(&weft_testkit::chat_stream(&["Weft ", "runs ", "flows."]));
-    let endpoint = Endpoint::Foundry {
+    let endpoint = Endpoint::ModelInference {
         endpoint: Url::parse(&format!("{base}/models")).unwrap(),
         api_version: "v".into(),
     };

@@ -137,7 +137,7 @@ fn create_connection(ctx: &NodeContext) -> Result<NodeDone, String> {
     let key = required(&ctx.props, "api_key")?;
     let version = text(&ctx.props, "api_version");
     let endpoint = match detect_azure_url(endpoint_text)? {
-        DetectedUrl::FoundryModels { endpoint } => Endpoint::Foundry {
+        DetectedUrl::FoundryModels { endpoint } => Endpoint::ModelInference {
             endpoint,
             api_version: version.unwrap_or("2024-05-01-preview").to_owned(),
         },
@@ -154,7 +154,7 @@ fn create_connection(ctx: &NodeContext) -> Result<NodeDone, String> {
             deployment: None,
             api_version: version.unwrap_or("2024-10-21").to_owned(),
         },
-        DetectedUrl::AzureOpenAiV1 { base } => Endpoint::AzureOpenAiV1 { base },
+        DetectedUrl::AzureV1 { base } => Endpoint::AzureV1 { base },
         DetectedUrl::Serverless { api_base } => Endpoint::Serverless {
             api_base,
             api_version: version.unwrap_or("2024-05-01-preview").to_owned(),

@@ -31,7 +31,7 @@ impl ConnectionSource for Saved {
 }
 
 fn saved(fake: &FakeEndpoint) -> Arc<Saved> {
-    let endpoint = Endpoint::Foundry {
+    let endpoint = Endpoint::ModelInference {
         endpoint: Url::parse(&format!("{}/models", fake.base)).unwrap(),
         api_version: "2024-05-01-preview".into(),
     };

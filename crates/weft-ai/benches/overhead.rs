@@ -8,7 +8,9 @@ use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 use url::Url;
-use weft_ai::{ApiKey, Call, ChatRequest, Client, Endpoint, Message, RetryPolicy, Role, Timeouts};
+use weft_ai::{
+    ApiKey, Call, ChatRequest, Client, Credential, Endpoint, Message, RetryPolicy, Role, Timeouts,
+};
 
 fn main() {
     divan::main();
@@ -107,10 +109,10 @@ fn request() -> ChatRequest {
 #[divan::bench(sample_count = 2000)]
 fn chat(bencher: divan::Bencher) {
     let (runtime, client, endpoint) = setup(false);
-    let key = ApiKey::new("bench-key");
+    let key = Credential::Key(ApiKey::new("bench-key"));
     let call = Call {
         endpoint: &endpoint,
-        key: &key,
+        credential: &key,
         deployment: Some("gpt-4o-mini"),
         cancel: CancellationToken::new(),
         events: None,
@@ -123,11 +125,11 @@ fn chat(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 2000)]
 fn chat_stream(bencher: divan::Bencher) {
     let (runtime, client, endpoint) = setup(true);
-    let key = ApiKey::new("bench-key");
+    let key = Credential::Key(ApiKey::new("bench-key"));
     let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
     let call = Call {
         endpoint: &endpoint,
-        key: &key,
+        credential: &key,
         deployment: Some("gpt-4o-mini"),
         cancel: CancellationToken::new(),
         events: Some(events),

@@ -18,7 +18,7 @@ use crate::wire::{
     ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, FinishReason, RawCompletion,
     RawEmbeddings, RawErrorBody, RawToolCall, ToolCall, Usage,
 };
-use crate::{ApiKey, Endpoint};
+use crate::{ApiKey, Credential, Endpoint};
 
 /// How long to wait. Defaults: 10 s to connect, 120 s for the first byte, 60 s between events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,11 +92,11 @@ impl fmt::Display for ClientEvent {
     }
 }
 
-/// One call: where it goes, the key, which deployment, and the caller's handles.
+/// One call: where it goes, its credential, which deployment, and the caller's handles.
 #[derive(Debug, Clone)]
 pub struct Call<'a> {
     pub endpoint: &'a Endpoint,
-    pub key: &'a ApiKey,
+    pub credential: &'a Credential,
     pub deployment: Option<&'a str>,
     /// Cancelling it ends the call, waiting or streaming, right away.
     pub cancel: CancellationToken,
@@ -265,7 +265,8 @@ impl Client {
     ) -> Result<(T, Option<String>), InferenceError> {
         let started = Instant::now();
         let client_request_id = uuid::Uuid::new_v4().to_string();
-        let (auth_name, auth_value) = target.auth.header(call.key);
+        let Credential::Key(key) = call.credential;
+        let (auth_name, auth_value) = target.auth.header(key);
         let mut retries = 0;
         loop {
             let mut request = self
@@ -312,7 +313,7 @@ impl Client {
                     }
                 }
                 Ok(Ok(response)) if response.status().is_redirection() => {
-                    return Err(redirected(&response, target, call.key));
+                    return Err(redirected(&response, target, key));
                 }
                 Ok(Ok(response)) => {
                     let status = response.status().as_u16();
@@ -323,14 +324,8 @@ impl Client {
                         .read_text(call, target, response)
                         .await
                         .unwrap_or_default();
-                    let error = status_error(
-                        status,
-                        &call.key.mask(&text),
-                        call.key,
-                        target,
-                        wait,
-                        request_id,
-                    );
+                    let error =
+                        status_error(status, &key.mask(&text), key, target, wait, request_id);
                     if !is_retryable(status) {
                         return Err(error);
                     }

@@ -5,6 +5,7 @@
 //! No Tauri, no store: callers describe the endpoint and hold the key.
 
 mod client;
+mod credential;
 mod endpoint;
 mod error;
 mod retry;
@@ -13,6 +14,7 @@ mod sse;
 mod wire;
 
 pub use client::{Call, Client, ClientEvent, Limits, Timeouts};
+pub use credential::Credential;
 pub use endpoint::{DetectedUrl, Endpoint, Operation, classify_azure_url, detect_azure_url};
 pub use error::{InferenceError, TimeoutPhase};
 pub use retry::RetryPolicy;

@@ -12,8 +12,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 use weft_ai::{
-    ApiKey, Call, ChatRequest, Client, ClientEvent, EmbeddingsRequest, Endpoint, FinishReason,
-    InferenceError, Limits, Message, RetryPolicy, Role, TimeoutPhase, Timeouts,
+    ApiKey, Call, ChatRequest, Client, ClientEvent, Credential, EmbeddingsRequest, Endpoint,
+    FinishReason, InferenceError, Limits, Message, RetryPolicy, Role, TimeoutPhase, Timeouts,
 };
 
 const KEY: &str = "test-key-5e3c1b";
@@ -58,10 +58,10 @@ fn foundry(server: &Server) -> Endpoint {
     }
 }
 
-fn call<'a>(endpoint: &'a Endpoint, key: &'a ApiKey) -> Call<'a> {
+fn call<'a>(endpoint: &'a Endpoint, key: &'a Credential) -> Call<'a> {
     Call {
         endpoint,
-        key,
+        credential: key,
         deployment: Some("gpt-4o-mini"),
         cancel: CancellationToken::new(),
         events: None,
@@ -121,7 +121,7 @@ async fn each_style_sends_its_url_auth_and_body() {
             "max_completion_tokens",
         ),
     ];
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let client = client(RetryPolicy::default());
     for (endpoint, _, _, _, _) in &styles {
         let reply = client
@@ -191,7 +191,7 @@ async fn a_stream_delivers_deltas_as_they_arrive_and_tolerates_empty_choices() {
     let endpoint = Endpoint::AzureV1 {
         base: Url::parse(&format!("{}/openai/v1", server.base)).unwrap(),
     };
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let (events, mut received) = mpsc::unbounded_channel();
     let mut call = call(&endpoint, &key);
     call.events = Some(events);
@@ -222,7 +222,7 @@ async fn a_stream_delivers_deltas_as_they_arrive_and_tolerates_empty_choices() {
 async fn error_for(reply: Reply) -> (InferenceError, usize) {
     let server = Server::start(vec![reply]).await;
     let endpoint = foundry(&server);
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let policy = RetryPolicy {
         max_retries: 0,
         ..RetryPolicy::default()
@@ -381,7 +381,7 @@ async fn unreachable_hosts_are_network_errors_naming_the_host() {
         base_url: Url::parse(&format!("http://127.0.0.1:{port}/v1")).unwrap(),
         organization: None,
     };
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let policy = RetryPolicy {
         max_retries: 0,
         ..RetryPolicy::default()
@@ -411,7 +411,7 @@ async fn retried(
 ) {
     let server = Server::start(replies).await;
     let endpoint = foundry(&server);
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let (events, mut received) = mpsc::unbounded_channel();
     let mut call = call(&endpoint, &key);
     call.events = Some(events);
@@ -563,7 +563,7 @@ async fn cancelling_ends_a_backoff_wait_within_100_ms() {
     let token = cancel.clone();
     let client = client(RetryPolicy::default());
     let task = tokio::spawn(async move {
-        let key = ApiKey::new(KEY);
+        let key = Credential::Key(ApiKey::new(KEY));
         let call = Call {
             cancel: token,
             ..call(&endpoint, &key)
@@ -610,7 +610,7 @@ async fn streamed(
     let token = cancel.clone();
     let client = Client::new(timeouts, fast_retries()).unwrap();
     let task = tokio::spawn(async move {
-        let key = ApiKey::new(KEY);
+        let key = Credential::Key(ApiKey::new(KEY));
         let call = Call {
             cancel: token,
             ..call(&endpoint, &key)
@@ -675,7 +675,7 @@ async fn first_byte_and_idle_timeouts_fire() {
     };
     let server = Server::start(vec![Reply::Silence]).await;
     let endpoint = foundry(&server);
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let policy = RetryPolicy {
         max_retries: 0,
         ..RetryPolicy::default()
@@ -722,7 +722,7 @@ async fn embeddings_come_back_in_input_order() {
     )])
     .await;
     let endpoint = foundry(&server);
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let mut call = call(&endpoint, &key);
     call.deployment = Some("text-embedding-3-small");
     let request = EmbeddingsRequest {
@@ -756,7 +756,7 @@ async fn info_is_a_get_without_a_body() {
         api_base: Url::parse(&server.base).unwrap(),
         api_version: "2024-05-01-preview".into(),
     };
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let info = client(RetryPolicy::default())
         .info(&call(&endpoint, &key))
         .await
@@ -787,7 +787,7 @@ async fn a_redirect_is_never_followed_and_the_other_host_sees_nothing() {
             deployment: Some("gpt-4o".into()),
             api_version: "2024-10-21".into(),
         };
-        let key = ApiKey::new(KEY);
+        let key = Credential::Key(ApiKey::new(KEY));
         let err = client(fast_retries())
             .chat(&call(&endpoint, &key), &request())
             .await
@@ -868,7 +868,7 @@ async fn a_tool_call_index_from_the_server_cannot_make_it_allocate() {
     ])])
     .await;
     let endpoint = foundry(&server);
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let reply = client(RetryPolicy::default())
         .chat_stream(&call(&endpoint, &key), &request())
         .await
@@ -887,7 +887,7 @@ async fn a_tool_call_index_from_the_server_cannot_make_it_allocate() {
 async fn whole_answer(reply: Reply, limits: Limits) -> (Result<String, InferenceError>, usize) {
     let server = Server::start(vec![reply, Reply::json(200, answer("retried"))]).await;
     let endpoint = foundry(&server);
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let result = client(fast_retries())
         .with_limits(limits)
         .chat(&call(&endpoint, &key), &request())
@@ -985,7 +985,7 @@ async fn a_tls_handshake_failure_is_reported_at_once() {
         endpoint: Url::parse(&format!("https://127.0.0.1:{port}/models")).unwrap(),
         api_version: "2024-05-01-preview".into(),
     };
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let err = client(fast_retries())
         .chat(&call(&endpoint, &key), &request())
         .await
@@ -1042,7 +1042,7 @@ async fn a_stream_may_end_without_a_last_line_end_or_without_done() {
 async fn error_with_key(reply: Reply, key: &str) -> InferenceError {
     let server = Server::start(vec![reply]).await;
     let endpoint = foundry(&server);
-    let key = ApiKey::new(key);
+    let key = Credential::Key(ApiKey::new(key));
     client(fast_retries())
         .chat(&call(&endpoint, &key), &request())
         .await
@@ -1105,7 +1105,7 @@ async fn a_whole_body_that_stalls_is_retried() {
     };
     let server = Server::start(vec![stall, Reply::json(200, answer("after the stall"))]).await;
     let endpoint = foundry(&server);
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let short = Timeouts {
         idle: Duration::from_millis(200),
         ..Timeouts::default()
@@ -1127,7 +1127,7 @@ async fn the_text_a_stream_assembles_is_capped() {
     }])
     .await;
     let endpoint = foundry(&server);
-    let key = ApiKey::new(KEY);
+    let key = Credential::Key(ApiKey::new(KEY));
     let limits = Limits {
         body: 15,
         ..Limits::default()

@@ -389,7 +389,12 @@ mod tests {
             );
         }
         assert_eq!(
-            core.resolve_connection("azure-ai").unwrap().key.expose(),
+            core.resolve_connection("azure-ai")
+                .unwrap()
+                .credential
+                .key()
+                .unwrap()
+                .expose(),
             "sk-rotated"
         );
     }
@@ -416,7 +421,12 @@ mod tests {
         });
         for core in [&a, &b] {
             assert_eq!(
-                core.resolve_connection("azure-ai").unwrap().key.expose(),
+                core.resolve_connection("azure-ai")
+                    .unwrap()
+                    .credential
+                    .key()
+                    .unwrap()
+                    .expose(),
                 SECRET
             );
         }

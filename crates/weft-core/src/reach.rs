@@ -8,8 +8,8 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 use url::Url;
 use weft_ai::{
-    ApiKey, Call, ChatRequest, DetectedUrl, Endpoint, InferenceError, Message, Role, TimeoutPhase,
-    classify_azure_url,
+    ApiKey, Call, ChatRequest, Credential, DetectedUrl, Endpoint, InferenceError, Message, Role,
+    TimeoutPhase, classify_azure_url,
 };
 use weft_store::connections::{ConnectionKind, ConnectionRecord, Connections};
 
@@ -20,7 +20,7 @@ use crate::{AppCore, AppError};
 pub struct ResolvedConnection {
     pub name: String,
     pub endpoint: Endpoint,
-    pub key: ApiKey,
+    pub credential: Credential,
 }
 
 impl ResolvedConnection {
@@ -131,7 +131,7 @@ impl AppCore {
         Ok(ResolvedConnection {
             name: record.name,
             endpoint,
-            key: ApiKey::new(key.expose()),
+            credential: Credential::Key(ApiKey::new(key.expose())),
         })
     }
 
@@ -162,7 +162,7 @@ impl AppCore {
         }
         let call = Call {
             endpoint: &connection.endpoint,
-            key: &connection.key,
+            credential: &connection.credential,
             deployment,
             cancel: CancellationToken::new(),
             events: None,
@@ -218,7 +218,7 @@ impl weft_engine::ConnectionSource for StoreConnections {
         Ok(weft_engine::Target {
             name: resolved.name,
             endpoint: resolved.endpoint,
-            key: resolved.key,
+            credential: resolved.credential,
         })
     }
 }
@@ -257,7 +257,7 @@ mod tests {
                     .unwrap(),
                 api_version: "2024-05-01-preview".into(),
             },
-            key: ApiKey::new("sk-silent-test"),
+            credential: Credential::Key(ApiKey::new("sk-silent-test")),
         };
         let err = core
             .check_connection_within(&connection, Some("gpt-4o-mini"), Duration::from_millis(300))

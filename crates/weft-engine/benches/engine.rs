@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 use url::Url;
-use weft_ai::{ApiKey, Endpoint, RetryPolicy, Timeouts};
+use weft_ai::{ApiKey, Credential, Endpoint, RetryPolicy, Timeouts};
 use weft_engine::{ConnectionSource, Engine, RunRequest, RunStatus, Target};
 use weft_flow::FlowDocument;
 
@@ -54,7 +54,7 @@ fn bench_flow(bencher: divan::Bencher, length: usize) {
     let connections = Arc::new(One(Target {
         name: "azure-ai".into(),
         endpoint,
-        key: ApiKey::new("bench-key"),
+        credential: Credential::Key(ApiKey::new("bench-key")),
     }));
     let engine =
         Engine::new(weft_ai::Client::new(Timeouts::default(), RetryPolicy::default()).unwrap());

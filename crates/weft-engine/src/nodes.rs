@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 use weft_ai::{
-    ApiKey, Call, ChatRequest, ClientEvent, DetectedUrl, EmbeddingsRequest, Endpoint, Message,
-    ResponseFormat, Role, Usage, detect_azure_url,
+    ApiKey, Call, ChatRequest, ClientEvent, Credential, DetectedUrl, EmbeddingsRequest, Endpoint,
+    Message, ResponseFormat, Role, Usage, detect_azure_url,
 };
 use weft_flow::NodeKind;
 
@@ -164,7 +164,7 @@ fn create_connection(ctx: &NodeContext) -> Result<NodeDone, String> {
     let target = Target {
         name: format!("{} (dynamic)", ctx.id),
         endpoint,
-        key: ApiKey::new(key),
+        credential: Credential::Key(ApiKey::new(key)),
     };
     ctx.dynamic
         .lock()
@@ -205,10 +205,13 @@ async fn target(ctx: &NodeContext) -> Result<Target, String> {
         Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
         Err(err) => return Err(format!("internal: the connection lookup stopped ({err})")),
     };
-    ctx.redactor
-        .lock()
-        .map_err(|_| "internal: redactor lock")?
-        .add(target.key.expose());
+    // Only a key is known here; an Entra token is fetched by the client and masked there.
+    if let Some(key) = target.credential.key() {
+        ctx.redactor
+            .lock()
+            .map_err(|_| "internal: redactor lock")?
+            .add(key.expose());
+    }
     Ok(target)
 }
 
@@ -300,7 +303,7 @@ async fn chat(ctx: &NodeContext) -> Result<NodeDone, String> {
     let (sender, forwarder) = forward(ctx);
     let call = Call {
         endpoint: &target.endpoint,
-        key: &target.key,
+        credential: &target.credential,
         deployment: text(props, "deployment"),
         cancel: ctx.cancel.clone(),
         events: Some(sender),
@@ -341,7 +344,7 @@ async fn embeddings(ctx: &NodeContext) -> Result<NodeDone, String> {
     };
     let call = Call {
         endpoint: &target.endpoint,
-        key: &target.key,
+        credential: &target.credential,
         deployment: text(&ctx.props, "deployment"),
         cancel: ctx.cancel.clone(),
         events: None,

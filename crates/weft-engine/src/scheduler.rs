@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use weft_ai::{ApiKey, Endpoint, Usage};
+use weft_ai::{Credential, Endpoint, Usage};
 use weft_flow::{
     FlowDocument, Node, NodeKind, Reference, ValueType, dependencies, secret_inputs,
     secret_references,
@@ -25,7 +25,7 @@ use crate::values::Scope;
 pub struct Target {
     pub name: String,
     pub endpoint: Endpoint,
-    pub key: ApiKey,
+    pub credential: Credential,
 }
 
 /// Where saved connections come from (the store, in the app and the CLI).

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
-use weft_ai::{ApiKey, Endpoint, RetryPolicy, Timeouts};
+use weft_ai::{ApiKey, Credential, Endpoint, RetryPolicy, Timeouts};
 use weft_engine::{
     ConnectionSource, Engine, NodeState, Plan, Reuse, RunError, RunEvent, RunRequest, RunStatus,
     Target,
@@ -40,7 +40,7 @@ fn saved(fake: &FakeEndpoint) -> Arc<Saved> {
         Target {
             name: "azure-ai".into(),
             endpoint,
-            key: ApiKey::new(KEY),
+            credential: Credential::Key(ApiKey::new(KEY)),
         },
     )])))
 }
@@ -489,7 +489,7 @@ async fn the_azure_openai_example_calls_the_deployment_url() {
                 deployment: None,
                 api_version: "2024-10-21".into(),
             },
-            key: ApiKey::new(KEY),
+            credential: Credential::Key(ApiKey::new(KEY)),
         },
     )])));
     let (outcome, _) = run(

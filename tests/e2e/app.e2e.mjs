@@ -19,8 +19,8 @@ const WEFT_HOME = process.env.WEFT_HOME;
 
 let browser;
 let launchedAt;
-// A stand-in for Azure on 127.0.0.1, shared by the tests: the app's Rust client calls it with
-// the key it reads from the keychain.
+// A stand-in for an Azure resource on 127.0.0.1 (v1 routes; the retired /models ones answer 410),
+// shared by the tests: the app's Rust client calls it with the key it reads from the keychain.
 let fake;
 
 before(async () => {
@@ -116,8 +116,11 @@ test("a connection created in the app is in the keychain-backed store the CLI re
   await result.waitForDisplayed({ timeout: 15_000 });
   assert.match(await result.getText(), /^Connected in \d+ ms · gpt-4o-mini-2024-07-18$/);
   assert.equal(calls.length, 1);
-  assert.equal(calls[0].url, "/models/chat/completions?api-version=2024-05-01-preview");
-  assert.equal(calls[0].key, secret, "the stored key travelled keychain → Rust → service");
+  // The resource URL as pasted reaches the OpenAI v1 API: no api-version, the deployment in `model`.
+  assert.equal(calls[0].method, "POST");
+  assert.equal(calls[0].url, "/openai/v1/chat/completions");
+  assert.equal(calls[0].apiKey, secret, "the stored key travelled keychain → Rust → service");
+  assert.equal(calls[0].authorization, undefined, "a key connection sends no bearer token");
   assert.equal(calls[0].body.model, "gpt-4o-mini");
   await screenshot("connections.png");
 
@@ -256,12 +259,13 @@ async function buildAndRun() {
 
   const calls = fake.calls.slice(before);
   assert.equal(calls.length, 1, "one streamed chat completion");
-  assert.equal(calls[0].url, "/models/chat/completions?api-version=2024-05-01-preview");
+  assert.equal(calls[0].url, "/openai/v1/chat/completions");
   assert.equal(calls[0].body.stream, true);
   assert.equal(calls[0].body.model, "gpt-4o-mini");
   assert.equal(calls[0].body.messages.at(-1).content, "What is Weft?");
-  assert.ok(calls[0].key?.startsWith("sk-e2e-"), "the key came from the keychain");
-  assert.ok(!(await browser.getPageSource()).includes(calls[0].key), "the key reached the webview");
+  assert.ok(calls[0].apiKey?.startsWith("sk-e2e-"), "the key came from the keychain");
+  assert.equal(calls[0].authorization, undefined);
+  assert.ok(!(await browser.getPageSource()).includes(calls[0].apiKey), "the key reached the webview");
 }
 
 /** The dynamic-connection example with its key as a plain (not secret) input, passed on through a
@@ -346,7 +350,10 @@ test("a dynamic connection's key never reaches the webview, history or the data 
       assert.match(await browser.$('[data-testid="run-status"]').getText(), /succeeded/i);
       await screenshot("dynamic-key.png");
       assert.equal(echo.calls.length, 1);
-      assert.equal(echo.calls[0].key, key, "the key went to the service it belongs to");
+      // The bare resource URL given at run time reaches v1 too.
+      assert.equal(echo.calls[0].url, "/openai/v1/chat/completions");
+      assert.equal(echo.calls[0].body.model, "gpt-4o-mini");
+      assert.equal(echo.calls[0].apiKey, key, "the key went to the service it belongs to");
 
       const page = await browser.getPageSource();
       for (const part of [key, key.slice(third, 2 * third)]) {

@@ -5,5 +5,8 @@ mod kind;
 mod store;
 
 pub use draft::{Draft, Problem, SecretInput, Valid};
-pub use kind::{ConnectionKind, FieldInput, FieldSpec, KindSpec, UnknownKind, kind_specs};
+pub use kind::{
+    AuthMode, Choice, ConnectionKind, FieldInput, FieldSpec, KindSpec, ShownWhen, UnknownKind,
+    kind_specs,
+};
 pub use store::{ConnectionError, ConnectionRecord, Connections, Rollback, Saved};

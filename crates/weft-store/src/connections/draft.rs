@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::kind::{ConnectionKind, FieldInput};
+use super::kind::{ConnectionKind, FieldInput, FieldSpec};
 use crate::Secret;
 
 const MAX_NAME_CHARS: usize = 64;
@@ -138,7 +138,37 @@ impl Draft {
             }
             let mut config_in = self.config;
             let mut secrets_in = self.secrets;
-            for field in spec.fields {
+            // Choices first: they decide which of the other fields the connection has.
+            for field in spec.fields.iter().filter(|f| f.input == FieldInput::Choice) {
+                match take_choice(field, config_in.remove(field.key)) {
+                    Ok(value) => {
+                        config.insert(field.key.to_owned(), value.to_owned());
+                    }
+                    Err(problem) => problems.push(problem),
+                }
+            }
+            if self.kind == ConnectionKind::AzureOpenAi
+                && config_in
+                    .get("api_base")
+                    .is_some_and(|base| is_v1_base(base))
+            {
+                // An …/openai/v1 base can only be called with the v1 API, whatever the form chose.
+                config.insert("api".to_owned(), "v1".to_owned());
+            }
+            let shown = config.clone();
+            for field in spec.fields.iter().filter(|f| f.input != FieldInput::Choice) {
+                if !spec.shows(field, &shown) {
+                    // The only secrets with a rule are the keys of an `auth_mode` choice.
+                    if let Some(SecretInput::Set(_)) = secrets_in.remove(field.key) {
+                        problems.push(Problem::on(
+                            field.key,
+                            "Microsoft Entra ID connections store no key; remove it, or choose API key",
+                        ));
+                    }
+                    // A plain field the choices leave out (a form sends every field) is dropped.
+                    config_in.remove(field.key);
+                    continue;
+                }
                 if field.is_secret() {
                     match secrets_in.remove(field.key) {
                         Some(input) => take_secret(
@@ -206,6 +236,38 @@ impl Draft {
             Err(problems)
         }
     }
+}
+
+/// The choice's own spelling of the value given (any case), or its default when none is.
+fn take_choice(field: &FieldSpec, given: Option<String>) -> Result<&'static str, Problem> {
+    let given = given
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty());
+    let Some(given) = given else {
+        return field
+            .default
+            .ok_or_else(|| Problem::on(field.key, format!("{} is required", field.label)));
+    };
+    field
+        .choices
+        .iter()
+        .find(|choice| choice.value.eq_ignore_ascii_case(&given))
+        .map(|choice| choice.value)
+        .ok_or_else(|| {
+            let allowed = field
+                .choices
+                .iter()
+                .map(|choice| format!("`{}` ({})", choice.value, choice.label))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Problem::on(
+                field.key,
+                format!(
+                    "`{given}` is not a {} value; use one of {allowed}",
+                    field.key
+                ),
+            )
+        })
 }
 
 fn take_secret(
@@ -323,6 +385,16 @@ fn is_local_ip(ip: IpAddr) -> bool {
     }
 }
 
+/// Whether a base URL is the OpenAI v1 API of an Azure resource (`…/openai/v1`).
+fn is_v1_base(raw: &str) -> bool {
+    url::Url::parse(raw.trim()).is_ok_and(|url| {
+        url.path()
+            .trim_end_matches('/')
+            .to_ascii_lowercase()
+            .ends_with("/openai/v1")
+    })
+}
+
 /// Catches the most common mix-up: an endpoint pasted into the wrong connection type.
 fn check_fits_kind(kind: ConnectionKind, config: &BTreeMap<String, String>) -> Result<(), Problem> {
     let shape = |field: &str| {
@@ -339,19 +411,16 @@ fn check_fits_kind(kind: ConnectionKind, config: &BTreeMap<String, String>) -> R
     let Some(found) = found else { return Ok(()) };
     let message = match (kind, found) {
         (ConnectionKind::AzureAi, EndpointShape::AzureOpenAi) => {
-            "this is an Azure OpenAI URL (…/openai/…), so use an Azure OpenAI connection (azure_open_ai): Azure OpenAI carries the deployment in the URL, while an Azure AI Foundry connection calls …/models and sends the deployment name in each request"
+            "this is an Azure OpenAI URL (*.openai.azure.com, or …/openai/deployments/…), so use an Azure OpenAI connection (azure_open_ai): an Azure AI Foundry connection takes a *.services.ai.azure.com resource and sends the deployment name in each request"
         }
         (ConnectionKind::AzureAi | ConnectionKind::AzureOpenAi, EndpointShape::Serverless) => {
             "this is a serverless endpoint (*.models.ai.azure.com), so use a Serverless connection (serverless): it authenticates with a Bearer token"
         }
-        (
-            ConnectionKind::AzureOpenAi | ConnectionKind::Serverless,
-            EndpointShape::FoundryModels,
-        ) => {
-            "this is an Azure AI Foundry models endpoint (…/models), so use an Azure AI Foundry connection (azure_ai): one connection serves every deployment of the resource"
+        (ConnectionKind::AzureOpenAi | ConnectionKind::Serverless, EndpointShape::Foundry) => {
+            "this is an Azure AI Foundry URL (*.services.ai.azure.com, or …/models), so use an Azure AI Foundry connection (azure_ai): one connection serves every deployment of the resource"
         }
         (ConnectionKind::Serverless, EndpointShape::AzureOpenAi) => {
-            "this is an Azure OpenAI URL (…/openai/…), so use an Azure OpenAI connection (azure_open_ai)"
+            "this is an Azure OpenAI URL (*.openai.azure.com, or …/openai/…), so use an Azure OpenAI connection (azure_open_ai)"
         }
         _ => return Ok(()),
     };
@@ -360,7 +429,7 @@ fn check_fits_kind(kind: ConnectionKind, config: &BTreeMap<String, String>) -> R
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EndpointShape {
-    FoundryModels,
+    Foundry,
     AzureOpenAi,
     Serverless,
     Other,
@@ -369,14 +438,31 @@ enum EndpointShape {
 impl EndpointShape {
     fn of(url: &url::Url) -> Self {
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        let path = url.path().trim_end_matches('/').to_ascii_lowercase();
-        if path == "/openai" || path.starts_with("/openai/") || host.ends_with(".openai.azure.com")
-        {
-            Self::AzureOpenAi
-        } else if host.ends_with(".models.ai.azure.com") {
+        let segments: Vec<String> = url
+            .path_segments()
+            .map(|s| {
+                s.filter(|s| !s.is_empty())
+                    .map(str::to_ascii_lowercase)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let openai_at = segments.iter().position(|s| s == "openai");
+        let after_openai = openai_at
+            .and_then(|i| segments.get(i + 1))
+            .map(String::as_str);
+        if host.ends_with(".models.ai.azure.com") {
             Self::Serverless
-        } else if path.ends_with("/models") {
-            Self::FoundryModels
+        } else if openai_at.is_some() && after_openai != Some("v1") {
+            // The deployment API (…/openai, …/openai/deployments/<name>): Azure OpenAI's shape.
+            Self::AzureOpenAi
+        } else if segments.last().is_some_and(|s| s == "models") {
+            Self::Foundry
+        } else if host.ends_with(".services.ai.azure.com") {
+            // The bare resource and …/openai/v1 are served by both kinds of resource: the
+            // host says which one this is.
+            Self::Foundry
+        } else if host.ends_with(".openai.azure.com") {
+            Self::AzureOpenAi
         } else {
             Self::Other
         }
@@ -417,10 +503,17 @@ mod tests {
         .unwrap();
         assert_eq!(valid.name, "azure-ai");
         assert_eq!(
-            valid.config["endpoint"],
-            "https://res.services.ai.azure.com/models"
+            valid.config,
+            BTreeMap::from([
+                (
+                    "endpoint".to_owned(),
+                    "https://res.services.ai.azure.com/models".to_owned()
+                ),
+                ("api".to_owned(), "v1".to_owned()),
+                ("auth_mode".to_owned(), "key".to_owned()),
+            ]),
+            "v1 by default, so no api_version"
         );
-        assert_eq!(valid.config["api_version"], "2024-05-01-preview");
         assert_eq!(valid.new_secrets["api_key"].expose(), "k-123");
         assert!(valid.warnings.is_empty());
     }
@@ -474,8 +567,210 @@ mod tests {
             .validate(&BTreeSet::new())
             .unwrap();
             assert_eq!(valid.config["api_base"], url.trim_end_matches('/'));
-            assert_eq!(valid.config["api_version"], "2024-10-21");
             assert_eq!(valid.config["api_type"], "azure");
+            if url.contains("/openai/v1") {
+                assert_eq!(valid.config["api"], "v1", "{url}");
+                assert!(!valid.config.contains_key("api_version"), "{url}");
+            } else {
+                assert_eq!(valid.config["api"], "deployments", "{url}");
+                assert_eq!(valid.config["api_version"], "2024-10-21", "{url}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_v1_base_is_called_with_the_v1_api_whatever_the_form_chose() {
+        let valid = draft(
+            ConnectionKind::AzureOpenAi,
+            &[
+                ("api_base", "https://res.openai.azure.com/openai/v1"),
+                ("api", "deployments"),
+                ("api_version", "2024-10-21"),
+            ],
+            &[("api_key", "k")],
+        )
+        .validate(&BTreeSet::new())
+        .unwrap();
+        assert_eq!(valid.config["api"], "v1");
+        assert!(!valid.config.contains_key("api_version"));
+    }
+
+    #[test]
+    fn choice_values_are_checked_and_the_allowed_ones_listed() {
+        let found = problems(draft(
+            ConnectionKind::AzureAi,
+            &[
+                ("endpoint", "https://res.services.ai.azure.com"),
+                ("api", "v2"),
+                ("auth_mode", "password"),
+            ],
+            &[("api_key", "k")],
+        ));
+        let messages: Vec<_> = found.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`v2` is not a api value; use one of `v1` (OpenAI v1 API), `model_inference` (Azure AI Model Inference API (/models, retired))",
+                "`password` is not a auth_mode value; use one of `key` (API key), `meid_token` (Microsoft Entra ID)",
+            ]
+        );
+        // Any case is accepted and stored in the choice's own spelling.
+        let valid = draft(
+            ConnectionKind::AzureAi,
+            &[
+                ("endpoint", "https://res.services.ai.azure.com"),
+                ("api", " Model_Inference "),
+            ],
+            &[("api_key", "k")],
+        )
+        .validate(&BTreeSet::new())
+        .unwrap();
+        assert_eq!(valid.config["api"], "model_inference");
+        assert_eq!(valid.config["api_version"], "2024-05-01-preview");
+    }
+
+    #[test]
+    fn an_entra_connection_needs_no_key_and_refuses_one() {
+        let entra = |secrets: &[(&str, &str)]| {
+            draft(
+                ConnectionKind::AzureAi,
+                &[
+                    ("endpoint", "https://res.services.ai.azure.com"),
+                    ("auth_mode", "meid_token"),
+                    (
+                        "token_scope",
+                        " https://cognitiveservices.azure.com/.default ",
+                    ),
+                ],
+                secrets,
+            )
+        };
+        // A form sends the key field empty: nothing to keep, nothing required.
+        for secrets in [&[][..], &[("api_key", "")]] {
+            let valid = entra(secrets).validate(&BTreeSet::new()).unwrap();
+            assert!(valid.secret_keys.is_empty());
+            assert!(valid.new_secrets.is_empty());
+            assert_eq!(valid.config["auth_mode"], "meid_token");
+            assert_eq!(
+                valid.config["token_scope"],
+                "https://cognitiveservices.azure.com/.default"
+            );
+        }
+        let found = problems(entra(&[("api_key", "sk-should-not-be-here")]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].field.as_deref(), Some("api_key"));
+        assert_eq!(
+            found[0].message,
+            "Microsoft Entra ID connections store no key; remove it, or choose API key"
+        );
+        assert!(!found[0].message.contains("sk-should-not-be-here"));
+    }
+
+    #[test]
+    fn switching_to_entra_drops_the_stored_key_and_back_needs_one() {
+        let stored = BTreeSet::from(["api_key".to_owned()]);
+        let valid = draft(
+            ConnectionKind::AzureOpenAi,
+            &[
+                ("api_base", "https://res.openai.azure.com"),
+                ("auth_mode", "meid_token"),
+            ],
+            &[("api_key", "******")],
+        )
+        .validate(&stored)
+        .unwrap();
+        assert!(valid.secret_keys.is_empty(), "{:?}", valid.secret_keys);
+        assert!(
+            !valid.config.contains_key("token_scope"),
+            "empty means the default"
+        );
+
+        let found = problems(draft(
+            ConnectionKind::AzureOpenAi,
+            &[
+                ("api_base", "https://res.openai.azure.com"),
+                ("auth_mode", "key"),
+            ],
+            &[],
+        ));
+        assert_eq!(found[0].field.as_deref(), Some("api_key"));
+        assert_eq!(found[0].message, "API key is required");
+    }
+
+    #[test]
+    fn fields_the_choices_leave_out_are_not_stored() {
+        let valid = draft(
+            ConnectionKind::AzureAi,
+            &[
+                ("endpoint", "https://res.services.ai.azure.com/openai/v1"),
+                ("api_version", "2024-05-01-preview"),
+                ("token_scope", "https://ai.azure.com/.default"),
+            ],
+            &[("api_key", "k")],
+        )
+        .validate(&BTreeSet::new())
+        .unwrap();
+        assert!(!valid.config.contains_key("api_version"));
+        assert!(!valid.config.contains_key("token_scope"));
+    }
+
+    #[test]
+    fn the_host_decides_urls_both_kinds_of_resource_serve() {
+        use ConnectionKind::{AzureAi, AzureOpenAi};
+        let field = |kind| match kind {
+            AzureAi => "endpoint",
+            _ => "api_base",
+        };
+        let cases = [
+            (AzureAi, "https://res.services.ai.azure.com/openai/v1", None),
+            (AzureAi, "https://res.services.ai.azure.com", None),
+            (AzureAi, "https://res.services.ai.azure.com/models", None),
+            (
+                AzureAi,
+                "https://res.openai.azure.com/openai/v1",
+                Some("azure_open_ai"),
+            ),
+            (
+                AzureAi,
+                "https://res.openai.azure.com",
+                Some("azure_open_ai"),
+            ),
+            (
+                AzureAi,
+                "https://res.services.ai.azure.com/openai/deployments/gpt-4o",
+                Some("azure_open_ai"),
+            ),
+            (
+                AzureAi,
+                "https://m.eastus2.models.ai.azure.com",
+                Some("(serverless)"),
+            ),
+            // A host Weft cannot place (a proxy, a local fake) is taken as given.
+            (AzureAi, "http://127.0.0.1:8080/openai/v1", None),
+            (AzureOpenAi, "https://res.openai.azure.com/openai/v1", None),
+            (
+                AzureOpenAi,
+                "https://res.services.ai.azure.com/openai/v1",
+                Some("(azure_ai)"),
+            ),
+            (
+                AzureOpenAi,
+                "https://res.services.ai.azure.com",
+                Some("(azure_ai)"),
+            ),
+            (AzureOpenAi, "http://127.0.0.1:8080/openai/v1", None),
+        ];
+        for (kind, url, refused_for) in cases {
+            let result =
+                draft(kind, &[(field(kind), url)], &[("api_key", "k")]).validate(&BTreeSet::new());
+            match (result, refused_for) {
+                (Ok(_), None) => {}
+                (Err(found), Some(hint)) => {
+                    assert_eq!(found.len(), 1, "{url}: {found:?}");
+                    assert!(found[0].message.contains(hint), "{url}: {found:?}");
+                }
+                (result, _) => panic!("{kind} {url}: {result:?}"),
+            }
         }
     }
 
@@ -520,7 +815,7 @@ mod tests {
         assert!(
             found[0]
                 .message
-                .contains("expected endpoint, api_key, api_version")
+                .contains("expected endpoint, api, auth_mode, api_key, token_scope, api_version")
         );
     }
 

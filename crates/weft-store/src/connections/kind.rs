@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -86,6 +87,25 @@ pub enum FieldInput {
     Url,
     Text,
     Secret,
+    /// One of the field's `choices`.
+    Choice,
+}
+
+/// One value a choice field accepts, and how the form names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+/// A field that belongs to the connection only while another (choice) field has one value:
+/// the form hides it otherwise, validation neither requires nor stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ShownWhen {
+    pub field: &'static str,
+    pub equals: &'static str,
 }
 
 /// One field of a connection type: what the form shows and what validation enforces.
@@ -100,6 +120,9 @@ pub struct FieldSpec {
     pub default: Option<&'static str>,
     pub placeholder: &'static str,
     pub help: &'static str,
+    /// The accepted values of a `choice` field (empty for the other inputs).
+    pub choices: &'static [Choice],
+    pub shown_when: Option<ShownWhen>,
 }
 
 impl FieldSpec {
@@ -120,8 +143,46 @@ pub struct KindSpec {
     pub fields: &'static [FieldSpec],
 }
 
+impl KindSpec {
+    pub fn field(&self, key: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|field| field.key == key)
+    }
+
+    /// Whether `field` belongs to a connection with this `config`: always, or while the field it
+    /// depends on has the value it needs (given, else that field's default).
+    pub fn shows(&self, field: &FieldSpec, config: &BTreeMap<String, String>) -> bool {
+        let Some(when) = field.shown_when else {
+            return true;
+        };
+        let value = config
+            .get(when.field)
+            .map(|value| value.trim())
+            .filter(|value| !value.is_empty())
+            .or_else(|| self.field(when.field).and_then(|field| field.default));
+        value.is_some_and(|value| value.eq_ignore_ascii_case(when.equals))
+    }
+}
+
 pub fn kind_specs() -> &'static [KindSpec] {
     &SPECS
+}
+
+/// How a connection proves who is calling: Prompt flow's `auth_mode` field and values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// An API key from the keychain.
+    Key,
+    /// A Microsoft Entra ID token from the developer's own sign-in; no secret is stored.
+    MeidToken,
+}
+
+impl AuthMode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Key => "key",
+            Self::MeidToken => "meid_token",
+        }
+    }
 }
 
 const fn field(key: &'static str, label: &'static str, input: FieldInput) -> FieldSpec {
@@ -133,6 +194,8 @@ const fn field(key: &'static str, label: &'static str, input: FieldInput) -> Fie
         default: None,
         placeholder: "",
         help: "",
+        choices: &[],
+        shown_when: None,
     }
 }
 
@@ -149,44 +212,127 @@ const fn optional(spec: FieldSpec, default: Option<&'static str>) -> FieldSpec {
     }
 }
 
+const fn shown_when(spec: FieldSpec, field: &'static str, equals: &'static str) -> FieldSpec {
+    FieldSpec {
+        shown_when: Some(ShownWhen { field, equals }),
+        ..spec
+    }
+}
+
+const AUTH_MODE: FieldSpec = FieldSpec {
+    help: "Microsoft Entra ID signs in as you, through `az login` or `azd auth login`, and stores no secret.",
+    choices: &[
+        Choice {
+            value: AuthMode::Key.as_str(),
+            label: "API key",
+        },
+        Choice {
+            value: AuthMode::MeidToken.as_str(),
+            label: "Microsoft Entra ID",
+        },
+    ],
+    ..optional(
+        field("auth_mode", "Authentication", FieldInput::Choice),
+        Some(AuthMode::Key.as_str()),
+    )
+};
+
+/// The API key of a connection that can also sign in with Entra ID.
+const KEYED_API_KEY: FieldSpec = shown_when(API_KEY, "auth_mode", AuthMode::Key.as_str());
+
+const TOKEN_SCOPE: FieldSpec = shown_when(
+    optional(
+        FieldSpec {
+            placeholder: "https://ai.azure.com/.default",
+            help: "The token's audience; leave empty for https://ai.azure.com/.default.",
+            ..field("token_scope", "Token scope", FieldInput::Text)
+        },
+        None,
+    ),
+    "auth_mode",
+    AuthMode::MeidToken.as_str(),
+);
+
+/// Declared by weft-ai too (`MODEL_INFERENCE_API_VERSION`, `AZURE_OPENAI_API_VERSION`), which
+/// this crate does not depend on; a weft-core test fails when they differ.
+const MODEL_INFERENCE_API_VERSION: &str = "2024-05-01-preview";
+const AZURE_OPENAI_API_VERSION: &str = "2024-10-21";
+
 const SPECS: [KindSpec; 8] = [
     KindSpec {
         kind: ConnectionKind::AzureAi,
         label: "Azure AI Foundry",
-        description: "Every model deployment of an Azure AI Foundry resource, through its /models endpoint. Nodes pick the deployment.",
+        description: "Every model deployment of an Azure AI Foundry resource, through the OpenAI v1 API. Nodes pick the deployment.",
         fields: &[
             FieldSpec {
-                placeholder: "https://<resource>.services.ai.azure.com/models",
-                help: "The resource's model inference endpoint, ending in /models.",
+                placeholder: "https://<resource>.services.ai.azure.com",
+                help: "The resource URL; …/models, the bare resource or …/openai/v1 are all accepted.",
                 ..field("endpoint", "Endpoint", FieldInput::Url)
             },
-            API_KEY,
-            optional(
-                FieldSpec {
-                    help: "The Azure AI Model Inference API version.",
-                    ..field("api_version", "API version", FieldInput::Text)
-                },
-                Some("2024-05-01-preview"),
+            FieldSpec {
+                help: "v1, because Azure retired the /models API on 2026-08-26 and v1 serves every deployment of the resource.",
+                choices: &[
+                    Choice {
+                        value: "v1",
+                        label: "OpenAI v1 API",
+                    },
+                    Choice {
+                        value: "model_inference",
+                        label: "Azure AI Model Inference API (/models, retired)",
+                    },
+                ],
+                ..optional(field("api", "API", FieldInput::Choice), Some("v1"))
+            },
+            AUTH_MODE,
+            KEYED_API_KEY,
+            TOKEN_SCOPE,
+            shown_when(
+                optional(
+                    FieldSpec {
+                        help: "The Azure AI Model Inference API version.",
+                        ..field("api_version", "API version", FieldInput::Text)
+                    },
+                    Some(MODEL_INFERENCE_API_VERSION),
+                ),
+                "api",
+                "model_inference",
             ),
         ],
     },
     KindSpec {
         kind: ConnectionKind::AzureOpenAi,
         label: "Azure OpenAI",
-        description: "An Azure OpenAI resource, one deployment (…/openai/deployments/<name>), or the v1 API (…/openai/v1).",
+        description: "An Azure OpenAI resource: one deployment (…/openai/deployments/<name>), or every deployment through the v1 API.",
         fields: &[
             FieldSpec {
                 placeholder: "https://<resource>.openai.azure.com",
                 help: "The resource URL, a full deployment URL (pins the deployment), or an …/openai/v1 base.",
                 ..field("api_base", "API base", FieldInput::Url)
             },
-            API_KEY,
-            optional(
-                FieldSpec {
-                    help: "Not used by the v1 API.",
-                    ..field("api_version", "API version", FieldInput::Text)
-                },
-                Some("2024-10-21"),
+            FieldSpec {
+                help: "The v1 API serves every deployment of the resource, and the node picks the deployment.",
+                choices: &[
+                    Choice {
+                        value: "deployments",
+                        label: "Deployment API (…/openai/deployments)",
+                    },
+                    Choice {
+                        value: "v1",
+                        label: "OpenAI v1 API (every deployment)",
+                    },
+                ],
+                ..optional(field("api", "API", FieldInput::Choice), Some("deployments"))
+            },
+            AUTH_MODE,
+            KEYED_API_KEY,
+            TOKEN_SCOPE,
+            shown_when(
+                optional(
+                    field("api_version", "API version", FieldInput::Text),
+                    Some(AZURE_OPENAI_API_VERSION),
+                ),
+                "api",
+                "deployments",
             ),
             optional(
                 field("api_type", "API type", FieldInput::Text),
@@ -286,6 +432,72 @@ mod tests {
             let json = serde_json::to_value(kind).unwrap();
             assert_eq!(json, kind.as_str());
         }
+    }
+
+    #[test]
+    fn choices_and_visibility_rules_are_consistent() {
+        for spec in kind_specs() {
+            for field in spec.fields {
+                let is_choice = field.input == FieldInput::Choice;
+                assert_eq!(is_choice, !field.choices.is_empty(), "{}", field.key);
+                if is_choice {
+                    let default = field.default.unwrap();
+                    assert!(
+                        field.choices.iter().any(|c| c.value == default),
+                        "{}",
+                        field.key
+                    );
+                }
+                if let Some(when) = field.shown_when {
+                    // Rules depend on an always-shown choice, so one look decides them.
+                    let on = spec.field(when.field).unwrap();
+                    assert!(on.shown_when.is_none(), "{}", field.key);
+                    assert!(
+                        on.choices.iter().any(|c| c.value == when.equals),
+                        "{}",
+                        field.key
+                    );
+                    assert!(!field.required || field.is_secret(), "{}", field.key);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fields_show_by_the_given_value_or_the_default() {
+        let spec = ConnectionKind::AzureAi.spec();
+        let key = spec.field("api_key").unwrap();
+        let scope = spec.field("token_scope").unwrap();
+        let version = spec.field("api_version").unwrap();
+        let config = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let defaults = config(&[]);
+        assert!(spec.shows(key, &defaults));
+        assert!(!spec.shows(scope, &defaults));
+        assert!(!spec.shows(version, &defaults));
+        let entra = config(&[("auth_mode", " meid_token "), ("api", "model_inference")]);
+        assert!(!spec.shows(key, &entra));
+        assert!(spec.shows(scope, &entra));
+        assert!(spec.shows(version, &entra));
+    }
+
+    #[test]
+    fn specs_serialise_choices_and_rules_for_the_form() {
+        let json = serde_json::to_value(ConnectionKind::AzureOpenAi.spec()).unwrap();
+        let fields = json["fields"].as_array().unwrap();
+        let auth = fields.iter().find(|f| f["key"] == "auth_mode").unwrap();
+        assert_eq!(auth["input"], "choice");
+        assert_eq!(auth["choices"][1]["value"], "meid_token");
+        assert_eq!(auth["choices"][1]["label"], "Microsoft Entra ID");
+        let version = fields.iter().find(|f| f["key"] == "api_version").unwrap();
+        assert_eq!(
+            version["shownWhen"],
+            serde_json::json!({ "field": "api", "equals": "deployments" })
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::draft::{Draft, Problem};
-use super::kind::ConnectionKind;
+use super::kind::{AuthMode, ConnectionKind};
 use crate::{Database, DbError, Keychain, KeychainError, Secret};
 
 /// A saved connection as SQLite holds it: no secret values, only which keys have one.
@@ -19,6 +19,30 @@ pub struct ConnectionRecord {
     pub secret_keys: BTreeSet<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+}
+
+impl ConnectionRecord {
+    /// A plain field as the connection uses it: the stored value, else its type's default (a row
+    /// saved before the field existed has none stored). `None` for a field the connection's
+    /// choices leave out, such as the api_version of a v1 connection.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        let spec = self.kind.spec();
+        let field = spec.field(key)?;
+        if !spec.shows(field, &self.config) {
+            return None;
+        }
+        self.config.get(key).map(String::as_str).or(field.default)
+    }
+
+    /// How the connection authenticates; a type without the `auth_mode` field uses its key.
+    pub fn auth_mode(&self) -> AuthMode {
+        match self.setting("auth_mode") {
+            Some(mode) if mode.eq_ignore_ascii_case(AuthMode::MeidToken.as_str()) => {
+                AuthMode::MeidToken
+            }
+            _ => AuthMode::Key,
+        }
+    }
 }
 
 /// The result of a create or update, with what the user should know (e.g. plain http).
@@ -772,16 +796,20 @@ mod tests {
         dir: tempfile::TempDir,
         db: Mutex<Database>,
         keychain: Keychain,
+        /// The keychain's in-memory store, to list every entry it holds.
+        store: std::sync::Arc<keyring_core::mock::Store>,
     }
 
     fn fixture() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open(&dir.path().join("weft.sqlite3"), "test").unwrap();
-        let keychain = Keychain::in_memory("weft-test").unwrap();
+        let store = keyring_core::mock::Store::new().unwrap();
+        let keychain = Keychain::over_test_store(store.clone(), "weft-test");
         Fixture {
             dir,
             db: Mutex::new(db),
             keychain,
+            store,
         }
     }
 
@@ -827,6 +855,22 @@ mod tests {
                 .unwrap();
         }
 
+        /// The accounts of every entry holding a secret. (The mock store also keeps an empty
+        /// entry for each account ever looked up.)
+        fn keychain_accounts(&self) -> Vec<String> {
+            use keyring_core::api::CredentialStoreApi;
+            let mut accounts: Vec<String> = self
+                .store
+                .search(&std::collections::HashMap::new())
+                .unwrap()
+                .into_iter()
+                .filter(|entry| entry.get_password().is_ok())
+                .map(|entry| entry.get_specifiers().unwrap().1)
+                .collect();
+            accounts.sort();
+            accounts
+        }
+
         /// Makes every later insert into `connections` fail, as a full disk would.
         fn fail_inserts(&self) {
             self.db()
@@ -857,6 +901,15 @@ mod tests {
             )]),
             secrets: BTreeMap::from([("api_key".into(), SecretInput::from_raw(key))]),
         }
+    }
+
+    /// An azure_ai draft with these plain fields and an `api_key` input.
+    fn foundry_with(name: &str, config: &[(&str, &str)], key: &str) -> Draft {
+        let mut draft = foundry(name, key);
+        draft
+            .config
+            .extend(config.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        draft
     }
 
     fn custom(name: &str, secrets: &[(&str, &str)]) -> Draft {
@@ -903,6 +956,101 @@ mod tests {
             "sanity: the plain fields are there"
         );
         assert_eq!(f.intents(), 0);
+    }
+
+    #[test]
+    fn an_entra_connection_makes_no_keychain_entry() {
+        let f = fixture();
+        let saved = f
+            .connections()
+            .create(foundry_with("entra", &[("auth_mode", "meid_token")], ""))
+            .unwrap();
+        assert!(saved.record.secret_keys.is_empty());
+        assert_eq!(saved.record.auth_mode(), AuthMode::MeidToken);
+        assert_eq!(f.keychain_accounts(), Vec::<String>::new());
+        assert_eq!(f.intents(), 0);
+        // Sanity: the listing sees a key connection's entry.
+        let keyed = f.connections().create(foundry("keyed", "sk-1")).unwrap();
+        assert_eq!(
+            f.keychain_accounts(),
+            [account(&keyed.record.id, "api_key")]
+        );
+    }
+
+    #[test]
+    fn switching_to_entra_deletes_the_key_and_switching_back_needs_a_new_one() {
+        let f = fixture();
+        let saved = f.connections().create(foundry("c", "sk-old")).unwrap();
+        // The form sends the hidden key field as "keep".
+        let entra = f
+            .connections()
+            .update(
+                "c",
+                foundry_with("c", &[("auth_mode", "meid_token")], "******"),
+            )
+            .unwrap();
+        assert!(entra.record.secret_keys.is_empty());
+        assert_eq!(f.keychain_accounts(), Vec::<String>::new());
+        assert_eq!(f.intents(), 0);
+
+        let err = f
+            .connections()
+            .update("c", foundry_with("c", &[("auth_mode", "key")], "******"))
+            .unwrap_err();
+        assert!(err.to_string().contains("no stored one to keep"), "{err}");
+        let keyed = f
+            .connections()
+            .update("c", foundry_with("c", &[("auth_mode", "key")], "sk-new"))
+            .unwrap();
+        assert_eq!(
+            f.connections()
+                .secret(&keyed.record, "api_key")
+                .unwrap()
+                .expose(),
+            "sk-new"
+        );
+        assert_eq!(
+            f.keychain_accounts(),
+            [account(&saved.record.id, "api_key")]
+        );
+    }
+
+    #[test]
+    fn a_key_that_cannot_be_deleted_on_the_switch_to_entra_is_cleaned_up_later() {
+        let f = fixture();
+        let saved = f.connections().create(foundry("c", "sk-old")).unwrap();
+        f.keychain.fail_next_delete("/api_key");
+        f.connections()
+            .update("c", foundry_with("c", &[("auth_mode", "meid_token")], ""))
+            .unwrap();
+        let key = account(&saved.record.id, "api_key");
+        assert_eq!(f.intent_accounts(), [key]);
+        let later = now_ms() + INTENT_GRACE_MS;
+        assert_eq!(f.connections().clean_up_orphans_as_of(later).unwrap(), 1);
+        assert_eq!(f.keychain_accounts(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn rows_saved_before_api_and_auth_mode_existed_read_as_v1_and_key() {
+        let f = fixture();
+        // As Weft wrote them before these fields: an api_version, no api, no auth_mode.
+        f.db()
+            .conn()
+            .execute_batch(
+                r#"INSERT INTO connections (id, name, kind, config, secret_keys, created_at, updated_at) VALUES
+                ('f', 'foundry', 'azure_ai', '{"endpoint":"https://r.services.ai.azure.com/models","api_version":"2024-05-01-preview"}', '["api_key"]', 1, 1),
+                ('o', 'aoai', 'azure_open_ai', '{"api_base":"https://r.openai.azure.com","api_version":"2024-06-01","api_type":"azure"}', '["api_key"]', 1, 1);"#,
+            )
+            .unwrap();
+        let foundry = f.db().connection("foundry").unwrap();
+        assert_eq!(foundry.setting("api"), Some("v1"));
+        assert_eq!(foundry.auth_mode(), AuthMode::Key);
+        assert_eq!(foundry.setting("api_version"), None, "v1 takes none");
+        assert_eq!(foundry.setting("token_scope"), None);
+        let aoai = f.db().connection("aoai").unwrap();
+        assert_eq!(aoai.setting("api"), Some("deployments"));
+        assert_eq!(aoai.auth_mode(), AuthMode::Key);
+        assert_eq!(aoai.setting("api_version"), Some("2024-06-01"));
     }
 
     #[test]

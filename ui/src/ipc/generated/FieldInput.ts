@@ -3,4 +3,4 @@
 /**
  * How the UI should edit a field.
  */
-export type FieldInput = "url" | "text" | "secret";
+export type FieldInput = "url" | "text" | "secret" | "choice";

@@ -19,15 +19,23 @@ async function createFoundry(page, name, endpoint) {
   await page.getByTestId("conn-save").click();
 }
 
+/** Picks a choice field's value by its label, as a user clicks a segment. */
+async function choose(page, key, label) {
+  await page.getByTestId(`conn-choice-${key}`).getByText(label, { exact: true }).click();
+}
+
+/** What the form last sent to Rust (the mock records every create and update). */
+const lastInput = (page) => page.evaluate(() => window.__WEFT_CONNECTION_INPUTS__.at(-1));
+
 test("create a connection: the key is write-only and never shown again", () =>
   withApp(async (page) => {
     await openManager(page);
     assert.match(await page.getByTestId("connections-manager").innerText(), /No connections yet/);
-    await createFoundry(page, "azure-ai", "https://res.services.ai.azure.com/models");
+    await createFoundry(page, "azure-ai", "https://res.services.ai.azure.com");
 
     const item = page.getByTestId("connection-item-azure-ai");
     await item.waitFor();
-    assert.match(await item.innerText(), /AI\s+azure-ai\s+https:\/\/res\.services\.ai\.azure\.com\/models/);
+    assert.match(await item.innerText(), /AI\s+azure-ai\s+https:\/\/res\.services\.ai\.azure\.com/);
     // The saved form shows the stored key masked, with Replace; the value is nowhere in the DOM.
     await page.getByTestId("conn-secret-replace-api_key").waitFor();
     assert.equal(await page.getByTestId("conn-secret-api_key").count(), 0);
@@ -96,4 +104,97 @@ test("Test connection asks for a deployment, then reports success or the service
     await button.click();
     await result.filter({ hasText: "HTTP 404" }).waitFor();
     assert.match(await result.getAttribute("class"), /banner-error/);
+  }));
+
+test("a Foundry connection calls v1 by default and says why; pinning /models brings its API version", () =>
+  withApp(async (page) => {
+    await openManager(page);
+    await page.getByTestId("new-connection-type").selectOption("azure_ai");
+    await page.getByTestId("new-connection").click();
+    assert.equal(await page.getByTestId("conn-choice-api-v1").isChecked(), true);
+    const apiField = page.getByTestId("conn-choice-api").locator("xpath=..");
+    assert.match(await apiField.innerText(), /Azure retired the \/models API on 2026-08-26 and v1 serves every deployment/);
+    assert.equal(await page.getByTestId("conn-field-api_version").count(), 0, "v1 takes no api-version");
+
+    await choose(page, "api", "Azure AI Model Inference API (/models, retired)");
+    await page.getByTestId("conn-field-api_version").waitFor();
+    await choose(page, "api", "OpenAI v1 API");
+    await page.getByTestId("conn-field-api_version").waitFor({ state: "detached" });
+
+    await page.getByTestId("conn-name").fill("foundry-v1");
+    await page.getByTestId("conn-field-endpoint").fill("https://res.services.ai.azure.com/openai/v1");
+    await page.getByTestId("conn-secret-api_key").fill(SECRET);
+    await page.getByTestId("conn-save").click();
+    await page.getByTestId("conn-saved").waitFor();
+    assert.deepEqual(await lastInput(page), {
+      name: "foundry-v1",
+      type: "azure_ai",
+      config: { endpoint: "https://res.services.ai.azure.com/openai/v1", api: "v1", auth_mode: "key" },
+      secrets: { api_key: SECRET },
+    });
+    await page.getByTestId("conn-secret-replace-api_key").waitFor();
+  }));
+
+test("with Microsoft Entra ID the key field goes away, no key is sent and none is stored", () =>
+  withApp(async (page) => {
+    await openManager(page);
+    await page.getByTestId("new-connection-type").selectOption("azure_ai");
+    await page.getByTestId("new-connection").click();
+    await page.getByTestId("conn-secret-api_key").fill(SECRET);
+    assert.equal(await page.getByTestId("conn-field-token_scope").count(), 0);
+
+    await choose(page, "auth_mode", "Microsoft Entra ID");
+    await page.getByTestId("conn-secret-api_key").waitFor({ state: "detached" });
+    await page.getByTestId("conn-field-token_scope").waitFor();
+    assert.equal(await page.getByTestId("conn-field-token_scope").getAttribute("placeholder"), "https://ai.azure.com/.default");
+    assert.match(await page.getByTestId("conn-choice-auth_mode").locator("xpath=..").innerText(), /az login/);
+
+    await page.getByTestId("conn-name").fill("foundry-entra");
+    await page.getByTestId("conn-field-endpoint").fill("https://res.services.ai.azure.com");
+    await page.getByTestId("conn-save").click();
+    await page.getByTestId("conn-saved").waitFor();
+    // The key typed before the switch stayed in the form only.
+    assert.deepEqual(await lastInput(page), {
+      name: "foundry-entra",
+      type: "azure_ai",
+      config: { endpoint: "https://res.services.ai.azure.com", api: "v1", auth_mode: "meid_token" },
+      secrets: {},
+    });
+    assert.ok(!(await page.content()).includes(SECRET), "the typed key is still in the DOM");
+
+    // The saved connection reopens as Entra ID, with no key to replace.
+    await page.getByTestId("connection-item-foundry-entra").click();
+    assert.equal(await page.getByTestId("conn-choice-auth_mode-meid_token").isChecked(), true);
+    assert.equal(await page.getByTestId("conn-secret-replace-api_key").count(), 0);
+    assert.equal(await page.getByTestId("conn-secret-api_key").count(), 0);
+    await screenshot(page, "connections-entra.png");
+
+    // Back to a key: the key field returns and is required again.
+    await choose(page, "auth_mode", "API key");
+    await page.getByTestId("conn-save").click();
+    const problem = page.getByTestId("conn-problem-api_key");
+    await problem.waitFor();
+    assert.equal(await problem.innerText(), "API key is required");
+  }));
+
+test("an Azure OpenAI deployment URL on v1 serves every deployment, so its test asks for one", () =>
+  withApp(async (page) => {
+    await openManager(page);
+    await page.getByTestId("new-connection-type").selectOption("azure_open_ai");
+    await page.getByTestId("new-connection").click();
+    await page.getByTestId("conn-name").fill("aoai");
+    await page.getByTestId("conn-field-api_base").fill("https://r.openai.azure.com/openai/deployments/gpt-4o");
+    await page.getByTestId("conn-secret-api_key").fill(SECRET);
+    await page.getByTestId("conn-save").click();
+    await page.getByTestId("conn-saved").waitFor();
+    // On the deployments API the URL pins its deployment: nothing to ask.
+    await page.getByTestId("conn-test").waitFor();
+    assert.equal(await page.getByTestId("conn-test-deployment").count(), 0);
+
+    await choose(page, "api", "OpenAI v1 API (every deployment)");
+    await page.getByTestId("conn-field-api_version").waitFor({ state: "detached" });
+    await page.getByTestId("conn-save").click();
+    await page.getByTestId("conn-saved").waitFor();
+    assert.equal((await lastInput(page)).config.api, "v1");
+    await page.getByTestId("conn-test-deployment").waitFor();
   }));

@@ -3,8 +3,9 @@ import { useState } from "react";
 import { toIpcError } from "../../ipc/errors";
 import type { IpcError } from "../../ipc/generated/IpcError";
 import type { KindSpec } from "../../ipc/generated/KindSpec";
+import { ChoiceField } from "./ChoiceField";
 import { CustomRows } from "./CustomRows";
-import { type ConnectionDraft, problemsByField } from "./form";
+import { type ConnectionDraft, problemsByField, shownFields } from "./form";
 import { SecretField } from "./SecretField";
 import { TestConnection } from "./TestConnection";
 import { useConnections } from "./store";
@@ -29,7 +30,7 @@ export function ConnectionForm({ spec, initial }: Props) {
     setError(null);
     try {
       // On success the store selects the saved connection and this form re-mounts with it.
-      await save(draft);
+      await save(spec, draft);
     } catch (raw) {
       setError(toIpcError(raw));
     } finally {
@@ -74,13 +75,19 @@ export function ConnectionForm({ spec, initial }: Props) {
         {fieldProblems("name")}
       </label>
 
-      {spec.fields.map((field) => (
+      {shownFields(spec, draft).map((field) => (
         <div className="field" key={field.key}>
-          <label htmlFor={`conn-${field.key}`}>
+          <label htmlFor={field.input === "choice" ? undefined : `conn-${field.key}`}>
             {field.label}
             {field.required && <span aria-hidden> *</span>}
           </label>
-          {field.input === "secret" ? (
+          {field.input === "choice" ? (
+            <ChoiceField
+              field={field}
+              value={draft.config[field.key] ?? ""}
+              onChange={(value) => setDraft({ ...draft, config: { ...draft.config, [field.key]: value } })}
+            />
+          ) : field.input === "secret" ? (
             <SecretField
               id={field.key}
               label={field.label}
@@ -98,7 +105,7 @@ export function ConnectionForm({ spec, initial }: Props) {
               onChange={(event) => setDraft({ ...draft, config: { ...draft.config, [field.key]: event.target.value } })}
             />
           )}
-          {field.help && <p className="field-help">{field.help}</p>}
+          {field.help && <p className="field-help">{withCode(field.help)}</p>}
           {fieldProblems(field.key)}
         </div>
       ))}
@@ -127,7 +134,7 @@ export function ConnectionForm({ spec, initial }: Props) {
         <TestConnection
           name={draft.original}
           kind={spec.kind}
-          pinsDeployment={/\/openai\/deployments\/[^/]+/.test(initial.config.api_base ?? "")}
+          pinsDeployment={pinsDeployment(spec, initial)}
         />
       )}
 
@@ -155,4 +162,16 @@ export function ConnectionForm({ spec, initial }: Props) {
       </footer>
     </form>
   );
+}
+
+/** A saved Azure OpenAI deployment URL on the deployments API serves that one deployment; on v1
+ * the node (and the test) pick the deployment. */
+function pinsDeployment(spec: KindSpec, saved: ConnectionDraft): boolean {
+  const api = saved.config.api?.trim() || spec.fields.find((field) => field.key === "api")?.default;
+  return api?.toLowerCase() !== "v1" && /\/openai\/deployments\/[^/]+/.test(saved.config.api_base ?? "");
+}
+
+/** Help texts mark commands and values with backticks, as the CLI prints them; here they are code. */
+function withCode(text: string): React.ReactNode[] {
+  return text.split("`").map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part));
 }

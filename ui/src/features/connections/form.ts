@@ -3,6 +3,7 @@
 import type { ConnectionInput } from "../../ipc/generated/ConnectionInput";
 import type { ConnectionKind } from "../../ipc/generated/ConnectionKind";
 import type { ConnectionView } from "../../ipc/generated/ConnectionView";
+import type { FieldSpec } from "../../ipc/generated/FieldSpec";
 import type { KindSpec } from "../../ipc/generated/KindSpec";
 import type { Problem } from "../../ipc/generated/Problem";
 
@@ -69,8 +70,29 @@ export function draftFromView(view: ConnectionView, spec: KindSpec): ConnectionD
   return draft;
 }
 
-/** The IPC input: untouched stored secrets go as KEEP_SECRET, so the form never needs them. */
-export function toInput(draft: ConnectionDraft): ConnectionInput {
+/**
+ * Whether a field belongs to the connection as drafted: always, or while the choice it depends on
+ * has the value it needs (as typed, else that choice's default). The same rule as Rust's
+ * `KindSpec::shows`, which validation applies: a hidden field is neither required nor stored.
+ */
+export function isShown(spec: KindSpec, field: FieldSpec, config: Record<string, string>): boolean {
+  const when = field.shownWhen;
+  if (!when) return true;
+  const given = config[when.field]?.trim();
+  const value = given || spec.fields.find((f) => f.key === when.field)?.default;
+  return value?.toLowerCase() === when.equals.toLowerCase();
+}
+
+/** The fields the form shows for the draft, in the spec's order. */
+export function shownFields(spec: KindSpec, draft: ConnectionDraft): FieldSpec[] {
+  return spec.fields.filter((field) => isShown(spec, field, draft.config));
+}
+
+/**
+ * The IPC input: untouched stored secrets go as KEEP_SECRET, so the form never needs them. Hidden
+ * fields are left out, so a Microsoft Entra ID connection sends no key, not even a kept one.
+ */
+export function toInput(spec: KindSpec, draft: ConnectionDraft): ConnectionInput {
   const config: Record<string, string> = {};
   const secrets: Record<string, string> = {};
   if (draft.kind === "custom") {
@@ -81,8 +103,10 @@ export function toInput(draft: ConnectionDraft): ConnectionInput {
       else config[key] = row.value;
     }
   } else {
-    for (const [key, value] of Object.entries(draft.config)) if (value.trim()) config[key] = value;
+    const shown = new Set(shownFields(spec, draft).map((field) => field.key));
+    for (const [key, value] of Object.entries(draft.config)) if (shown.has(key) && value.trim()) config[key] = value;
     for (const [key, field] of Object.entries(draft.secrets)) {
+      if (!shown.has(key)) continue;
       if (field.replacing && field.value !== "") secrets[key] = field.value;
       else if (field.stored) secrets[key] = KEEP_SECRET;
     }

@@ -28,8 +28,8 @@ type Actions = {
   openManager: (selection?: Selection) => Promise<void>;
   close: () => void;
   select: (selection: Selection) => void;
-  /** Saves the draft and selects the saved connection; rejects with an IpcError. */
-  save: (draft: ConnectionDraft) => Promise<SavedConnection>;
+  /** Saves the draft of a connection of type `spec` and selects it; rejects with an IpcError. */
+  save: (spec: KindSpec, draft: ConnectionDraft) => Promise<SavedConnection>;
   remove: (name: string) => Promise<void>;
 };
 
@@ -62,8 +62,8 @@ export const useConnections = create<State & Actions>()((set, get) => ({
 
   select: (selection) => set({ selection, lastSaved: null }),
 
-  save: async (draft) => {
-    const input = toInput(draft);
+  save: async (spec, draft) => {
+    const input = toInput(spec, draft);
     const saved = draft.original
       ? await connectionsIpc.update(draft.original, input)
       : await connectionsIpc.create(input);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A cold `weft flow run examples/chat.weft.yaml` against a zero-latency endpoint on 127.0.0.1:
+# A cold `weft flow run examples/chat.weft.yaml` against a zero-latency endpoint on 127.0.0.1 (an
+# azure_ai connection on its base URL, so the OpenAI v1 route):
 # process start, store and keychain, validation, the run, history. Needs the keychain session:
 #   dbus-run-session -- bash .ci/with-session.sh scripts/bench-cold-run.sh
 set -euo pipefail
@@ -12,6 +13,6 @@ coproc FAKE { target/release/fake-endpoint; }
 trap 'kill "$FAKE_PID" 2>/dev/null || true; target/release/weft connection delete azure-ai >/dev/null 2>&1 || true; rm -rf "$WEFT_HOME"' EXIT
 read -r base <&"${FAKE[0]}"
 echo bench-key | target/release/weft connection create --name azure-ai --type azure_ai \
-  --set "endpoint=$base/models" --secret api_key >/dev/null
+  --set "endpoint=$base" --secret api_key >/dev/null
 hyperfine -N --warmup 5 --runs 50 \
   "target/release/weft flow run examples/chat.weft.yaml --input question=hi"

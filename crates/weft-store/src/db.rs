@@ -10,6 +10,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0002_connections.sql")),
     M::up(include_str!("../migrations/0003_runs.sql")),
     M::up(include_str!("../migrations/0004_secret_intent_owner.sql")),
+    M::up(include_str!("../migrations/0005_profiles.sql")),
 ];
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -284,6 +285,35 @@ mod tests {
         assert!(matches!(err, DbError::NotADatabase { .. }), "got {err:?}");
         assert!(err.to_string().contains("move it aside"));
         assert_eq!(std::fs::read(&path).unwrap(), garbage);
+    }
+
+    #[test]
+    fn a_version_4_database_gains_profiles_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weft.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            Migrations::from_slice(&MIGRATIONS[..4])
+                .to_latest(&mut conn)
+                .unwrap();
+            assert_eq!(user_version(&conn).unwrap(), 4);
+            conn.execute_batch(
+                r#"INSERT INTO connections (id, name, kind, config, secret_keys, created_at, updated_at)
+                   VALUES ('c1', 'azure-ai', 'azure_ai', '{"endpoint":"https://r.services.ai.azure.com/models"}', '["api_key"]', 1, 1);
+                   INSERT INTO runs (id, flow_path, flow_hash, started_at, finished_at, status, inputs, outputs, nodes)
+                   VALUES ('run-old1', '/f.weft.yaml', 'h', 1, 2, 'succeeded', '{}', '{}', '{}');"#,
+            )
+            .unwrap();
+        }
+        let mut db = Database::open(&path, "0.2.0").unwrap();
+        assert_eq!(db.schema_info().unwrap().version, 5);
+        assert_eq!(db.connection("azure-ai").unwrap().id, "c1");
+        assert_eq!(db.run("run-old1").unwrap().unwrap().profile, None);
+        assert!(db.profiles().unwrap().is_empty());
+        assert_eq!(db.active_profile().unwrap(), None);
+        db.create_profile("prod").unwrap();
+        let prod = db.effective_connection("azure-ai", Some("prod")).unwrap();
+        assert_eq!(prod.profile.as_deref(), Some("prod"));
     }
 
     #[test]

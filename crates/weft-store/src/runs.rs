@@ -19,6 +19,8 @@ pub struct RunRecord {
     pub inputs: Value,
     pub outputs: Value,
     pub nodes: Value,
+    /// The profile the run was started with; `None`: no profile.
+    pub profile: Option<String>,
 }
 
 /// How much history to keep.
@@ -58,11 +60,12 @@ fn read(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         inputs: json(row.get(6)?, 6)?,
         outputs: json(row.get(7)?, 7)?,
         nodes: json(row.get(8)?, 8)?,
+        profile: row.get(9)?,
     })
 }
 
 const COLUMNS: &str =
-    "id, flow_path, flow_hash, started_at, finished_at, status, inputs, outputs, nodes";
+    "id, flow_path, flow_hash, started_at, finished_at, status, inputs, outputs, nodes, profile";
 
 impl Database {
     /// Stores a run, then prunes what `retention` no longer keeps.
@@ -74,7 +77,9 @@ impl Database {
     ) -> Result<(), DbError> {
         let tx = self.conn_mut().transaction()?;
         tx.execute(
-            &format!("INSERT INTO runs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            &format!(
+                "INSERT INTO runs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            ),
             params![
                 run.id,
                 run.flow_path,
@@ -84,7 +89,8 @@ impl Database {
                 run.status,
                 run.inputs.to_string(),
                 run.outputs.to_string(),
-                run.nodes.to_string()
+                run.nodes.to_string(),
+                run.profile
             ],
         )?;
         let oldest =
@@ -150,6 +156,7 @@ mod tests {
             inputs: serde_json::json!({"question": "hi"}),
             outputs: serde_json::json!({"answer": "hello"}),
             nodes: serde_json::json!({"chat": {"state": "succeeded"}}),
+            profile: None,
         }
     }
 
@@ -166,6 +173,24 @@ mod tests {
         assert_eq!(db.run("aaaa").unwrap(), None);
         assert!(db.run_prefix_is_ambiguous("aaaa").unwrap());
         assert_eq!(db.run("aaa").unwrap(), None, "too short to be a prefix");
+    }
+
+    #[test]
+    fn a_run_keeps_its_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Database::open(&dir.path().join("w.sqlite3"), "t").unwrap();
+        let prod = RunRecord {
+            profile: Some("prod".into()),
+            ..run("bbbb1111", 1_000)
+        };
+        db.record_run(&prod, Retention::default(), 2_000).unwrap();
+        db.record_run(&run("bbbb2222", 1_500), Retention::default(), 2_000)
+            .unwrap();
+        assert_eq!(
+            db.run("bbbb1").unwrap().unwrap().profile.as_deref(),
+            Some("prod")
+        );
+        assert_eq!(db.run("bbbb2").unwrap().unwrap().profile, None);
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 use ts_rs::TS;
 
+use super::env;
 use super::kind::{ConnectionKind, FieldInput, FieldSpec};
 use crate::Secret;
 
@@ -100,6 +101,11 @@ impl Draft {
                     format!("`{key}` is both a plain and a secret key; keep one"),
                 ));
             }
+            problems.extend(
+                self.config
+                    .iter()
+                    .filter_map(|(key, value)| env::check_references(key, value).err()),
+            );
             config = self.config;
             for (key, input) in self.secrets {
                 take_secret(
@@ -205,7 +211,12 @@ impl Draft {
                     }
                     (None, None) => continue,
                 };
-                let value = if field.input == FieldInput::Url {
+                if let Err(problem) = env::check_references(field.key, &value) {
+                    problems.push(problem);
+                    continue;
+                }
+                // A value that reads the environment is checked once resolved, each time it is used.
+                let value = if field.input == FieldInput::Url && !env::mentions_env(&value) {
                     match check_url(field.key, &value, &mut warnings) {
                         Ok(url) => url,
                         Err(problem) => {

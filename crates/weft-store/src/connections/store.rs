@@ -9,6 +9,11 @@ use super::draft::{Draft, Problem};
 use super::kind::{AuthMode, ConnectionKind};
 use crate::{Database, DbError, Keychain, KeychainError, Secret};
 
+mod profiles;
+pub use profiles::{
+    Effective, OverrideDraft, OverrideRecord, ProfileError, ProfileRecord, SavedOverride,
+};
+
 /// A saved connection as SQLite holds it: no secret values, only which keys have one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionRecord {
@@ -242,6 +247,9 @@ impl Database {
     }
 
     fn uses_secret(&self, connection_id: &str, key: &str) -> Result<bool, ConnectionError> {
+        if profiles::is_override_owner(connection_id) {
+            return self.override_uses_secret(connection_id, key);
+        }
         let live: Option<String> = self
             .conn()
             .query_row(
@@ -502,24 +510,29 @@ impl<'a> Connections<'a> {
         let existing = self.db()?.connection(name)?;
         let keys: Vec<&String> = existing.secret_keys.iter().collect();
         let undo = self.snapshot(&existing.id, keys.iter().copied())?;
-        {
+        let overrides = {
             let mut db = self.db()?;
             let tx = db.conn_mut().transaction()?;
+            // Deleting the row deletes its profiles' overrides too; their entries go last.
+            let overrides = profiles::overrides_of(&tx, &existing.id)?;
             if tx.execute("DELETE FROM connections WHERE id = ?1", [&existing.id])? == 0 {
                 return Err(ConnectionError::NotFound(existing.name));
             }
             for key in &keys {
                 insert_intent(&tx, &existing.id, key)?;
             }
+            profiles::intend_override_removal(&tx, &overrides)?;
             tx.commit()?;
-        }
+            overrides
+        };
         for (index, key) in keys.iter().enumerate() {
             if let Err(source) = self.keychain.delete(&account(&existing.id, key)) {
-                let rollback = self.undelete(&existing, &undo, &keys[..index]);
+                let rollback = self.undelete(&existing, &overrides, &undo, &keys[..index]);
                 return Err(ConnectionError::Keychain { source, rollback });
             }
         }
         self.clear_intents(&existing.id, &keys);
+        self.forget_overrides(&overrides);
         Ok(existing)
     }
 
@@ -670,6 +683,7 @@ impl<'a> Connections<'a> {
     fn undelete(
         &self,
         record: &ConnectionRecord,
+        overrides: &[OverrideRecord],
         undo: &BTreeMap<String, Secret>,
         deleted: &[&String],
     ) -> Rollback {
@@ -679,6 +693,7 @@ impl<'a> Connections<'a> {
             insert_row(&tx, record)?;
             // The entries are the connection's again, not leftovers for a cleanup to remove.
             delete_intents(&tx, &record.id, &keys)?;
+            profiles::restore_overrides(&tx, overrides)?;
             tx.commit()?;
             Ok(())
         });

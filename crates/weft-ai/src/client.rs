@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
+use crate::credential::{Authorization, ENTRA_FALLBACK_SCOPE, EntraSignIn, Tokens, entra_scope};
 use crate::endpoint::{Operation, Target};
 use crate::error::{InferenceError, TimeoutPhase};
 use crate::retry::{RetryPolicy, is_retryable, retry_after};
@@ -112,13 +113,15 @@ impl Call<'_> {
     }
 }
 
-/// The inference client. Make one per process and share it: it pools connections.
+/// The inference client. Make one per process and share it: it pools connections and holds the
+/// Microsoft Entra ID tokens its calls fetch (in memory, shared by clones).
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     timeouts: Timeouts,
     retry: RetryPolicy,
     limits: Limits,
+    tokens: Tokens,
 }
 
 impl Client {
@@ -139,7 +142,23 @@ impl Client {
             timeouts,
             retry,
             limits: Limits::default(),
+            tokens: Tokens::new(None),
         })
+    }
+
+    /// The same client, but the Azure CLI and the Azure Developer CLI are looked up on `path`
+    /// instead of this process's `PATH` (tests put a stand-in `az` there), with a token cache of
+    /// its own.
+    pub fn with_sign_in_path(mut self, path: impl Into<std::ffi::OsString>) -> Self {
+        self.tokens = Tokens::new(Some(path.into()));
+        self
+    }
+
+    /// Which Microsoft Entra ID sign-in gives tokens for `scope` (None: the default scope), in
+    /// which tenant, and until when; the token itself stays in the cache.
+    pub async fn entra_sign_in(&self, scope: Option<&str>) -> Result<EntraSignIn, InferenceError> {
+        let (scope, _) = entra_scope(scope);
+        Ok(self.tokens.get(scope).await?.sign_in)
     }
 
     /// The same client with other reply limits.
@@ -265,14 +284,13 @@ impl Client {
     ) -> Result<(T, Option<String>), InferenceError> {
         let started = Instant::now();
         let client_request_id = uuid::Uuid::new_v4().to_string();
-        let Credential::Key(key) = call.credential;
-        let (auth_name, auth_value) = target.auth.header(key);
+        let (mut auth, mut may_fall_back) = self.authorize(call, target, None).await?;
         let mut retries = 0;
         loop {
             let mut request = self
                 .http
                 .request(method.clone(), target.url.clone())
-                .header(auth_name, &auth_value)
+                .header(auth.name, &auth.value)
                 .header("x-ms-client-request-id", &client_request_id);
             if let Some(org) = &target.organization {
                 request = request.header("OpenAI-Organization", org);
@@ -313,7 +331,18 @@ impl Client {
                     }
                 }
                 Ok(Ok(response)) if response.status().is_redirection() => {
-                    return Err(redirected(&response, target, key));
+                    return Err(redirected(&response, target, &auth.secret));
+                }
+                Ok(Ok(response)) if response.status().as_u16() == 401 && may_fall_back => {
+                    // Foundry resources take tokens for both audiences; an older resource or
+                    // a gateway may know only the Cognitive Services one. Tried once, at once.
+                    drop(response);
+                    may_fall_back = false;
+                    auth = self
+                        .authorize(call, target, Some(ENTRA_FALLBACK_SCOPE))
+                        .await?
+                        .0;
+                    continue;
                 }
                 Ok(Ok(response)) => {
                     let status = response.status().as_u16();
@@ -324,8 +353,15 @@ impl Client {
                         .read_text(call, target, response)
                         .await
                         .unwrap_or_default();
-                    let error =
-                        status_error(status, &key.mask(&text), key, target, wait, request_id);
+                    let error = status_error(
+                        status,
+                        &auth.secret.mask(&text),
+                        &auth,
+                        target,
+                        call.endpoint,
+                        wait,
+                        request_id,
+                    );
                     if !is_retryable(status) {
                         return Err(error);
                     }
@@ -367,6 +403,32 @@ impl Client {
                 reason,
             });
             cancellable(&call.cancel, tokio::time::sleep(delay)).await?;
+        }
+    }
+
+    /// The header for `call`'s credential, and whether a 401 may be tried once more with the
+    /// fallback scope (a token for the default scope only). `scope` overrides the credential's.
+    async fn authorize(
+        &self,
+        call: &Call<'_>,
+        target: &Target,
+        scope: Option<&str>,
+    ) -> Result<(Authorization, bool), InferenceError> {
+        match call.credential {
+            Credential::Key(key) => Ok((Authorization::key(target.auth, key), false)),
+            Credential::Entra { .. } if matches!(call.endpoint, Endpoint::OpenAi { .. }) => {
+                Err(InferenceError::Config(
+                    "Microsoft Entra ID sign-in works with Azure endpoints only; use an API key for an OpenAI endpoint".into(),
+                ))
+            }
+            Credential::Entra { scope: own } => {
+                let (scope, default) = match scope {
+                    Some(scope) => (scope, false),
+                    None => entra_scope(own.as_deref()),
+                };
+                let token = cancellable(&call.cancel, self.tokens.get(scope)).await??;
+                Ok((Authorization::token(&token, scope), default))
+            }
         }
     }
 
@@ -598,11 +660,13 @@ fn redirected(response: &Response, target: &Target, key: &ApiKey) -> InferenceEr
 fn status_error(
     status: u16,
     text: &str,
-    key: &ApiKey,
+    auth: &Authorization,
     target: &Target,
+    endpoint: &Endpoint,
     wait: Option<Duration>,
     request_id: Option<String>,
 ) -> InferenceError {
+    let key = &auth.secret;
     let body: RawErrorBody = serde_json::from_str(text).unwrap_or_default();
     let error = body.error.unwrap_or_default();
     let code = error.code.as_ref().map(|code| match code {
@@ -624,11 +688,22 @@ fn status_error(
             request_id,
         };
     }
+    let model_inference = matches!(endpoint, Endpoint::ModelInference { .. });
     match status {
-        401 => InferenceError::Unauthorized {
-            message,
-            request_id,
+        401 => match &auth.scope {
+            Some(scope) => InferenceError::TokenRefused {
+                scope: scope.clone(),
+                message,
+                request_id,
+            },
+            None => InferenceError::Unauthorized {
+                message,
+                request_id,
+            },
         },
+        404 | 410 if model_inference && !names_a_deployment(code.as_deref(), &message) => {
+            InferenceError::RetiredApi { status, request_id }
+        }
         403 => InferenceError::Forbidden {
             message,
             request_id,
@@ -662,8 +737,8 @@ fn status_error(
     }
 }
 
-/// A service's message as an error shows it: at most 300 characters.
-fn cut(message: &str) -> String {
+/// A service's (or a CLI's) message as an error shows it: at most 300 characters.
+pub(crate) fn cut(message: &str) -> String {
     const SHOWN: usize = 300;
     match message.char_indices().nth(SHOWN) {
         Some((end, _)) => format!("{}…", &message[..end]),
@@ -671,9 +746,19 @@ fn cut(message: &str) -> String {
     }
 }
 
+/// Whether a 404 says the deployment (model) is unknown, not the route: Azure OpenAI answers
+/// `DeploymentNotFound` ("The API deployment for this resource does not exist…"), the Model
+/// Inference API `unknown_model` ("Unknown model: …"). A retired route answers neither.
+fn names_a_deployment(code: Option<&str>, message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    matches!(code, Some("DeploymentNotFound" | "unknown_model"))
+        || lower.contains("deployment")
+        || lower.contains("unknown model")
+}
+
 fn not_found_hint(url: &url::Url, code: Option<&str>, message: &str) -> String {
     let lower = message.to_ascii_lowercase();
-    if code == Some("DeploymentNotFound") || lower.contains("deployment") {
+    if names_a_deployment(code, message) {
         "the deployment does not exist on this resource (or was created in the last few minutes); check the deployment name".into()
     } else if lower.contains("api-version") || lower.contains("api version") {
         "this API version is not available here; try another api_version in the connection".into()
@@ -681,7 +766,7 @@ fn not_found_hint(url: &url::Url, code: Option<&str>, message: &str) -> String {
         "check the deployment name and that the connection's URL is the resource, not a portal link"
             .into()
     } else {
-        "check the endpoint: Azure AI Foundry endpoints end in /models, Azure OpenAI v1 ones in /openai/v1".into()
+        "check the endpoint: an Azure resource serves the v1 API at https://<resource>.services.ai.azure.com/openai/v1 (or https://<resource>.openai.azure.com/openai/v1)".into()
     }
 }
 

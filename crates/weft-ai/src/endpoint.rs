@@ -1,6 +1,58 @@
+use std::fmt;
+use std::str::FromStr;
+
 use url::Url;
 
-use crate::ApiKey;
+/// The `api-version` the Azure AI Model Inference API (`…/models`) is called with when a
+/// connection names none: the version its REST reference documents
+/// (https://learn.microsoft.com/rest/api/aifoundry/modelinference/).
+pub const MODEL_INFERENCE_API_VERSION: &str = "2024-05-01-preview";
+
+/// The `api-version` Azure OpenAI deployment URLs are called with when a connection names none:
+/// the GA version of the dated data-plane API
+/// (https://learn.microsoft.com/azure/ai-foundry/openai/api-version-lifecycle).
+pub const AZURE_OPENAI_API_VERSION: &str = "2024-10-21";
+
+/// Which API an Azure AI Foundry connection calls. v1 is the default: Azure retired the Azure AI
+/// Model Inference API (`…/models`) on 2026-08-26 and points its users to the OpenAI v1 API
+/// of the same resource (https://learn.microsoft.com/azure/ai-foundry/how-to/model-inference-to-openai-migration).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum FoundryApi {
+    /// `…/openai/v1`: every deployment of the resource, no api-version.
+    #[default]
+    V1,
+    /// `…/models`, for a resource that still serves it.
+    ModelInference,
+}
+
+impl FoundryApi {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::ModelInference => "model_inference",
+        }
+    }
+}
+
+impl fmt::Display for FoundryApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FoundryApi {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw.trim() {
+            "v1" => Ok(Self::V1),
+            "model_inference" => Ok(Self::ModelInference),
+            other => Err(format!(
+                "`{other}` is not an API Weft knows: use `v1` (the default) or `model_inference`"
+            )),
+        }
+    }
+}
 
 /// How to reach a model: the wire styles differ in URL shape, where the model name goes, which
 /// auth header they take, and which body fields they accept.
@@ -63,15 +115,6 @@ pub(crate) enum Auth {
     Bearer,
 }
 
-impl Auth {
-    pub(crate) fn header(self, key: &ApiKey) -> (&'static str, String) {
-        match self {
-            Self::ApiKeyHeader => ("api-key", key.expose().to_owned()),
-            Self::Bearer => ("authorization", format!("Bearer {}", key.expose())),
-        }
-    }
-}
-
 fn join(base: &Url, segments: &[&str]) -> Url {
     let mut url = base.clone();
     let path = format!(
@@ -89,7 +132,104 @@ fn with_version(mut url: Url, api_version: &str) -> Url {
     url
 }
 
+/// `url` without query, fragment and empty path segments, and those segments.
+fn tidy(url: &Url) -> (Url, Vec<String>) {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    let segments = url
+        .path_segments()
+        .map(|s| s.filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default();
+    (url, segments)
+}
+
+/// `url` with its path set to these segments (the resource, or a base under it).
+fn with_path(url: &Url, segments: &[String]) -> Url {
+    let mut url = url.clone();
+    url.set_path(&format!("/{}", segments.join("/")));
+    url
+}
+
+/// Whether `segments` end with `tail`, compared without case.
+fn ends_with(segments: &[String], tail: &[&str]) -> bool {
+    segments.len() >= tail.len()
+        && segments[segments.len() - tail.len()..]
+            .iter()
+            .zip(tail)
+            .all(|(segment, want)| segment.eq_ignore_ascii_case(want))
+}
+
 impl Endpoint {
+    /// The endpoint of an Azure AI Foundry connection, from its URL as the portal shows it:
+    /// `https://<res>.services.ai.azure.com/models`, the bare resource URL, or `…/openai/v1`
+    /// (trailing slashes and a query are ignored; a gateway's path prefix is kept). `api` picks
+    /// the API called on that resource, whichever shape was pasted: v1 at
+    /// `<resource>/openai/v1`, or the Model Inference API at `<resource>/models` with
+    /// `api_version` (default [`MODEL_INFERENCE_API_VERSION`]).
+    pub fn foundry(url: Url, api: FoundryApi, api_version: Option<&str>) -> Result<Self, String> {
+        let (url, segments) = tidy(&url);
+        let resource = if ends_with(&segments, &["openai", "v1"]) {
+            &segments[..segments.len() - 2]
+        } else if ends_with(&segments, &["models"]) {
+            &segments[..segments.len() - 1]
+        } else if segments.is_empty() {
+            &segments[..]
+        } else {
+            return Err(format!(
+                "`{url}` is not an Azure AI Foundry endpoint: use the resource URL as the portal shows it, https://<resource>.services.ai.azure.com/models, https://<resource>.services.ai.azure.com or https://<resource>.services.ai.azure.com/openai/v1"
+            ));
+        };
+        let mut base = resource.to_vec();
+        Ok(match api {
+            FoundryApi::V1 => {
+                base.extend(["openai".to_owned(), "v1".to_owned()]);
+                Self::AzureV1 {
+                    base: with_path(&url, &base),
+                }
+            }
+            FoundryApi::ModelInference => {
+                base.push("models".to_owned());
+                Self::ModelInference {
+                    endpoint: with_path(&url, &base),
+                    api_version: api_version
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .unwrap_or(MODEL_INFERENCE_API_VERSION)
+                        .to_owned(),
+                }
+            }
+        })
+    }
+
+    /// The OpenAI v1 API of the Azure OpenAI resource behind `url`: a resource URL
+    /// (`https://<res>.openai.azure.com`), a deployment URL (`…/openai/deployments/<name>/…`,
+    /// whose deployment is then the call's to name) or a v1 URL. One such endpoint serves every
+    /// deployment of the resource.
+    pub fn azure_openai_v1(url: Url) -> Self {
+        let (url, segments) = tidy(&url);
+        let resource = segments
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case("openai"))
+            .map_or(&segments[..], |i| &segments[..i]);
+        let mut base = resource.to_vec();
+        base.extend(["openai".to_owned(), "v1".to_owned()]);
+        Self::AzureV1 {
+            base: with_path(&url, &base),
+        }
+    }
+
+    /// The API this endpoint calls, as a connection test reports which one answered.
+    pub fn api_label(&self) -> &'static str {
+        match self {
+            Self::AzureV1 { .. } => "OpenAI v1 API",
+            Self::ModelInference { .. } => "Azure AI Model Inference API",
+            Self::AzureOpenAi { .. } => "Azure OpenAI deployments API",
+            Self::Serverless { .. } => "serverless model API",
+            Self::OpenAi { .. } => "OpenAI API",
+        }
+    }
+
     /// Whether this style accepts `max_completion_tokens` (Azure OpenAI and OpenAI do; the
     /// Foundry and serverless model APIs take `max_tokens` and reject unknown fields).
     pub(crate) fn knows_max_completion_tokens(&self) -> bool {
@@ -371,6 +511,126 @@ mod tests {
             .unwrap_err();
         assert!(err.contains("needs a deployment name"), "{err}");
         assert!(foundry.target(Operation::Info, None).is_ok());
+    }
+
+    #[test]
+    fn every_foundry_url_shape_reaches_the_v1_api_or_the_pinned_models_api() {
+        let shapes = [
+            "https://r.services.ai.azure.com/models",
+            "https://r.services.ai.azure.com/models/",
+            "https://r.services.ai.azure.com",
+            "https://r.services.ai.azure.com/",
+            "https://r.services.ai.azure.com/openai/v1",
+            "https://r.services.ai.azure.com/openai/v1/?api-version=preview",
+            "https://r.services.ai.azure.com/OpenAI/V1",
+        ];
+        for shape in shapes {
+            assert_eq!(
+                Endpoint::foundry(url(shape), FoundryApi::V1, None).unwrap(),
+                Endpoint::AzureV1 {
+                    base: url("https://r.services.ai.azure.com/openai/v1")
+                },
+                "{shape}"
+            );
+            assert_eq!(
+                Endpoint::foundry(url(shape), FoundryApi::ModelInference, None).unwrap(),
+                Endpoint::ModelInference {
+                    endpoint: url("https://r.services.ai.azure.com/models"),
+                    api_version: MODEL_INFERENCE_API_VERSION.into(),
+                },
+                "{shape}"
+            );
+        }
+        assert_eq!(
+            Endpoint::foundry(
+                url("http://127.0.0.1:8080/models"),
+                FoundryApi::ModelInference,
+                Some("2025-04-01")
+            )
+            .unwrap(),
+            Endpoint::ModelInference {
+                endpoint: url("http://127.0.0.1:8080/models"),
+                api_version: "2025-04-01".into(),
+            }
+        );
+        assert_eq!(
+            Endpoint::foundry(url("http://127.0.0.1:8080/models"), FoundryApi::V1, None).unwrap(),
+            Endpoint::AzureV1 {
+                base: url("http://127.0.0.1:8080/openai/v1")
+            }
+        );
+        // A gateway's prefix stays in front of the API's path.
+        assert_eq!(
+            Endpoint::foundry(
+                url("https://gw.example.com/ai/models"),
+                FoundryApi::V1,
+                None
+            )
+            .unwrap(),
+            Endpoint::AzureV1 {
+                base: url("https://gw.example.com/ai/openai/v1")
+            }
+        );
+        for wrong in [
+            "https://r.services.ai.azure.com/api/projects/p",
+            "https://r.openai.azure.com/openai/deployments/gpt-4o",
+            "https://r.services.ai.azure.com/models/chat/completions",
+        ] {
+            let err = Endpoint::foundry(url(wrong), FoundryApi::V1, None).unwrap_err();
+            assert!(
+                err.contains("is not an Azure AI Foundry endpoint")
+                    && err.contains("https://<resource>.services.ai.azure.com/models")
+                    && err.contains("https://<resource>.services.ai.azure.com/openai/v1"),
+                "{wrong}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_azure_openai_url_switched_to_v1_serves_every_deployment() {
+        for shape in [
+            "https://r.openai.azure.com",
+            "https://r.openai.azure.com/",
+            "https://r.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
+            "https://r.openai.azure.com/openai/deployments/gpt-4o",
+            "https://r.openai.azure.com/openai/v1/",
+        ] {
+            assert_eq!(
+                Endpoint::azure_openai_v1(url(shape)),
+                Endpoint::AzureV1 {
+                    base: url("https://r.openai.azure.com/openai/v1")
+                },
+                "{shape}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_api_is_named_and_parsed() {
+        assert_eq!("v1".parse::<FoundryApi>(), Ok(FoundryApi::V1));
+        assert_eq!(
+            "model_inference".parse::<FoundryApi>(),
+            Ok(FoundryApi::ModelInference)
+        );
+        assert_eq!(FoundryApi::default(), FoundryApi::V1);
+        for api in [FoundryApi::V1, FoundryApi::ModelInference] {
+            assert_eq!(api.as_str().parse::<FoundryApi>(), Ok(api));
+        }
+        let err = "models".parse::<FoundryApi>().unwrap_err();
+        assert!(
+            err.contains("use `v1` (the default) or `model_inference`"),
+            "{err}"
+        );
+        let v1 = Endpoint::foundry(url("https://r.services.ai.azure.com"), FoundryApi::V1, None)
+            .unwrap();
+        assert_eq!(v1.api_label(), "OpenAI v1 API");
+        let pinned = Endpoint::foundry(
+            url("https://r.services.ai.azure.com"),
+            FoundryApi::ModelInference,
+            None,
+        )
+        .unwrap();
+        assert_eq!(pinned.api_label(), "Azure AI Model Inference API");
     }
 
     #[test]

@@ -40,7 +40,7 @@ fn rid(request_id: &Option<String>) -> String {
 }
 
 /// Everything a call can fail with. Each message says what is wrong and what to do; none
-/// contains the API key.
+/// contains the API key or an Entra ID token.
 #[derive(Debug, thiserror::Error)]
 pub enum InferenceError {
     #[error("the service refused the API key (HTTP 401){}: check the connection's key and that it belongs to this resource. {message}", rid(.request_id))]
@@ -48,7 +48,7 @@ pub enum InferenceError {
         message: String,
         request_id: Option<String>,
     },
-    #[error("access denied (HTTP 403){}: the key was read, but this resource refuses the call; check the endpoint's region, the resource's network rules and the key's permissions. {message}", rid(.request_id))]
+    #[error("access denied (HTTP 403){}: the credential was accepted, but this resource refuses the call; check the endpoint's region, the resource's network rules and the key's permissions (with Microsoft Entra ID, your role assignment). {message}", rid(.request_id))]
     Forbidden {
         message: String,
         request_id: Option<String>,
@@ -116,8 +116,71 @@ pub enum InferenceError {
     },
     #[error("cancelled")]
     Cancelled { partial: String },
+    /// The Model Inference API (`…/models`) is gone from this resource. Not retried.
+    #[error(
+        "this resource no longer serves the /models API (Azure retired the Azure AI Model Inference API on 2026-08-26); switch the connection to v1"
+    )]
+    RetiredApi {
+        status: u16,
+        request_id: Option<String>,
+    },
+    #[error("the service refused the Microsoft Entra ID token (HTTP 401){}: check that your account has the Cognitive Services User role (Cognitive Services OpenAI User on an Azure OpenAI resource) on this resource, that the connection's token_scope fits it (the token was for {scope}), and allow 5 minutes for a new role assignment. {message}", rid(.request_id))]
+    TokenRefused {
+        scope: String,
+        message: String,
+        request_id: Option<String>,
+    },
+    #[error(transparent)]
+    SignIn(#[from] SignInError),
     #[error("{0}")]
     Config(String),
+}
+
+/// The developer tool a Microsoft Entra ID token comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInCli {
+    AzureCli,
+    AzureDeveloperCli,
+}
+
+impl SignInCli {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AzureCli => "Azure CLI",
+            Self::AzureDeveloperCli => "Azure Developer CLI",
+        }
+    }
+
+    /// The command that signs in, in `tenant` when one is named.
+    fn login(self, tenant: Option<&str>) -> String {
+        match (self, tenant) {
+            (Self::AzureCli, None) => "az login".to_owned(),
+            (Self::AzureCli, Some(tenant)) => format!("az login --tenant {tenant}"),
+            (Self::AzureDeveloperCli, None) => "azd auth login".to_owned(),
+            (Self::AzureDeveloperCli, Some(tenant)) => {
+                format!("azd auth login --tenant-id {tenant}")
+            }
+        }
+    }
+}
+
+/// Why no Microsoft Entra ID token could be had. No text here holds a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignInError {
+    #[error(
+        "Microsoft Entra ID sign-in needs the Azure CLI: install it and run `az login` (or the Azure Developer CLI and `azd auth login`)"
+    )]
+    NoCli,
+    #[error("Microsoft Entra ID sign-in: the {} is not signed in, or its sign-in has expired{}; run `{}`", .cli.name(), .code.as_deref().map(|code| format!(" ({code})")).unwrap_or_default(), .cli.login(.tenant.as_deref()))]
+    NotSignedIn {
+        cli: SignInCli,
+        /// The tenant the CLI says to sign in to.
+        tenant: Option<String>,
+        /// The Entra ID error code (`AADSTS…`) the CLI reported.
+        code: Option<String>,
+    },
+    #[error("Microsoft Entra ID sign-in through the {} failed: {message}", .cli.name())]
+    Failed { cli: SignInCli, message: String },
 }
 
 impl InferenceError {
@@ -153,6 +216,15 @@ mod tests {
         assert_eq!(
             filtered.to_string(),
             "the content filter blocked the prompt: hate, violence; rephrase it"
+        );
+        let expired = SignInError::NotSignedIn {
+            cli: SignInCli::AzureCli,
+            tenant: None,
+            code: None,
+        };
+        assert_eq!(
+            expired.to_string(),
+            "Microsoft Entra ID sign-in: the Azure CLI is not signed in, or its sign-in has expired; run `az login`"
         );
     }
 }

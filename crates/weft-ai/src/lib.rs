@@ -1,6 +1,9 @@
-//! Weft's inference client: chat completions (streamed or not) and embeddings against Azure AI
-//! Foundry `/models`, Azure OpenAI (deployment URLs and the v1 API), serverless endpoints and
-//! OpenAI-compatible servers, with typed errors, retries and timeouts.
+//! Weft's inference client: chat completions (streamed or not) and embeddings against the OpenAI
+//! v1 API of Azure resources (Foundry and Azure OpenAI alike), the retired Azure AI Model
+//! Inference API (`…/models`) where a resource still serves it, Azure OpenAI deployment URLs,
+//! serverless endpoints and OpenAI-compatible servers, with typed errors, retries and timeouts.
+//! Calls prove themselves with an API key or a Microsoft Entra ID token from the developer's
+//! Azure CLI sign-in.
 //!
 //! No Tauri, no store: callers describe the endpoint and hold the key.
 
@@ -14,9 +17,12 @@ mod sse;
 mod wire;
 
 pub use client::{Call, Client, ClientEvent, Limits, Timeouts};
-pub use credential::Credential;
-pub use endpoint::{DetectedUrl, Endpoint, Operation, classify_azure_url, detect_azure_url};
-pub use error::{InferenceError, TimeoutPhase};
+pub use credential::{Credential, ENTRA_DEFAULT_SCOPE, ENTRA_FALLBACK_SCOPE, EntraSignIn};
+pub use endpoint::{
+    AZURE_OPENAI_API_VERSION, DetectedUrl, Endpoint, FoundryApi, MODEL_INFERENCE_API_VERSION,
+    Operation, classify_azure_url, detect_azure_url,
+};
+pub use error::{InferenceError, SignInCli, SignInError, TimeoutPhase};
 pub use retry::RetryPolicy;
 pub use secret::{ApiKey, text_forms};
 pub use wire::{

@@ -3,13 +3,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 
+mod azure;
 mod dynamic_key;
+pub use azure::{AzureFake, AzureSetup, Recorded};
 pub use dynamic_key::{DYNAMIC_KEY, SOURCES, dynamic_key_flow};
 
 /// How the fake endpoint answers one request.
@@ -76,6 +78,25 @@ fn content(reply: &Reply) -> Option<(&'static str, String)> {
     }
 }
 
+/// Answers one request with `reply` and closes the connection (a stall first waits).
+fn write_reply(mut socket: TcpStream, reply: &Reply) {
+    let Some((kind, body)) = content(reply) else {
+        if let Reply::Stall(pause) = reply {
+            let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n");
+            std::thread::sleep(*pause);
+        }
+        return;
+    };
+    let status = match reply {
+        Reply::Json(status, _) => *status,
+        _ => 200,
+    };
+    let _ = socket.write_all(
+        format!("HTTP/1.1 {status} X\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+            .as_bytes(),
+    );
+}
+
 pub struct FakeEndpoint {
     pub base: String,
     requests: Arc<Mutex<Vec<Received>>>,
@@ -98,22 +119,7 @@ impl FakeEndpoint {
                     return;
                 };
                 seen.lock().unwrap().push(received);
-                let mut socket = socket;
-                let Some((kind, body)) = content(&reply) else {
-                    if let Reply::Stall(pause) = reply {
-                        let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n");
-                        std::thread::sleep(pause);
-                    }
-                    continue;
-                };
-                let status = match reply {
-                    Reply::Json(status, _) => status,
-                    _ => 200,
-                };
-                let _ = socket.write_all(
-                    format!("HTTP/1.1 {status} X\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
-                        .as_bytes(),
-                );
+                write_reply(socket, &reply);
             }
         });
         Self { base, requests }

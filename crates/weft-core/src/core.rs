@@ -13,6 +13,9 @@ pub struct AppCore {
     /// One HTTP client per process: it pools connections to the model endpoints.
     ai: weft_ai::Client,
     runs: Mutex<crate::runs::RunSlots>,
+    /// The profile this process runs with, when its caller chose one (the CLI's `--profile` or
+    /// `WEFT_PROFILE`); otherwise the one chosen in the app, as saved in the database.
+    pinned_profile: Option<String>,
 }
 
 #[derive(Debug)]
@@ -49,6 +52,7 @@ impl AppCore {
             keychain,
             ai,
             runs: Mutex::default(),
+            pinned_profile: None,
         };
         match core.clean_up_orphaned_secrets() {
             Ok(0) => {}
@@ -69,6 +73,24 @@ impl AppCore {
         self.runs
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs this process with `profile` whatever the app has chosen (`None`: the app's choice).
+    /// An unknown profile is refused.
+    pub fn with_profile(mut self, profile: Option<&str>) -> Result<Self, AppError> {
+        self.pinned_profile = match profile {
+            Some(name) => Some(self.db()?.profile(name)?),
+            None => None,
+        };
+        Ok(self)
+    }
+
+    /// The profile runs and connection tests use now: this process's own, else the app's.
+    pub fn active_profile(&self) -> Result<Option<String>, AppError> {
+        match &self.pinned_profile {
+            Some(profile) => Ok(Some(profile.clone())),
+            None => Ok(self.db()?.active_profile()?),
+        }
     }
 
     pub fn settings(&self) -> &Settings {

@@ -1,7 +1,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 use weft_ai::InferenceError;
-use weft_store::connections::{ConnectionError, Problem};
+use weft_store::connections::{ConnectionError, Problem, ProfileError};
 use weft_store::{DbError, KeychainError, PathsError};
 
 use crate::flows::FlowFileError;
@@ -17,6 +17,8 @@ pub enum AppError {
     Keychain(#[from] KeychainError),
     #[error(transparent)]
     Connection(#[from] ConnectionError),
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
     /// The service a connection points at answered with an error, or not at all.
     #[error(transparent)]
     Service(#[from] InferenceError),
@@ -34,14 +36,13 @@ impl AppError {
             Self::DataFolder(_) => ErrorKind::DataFolder,
             Self::Database(_) => ErrorKind::Database,
             Self::Keychain(_) => ErrorKind::Keychain,
-            Self::Connection(err) => match err {
-                ConnectionError::Invalid(_) => ErrorKind::InvalidInput,
-                ConnectionError::NotFound(_) => ErrorKind::NotFound,
-                ConnectionError::NameTaken(_) => ErrorKind::Conflict,
-                ConnectionError::Keychain { .. } | ConnectionError::MissingSecret { .. } => {
-                    ErrorKind::Keychain
-                }
-                ConnectionError::Db(_) => ErrorKind::Database,
+            Self::Connection(err) => connection_kind(err),
+            Self::Profile(err) => match err {
+                ProfileError::Unknown(_) => ErrorKind::NotFound,
+                ProfileError::BadName(_) | ProfileError::Env(_) => ErrorKind::InvalidInput,
+                ProfileError::Exists(_) => ErrorKind::Conflict,
+                ProfileError::MissingSecret { .. } => ErrorKind::Keychain,
+                ProfileError::Connection(err) => connection_kind(err),
             },
             Self::Service(_) => ErrorKind::Service,
             Self::FlowFile(err) => match err {
@@ -63,9 +64,24 @@ impl AppError {
     /// Field-level problems, for forms to show next to the field.
     pub fn problems(&self) -> &[Problem] {
         match self {
-            Self::Connection(ConnectionError::Invalid(problems)) => problems,
+            Self::Connection(ConnectionError::Invalid(problems))
+            | Self::Profile(ProfileError::Connection(ConnectionError::Invalid(problems))) => {
+                problems
+            }
             _ => &[],
         }
+    }
+}
+
+fn connection_kind(err: &ConnectionError) -> ErrorKind {
+    match err {
+        ConnectionError::Invalid(_) => ErrorKind::InvalidInput,
+        ConnectionError::NotFound(_) => ErrorKind::NotFound,
+        ConnectionError::NameTaken(_) => ErrorKind::Conflict,
+        ConnectionError::Keychain { .. } | ConnectionError::MissingSecret { .. } => {
+            ErrorKind::Keychain
+        }
+        ConnectionError::Db(_) => ErrorKind::Database,
     }
 }
 

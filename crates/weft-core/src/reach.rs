@@ -120,16 +120,33 @@ pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
 }
 
 impl AppCore {
-    /// Reads the connection and its key (blocking: SQLite, then the keychain with the database
-    /// unlocked).
+    /// Reads the connection as the active profile sees it, and its key (blocking: SQLite, then
+    /// the keychain with the database unlocked).
     pub fn resolve_connection(&self, name: &str) -> Result<ResolvedConnection, AppError> {
-        let record = self.db()?.connection(name)?;
-        let endpoint = endpoint_for(&record)?;
+        let profile = self.active_profile()?;
+        self.resolve_connection_in(name, profile.as_deref())
+    }
+
+    /// [`AppCore::resolve_connection`] under `profile` (`None`: the connection as saved): the
+    /// connection's fields, then the profile's, then each `${env:VAR}` read from this process's
+    /// environment.
+    pub fn resolve_connection_in(
+        &self,
+        name: &str,
+        profile: Option<&str>,
+    ) -> Result<ResolvedConnection, AppError> {
+        let effective = self
+            .db()?
+            .effective_connection(name, profile)?
+            .resolve_env(&|var| std::env::var(var).ok())?;
+        let record = &effective.record;
+        let endpoint = endpoint_for(record)?;
         let keychain = self.keychain()?;
         // No database lock from here on: the keychain may wait on an unlock prompt.
-        let key = Connections::new(self.database(), &keychain).secret(&record, "api_key")?;
+        let key =
+            Connections::new(self.database(), &keychain).effective_secret(&effective, "api_key")?;
         Ok(ResolvedConnection {
-            name: record.name,
+            name: record.name.clone(),
             endpoint,
             credential: Credential::Key(ApiKey::new(key.expose())),
         })
@@ -206,14 +223,24 @@ impl AppCore {
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Saved connections for the flow engine: each one resolved from the store and the keychain
-/// when a node first needs it.
-pub struct StoreConnections(pub std::sync::Arc<AppCore>);
+/// when a node first needs it, under the profile the run started with (a switch of profile
+/// while it runs does not reach it).
+pub struct StoreConnections {
+    core: std::sync::Arc<AppCore>,
+    profile: Option<String>,
+}
+
+impl StoreConnections {
+    pub fn new(core: std::sync::Arc<AppCore>, profile: Option<String>) -> Self {
+        Self { core, profile }
+    }
+}
 
 impl weft_engine::ConnectionSource for StoreConnections {
     fn connection(&self, name: &str) -> Result<weft_engine::Target, String> {
         let resolved = self
-            .0
-            .resolve_connection(name)
+            .core
+            .resolve_connection_in(name, self.profile.as_deref())
             .map_err(|err| err.to_string())?;
         Ok(weft_engine::Target {
             name: resolved.name,

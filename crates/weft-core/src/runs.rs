@@ -44,6 +44,8 @@ pub struct RunSummary {
     pub outputs: Map<String, Value>,
     pub nodes: BTreeMap<String, NodeRecord>,
     pub latency_ms: f64,
+    /// The profile the run used; `None`: no profile.
+    pub profile: Option<String>,
 }
 
 /// What a flow run needs besides the flow.
@@ -100,6 +102,8 @@ pub struct RunView {
     pub inputs: Value,
     pub outputs: Value,
     pub nodes: Value,
+    /// The profile the run used; `None`: no profile.
+    pub profile: Option<String>,
 }
 
 impl From<RunRecord> for RunView {
@@ -114,6 +118,7 @@ impl From<RunRecord> for RunView {
             inputs: run.inputs,
             outputs: run.outputs,
             nodes: run.nodes,
+            profile: run.profile,
         }
     }
 }
@@ -137,8 +142,9 @@ impl AppCore {
     ) -> Result<RunSummary, AppError> {
         let cancel = CancellationToken::new();
         let _registered = self.register_run(&order.run_id, &cancel)?;
-        // Validation reads SQLite: off the async workers.
-        let (flow, errors) = self
+        // Validation and the profile read SQLite: off the async workers. The profile is taken
+        // once, so the whole run uses one even if the app switches meanwhile.
+        let (flow, errors, profile) = self
             .blocking(move |core| {
                 let errors: Vec<String> = core
                     .validate_flow(&flow)?
@@ -146,7 +152,7 @@ impl AppCore {
                     .filter(|d| d.severity == Severity::Error)
                     .map(|d| d.to_string())
                     .collect();
-                Ok((flow, errors))
+                Ok((flow, errors, core.active_profile()?))
             })
             .await?;
         if !errors.is_empty() {
@@ -172,7 +178,7 @@ impl AppCore {
             run_id: order.run_id.clone(),
             flow: flow.clone(),
             inputs: order.inputs,
-            connections: Arc::new(StoreConnections(self.clone())),
+            connections: Arc::new(StoreConnections::new(self.clone(), profile.clone())),
             cancel,
             node_timeout: order.node_timeout,
             plan,
@@ -195,10 +201,11 @@ impl AppCore {
             outputs: outcome.outputs.clone(),
             nodes: outcome.nodes.clone(),
             latency_ms: outcome.latency_ms,
+            profile: profile.clone(),
         };
         // History is a convenience: failing to store it must not change the run's result.
         let stored = self
-            .blocking(move |core| core.record_run(&path, &flow.to_yaml(), &outcome))
+            .blocking(move |core| core.record_run(&path, &flow.to_yaml(), &outcome, profile))
             .await;
         if let Err(err) = stored {
             tracing::warn!("the run was not saved to history: {err}");
@@ -253,6 +260,7 @@ impl AppCore {
         flow_path: &str,
         flow_text: &str,
         outcome: &RunOutcome,
+        profile: Option<String>,
     ) -> Result<(), AppError> {
         let finished = now_ms();
         let latency = outcome.latency_ms.round() as i64;
@@ -270,6 +278,7 @@ impl AppCore {
             outputs: Value::Object(outcome.outputs.clone()),
             nodes: serde_json::to_value(&outcome.nodes)
                 .map_err(|err| AppError::Internal(err.to_string()))?,
+            profile,
         };
         self.db()?
             .record_run(&record, self.settings().retention, finished)?;

@@ -5,4 +5,8 @@ import type { RunStatus } from "./RunStatus";
 /**
  * A finished run, redacted, as the run panel shows it.
  */
-export type RunSummary = { run_id: string, status: RunStatus, outputs: Record<string, unknown>, nodes: { [key in string]: NodeRecord }, latency_ms: number, };
+export type RunSummary = { run_id: string, status: RunStatus, outputs: Record<string, unknown>, nodes: { [key in string]: NodeRecord }, latency_ms: number, 
+/**
+ * The profile the run used; `None`: no profile.
+ */
+profile: string | null, };

@@ -4,4 +4,8 @@ import type { JsonValue } from "./serde_json/JsonValue";
 /**
  * A stored run.
  */
-export type RunView = { id: string, flow_path: string, flow_hash: string, started_at_ms: number, finished_at_ms: number, status: string, inputs: JsonValue, outputs: JsonValue, nodes: JsonValue, };
+export type RunView = { id: string, flow_path: string, flow_hash: string, started_at_ms: number, finished_at_ms: number, status: string, inputs: JsonValue, outputs: JsonValue, nodes: JsonValue, 
+/**
+ * The profile the run used; `None`: no profile.
+ */
+profile: string | null, };

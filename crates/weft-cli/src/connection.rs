@@ -3,7 +3,9 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Subcommand};
 use serde::Serialize;
-use weft_core::{AppCore, ConnectionInput, ConnectionKind, ConnectionView, SavedConnection};
+use weft_core::{
+    AppCore, ConnectionInput, ConnectionKind, ConnectionView, OverrideInput, SavedConnection,
+};
 
 use crate::secrets::SecretSource;
 use crate::{CliError, connection_file, open_core};
@@ -17,13 +19,15 @@ pub(crate) enum ConnectionCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show one connection; secrets print as ******.
+    /// Show one connection; secrets print as ******. With --profile: as that profile sees it,
+    /// each field it sets marked.
     Show {
         name: String,
         #[arg(long)]
         json: bool,
     },
-    /// Change fields or secrets of a connection; what is not given stays as it is.
+    /// Change fields or secrets of a connection; what is not given stays as it is. With
+    /// --profile: what that profile changes (--unset returns a field to the connection's own).
     Update(UpdateArgs),
     /// Delete a connection and its keychain entries.
     Delete { name: String },
@@ -121,21 +125,43 @@ impl FieldArgs {
     }
 }
 
-pub(crate) fn run(command: ConnectionCommand) -> Result<(), CliError> {
-    let core = open_core()?;
+/// `profile`: this run's --profile or WEFT_PROFILE; `show` and `update` then work on what it
+/// changes, `test` calls the connection as it sees it.
+pub(crate) fn run(command: ConnectionCommand, profile: Option<&str>) -> Result<(), CliError> {
+    let core = open_core(profile)?;
     match command {
         ConnectionCommand::Create(args) => create(&core, args),
         ConnectionCommand::List { json } => list(&core, json),
-        ConnectionCommand::Show { name, json } => {
-            let view = core.connection(&name)?;
-            if json {
-                print_json(&view)
-            } else {
-                print!("{}", render_one(&view));
+        ConnectionCommand::Show { name, json } => match profile {
+            Some(profile) => {
+                let effective = core.connection_in_profile(&name, Some(profile))?;
+                if json {
+                    return print_json(&effective);
+                }
+                let profile = effective.profile.as_deref().unwrap_or(profile);
+                print!(
+                    "{}",
+                    render_one(
+                        &effective.connection,
+                        Some((profile, &effective.from_profile))
+                    )
+                );
                 Ok(())
             }
-        }
-        ConnectionCommand::Update(args) => update(&core, args),
+            None => {
+                let view = core.connection(&name)?;
+                if json {
+                    print_json(&view)
+                } else {
+                    print!("{}", render_one(&view, None));
+                    Ok(())
+                }
+            }
+        },
+        ConnectionCommand::Update(args) => match profile {
+            Some(profile) => update_in_profile(&core, args, profile),
+            None => update(&core, args),
+        },
         ConnectionCommand::Delete { name } => {
             core.delete_connection(&name)?;
             println!("deleted connection `{}`", name.trim());
@@ -189,6 +215,58 @@ fn create(core: &AppCore, args: CreateArgs) -> Result<(), CliError> {
     };
     let saved = core.create_connection(input)?;
     report_saved("created", &saved, args.json)
+}
+
+/// Changes what `profile` sets in the connection, starting from what it sets now.
+fn update_in_profile(core: &AppCore, args: UpdateArgs, profile: &str) -> Result<(), CliError> {
+    if args.rename.is_some() {
+        return Err(CliError::Usage(
+            "a connection has one name in every profile; rename it without --profile".into(),
+        ));
+    }
+    let current = core.connection_in_profile(&args.name, Some(profile))?;
+    let profile = current
+        .profile
+        .clone()
+        .unwrap_or_else(|| profile.to_owned());
+    let view = &current.connection;
+    let sets = |key: &String| current.from_profile.contains(key);
+    let mut config: BTreeMap<String, String> = view
+        .config
+        .iter()
+        .filter(|(key, _)| sets(key))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    // Each secret the profile has is passed as its mask, which keeps it unless replaced below.
+    let mut secrets: BTreeMap<String, String> = view
+        .secrets
+        .iter()
+        .filter(|(key, _)| sets(key))
+        .map(|(key, mask)| (key.clone(), mask.clone()))
+        .collect();
+    for key in &args.unset {
+        let known = config.remove(key).is_some() | secrets.remove(key).is_some();
+        if !known {
+            return Err(CliError::Usage(format!(
+                "profile `{profile}` does not change `{key}` of `{}`",
+                view.name
+            )));
+        }
+    }
+    args.fields.apply(view.kind, &mut config, &mut secrets)?;
+    let saved =
+        core.set_connection_override(&view.name, &profile, OverrideInput { config, secrets })?;
+    for warning in &saved.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if args.json {
+        return print_json(&saved);
+    }
+    println!(
+        "updated connection `{}` ({}) in profile `{profile}`",
+        view.name, view.kind
+    );
+    Ok(())
 }
 
 fn update(core: &AppCore, args: UpdateArgs) -> Result<(), CliError> {
@@ -271,16 +349,26 @@ fn address(view: &ConnectionView) -> &str {
         .map_or("", String::as_str)
 }
 
-fn render_one(view: &ConnectionView) -> String {
-    let mut rows: Vec<(&str, &str)> = vec![
-        ("name", &view.name),
-        ("type", view.kind.as_str()),
-        ("id", &view.id),
+/// `in_profile`: the profile the view is of and the fields it sets, which are marked.
+fn render_one(view: &ConnectionView, in_profile: Option<(&str, &[String])>) -> String {
+    let mark = |key: &str| match in_profile {
+        Some((profile, sets)) if sets.iter().any(|set| set == key) => {
+            format!("  (from profile {profile})")
+        }
+        _ => String::new(),
+    };
+    let mut rows: Vec<(&str, String)> = vec![
+        ("name", view.name.clone()),
+        ("type", view.kind.as_str().to_owned()),
     ];
-    rows.extend(view.config.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    rows.extend(view.secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    rows.push(("created", &view.created_at));
-    rows.push(("updated", &view.updated_at));
+    if let Some((profile, _)) = in_profile {
+        rows.push(("profile", profile.to_owned()));
+    }
+    rows.push(("id", view.id.clone()));
+    let fields = view.config.iter().chain(&view.secrets);
+    rows.extend(fields.map(|(k, v)| (k.as_str(), format!("{v}{}", mark(k)))));
+    rows.push(("created", view.created_at.clone()));
+    rows.push(("updated", view.updated_at.clone()));
     let width = rows.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
     rows.iter()
         .map(|(key, value)| format!("{key:width$}  {value}\n"))

@@ -50,10 +50,10 @@ pub(crate) enum FlowCommand {
     },
 }
 
-pub(crate) fn run(command: FlowCommand) -> Result<(), CliError> {
+pub(crate) fn run(command: FlowCommand, profile: Option<&str>) -> Result<(), CliError> {
     match command {
         FlowCommand::Validate { file, strict } => {
-            let core = open_core()?;
+            let core = open_core(profile)?;
             let (doc, errors) = load(&core, &file, strict, &mut std::io::stdout())?;
             if errors > 0 {
                 return Err(CliError::Usage(format!(
@@ -75,7 +75,7 @@ pub(crate) fn run(command: FlowCommand) -> Result<(), CliError> {
             from,
             given,
         } => {
-            let core = Arc::new(open_core()?);
+            let core = Arc::new(open_core(profile)?);
             let (doc, errors) = load(&core, &file, false, &mut std::io::stderr())?;
             if errors > 0 {
                 return Err(CliError::Usage(format!(
@@ -296,8 +296,13 @@ fn execute(
         let _ = printer.await;
         summary
     })?;
+    let under = summary
+        .profile
+        .as_deref()
+        .map(|profile| format!(" under profile {profile}"))
+        .unwrap_or_default();
     eprintln!(
-        "run {} (weft runs show {})",
+        "run {}{under} (weft runs show {})",
         summary.run_id,
         &summary.run_id[..8]
     );

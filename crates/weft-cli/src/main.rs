@@ -4,6 +4,7 @@ mod connection;
 mod connection_file;
 mod doctor;
 mod flow;
+mod profile;
 mod runs;
 mod secrets;
 
@@ -19,6 +20,10 @@ use weft_core::{AppCore, AppError, ErrorKind, Settings};
     about = "Design and test-run AI flows on your own machine"
 )]
 struct Cli {
+    /// The environment profile to run with (its connections' endpoints and keys); else
+    /// WEFT_PROFILE, else the profile chosen in the app.
+    #[arg(long, global = true, value_name = "NAME")]
+    profile: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -40,7 +45,14 @@ enum Command {
     /// Past flow runs (kept 30 days, at most 500; WEFT_RUNS_MAX_AGE_DAYS, WEFT_RUNS_KEEP).
     #[command(subcommand)]
     Runs(runs::RunsCommand),
+    /// Environment profiles (dev, prod…): what each changes in connections is set with
+    /// `weft connection update NAME --profile P`.
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
 }
+
+/// Reads the profile of the environment: another source of the same choice as --profile.
+const PROFILE_ENV: &str = "WEFT_PROFILE";
 
 /// Why a command failed, and so which exit code it ends with.
 #[derive(Debug, thiserror::Error)]
@@ -68,8 +80,19 @@ impl CliError {
     }
 }
 
-pub(crate) fn open_core() -> Result<AppCore, CliError> {
-    Ok(Settings::from_env().and_then(AppCore::open)?)
+/// Opens the store with `profile` (this run's --profile or WEFT_PROFILE; `None`: the app's
+/// choice). An unknown profile is a usage error naming `weft profile create`.
+pub(crate) fn open_core(profile: Option<&str>) -> Result<AppCore, CliError> {
+    Ok(Settings::from_env()
+        .and_then(AppCore::open)?
+        .with_profile(profile)?)
+}
+
+/// The profile the command line asked for: --profile, else a non-empty WEFT_PROFILE.
+fn chosen_profile(flag: Option<String>) -> Option<String> {
+    flag.or_else(|| std::env::var(PROFILE_ENV).ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
 }
 
 /// Exit codes are part of the CLI's contract: scripts depend on them.
@@ -105,11 +128,14 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let profile = chosen_profile(cli.profile);
+    let profile = profile.as_deref();
     match cli.command {
         Command::Doctor { json } => doctor::run(json),
-        Command::Connection(command) => report(connection::run(command)),
-        Command::Flow(command) => report(flow::run(command)),
+        Command::Connection(command) => report(connection::run(command, profile)),
+        Command::Flow(command) => report(flow::run(command, profile)),
         Command::Runs(command) => report(runs::run(command)),
+        Command::Profile(command) => report(profile::run(command)),
     }
     .into()
 }

@@ -36,7 +36,8 @@ fn json(value: &impl serde::Serialize) -> Result<(), CliError> {
 }
 
 pub(crate) fn run(command: RunsCommand) -> Result<(), CliError> {
-    let core = open_core()?;
+    // History shows every profile's runs; none needs choosing.
+    let core = open_core(None)?;
     match command {
         RunsCommand::List {
             json: as_json,
@@ -53,8 +54,13 @@ pub(crate) fn run(command: RunsCommand) -> Result<(), CliError> {
                 let flow = std::path::Path::new(&run.flow_path)
                     .file_name()
                     .map_or(run.flow_path.clone(), |n| n.to_string_lossy().into_owned());
+                let profile = run
+                    .profile
+                    .as_deref()
+                    .map(|profile| format!("  [{profile}]"))
+                    .unwrap_or_default();
                 println!(
-                    "{}  {}  {:<9}  {:>6} ms  {flow}",
+                    "{}  {}  {:<9}  {:>6} ms  {flow}{profile}",
                     &run.id[..8],
                     when(run.started_at_ms),
                     run.status,
@@ -79,9 +85,10 @@ pub(crate) fn run(command: RunsCommand) -> Result<(), CliError> {
 
 fn render(run: &RunView) -> String {
     let mut out = format!(
-        "run      {}\nflow     {}\nstarted  {}\nstatus   {} in {} ms\ninputs   {}\noutputs  {}\n",
+        "run      {}\nflow     {}\nprofile  {}\nstarted  {}\nstatus   {} in {} ms\ninputs   {}\noutputs  {}\n",
         run.id,
         run.flow_path,
+        run.profile.as_deref().unwrap_or("(none)"),
         when(run.started_at_ms),
         run.status,
         run.finished_at_ms - run.started_at_ms,

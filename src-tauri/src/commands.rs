@@ -10,8 +10,8 @@ use tauri::State;
 use tauri::ipc::Channel;
 use weft_core::{
     AppCore, AppError, ConnectionCheck, ConnectionInput, ConnectionView, Diagnostics, FileVersion,
-    IpcError, KindSpec, OpenedFlow, Recovery, Replace, RunOrder, RunPlan, RunSummary, RunView,
-    SavedConnection,
+    IpcError, KindSpec, OpenedFlow, ProfileView, Recovery, Replace, RunOrder, RunPlan, RunSummary,
+    RunView, SavedConnection,
 };
 use weft_engine::RunEvent;
 use weft_flow::{Diagnostic, FlowDocument};
@@ -185,6 +185,41 @@ pub async fn list_runs(state: State<'_, CoreState>, limit: u32) -> Result<Vec<Ru
 #[tauri::command]
 pub async fn get_run(state: State<'_, CoreState>, id: String) -> Result<RunView, IpcError> {
     blocking(&state, move |core| core.run(&id)).await
+}
+
+#[tauri::command]
+pub async fn list_profiles(state: State<'_, CoreState>) -> Result<Vec<ProfileView>, IpcError> {
+    blocking(&state, AppCore::list_profiles).await
+}
+
+#[tauri::command]
+pub async fn create_profile(
+    state: State<'_, CoreState>,
+    name: String,
+) -> Result<ProfileView, IpcError> {
+    blocking(&state, move |core| core.create_profile(&name)).await
+}
+
+/// Deletes the profile and what it changes in connections, keychain entries included.
+#[tauri::command]
+pub async fn delete_profile(state: State<'_, CoreState>, name: String) -> Result<(), IpcError> {
+    blocking(&state, move |core| core.delete_profile(&name)).await
+}
+
+/// The profile runs and connection tests use; `null`: none.
+#[tauri::command]
+pub async fn active_profile(state: State<'_, CoreState>) -> Result<Option<String>, IpcError> {
+    blocking(&state, AppCore::active_profile).await
+}
+
+/// Switches the profile later runs use (`null`: none); a run in progress keeps its own.
+/// Returns the profile's name as created.
+#[tauri::command]
+pub async fn set_active_profile(
+    state: State<'_, CoreState>,
+    name: Option<String>,
+) -> Result<Option<String>, IpcError> {
+    blocking(&state, move |core| core.set_active_profile(name.as_deref())).await
 }
 
 /// Runs async work as its own task, so that a panic inside it still answers the UI's promise

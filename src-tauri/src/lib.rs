@@ -47,6 +47,11 @@ pub fn run() -> ExitCode {
             commands::cancel_run,
             commands::list_runs,
             commands::get_run,
+            commands::list_profiles,
+            commands::create_profile,
+            commands::delete_profile,
+            commands::active_profile,
+            commands::set_active_profile,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -285,6 +285,7 @@ impl Client {
         let started = Instant::now();
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let (mut auth, mut may_fall_back) = self.authorize(call, target, None).await?;
+        let mut fell_back = false;
         let mut retries = 0;
         loop {
             let mut request = self
@@ -322,7 +323,12 @@ impl Client {
                     let request_id =
                         request_id(&response).or_else(|| Some(client_request_id.clone()));
                     match take(response).await {
-                        Ok(answer) => return Ok((answer, request_id)),
+                        Ok(answer) => {
+                            if fell_back {
+                                self.tokens.remember_fallback(origin(target));
+                            }
+                            return Ok((answer, request_id));
+                        }
                         Err(
                             error @ (InferenceError::Network { .. }
                             | InferenceError::Timeout { .. }),
@@ -338,6 +344,7 @@ impl Client {
                     // a gateway may know only the Cognitive Services one. Tried once, at once.
                     drop(response);
                     may_fall_back = false;
+                    fell_back = true;
                     auth = self
                         .authorize(call, target, Some(ENTRA_FALLBACK_SCOPE))
                         .await?
@@ -424,7 +431,12 @@ impl Client {
             Credential::Entra { scope: own } => {
                 let (scope, default) = match scope {
                     Some(scope) => (scope, false),
-                    None => entra_scope(own.as_deref()),
+                    None => match entra_scope(own.as_deref()) {
+                        (_, true) if self.tokens.takes_fallback(&origin(target)) => {
+                            (ENTRA_FALLBACK_SCOPE, false)
+                        }
+                        chosen => chosen,
+                    },
                 };
                 let token = cancellable(&call.cancel, self.tokens.get(scope)).await??;
                 Ok((Authorization::token(&token, scope), default))
@@ -578,6 +590,11 @@ fn not_json(text: &str, err: &serde_json::Error) -> String {
     } else {
         format!("a body that is not the expected JSON ({err})")
     }
+}
+
+/// Scheme, host and port: what one resource's answers about tokens hold for.
+fn origin(target: &Target) -> String {
+    target.url.origin().ascii_serialization()
 }
 
 fn host(target: &Target) -> String {

@@ -2,7 +2,7 @@
 //! developer already has (the Azure CLI, else the Azure Developer CLI), fetched through the
 //! official `azure_identity` crate and kept in memory only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io;
@@ -174,6 +174,9 @@ type Slot = Arc<tokio::sync::Mutex<Option<Token>>>;
 pub(crate) struct Tokens {
     executor: Arc<CliExecutor>,
     slots: Arc<Mutex<HashMap<String, Slot>>>,
+    /// Origins that refused a token for the default scope and took the fallback one: their
+    /// calls ask for the fallback at once, instead of a 401 round trip each.
+    fallback_origins: Arc<Mutex<HashSet<String>>>,
 }
 
 impl fmt::Debug for Tokens {
@@ -188,7 +191,22 @@ impl Tokens {
         Self {
             executor: Arc::new(CliExecutor { path }),
             slots: Arc::default(),
+            fallback_origins: Arc::default(),
         }
+    }
+
+    pub(crate) fn takes_fallback(&self, origin: &str) -> bool {
+        self.fallback_origins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(origin)
+    }
+
+    pub(crate) fn remember_fallback(&self, origin: String) {
+        self.fallback_origins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(origin);
     }
 
     /// A token for `scope`, from the cache while it has 5 minutes left, else from the CLIs.

@@ -363,10 +363,17 @@ async fn a_refused_default_scope_token_is_tried_once_with_the_cognitive_services
         Some(format!("Bearer {}", cognitive_token()).as_str())
     );
     assert_eq!(requests[1].header("api-key"), None);
+    // The resource's answer is remembered: the next call asks with the token it takes.
     client
-        .chat(&call(&endpoint, &entra, "Phi-4"), &hello())
+        .chat_stream(&call(&endpoint, &entra, "gpt-4o-mini"), &hello())
         .await
         .unwrap();
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(
+        requests[2].header("authorization"),
+        Some(format!("Bearer {}", cognitive_token()).as_str())
+    );
     let runs = path.runs();
     assert_eq!(runs.len(), 2, "one sign-in per scope: {runs:?}");
     assert!(runs[0].contains(&format!("--scope {ENTRA_DEFAULT_SCOPE}")));

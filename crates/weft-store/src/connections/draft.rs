@@ -171,8 +171,17 @@ impl Draft {
                             "Microsoft Entra ID connections store no key; remove it, or choose API key",
                         ));
                     }
-                    // A plain field the choices leave out (a form sends every field) is dropped.
-                    config_in.remove(field.key);
+                    // A plain field the choices leave out is not saved; a file or the CLI may
+                    // give one (and rows saved before the choice existed have one).
+                    if let (Some(value), Some(when)) =
+                        (config_in.remove(field.key), field.shown_when)
+                        && !value.trim().is_empty()
+                    {
+                        warnings.push(format!(
+                            "{} is used only when {} is {}, so it was not saved",
+                            field.key, when.field, when.equals
+                        ));
+                    }
                     continue;
                 }
                 if field.is_secret() {
@@ -723,6 +732,13 @@ mod tests {
         .unwrap();
         assert!(!valid.config.contains_key("api_version"));
         assert!(!valid.config.contains_key("token_scope"));
+        assert_eq!(
+            valid.warnings,
+            [
+                "token_scope is used only when auth_mode is meid_token, so it was not saved",
+                "api_version is used only when api is model_inference, so it was not saved",
+            ]
+        );
     }
 
     #[test]

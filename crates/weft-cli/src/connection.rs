@@ -31,7 +31,8 @@ pub(crate) enum ConnectionCommand {
     Update(UpdateArgs),
     /// Delete a connection and its keychain entries.
     Delete { name: String },
-    /// Call the service for real: GET /info on serverless endpoints, else a tiny chat completion.
+    /// Call the service for real: GET /info on serverless endpoints, else a tiny chat completion;
+    /// says which API answered.
     Test {
         name: String,
         /// The deployment (or model) to call; needed unless the connection pins one.
@@ -191,8 +192,8 @@ fn test(core: &AppCore, name: &str, deployment: Option<&str>, json: bool) -> Res
         .map(|m| format!(", model {m}"))
         .unwrap_or_default();
     println!(
-        "ok: `{}` answered a {} in {:.0} ms{model}",
-        connection.name, check.method, check.latency_ms
+        "ok: `{}` answered a {} through the {} in {:.0} ms{model}",
+        connection.name, check.method, check.api, check.latency_ms
     );
     Ok(())
 }

@@ -81,7 +81,7 @@ fn the_secret_goes_to_the_keychain_and_nowhere_else() {
         !outputs.contains(SECRET),
         "the secret was printed:\n{outputs}"
     );
-    assert!(outputs.contains("api_key      ******"), "{outputs}");
+    assert!(outputs.contains("api_key    ******"), "{outputs}");
     assert!(
         outputs.contains(&format!("azure-ai  azure_ai  {ENDPOINT}")),
         "{outputs}"
@@ -255,6 +255,8 @@ fn update_keeps_the_secret_unless_replaced_and_delete_removes_it() {
             "connection",
             "update",
             "azure-ai",
+            "--set",
+            "api=model_inference",
             "--set",
             "api_version=2024-08-01-preview",
             "--rename",

@@ -61,7 +61,8 @@ fn a_foundry_connection_answers_a_tiny_chat_with_the_stored_key() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        stdout.starts_with("ok: `azure-ai` answered a chat completion in "),
+        stdout
+            .starts_with("ok: `azure-ai` answered a chat completion through the OpenAI v1 API in "),
         "{stdout}"
     );
     assert!(
@@ -72,10 +73,10 @@ fn a_foundry_connection_answers_a_tiny_chat_with_the_stored_key() {
     );
     assert!(!stdout.contains(KEY));
 
+    // The /models endpoint the seed told users to paste now reaches the v1 API.
     let request = &fake.requests()[0].head;
     assert!(
-        request
-            .starts_with("POST /models/chat/completions?api-version=2024-05-01-preview HTTP/1.1"),
+        request.starts_with("POST /openai/v1/chat/completions HTTP/1.1"),
         "{request}"
     );
     assert!(
@@ -85,6 +86,59 @@ fn a_foundry_connection_answers_a_tiny_chat_with_the_stored_key() {
         "{request}"
     );
     assert_eq!(fake.requests()[0].json()["model"], "gpt-4o-mini");
+}
+
+#[test]
+fn a_pinned_model_inference_api_that_is_gone_says_to_switch_to_v1() {
+    if common::keychain().is_none() {
+        return;
+    }
+    // What a retired Azure API answers: 410 and code `Gone`
+    // (https://learn.microsoft.com/en-us/answers/questions/5962092/azure-document-intelligence-version).
+    let fake = FakeEndpoint::start(vec![Reply::Json(
+        410,
+        json!({"error": {"code": "Gone", "message": "The requested API version has been retired."}}),
+    )]);
+    let home = tempfile::tempdir().unwrap();
+    create(
+        home.path(),
+        &[
+            "--name",
+            "old-ai",
+            "--type",
+            "azure_ai",
+            "--set",
+            &format!("endpoint={}", fake.base),
+            "--set",
+            "api=model_inference",
+        ],
+    );
+    let out = weft(home.path())
+        .args([
+            "connection",
+            "test",
+            "old-ai",
+            "--deployment",
+            "gpt-4o-mini",
+        ])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("this resource no longer serves the /models API")
+            && stderr.contains("switch the connection to v1"),
+        "{stderr}"
+    );
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1, "a retired API is not retried");
+    assert!(
+        requests[0]
+            .head
+            .starts_with("POST /models/chat/completions?api-version=2024-05-01-preview HTTP/1.1"),
+        "{}",
+        requests[0].head
+    );
 }
 
 #[test]

@@ -273,7 +273,9 @@ fn the_chat_example_runs_on_a_saved_connection() {
     let sent = &fake.requests()[0];
     assert!(
         sent.head
-            .starts_with("POST /models/chat/completions?api-version=2024-05-01-preview ")
+            .starts_with("POST /openai/v1/chat/completions HTTP/1.1"),
+        "{}",
+        sent.head
     );
     assert!(
         sent.head

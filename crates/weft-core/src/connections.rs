@@ -471,7 +471,8 @@ mod tests {
         }
         let view = core.connection("azure-ai").unwrap();
         assert_eq!(view.secrets["api_key"], "******");
-        assert_eq!(view.config["api_version"], "2024-05-01-preview");
+        assert_eq!(view.config["api"], "v1");
+        assert_eq!(view.config["auth_mode"], "key");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! From a stored connection to a live call: which endpoint style it is, its key from the
-//! keychain, and a quick check that it answers.
+//! From a stored connection to a live call: which endpoint style it is, its credential (a key
+//! from the keychain, or the developer's Microsoft Entra ID sign-in), and a quick check that it
+//! answers.
 
 use std::time::{Duration, Instant};
 
@@ -8,10 +9,11 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 use url::Url;
 use weft_ai::{
-    ApiKey, Call, ChatRequest, Credential, DetectedUrl, Endpoint, InferenceError, Message, Role,
-    TimeoutPhase, classify_azure_url,
+    AZURE_OPENAI_API_VERSION, ApiKey, Call, ChatRequest, Credential, DetectedUrl, Endpoint,
+    FoundryApi, InferenceError, MODEL_INFERENCE_API_VERSION, Message, Role, TimeoutPhase,
+    classify_azure_url,
 };
-use weft_store::connections::{ConnectionKind, ConnectionRecord, Connections};
+use weft_store::connections::{AuthMode, ConnectionKind, ConnectionRecord, Connections};
 
 use crate::{AppCore, AppError};
 
@@ -48,6 +50,8 @@ pub struct ConnectionCheck {
     pub model: Option<String>,
     /// What was called: `GET /info` or `chat completion`.
     pub method: String,
+    /// The API that answered, e.g. `OpenAI v1 API` or `Azure AI Model Inference API`.
+    pub api: String,
 }
 
 fn url(record: &ConnectionRecord, field: &str) -> Result<Url, AppError> {
@@ -65,23 +69,33 @@ fn url(record: &ConnectionRecord, field: &str) -> Result<Url, AppError> {
     })
 }
 
-fn version(record: &ConnectionRecord) -> String {
-    record
-        .config
-        .get("api_version")
-        .cloned()
-        .unwrap_or_default()
+fn invalid(record: &ConnectionRecord, err: impl std::fmt::Display) -> AppError {
+    AppError::Invalid(format!("connection `{}`: {err}; edit it", record.name))
 }
 
 /// The client endpoint a connection describes.
 pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
     Ok(match record.kind {
-        ConnectionKind::AzureAi => Endpoint::ModelInference {
-            endpoint: url(record, "endpoint")?,
-            api_version: version(record),
-        },
+        ConnectionKind::AzureAi => {
+            // Rows saved before `api` existed have none: they get the default, v1.
+            let api = match record.setting("api") {
+                Some(raw) => raw
+                    .parse::<FoundryApi>()
+                    .map_err(|err| invalid(record, err))?,
+                None => FoundryApi::default(),
+            };
+            Endpoint::foundry(url(record, "endpoint")?, api, record.setting("api_version"))
+                .map_err(|err| invalid(record, err))?
+        }
         ConnectionKind::AzureOpenAi => {
             let base = url(record, "api_base")?;
+            if record.setting("api") == Some("v1") {
+                return Ok(Endpoint::azure_openai_v1(base));
+            }
+            let api_version = record
+                .setting("api_version")
+                .unwrap_or(AZURE_OPENAI_API_VERSION)
+                .to_owned();
             // Not `detect_azure_url`: that refuses plain http, which a saved connection may use
             // (it was warned about when saved).
             match classify_azure_url(base.clone()) {
@@ -91,20 +105,21 @@ pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
                 }) => Endpoint::AzureOpenAi {
                     resource,
                     deployment: Some(deployment),
-                    api_version: version(record),
+                    api_version,
                 },
+                // Saved before `api` existed: a v1 base is called as v1.
                 Ok(DetectedUrl::AzureV1 { base }) => Endpoint::AzureV1 { base },
                 _ => Endpoint::AzureOpenAi {
                     resource: base,
                     deployment: None,
-                    api_version: version(record),
+                    api_version,
                 },
             }
         }
-        // Serverless connections have no api_version field; this is the model API's GA version.
+        // Serverless endpoints serve the model inference API and have no api_version field.
         ConnectionKind::Serverless => Endpoint::Serverless {
             api_base: url(record, "api_base")?,
-            api_version: "2024-05-01-preview".to_owned(),
+            api_version: MODEL_INFERENCE_API_VERSION.to_owned(),
         },
         ConnectionKind::OpenAi => Endpoint::OpenAi {
             base_url: url(record, "base_url")?,
@@ -121,7 +136,8 @@ pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
 
 impl AppCore {
     /// Reads the connection as the active profile sees it, and its key (blocking: SQLite, then
-    /// the keychain with the database unlocked).
+    /// the keychain with the database unlocked). A Microsoft Entra ID connection has no key and
+    /// needs no keychain: its token is fetched by the client when a call needs it.
     pub fn resolve_connection(&self, name: &str) -> Result<ResolvedConnection, AppError> {
         let profile = self.active_profile()?;
         self.resolve_connection_in(name, profile.as_deref())
@@ -141,14 +157,22 @@ impl AppCore {
             .resolve_env(&|var| std::env::var(var).ok())?;
         let record = &effective.record;
         let endpoint = endpoint_for(record)?;
-        let keychain = self.keychain()?;
-        // No database lock from here on: the keychain may wait on an unlock prompt.
-        let key =
-            Connections::new(self.database(), &keychain).effective_secret(&effective, "api_key")?;
+        let credential = match record.auth_mode() {
+            AuthMode::MeidToken => Credential::Entra {
+                scope: record.setting("token_scope").map(str::to_owned),
+            },
+            AuthMode::Key => {
+                let keychain = self.keychain()?;
+                // No database lock from here on: the keychain may wait on an unlock prompt.
+                let key = Connections::new(self.database(), &keychain)
+                    .effective_secret(&effective, "api_key")?;
+                Credential::Key(ApiKey::new(key.expose()))
+            }
+        };
         Ok(ResolvedConnection {
             name: record.name.clone(),
             endpoint,
-            credential: Credential::Key(ApiKey::new(key.expose())),
+            credential,
         })
     }
 
@@ -215,6 +239,7 @@ impl AppCore {
             latency_ms: started.elapsed().as_secs_f64() * 1000.0,
             model,
             method: method.to_owned(),
+            api: connection.endpoint.api_label().to_owned(),
         })
     }
 }
@@ -263,6 +288,179 @@ mod tests {
 
     use super::*;
     use crate::Settings;
+
+    fn record(kind: ConnectionKind, config: &[(&str, &str)]) -> ConnectionRecord {
+        ConnectionRecord {
+            id: "id".into(),
+            name: "c".into(),
+            kind,
+            config: config
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            secret_keys: ["api_key".to_owned()].into(),
+            created_at_ms: 0,
+            updated_at_ms: 0,
+        }
+    }
+
+    fn url(raw: &str) -> Url {
+        Url::parse(raw).unwrap()
+    }
+
+    #[test]
+    fn each_stored_shape_reaches_the_api_its_fields_name() {
+        use ConnectionKind::{AzureAi, AzureOpenAi};
+        let v1 = |raw: &str| Endpoint::AzureV1 { base: url(raw) };
+        let cases = [
+            // As saved before `api` existed: the /models endpoint now calls v1.
+            (
+                record(
+                    AzureAi,
+                    &[
+                        ("endpoint", "https://r.services.ai.azure.com/models"),
+                        ("api_version", "2024-05-01-preview"),
+                    ],
+                ),
+                v1("https://r.services.ai.azure.com/openai/v1"),
+            ),
+            (
+                record(
+                    AzureAi,
+                    &[
+                        ("endpoint", "https://r.services.ai.azure.com/openai/v1"),
+                        ("api", "v1"),
+                    ],
+                ),
+                v1("https://r.services.ai.azure.com/openai/v1"),
+            ),
+            (
+                record(
+                    AzureAi,
+                    &[
+                        ("endpoint", "https://r.services.ai.azure.com"),
+                        ("api", "model_inference"),
+                    ],
+                ),
+                Endpoint::ModelInference {
+                    endpoint: url("https://r.services.ai.azure.com/models"),
+                    api_version: MODEL_INFERENCE_API_VERSION.into(),
+                },
+            ),
+            (
+                record(
+                    AzureAi,
+                    &[
+                        ("endpoint", "https://r.services.ai.azure.com/models"),
+                        ("api", "model_inference"),
+                        ("api_version", "2024-08-01-preview"),
+                    ],
+                ),
+                Endpoint::ModelInference {
+                    endpoint: url("https://r.services.ai.azure.com/models"),
+                    api_version: "2024-08-01-preview".into(),
+                },
+            ),
+            (
+                record(AzureOpenAi, &[("api_base", "https://r.openai.azure.com")]),
+                Endpoint::AzureOpenAi {
+                    resource: url("https://r.openai.azure.com"),
+                    deployment: None,
+                    api_version: AZURE_OPENAI_API_VERSION.into(),
+                },
+            ),
+            (
+                record(
+                    AzureOpenAi,
+                    &[
+                        (
+                            "api_base",
+                            "https://r.openai.azure.com/openai/deployments/gpt-4o",
+                        ),
+                        ("api", "v1"),
+                    ],
+                ),
+                v1("https://r.openai.azure.com/openai/v1"),
+            ),
+            // A v1 base saved before `api` existed.
+            (
+                record(
+                    AzureOpenAi,
+                    &[("api_base", "https://r.openai.azure.com/openai/v1")],
+                ),
+                v1("https://r.openai.azure.com/openai/v1"),
+            ),
+        ];
+        for (record, expected) in cases {
+            assert_eq!(
+                endpoint_for(&record).unwrap(),
+                expected,
+                "{:?}",
+                record.config
+            );
+        }
+    }
+
+    #[test]
+    fn the_forms_default_api_versions_are_the_clients() {
+        let default = |kind: ConnectionKind| {
+            kind.spec()
+                .fields
+                .iter()
+                .find(|field| field.key == "api_version")
+                .and_then(|field| field.default)
+        };
+        assert_eq!(
+            default(ConnectionKind::AzureAi),
+            Some(MODEL_INFERENCE_API_VERSION)
+        );
+        assert_eq!(
+            default(ConnectionKind::AzureOpenAi),
+            Some(AZURE_OPENAI_API_VERSION)
+        );
+    }
+
+    #[test]
+    fn an_entra_connection_resolves_to_a_sign_in_and_no_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            data_dir: DataDir::new(dir.path().join("home")),
+            keyring_service: "weft-test".into(),
+            retention: Default::default(),
+        };
+        let core = AppCore::open_with_keychain(settings, Keychain::in_memory("weft-test").unwrap())
+            .unwrap();
+        let input = |scope: &str| crate::ConnectionInput {
+            name: format!("entra{}", scope.len()),
+            kind: ConnectionKind::AzureAi,
+            config: [
+                ("endpoint", "https://r.services.ai.azure.com/models"),
+                ("auth_mode", "meid_token"),
+                ("token_scope", scope),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            secrets: Default::default(),
+        };
+        core.create_connection(input("")).unwrap();
+        core.create_connection(input("api://gateway/.default"))
+            .unwrap();
+        let resolved = core.resolve_connection("entra0").unwrap();
+        assert_eq!(resolved.credential, Credential::Entra { scope: None });
+        assert_eq!(
+            resolved.endpoint,
+            Endpoint::AzureV1 {
+                base: url("https://r.services.ai.azure.com/openai/v1")
+            }
+        );
+        assert_eq!(
+            core.resolve_connection("entra22").unwrap().credential,
+            Credential::Entra {
+                scope: Some("api://gateway/.default".into())
+            }
+        );
+    }
 
     #[tokio::test]
     async fn a_connection_test_settles_when_the_endpoint_never_answers() {

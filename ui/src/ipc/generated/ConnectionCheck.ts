@@ -11,4 +11,8 @@ model: string | null,
 /**
  * What was called: `GET /info` or `chat completion`.
  */
-method: string, };
+method: string, 
+/**
+ * The API that answered, e.g. `OpenAI v1 API` or `Azure AI Model Inference API`.
+ */
+api: string, };

@@ -20,7 +20,8 @@ use crate::state::CoreState;
 
 #[tauri::command]
 pub async fn diagnostics(state: State<'_, CoreState>) -> Result<Diagnostics, IpcError> {
-    blocking(&state, AppCore::diagnostics).await
+    let core = state.core()?;
+    settled(async move { core.diagnostics().await }).await
 }
 
 #[tauri::command]

@@ -1,12 +1,21 @@
-use weft_core::{AppCore, Diagnostics, ProbeOutcome, Settings};
+use std::sync::Arc;
+
+use weft_core::{AppCore, AppError, Diagnostics, ProbeOutcome, Settings, SignInOutcome};
 
 use crate::Exit;
 
 pub(crate) fn run(json: bool) -> Exit {
-    let report = match Settings::from_env().and_then(AppCore::open) {
-        Ok(core) => core.diagnostics(),
-        Err(err) => Err(err),
-    };
+    let report = Settings::from_env()
+        .and_then(AppCore::open)
+        .and_then(|core| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| {
+                    AppError::Internal(format!("could not start the async runtime: {err}"))
+                })?;
+            runtime.block_on(Arc::new(core).diagnostics())
+        });
     let report = match report {
         Ok(report) => report,
         Err(err) => {
@@ -25,16 +34,47 @@ pub(crate) fn run(json: bool) -> Exit {
     } else {
         print!("{}", render(&report));
     }
-    match &report.keychain.probe {
-        ProbeOutcome::Ok { .. } => Exit::Ok,
-        ProbeOutcome::Failed { message, .. } => {
-            eprintln!("weft doctor: the keychain is unusable: {message}");
-            Exit::Failure
+    let mut exit = Exit::Ok;
+    if let ProbeOutcome::Failed { message, .. } = &report.keychain.probe {
+        eprintln!("weft doctor: the keychain is unusable: {message}");
+        exit = Exit::Failure;
+    }
+    for entra in &report.entra {
+        if let SignInOutcome::Failed { message } = &entra.sign_in {
+            eprintln!(
+                "weft doctor: {} cannot sign in: {message}",
+                entra.connections.join(", ")
+            );
+            exit = Exit::Failure;
         }
     }
+    exit
 }
 
 fn render(report: &Diagnostics) -> String {
+    let mut text = render_local(report);
+    for entra in &report.entra {
+        let outcome = match &entra.sign_in {
+            SignInOutcome::Ok {
+                credential,
+                tenant,
+                expires_at,
+            } => format!(
+                "signed in through the {credential}, tenant {}, token expires {expires_at}",
+                tenant.as_deref().unwrap_or("unknown")
+            ),
+            SignInOutcome::Failed { message } => format!("FAILED: {message}"),
+        };
+        text.push_str(&format!(
+            "entra id     {scope} for {connections}\n\x20            {outcome}\n",
+            scope = entra.scope,
+            connections = entra.connections.join(", "),
+        ));
+    }
+    text
+}
+
+fn render_local(report: &Diagnostics) -> String {
     let db = &report.database;
     let keychain = &report.keychain;
     let probe = match &keychain.probe {

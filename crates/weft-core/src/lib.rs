@@ -16,7 +16,9 @@ mod settings;
 
 pub use crate::connections::{ConnectionInput, ConnectionView, SavedConnection};
 pub use crate::core::AppCore;
-pub use crate::diagnostics::{DatabaseReport, Diagnostics, KeychainReport, ProbeOutcome};
+pub use crate::diagnostics::{
+    DatabaseReport, Diagnostics, EntraReport, KeychainReport, ProbeOutcome, SignInOutcome,
+};
 pub use crate::error::{AppError, ErrorKind, IpcError};
 pub use crate::flows::{FileVersion, FlowFileError, OpenedFlow, Recovery, Replace};
 pub use crate::logging::log_filter;

@@ -44,7 +44,9 @@ pub struct RunSummary {
     pub outputs: Map<String, Value>,
     pub nodes: BTreeMap<String, NodeRecord>,
     pub latency_ms: f64,
-    /// The profile the run used; `None`: no profile.
+    /// The profile the run used; `None`: no profile. Optional in TypeScript, since runs from
+    /// before profiles have none.
+    #[ts(optional = nullable)]
     pub profile: Option<String>,
 }
 
@@ -102,7 +104,9 @@ pub struct RunView {
     pub inputs: Value,
     pub outputs: Value,
     pub nodes: Value,
-    /// The profile the run used; `None`: no profile.
+    /// The profile the run used; `None`: no profile. Optional in TypeScript, since runs from
+    /// before profiles have none.
+    #[ts(optional = nullable)]
     pub profile: Option<String>,
 }
 

@@ -56,3 +56,66 @@ pub fn keychain() -> Option<Keychain> {
         }
     }
 }
+
+/// A stand-in `az` in a folder of its own, to be the whole `PATH` of a `weft` child (so no real
+/// Azure CLI or Azure Developer CLI is reached). It answers `az account get-access-token -o json`
+/// as the Azure CLI does (https://learn.microsoft.com/cli/azure/authenticate-azure-cli, "Refresh
+/// tokens": `accessToken`, `expiresOn` local time, `expires_on` POSIX seconds since 2.54.0,
+/// `subscription`, `tenant`, `tokenType`), or fails as a signed-out one does, and writes the
+/// arguments of each run to a file.
+#[cfg(unix)]
+pub struct StandInAz {
+    dir: tempfile::TempDir,
+}
+
+/// The tenant in [`ENTRA_TOKEN`]'s `tid` claim.
+pub const ENTRA_TENANT: &str = "7f0c3a52-1d2e-4b6a-9c8d-5e4f3a2b1c0d";
+
+/// A JWT-shaped token (unsigned) whose payload is
+/// `{"aud":"https://ai.azure.com","tid":"<ENTRA_TENANT>"}`.
+pub const ENTRA_TOKEN: &str = "eyJhbGciOiJub25lIn0.eyJhdWQiOiJodHRwczovL2FpLmF6dXJlLmNvbSIsInRpZCI6IjdmMGMzYTUyLTFkMmUtNGI2YS05YzhkLTVlNGYzYTJiMWMwZCJ9.c2ln";
+
+#[cfg(unix)]
+impl StandInAz {
+    /// Signed in: every run prints [`ENTRA_TOKEN`], expiring at `expires_on` (Unix seconds).
+    pub fn signed_in(expires_on: i64) -> Self {
+        let json = format!(
+            r#"{{"accessToken": "{ENTRA_TOKEN}", "expiresOn": "2027-01-15 08:00:00.000000", "expires_on": {expires_on}, "subscription": "00000000-0000-0000-0000-000000000000", "tenant": "{ENTRA_TENANT}", "tokenType": "Bearer"}}"#
+        );
+        Self::with_body(&format!("printf '%s\\n' '{json}'\nexit 0"))
+    }
+
+    /// Not signed in: what the Azure CLI prints then, and exit status 1.
+    pub fn signed_out() -> Self {
+        Self::with_body(
+            "printf '%s\\n' \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1",
+        )
+    }
+
+    fn with_body(body: &str) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("runs");
+        // Shell built-ins only: this folder is the child's whole PATH.
+        let script = format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n{body}\n",
+            runs.display()
+        );
+        let az = dir.path().join("az");
+        std::fs::write(&az, script).unwrap();
+        std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Self { dir }
+    }
+
+    /// The `PATH` to give the child.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The arguments of each run so far.
+    pub fn runs(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("runs"))
+            .map(|text| text.lines().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+}

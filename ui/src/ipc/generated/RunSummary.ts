@@ -7,6 +7,7 @@ import type { RunStatus } from "./RunStatus";
  */
 export type RunSummary = { run_id: string, status: RunStatus, outputs: Record<string, unknown>, nodes: { [key in string]: NodeRecord }, latency_ms: number, 
 /**
- * The profile the run used; `None`: no profile.
+ * The profile the run used; `None`: no profile. Optional in TypeScript, since runs from
+ * before profiles have none.
  */
-profile: string | null, };
+profile?: string | null, };

@@ -6,6 +6,7 @@ import type { JsonValue } from "./serde_json/JsonValue";
  */
 export type RunView = { id: string, flow_path: string, flow_hash: string, started_at_ms: number, finished_at_ms: number, status: string, inputs: JsonValue, outputs: JsonValue, nodes: JsonValue, 
 /**
- * The profile the run used; `None`: no profile.
+ * The profile the run used; `None`: no profile. Optional in TypeScript, since runs from
+ * before profiles have none.
  */
-profile: string | null, };
+profile?: string | null, };

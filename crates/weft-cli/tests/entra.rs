@@ -1,0 +1,214 @@
+//! Microsoft Entra ID connections end to end: no secret on create, a token from the developer's
+//! own sign-in (a stand-in `az` on PATH) on test, and `weft doctor`'s sign-in lines.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{ENTRA_TENANT, ENTRA_TOKEN, StandInAz, text, weft};
+use serde_json::json;
+use weft_testkit::{FakeEndpoint, Reply};
+
+/// 2027-01-15T08:00:00Z: far enough ahead that the token is fresh whenever the test runs.
+const EXPIRES_ON: i64 = 1_800_000_000;
+
+/// `weft` with only the stand-in `az` on its PATH.
+fn weft_signed(home: &Path, az: &StandInAz) -> Command {
+    let mut cmd = weft(home);
+    cmd.env("PATH", az.path());
+    cmd
+}
+
+fn run(cmd: &mut Command, args: &[&str]) -> Output {
+    cmd.args(args).output().unwrap()
+}
+
+fn create_entra(home: &Path, az: &StandInAz, endpoint: &str) {
+    let out = run(
+        &mut weft_signed(home, az),
+        &[
+            "connection",
+            "create",
+            "--name",
+            "entra",
+            "--type",
+            "azure_ai",
+            "--set",
+            &format!("endpoint={endpoint}"),
+            "--set",
+            "auth_mode=meid_token",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+fn chat_ok() -> Reply {
+    Reply::Json(
+        200,
+        json!({
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [{"index": 0, "message": {"content": "OK"}, "finish_reason": "stop"}]
+        }),
+    )
+}
+
+#[test]
+fn an_entra_connection_needs_no_secret_and_calls_v1_with_the_sign_ins_token() {
+    let Some(keychain) = common::keychain() else {
+        return;
+    };
+    let fake = FakeEndpoint::start(vec![chat_ok()]);
+    let az = StandInAz::signed_in(EXPIRES_ON);
+    let home = tempfile::tempdir().unwrap();
+    // The endpoint as the seed told users to paste it: the /models URL.
+    create_entra(home.path(), &az, &format!("{}/models", fake.base));
+
+    let out = run(
+        &mut weft_signed(home.path(), &az),
+        &["connection", "show", "entra", "--json"],
+    );
+    let view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(view["secrets"], json!({}));
+    assert_eq!(view["config"]["auth_mode"], "meid_token");
+    let id = view["id"].as_str().unwrap();
+    assert_eq!(
+        keychain.get(&format!("{id}/api_key")).unwrap(),
+        None,
+        "an Entra ID connection has no keychain entry"
+    );
+
+    let out = run(
+        &mut weft_signed(home.path(), &az),
+        &["connection", "test", "entra", "--deployment", "gpt-4o-mini"],
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("ok: `entra` answered a chat completion through the OpenAI v1 API in "),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(ENTRA_TOKEN) && !text(&out.stderr).contains(ENTRA_TOKEN));
+
+    let sent = &fake.requests()[0];
+    let head = sent.head.to_ascii_lowercase();
+    assert!(
+        sent.head
+            .starts_with("POST /openai/v1/chat/completions HTTP/1.1"),
+        "{}",
+        sent.head
+    );
+    assert!(
+        head.contains(&format!(
+            "authorization: bearer {}",
+            ENTRA_TOKEN.to_ascii_lowercase()
+        )),
+        "{}",
+        sent.head
+    );
+    assert!(!head.contains("api-key:"), "{}", sent.head);
+    assert_eq!(sent.json()["model"], "gpt-4o-mini");
+
+    let runs = az.runs();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert!(
+        runs[0]
+            .starts_with("account get-access-token -o json --scope https://ai.azure.com/.default"),
+        "{runs:?}"
+    );
+}
+
+#[test]
+fn signed_out_the_test_fails_with_exit_1_and_says_to_run_az_login() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = FakeEndpoint::start(vec![chat_ok()]);
+    let az = StandInAz::signed_out();
+    let home = tempfile::tempdir().unwrap();
+    create_entra(home.path(), &az, &fake.base);
+    let out = run(
+        &mut weft_signed(home.path(), &az),
+        &["connection", "test", "entra", "--deployment", "gpt-4o-mini"],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("run `az login`"), "{stderr}");
+    assert!(fake.requests().is_empty(), "called without a token");
+    assert_eq!(az.runs().len(), 1);
+}
+
+#[test]
+fn doctor_shows_which_sign_in_answered_its_tenant_and_expiry() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let az = StandInAz::signed_in(EXPIRES_ON);
+    let home = tempfile::tempdir().unwrap();
+    create_entra(home.path(), &az, "https://res.services.ai.azure.com");
+    let out = run(&mut weft_signed(home.path(), &az), &["doctor"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!(
+            "entra id     https://ai.azure.com/.default for entra\n             signed in through the Azure CLI, tenant {ENTRA_TENANT}, token expires 2027-01-15T08:00:00Z\n"
+        )),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(ENTRA_TOKEN));
+
+    let out = run(&mut weft_signed(home.path(), &az), &["doctor", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["entra"],
+        json!([{
+            "scope": "https://ai.azure.com/.default",
+            "connections": ["entra"],
+            "signIn": {
+                "status": "ok",
+                "credential": "Azure CLI",
+                "tenant": ENTRA_TENANT,
+                "expiresAt": "2027-01-15T08:00:00Z",
+            },
+        }])
+    );
+}
+
+#[test]
+fn doctor_fails_and_says_to_sign_in_when_an_entra_connection_cannot() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let az = StandInAz::signed_out();
+    let home = tempfile::tempdir().unwrap();
+    create_entra(home.path(), &az, "https://res.services.ai.azure.com");
+    let out = run(&mut weft_signed(home.path(), &az), &["doctor"]);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stdout.contains(
+            "entra id     https://ai.azure.com/.default for entra\n             FAILED: "
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("weft doctor: entra cannot sign in: ") && stderr.contains("run `az login`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn doctor_without_entra_connections_runs_no_sign_in() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let az = StandInAz::signed_out();
+    let home = tempfile::tempdir().unwrap();
+    let out = run(&mut weft_signed(home.path(), &az), &["doctor"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("entra id"));
+    assert!(az.runs().is_empty());
+}

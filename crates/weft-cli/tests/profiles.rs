@@ -250,6 +250,58 @@ fn show_in_a_profile_marks_what_it_sets_and_its_keys_go_with_it() {
     );
     assert!(!plain.contains("profile"), "{plain}");
 
+    // --unset returns a field to the connection's own; a profile cannot rename.
+    ok(&run(
+        home.path(),
+        &[
+            "connection",
+            "update",
+            "azure-ai",
+            "--profile",
+            "prod",
+            "--unset",
+            "endpoint",
+        ],
+    ));
+    let json: serde_json::Value = serde_json::from_slice(
+        &run(
+            home.path(),
+            &[
+                "connection",
+                "show",
+                "azure-ai",
+                "--profile",
+                "prod",
+                "--json",
+            ],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(json["fromProfile"], serde_json::json!(["api_key"]));
+    assert_eq!(
+        json["connection"]["config"]["endpoint"],
+        "http://127.0.0.1:9/models"
+    );
+    let rename = run(
+        home.path(),
+        &[
+            "connection",
+            "update",
+            "azure-ai",
+            "--profile",
+            "prod",
+            "--rename",
+            "x",
+        ],
+    );
+    assert_eq!(rename.status.code(), Some(2));
+    assert!(
+        text(&rename.stderr).contains("rename it without --profile"),
+        "{}",
+        text(&rename.stderr)
+    );
+
     // Each profile's key is its own keychain entry; deleting goes through to the keychain.
     let prod_account = format!("{id}@prod/api_key");
     let dev_account = format!("{id}@dev/api_key");

@@ -212,3 +212,87 @@ fn doctor_without_entra_connections_runs_no_sign_in() {
     assert!(!text(&out.stdout).contains("entra id"));
     assert!(az.runs().is_empty());
 }
+
+#[test]
+fn switching_a_key_connection_to_entra_deletes_its_keychain_entry() {
+    let Some(keychain) = common::keychain() else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let out = common::weft_with_stdin(
+        home.path(),
+        &[
+            "connection",
+            "create",
+            "--name",
+            "c",
+            "--type",
+            "azure_ai",
+            "--set",
+            "endpoint=https://res.services.ai.azure.com",
+            "--secret",
+            "api_key",
+        ],
+        "sk-switch-5e7a\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let show = run(
+        &mut weft(home.path()),
+        &["connection", "show", "c", "--json"],
+    );
+    let view: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let account = format!("{}/api_key", view["id"].as_str().unwrap());
+    assert_eq!(
+        keychain.get(&account).unwrap().as_deref(),
+        Some("sk-switch-5e7a")
+    );
+
+    // A key given with Entra ID is refused, and the stored one stays.
+    let out = common::weft_with_stdin(
+        home.path(),
+        &[
+            "connection",
+            "update",
+            "c",
+            "--set",
+            "auth_mode=meid_token",
+            "--secret",
+            "api_key",
+        ],
+        "sk-other-0c1d\n",
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr
+            .contains("Microsoft Entra ID connections store no key; remove it, or choose API key"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("sk-other-0c1d"));
+    assert_eq!(
+        keychain.get(&account).unwrap().as_deref(),
+        Some("sk-switch-5e7a")
+    );
+
+    let out = run(
+        &mut weft(home.path()),
+        &["connection", "update", "c", "--set", "auth_mode=meid_token"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(keychain.get(&account).unwrap(), None);
+    let show = run(
+        &mut weft(home.path()),
+        &["connection", "show", "c", "--json"],
+    );
+    let view: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(view["secrets"], json!({}));
+
+    // Back to a key: one must be given.
+    let out = run(
+        &mut weft(home.path()),
+        &["connection", "update", "c", "--set", "auth_mode=key"],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("API key is required"), "{stderr}");
+}

@@ -322,8 +322,9 @@ impl Endpoint {
 /// What an Azure URL turns out to be, for connections built at run time from a pasted URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DetectedUrl {
-    /// `https://<res>.services.ai.azure.com/models` (and other `…/models` endpoints).
-    FoundryModels { endpoint: Url },
+    /// An Azure AI Foundry resource: `…/models` on any host, or the bare
+    /// `https://<res>.services.ai.azure.com`. [`Endpoint::foundry`] takes either.
+    Foundry { url: Url },
     /// `…/openai/deployments/<name>[/…]`: the deployment is pinned.
     AzureOpenAiDeployment { resource: Url, deployment: String },
     /// `…/openai/v1`.
@@ -406,9 +407,10 @@ pub fn classify_azure_url(mut url: Url) -> Result<DetectedUrl, String> {
         }
     }
     if let Some(i) = lower.iter().position(|s| s == "models") {
-        return Ok(DetectedUrl::FoundryModels {
-            endpoint: prefix(i + 1),
-        });
+        return Ok(DetectedUrl::Foundry { url: prefix(i + 1) });
+    }
+    if host.ends_with(".services.ai.azure.com") && segments.is_empty() {
+        return Ok(DetectedUrl::Foundry { url: prefix(0) });
     }
     if host.ends_with(".models.ai.azure.com") {
         return Ok(DetectedUrl::Serverless {
@@ -421,7 +423,7 @@ pub fn classify_azure_url(mut url: Url) -> Result<DetectedUrl, String> {
         });
     }
     Err(format!(
-        "`{raw}` is neither an Azure AI Foundry …/models endpoint nor an Azure OpenAI …/openai/deployments/<name> URL"
+        "`{raw}` is neither an Azure AI Foundry resource (https://<resource>.services.ai.azure.com, …/models or …/openai/v1) nor an Azure OpenAI URL (https://<resource>.openai.azure.com, …/openai/deployments/<name>)"
     ))
 }
 
@@ -637,8 +639,14 @@ mod tests {
     fn detects_each_kind_of_azure_url() {
         assert_eq!(
             detect_azure_url(" https://r.services.ai.azure.com/models/ ").unwrap(),
-            DetectedUrl::FoundryModels {
-                endpoint: url("https://r.services.ai.azure.com/models")
+            DetectedUrl::Foundry {
+                url: url("https://r.services.ai.azure.com/models")
+            }
+        );
+        assert_eq!(
+            detect_azure_url("https://r.services.ai.azure.com/").unwrap(),
+            DetectedUrl::Foundry {
+                url: url("https://r.services.ai.azure.com/")
             }
         );
         assert_eq!(

@@ -188,12 +188,20 @@ async fn the_dynamic_connection_overrides_and_its_key_is_redacted_everywhere() {
     .await;
     let outcome = outcome.unwrap();
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:#?}");
+    let sent = &fake.requests()[0];
     assert!(
-        fake.requests()[0]
-            .head
+        sent.head
             .to_ascii_lowercase()
             .contains(&format!("api-key: {KEY}").to_ascii_lowercase())
     );
+    // A pasted …/models URL reaches the resource's v1 API: no api-version, the deployment in
+    // the body.
+    assert!(
+        sent.head.starts_with("POST /openai/v1/chat/completions "),
+        "{}",
+        sent.head
+    );
+    assert_eq!(sent.json()["model"], "gpt-4o-mini");
     // Even when the model echoes the key, nothing the run reports contains it.
     assert_eq!(
         Value::Object(outcome.outputs.clone()),
@@ -203,6 +211,33 @@ async fn the_dynamic_connection_overrides_and_its_key_is_redacted_everywhere() {
         serde_json::to_string(&events).unwrap() + &serde_json::to_string(&outcome).unwrap();
     assert!(!reported.contains(KEY), "the key leaked: {reported}");
     assert_eq!(outcome.nodes["connect"].inputs["api_key"], "******");
+}
+
+#[tokio::test]
+async fn a_dynamic_connection_can_pin_the_models_api() {
+    let fake = FakeEndpoint::start(vec![stream(&["Old API."])]);
+    let mut flow = (*example("dynamic-connection.weft.yaml")).clone();
+    let connect = flow.nodes.iter_mut().find(|n| n.id == "connect").unwrap();
+    connect
+        .properties
+        .insert("api".into(), json!("model_inference"));
+    let inputs =
+        json!({"endpoint": format!("{}/models", fake.base), "api_key": KEY, "question": "hi"});
+    let (outcome, _) = run(
+        Arc::new(flow),
+        inputs,
+        Arc::new(Saved(HashMap::new())),
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(outcome.unwrap().status, RunStatus::Succeeded);
+    let sent = &fake.requests()[0];
+    assert!(
+        sent.head
+            .starts_with("POST /models/chat/completions?api-version=2024-05-01-preview "),
+        "{}",
+        sent.head
+    );
 }
 
 #[tokio::test]

@@ -345,7 +345,7 @@ const CREATE_AZURE_AI_CONNECTION: &[PropertySpec] = &[
         Text,
         true,
         Line,
-        "A Foundry …/models URL or an Azure OpenAI deployment URL, or a reference to one.",
+        "A Foundry resource URL (…/models, the bare resource or …/openai/v1) or an Azure OpenAI URL, or a reference to one.",
     ),
     prop(
         "api_key",
@@ -357,12 +357,22 @@ const CREATE_AZURE_AI_CONNECTION: &[PropertySpec] = &[
     )
     .secret(),
     prop(
+        "api",
+        "API",
+        Text,
+        false,
+        Editor::Select {
+            options: &["v1", "model_inference"],
+        },
+        "For a Foundry URL: v1 (the default) serves every deployment; model_inference calls the /models API, which Azure retired on 2026-08-26.",
+    ),
+    prop(
         "api_version",
         "API version",
         Text,
         false,
         Line,
-        "Empty uses the endpoint's default.",
+        "Only for the /models API and Azure OpenAI deployment URLs; empty uses the default.",
     ),
     prop(
         "variable",

@@ -104,6 +104,9 @@ test("a connection created in the app is in the keychain-backed store the CLI re
   await browser.$('[data-testid="conn-name"]').setValue("azure-ai");
   const { endpoint, calls } = fake;
   await browser.$('[data-testid="conn-field-endpoint"]').setValue(`${endpoint}/`);
+  // A new Foundry connection calls the OpenAI v1 API with a key unless the user picks otherwise.
+  assert.equal(await browser.$('[data-testid="conn-choice-api-v1"]').isSelected(), true);
+  assert.equal(await browser.$('[data-testid="conn-choice-auth_mode-key"]').isSelected(), true);
   await browser.$('[data-testid="conn-secret-api_key"]').setValue(secret);
   await browser.$('[data-testid="conn-save"]').click();
   await browser.$('[data-testid="conn-saved"]').waitForDisplayed({ timeout: 10_000 });
@@ -114,7 +117,7 @@ test("a connection created in the app is in the keychain-backed store the CLI re
   await browser.$('[data-testid="conn-test"]').click();
   const result = await browser.$('[data-testid="conn-test-result"]');
   await result.waitForDisplayed({ timeout: 15_000 });
-  assert.match(await result.getText(), /^Connected in \d+ ms · gpt-4o-mini-2024-07-18$/);
+  assert.match(await result.getText(), /^Connected in \d+ ms through the OpenAI v1 API · gpt-4o-mini-2024-07-18$/);
   assert.equal(calls.length, 1);
   // The resource URL as pasted reaches the OpenAI v1 API: no api-version, the deployment in `model`.
   assert.equal(calls[0].method, "POST");
@@ -128,6 +131,8 @@ test("a connection created in the app is in the keychain-backed store the CLI re
   const shown = JSON.parse(execFileSync(WEFT_BIN, ["connection", "show", "azure-ai", "--json"], { encoding: "utf8" }));
   assert.equal(shown.type, "azure_ai");
   assert.equal(shown.config.endpoint, endpoint);
+  assert.equal(shown.config.api, "v1");
+  assert.equal(shown.config.auth_mode, "key");
   assert.deepEqual(shown.secrets, { api_key: "******" });
 
   for (const file of readdirSync(WEFT_HOME)) {

@@ -16,6 +16,8 @@ type MockOptions = {
   keychainFails?: boolean;
   /** The diagnostics command itself rejects, as when the database is from a newer Weft. */
   diagnosticsFails?: boolean;
+  /** The Azure CLI is not signed in, so Microsoft Entra ID connections get no token. */
+  entraSignedOut?: boolean;
   /** How test runs behave (a failing node, a throttled node, slow tokens). */
   run?: RunMockOptions;
   /** Flow files, recovery and native dialog answers. */
@@ -127,6 +129,14 @@ const kinds: KindSpec[] = [
   { kind: "custom", label: "Custom", description: "Any key-value settings.", fields: [] },
 ];
 
+/** weft-ai's `Endpoint::api_label` for the API a saved connection calls. */
+function apiLabel(connection: ConnectionView): string {
+  const api = connection.config.api;
+  if (connection.type === "azure_ai") return api === "model_inference" ? "Azure AI Model Inference API" : "OpenAI v1 API";
+  if (connection.type === "azure_open_ai") return api === "v1" ? "OpenAI v1 API" : "Azure OpenAI deployments API";
+  return connection.type === "serverless" ? "serverless model API" : "OpenAI API";
+}
+
 /** Rust's `KindSpec::shows`: the field belongs to the connection under these (validated) choices. */
 function shows(field: Field, config: Record<string, string>): boolean {
   return !field.shownWhen || config[field.shownWhen.field] === field.shownWhen.equals;
@@ -235,7 +245,30 @@ function diagnostics(): Diagnostics {
         ? { status: "failed", millis: 0, message: "no Secret Service (D-Bus) is reachable; start GNOME Keyring and unlock it" }
         : { status: "ok", millis: 3.2 },
     },
+    entra: entraReports(),
   };
+}
+
+/** Rust's Diagnostics::entra: one sign-in per token scope the Entra ID connections use. */
+function entraReports(): Diagnostics["entra"] {
+  const byScope = new Map<string, string[]>();
+  for (const connection of [...connections.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (connection.config.auth_mode !== "meid_token") continue;
+    const scope = connection.config.token_scope ?? "https://ai.azure.com/.default";
+    byScope.set(scope, [...(byScope.get(scope) ?? []), connection.name]);
+  }
+  // An hour from now, as `az account get-access-token` gives.
+  const expiresAt = new Date(Date.now() + 3_600_000).toISOString().slice(0, 19) + "Z";
+  return [...byScope].map(([scope, names]) => ({
+    scope,
+    connections: names,
+    signIn: window.__WEFT_MOCK__?.entraSignedOut
+      ? {
+          status: "failed" as const,
+          message: "Microsoft Entra ID sign-in: the Azure CLI is not signed in, or its sign-in has expired; run `az login`",
+        }
+      : { status: "ok" as const, credential: "Azure CLI", tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47", expiresAt },
+  }));
 }
 
 mockIPC((command, payload) => {
@@ -261,8 +294,8 @@ mockIPC((command, payload) => {
       if (connection.type !== "serverless" && !args.deployment)
         fail("invalidInput", `\`${connection.name}\` serves several deployments; name the one to test with`);
       if (args.deployment === "missing")
-        fail("service", "nothing at https://res.services.ai.azure.com/models/chat/completions (HTTP 404): the deployment does not exist on this resource");
-      return { latencyMs: 42.4, model: "gpt-4o-mini-2024-07-18", method: "chat completion" };
+        fail("service", "nothing at https://res.services.ai.azure.com/openai/v1/chat/completions (HTTP 404): the deployment does not exist on this resource");
+      return { latencyMs: 42.4, model: "gpt-4o-mini-2024-07-18", method: "chat completion", api: apiLabel(connection) };
     }
     case "delete_connection":
       if (!connections.delete(args.name as string)) fail("notFound", `no connection is named \`${String(args.name)}\``);

@@ -98,7 +98,7 @@ test("Test connection asks for a deployment, then reports success or the service
     await button.click();
     const result = page.getByTestId("conn-test-result");
     await result.filter({ hasText: "Connected" }).waitFor();
-    assert.equal(await result.innerText(), "Connected in 42 ms · gpt-4o-mini-2024-07-18");
+    assert.equal(await result.innerText(), "Connected in 42 ms through the OpenAI v1 API · gpt-4o-mini-2024-07-18");
 
     await page.getByTestId("conn-test-deployment").fill("missing");
     await button.click();
@@ -196,5 +196,49 @@ test("an Azure OpenAI deployment URL on v1 serves every deployment, so its test 
     await page.getByTestId("conn-save").click();
     await page.getByTestId("conn-saved").waitFor();
     assert.equal((await lastInput(page)).config.api, "v1");
-    await page.getByTestId("conn-test-deployment").waitFor();
+    await page.getByTestId("conn-test-deployment").fill("gpt-4o-mini");
+    await page.getByTestId("conn-test").click();
+    const result = page.getByTestId("conn-test-result");
+    await result.waitFor();
+    assert.match(await result.innerText(), /^Connected in 42 ms through the OpenAI v1 API · /);
+  }));
+
+/** Creates a keyless Foundry connection through the form. */
+async function createEntra(page, name) {
+  await page.getByTestId("new-connection-type").selectOption("azure_ai");
+  await page.getByTestId("new-connection").click();
+  await choose(page, "auth_mode", "Microsoft Entra ID");
+  await page.getByTestId("conn-name").fill(name);
+  await page.getByTestId("conn-field-endpoint").fill("https://res.services.ai.azure.com");
+  await page.getByTestId("conn-save").click();
+  await page.getByTestId("conn-saved").waitFor();
+}
+
+test("Diagnostics shows the Entra ID sign-in: credential, tenant, expiry, or the command to run", () =>
+  withApp(async (page) => {
+    await page.getByTestId("open-diagnostics").click();
+    await page.getByTestId("diag-keychain-status").filter({ hasText: /^ok/ }).waitFor();
+    assert.equal(await page.getByTestId("diag-entra-0-status").count(), 0, "no Entra section without an Entra connection");
+    await page.keyboard.press("Escape");
+
+    await openManager(page);
+    await createEntra(page, "foundry-entra");
+    await page.keyboard.press("Escape");
+    await page.getByTestId("open-diagnostics").click();
+    const status = page.getByTestId("diag-entra-0-status");
+    await status.waitFor();
+    assert.equal(await status.innerText(), "ok — Azure CLI");
+    assert.equal(await page.getByTestId("diag-entra-0-tenant").innerText(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
+    assert.match(await page.getByTestId("diag-entra-0-expires").innerText(), /^\d{4}-\d\d-\d\d \d\d:\d\d UTC \(in (59|60) min\)$/);
+    assert.equal(await page.getByTestId("diag-entra-0-scope").innerText(), "https://ai.azure.com/.default");
+    assert.equal(await page.getByTestId("diag-entra-0-connections").innerText(), "foundry-entra");
+    await screenshot(page, "diagnostics-entra.png");
+
+    // Signed out: the error names the command, and Run again checks anew.
+    await page.evaluate(() => { window.__WEFT_MOCK__.entraSignedOut = true; });
+    await page.getByRole("button", { name: "Run again" }).click();
+    await status.filter({ hasText: /^failed/ }).waitFor();
+    assert.match(await status.innerText(), /not signed in.*run `az login`$/);
+    assert.match(await status.getAttribute("class"), /failed/);
+    assert.equal(await page.getByTestId("diag-entra-0-tenant").count(), 0);
   }));

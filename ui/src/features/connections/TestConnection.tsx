@@ -23,7 +23,8 @@ export const TestConnection = memo(function TestConnection({ name, kind, pinsDep
     try {
       const check = await connectionsIpc.test(name, needsDeployment ? deployment : null);
       const model = check.model ? ` · ${check.model}` : "";
-      setOutcome({ ok: true, text: `Connected in ${Math.round(check.latencyMs)} ms${model}` });
+      // Which API answered matters since Azure retired /models: a user sees that v1 is in use.
+      setOutcome({ ok: true, text: `Connected in ${Math.round(check.latencyMs)} ms through the ${check.api}${model}` });
     } catch (raw) {
       setOutcome({ ok: false, text: toIpcError(raw).message });
     } finally {

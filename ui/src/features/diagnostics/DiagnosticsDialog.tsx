@@ -1,5 +1,7 @@
 import { useModalDialog } from "../../shared/useModalDialog";
 import type { Diagnostics } from "../../ipc/generated/Diagnostics";
+import type { EntraReport } from "../../ipc/generated/EntraReport";
+import { expiryText, signInLine } from "./entra";
 import { useDiagnostics } from "./store";
 
 type Row = { label: string; testId: string; value: (report: Diagnostics) => string };
@@ -39,7 +41,7 @@ function probeLine(report: Diagnostics): { text: string; ok: boolean } {
 
 /** What Weft runs on: where its data lives, the database, and whether the keychain works. */
 export function DiagnosticsDialog() {
-  const { visible, checking, report, error, refresh, close } = useDiagnostics();
+  const { visible, checking, report, checkedAtMs, error, refresh, close } = useDiagnostics();
   const dialog = useModalDialog(visible);
   const probe = report && !checking ? probeLine(report) : null;
 
@@ -71,6 +73,10 @@ export function DiagnosticsDialog() {
                 {probe ? probe.text : "Checking…"}
               </dd>
             </div>
+            {!checking &&
+              report?.entra.map((entra, i) => (
+                <EntraRows key={entra.scope} entra={entra} index={i} checkedAtMs={checkedAtMs} />
+              ))}
           </dl>
         )}
       </div>
@@ -83,5 +89,42 @@ export function DiagnosticsDialog() {
         </button>
       </footer>
     </dialog>
+  );
+}
+
+/** One Microsoft Entra ID sign-in (per token scope in use): which credential answered, the
+ * tenant and when the token expires, or the error that says what to run. No token is shown. */
+function EntraRows({ entra, index, checkedAtMs }: { entra: EntraReport; index: number; checkedAtMs: number }) {
+  const line = signInLine(entra.signIn);
+  const id = (what: string) => `diag-entra-${index}-${what}`;
+  return (
+    <>
+      <div className="diag-row">
+        <dt>Microsoft Entra ID</dt>
+        <dd data-testid={id("status")} className={line.ok ? "ok" : "failed"}>
+          {line.text}
+        </dd>
+      </div>
+      {entra.signIn.status === "ok" && (
+        <>
+          <div className="diag-row">
+            <dt>Tenant</dt>
+            <dd data-testid={id("tenant")}>{entra.signIn.tenant ?? "not named in the token"}</dd>
+          </div>
+          <div className="diag-row">
+            <dt>Token expires</dt>
+            <dd data-testid={id("expires")}>{expiryText(entra.signIn.expiresAt, checkedAtMs)}</dd>
+          </div>
+        </>
+      )}
+      <div className="diag-row">
+        <dt>Token scope</dt>
+        <dd data-testid={id("scope")}>{entra.scope}</dd>
+      </div>
+      <div className="diag-row">
+        <dt>Used by</dt>
+        <dd data-testid={id("connections")}>{entra.connections.join(", ")}</dd>
+      </div>
+    </>
   );
 }

@@ -20,6 +20,7 @@ const report: Diagnostics = {
     createdWith: null,
   },
   keychain: { backend: "mock", service: "weft", probe: { status: "ok", millis: 1 } },
+  entra: [],
 };
 
 describe("diagnostics store", () => {

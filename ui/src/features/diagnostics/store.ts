@@ -9,6 +9,8 @@ export type DiagnosticsState = {
   visible: boolean;
   checking: boolean;
   report: Diagnostics | null;
+  /** When the report came (ms since the epoch), which "token expires in …" counts from. */
+  checkedAtMs: number;
   error: IpcError | null;
 };
 
@@ -19,7 +21,13 @@ export type DiagnosticsActions = {
   close: () => void;
 };
 
-export const initialDiagnosticsState: DiagnosticsState = { visible: false, checking: false, report: null, error: null };
+export const initialDiagnosticsState: DiagnosticsState = {
+  visible: false,
+  checking: false,
+  report: null,
+  checkedAtMs: 0,
+  error: null,
+};
 
 export const useDiagnostics = create<DiagnosticsState & DiagnosticsActions>()((set, get) => ({
   ...initialDiagnosticsState,
@@ -31,7 +39,7 @@ export const useDiagnostics = create<DiagnosticsState & DiagnosticsActions>()((s
     // The previous report stays on screen while checking, so the dialog does not jump.
     set({ checking: true, error: null });
     try {
-      set({ report: await ipc.diagnostics(), checking: false });
+      set({ report: await ipc.diagnostics(), checkedAtMs: Date.now(), checking: false });
     } catch (raw) {
       // A stale report beside the error would read as if part of the check had passed.
       set({ report: null, error: toIpcError(raw), checking: false });

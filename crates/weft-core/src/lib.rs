@@ -10,7 +10,7 @@ mod error;
 mod flows;
 mod logging;
 mod profiles;
-mod reach;
+mod resolve;
 mod runs;
 mod settings;
 
@@ -23,7 +23,7 @@ pub use crate::error::{AppError, ErrorKind, IpcError};
 pub use crate::flows::{FileVersion, FlowFileError, OpenedFlow, Recovery, Replace};
 pub use crate::logging::log_filter;
 pub use crate::profiles::{EffectiveConnectionView, OverrideInput, ProfileView, SavedOverride};
-pub use crate::reach::{ConnectionCheck, ResolvedConnection, StoreConnections, endpoint_for};
+pub use crate::resolve::{ConnectionCheck, ResolvedConnection, StoreConnections, endpoint_for};
 pub use crate::runs::{RunOrder, RunPlan, RunSummary, RunView, new_run_id};
 pub use crate::settings::{HOME_ENV, KEYRING_SERVICE_ENV, Settings};
 pub use weft_store::connections::{ConnectionKind, FieldInput, FieldSpec, KindSpec, Problem};

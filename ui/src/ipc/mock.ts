@@ -293,6 +293,8 @@ mockIPC((command, payload) => {
       const connection = connections.get(args.name as string) ?? fail("notFound", `no connection is named \`${String(args.name)}\``);
       if (connection.type !== "serverless" && !args.deployment)
         fail("invalidInput", `\`${connection.name}\` serves several deployments; name the one to test with`);
+      if (connection.config.auth_mode === "meid_token" && window.__WEFT_MOCK__?.entraSignedOut)
+        fail("service", "Microsoft Entra ID sign-in: the Azure CLI is not signed in, or its sign-in has expired; run `az login`");
       if (args.deployment === "missing")
         fail("service", "nothing at https://res.services.ai.azure.com/openai/v1/chat/completions (HTTP 404): the deployment does not exist on this resource");
       return { latencyMs: 42.4, model: "gpt-4o-mini-2024-07-18", method: "chat completion", api: apiLabel(connection) };

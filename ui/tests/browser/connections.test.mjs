@@ -241,4 +241,14 @@ test("Diagnostics shows the Entra ID sign-in: credential, tenant, expiry, or the
     assert.match(await status.innerText(), /not signed in.*run `az login`$/);
     assert.match(await status.getAttribute("class"), /failed/);
     assert.equal(await page.getByTestId("diag-entra-0-tenant").count(), 0);
+    await page.keyboard.press("Escape");
+
+    // Test connection says the same.
+    await page.getByTestId("open-connections").click();
+    await page.getByTestId("conn-test-deployment").fill("gpt-4o-mini");
+    await page.getByTestId("conn-test").click();
+    const result = page.getByTestId("conn-test-result");
+    await result.waitFor();
+    assert.match(await result.innerText(), /not signed in.*run `az login`$/);
+    assert.match(await result.getAttribute("class"), /banner-error/);
   }));

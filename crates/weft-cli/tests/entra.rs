@@ -296,3 +296,28 @@ fn switching_a_key_connection_to_entra_deletes_its_keychain_entry() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("API key is required"), "{stderr}");
 }
+
+#[test]
+fn without_the_azure_cli_the_test_says_to_install_it() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = FakeEndpoint::start(vec![chat_ok()]);
+    let home = tempfile::tempdir().unwrap();
+    let az = StandInAz::signed_in(EXPIRES_ON);
+    create_entra(home.path(), &az, &fake.base);
+    // A PATH with neither az nor azd on it.
+    let empty = tempfile::tempdir().unwrap();
+    let out = weft(home.path())
+        .env("PATH", empty.path())
+        .args(["connection", "test", "entra", "--deployment", "gpt-4o-mini"])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("needs the Azure CLI: install it and run `az login`"),
+        "{stderr}"
+    );
+    assert!(fake.requests().is_empty());
+}

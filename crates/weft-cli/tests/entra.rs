@@ -321,3 +321,96 @@ fn without_the_azure_cli_the_test_says_to_install_it() {
     );
     assert!(fake.requests().is_empty());
 }
+
+/// Two chat completions in a row on one connection.
+const TWO_CALLS: &str = r#"schema: 1
+title: Two calls
+inputs:
+  question:
+    type: string
+outputs:
+  answer:
+    value: ${second.output}
+nodes:
+  - id: inputs
+    type: inputs
+    position: { x: 0, y: 0 }
+  - id: first
+    type: chat_completion
+    position: { x: 200, y: 0 }
+    properties:
+      connection: entra
+      deployment: gpt-4o-mini
+      user_prompt: "{{ question }}"
+      variables:
+        question: ${inputs.question}
+  - id: second
+    type: chat_completion
+    position: { x: 400, y: 0 }
+    properties:
+      connection: entra
+      deployment: gpt-4o-mini
+      user_prompt: "Shorter: {{ draft }}"
+      variables:
+        draft: ${first.output}
+  - id: outputs
+    type: outputs
+    position: { x: 600, y: 0 }
+"#;
+
+#[test]
+fn a_flow_run_signs_in_once_for_every_call_and_stores_no_token() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = FakeEndpoint::start(vec![
+        weft_testkit::chat_stream(&["Paris ", "is the capital."]),
+        weft_testkit::chat_stream(&["Paris."]),
+    ]);
+    let az = StandInAz::signed_in(EXPIRES_ON);
+    let home = tempfile::tempdir().unwrap();
+    create_entra(home.path(), &az, &fake.base);
+    let flow = home.path().join("two.weft.yaml");
+    std::fs::write(&flow, TWO_CALLS).unwrap();
+    let out = weft_signed(home.path(), &az)
+        .args(["flow", "run"])
+        .arg(&flow)
+        .args(["--input", "question=Capital of France?", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "{\"answer\":\"Paris.\"}\n");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    for sent in &requests {
+        assert!(
+            sent.head
+                .starts_with("POST /openai/v1/chat/completions HTTP/1.1"),
+            "{}",
+            sent.head
+        );
+        assert!(
+            sent.head.contains(&format!("Bearer {ENTRA_TOKEN}")),
+            "{}",
+            sent.head
+        );
+    }
+    assert_eq!(az.runs().len(), 1, "the token is reused: {:?}", az.runs());
+
+    // Nothing Weft keeps, run history included, holds the token.
+    let shown = run(&mut weft(home.path()), &["runs", "list", "--json"]);
+    assert!(!text(&shown.stdout).contains(ENTRA_TOKEN));
+    for entry in std::fs::read_dir(home.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes
+                    .windows(ENTRA_TOKEN.len())
+                    .any(|w| w == ENTRA_TOKEN.as_bytes()),
+                "{} holds the token",
+                path.display()
+            );
+        }
+    }
+}

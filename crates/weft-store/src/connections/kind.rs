@@ -458,6 +458,10 @@ mod tests {
                         field.key
                     );
                     assert!(!field.required || field.is_secret(), "{}", field.key);
+                    // Validation words a refused hidden secret for this rule only.
+                    if field.is_secret() {
+                        assert_eq!(when.field, "auth_mode", "{}", field.key);
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@ import { createRoot } from "react-dom/client";
 import "@xyflow/react/dist/style.css";
 import "./app/app.css";
 import "./features/connections/connections.css";
+import "./features/profiles/profiles.css";
 import "./features/run/run.css";
 
 async function start() {

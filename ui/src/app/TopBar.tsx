@@ -1,6 +1,7 @@
 import { useConnections } from "../features/connections/store";
 import { useEditor } from "../features/editor/store";
 import { DirtyMarker, FileMenu } from "../features/files/FileMenu";
+import { ProfileMenu } from "../features/profiles/ProfileMenu";
 import { TestRunButton } from "../features/run/TestRunButton";
 
 export function TopBar() {
@@ -21,6 +22,7 @@ export function TopBar() {
       </span>
       <FileMenu />
       <div className="topbar-actions">
+        <ProfileMenu />
         <button type="button" className="btn" data-testid="open-connections" onClick={() => void openConnections()}>
           Connections
         </button>

@@ -14,6 +14,7 @@ import type { RunStatus } from "./generated/RunStatus";
 import type { RunSummary } from "./generated/RunSummary";
 import type { RunView } from "./generated/RunView";
 import type { JsonValue } from "./generated/serde_json/JsonValue";
+import { activeProfile } from "./mock-profiles";
 
 export type RunMockOptions = {
   /** This node fails with `failMessage`. */
@@ -179,6 +180,8 @@ async function runFlow(args: Record<string, unknown>, ctx: Context): Promise<Run
   }
 
   const runId = String(args.runId);
+  // Taken once at the start, as StoreConnections does: a switch during the run does not change it.
+  const profile = activeProfile();
   const run = { id: runId, cancelled: false };
   active = run;
   const started = Date.now();
@@ -280,8 +283,9 @@ async function runFlow(args: Record<string, unknown>, ctx: Context): Promise<Run
     inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, doc.inputs?.[k]?.secret ? "******" : v])),
     outputs,
     nodes: records as unknown as JsonValue,
+    profile,
   });
-  return { run_id: runId, status, outputs, nodes: records, latency_ms: latency };
+  return { run_id: runId, status, outputs, nodes: records, latency_ms: latency, profile };
 }
 
 /** Rust's `secret_inputs`, for the direct case only: marked secret, or named by a key property. */

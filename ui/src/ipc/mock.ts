@@ -8,6 +8,7 @@ import type { Diagnostics } from "./generated/Diagnostics";
 import type { IpcError } from "./generated/IpcError";
 import type { KindSpec } from "./generated/KindSpec";
 import { type FlowsMockOptions, flowCommand, isFlowCommand } from "./mock-flows";
+import { isProfileCommand, profileCommand } from "./mock-profiles";
 import { type RunMockOptions, runMock } from "./mock-run";
 
 /** Set by a test (playwright's addInitScript) before the page loads. */
@@ -304,6 +305,7 @@ mockIPC((command, payload) => {
       return null;
     default: {
       if (isFlowCommand(command)) return flowCommand(command, args, () => window.__WEFT_MOCK__?.flows ?? {});
+      if (isProfileCommand(command)) return profileCommand(command, args);
       const context = { connectionNames: () => [...connections.keys()], options: () => window.__WEFT_MOCK__?.run ?? {} };
       return runMock(command, args, context) ?? fail("internal", `the mock has no command ${command}`);
     }

@@ -19,6 +19,7 @@ function Row({ run, open, current }: { run: RunView; open: (id: string) => void;
         {run.flow_path}
       </td>
       <td className="run-num">{formatMs(Number(run.finished_at_ms) - started)}</td>
+      <td data-testid="history-profile">{run.profile ?? <span className="muted">none</span>}</td>
       <td>
         <button type="button" className="btn btn-small" onClick={() => open(run.id)} aria-label={`Open the run of ${time.format(new Date(started))}`}>
           Open
@@ -63,6 +64,7 @@ export function HistoryTab() {
               <th scope="col" className="run-num">
                 Took
               </th>
+              <th scope="col">Profile</th>
               <th scope="col">
                 <span className="visually-hidden">Open</span>
               </th>

@@ -85,6 +85,11 @@ function Totals({ state, running, cancelling, onCancel }: { state: RunState; run
       </span>
       {state.latencyMs !== null && <span>{formatMs(state.latencyMs)}</span>}
       {(state.tokens > 0 || state.latencyMs !== null) && <span>{formatTokens(state.tokens)}</span>}
+      {state.profile && (
+        <span className="run-profile" data-testid="run-profile" title="The environment profile this run used">
+          Profile {state.profile}
+        </span>
+      )}
       {running && (
         <button type="button" className="btn btn-small btn-danger run-cancel" data-testid="run-cancel" disabled={cancelling} onClick={onCancel}>
           {cancelling ? "Cancelling…" : "Cancel"}

@@ -183,5 +183,14 @@ describe("summaries and stored runs", () => {
     expect(state.nodes.chat).toMatchObject({ phase: "failed", error: "HTTP 401: the key is wrong" });
     expect(state.nodes.outputs).toMatchObject({ phase: "skipped", reason: "`chat` failed" });
     expect(state.nodes.junk).toBeUndefined();
+    expect(state.profile).toBeNull();
+  });
+
+  it("keeps the profile a run used, from its summary and from history, and forgets it on the next run", () => {
+    const finished = applySummary(start(), { run_id: "r1", status: "succeeded", outputs: {}, latency_ms: 9, nodes: {}, profile: "prod" });
+    expect(finished.profile).toBe("prod");
+    expect(runReducer(finished, { event: "run_started", run_id: "r2" }).profile).toBeNull();
+    const stored = fromStoredRun({ id: "r1", status: "succeeded", outputs: {}, nodes: {}, started_at_ms: 0, finished_at_ms: 5, profile: "dev" });
+    expect(stored.profile).toBe("dev");
   });
 });

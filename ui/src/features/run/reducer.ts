@@ -47,6 +47,8 @@ export type RunState = {
   /** Tokens spent by the nodes that ran (reused nodes spent theirs in an earlier run). */
   tokens: number;
   notices: RunNotice[];
+  /** The environment profile the run used, once its summary says; `null`: none. */
+  profile: string | null;
 };
 
 const IDLE: NodeRun = { phase: "idle", text: "", retries: [] };
@@ -61,6 +63,7 @@ export function emptyRun(nodeIds: readonly string[] = []): RunState {
     latencyMs: null,
     tokens: 0,
     notices: [],
+    profile: null,
   };
 }
 
@@ -178,6 +181,7 @@ export function applySummary(state: RunState, summary: RunSummary): RunState {
     outputs: summary.outputs as JsonValue,
     latencyMs: summary.latency_ms,
     tokens,
+    profile: summary.profile ?? null,
   };
 }
 
@@ -205,6 +209,7 @@ export function fromStoredRun(run: {
   nodes: JsonValue;
   started_at_ms: number | bigint;
   finished_at_ms: number | bigint;
+  profile?: string | null;
 }): RunState {
   const stored = run.nodes && typeof run.nodes === "object" && !Array.isArray(run.nodes) ? run.nodes : {};
   const records: Record<string, NodeRecord> = {};
@@ -223,5 +228,6 @@ export function fromStoredRun(run: {
     >,
     nodes: records,
     latency_ms: Number(run.finished_at_ms) - Number(run.started_at_ms),
+    profile: run.profile,
   });
 }

@@ -9,9 +9,10 @@ use serde_json::{Map, Value};
 use tauri::State;
 use tauri::ipc::Channel;
 use weft_core::{
-    AppCore, AppError, ConnectionCheck, ConnectionInput, ConnectionView, Diagnostics, FileVersion,
-    IpcError, KindSpec, OpenedFlow, ProfileView, Recovery, Replace, RunOrder, RunPlan, RunSummary,
-    RunView, SavedConnection,
+    AppCore, AppError, ConnectionCheck, ConnectionInput, ConnectionView, Diagnostics,
+    EffectiveConnectionView, FileVersion, IpcError, KindSpec, OpenedFlow, OverrideInput,
+    ProfileView, Recovery, Replace, RunOrder, RunPlan, RunSummary, RunView, SavedConnection,
+    SavedOverride,
 };
 use weft_engine::RunEvent;
 use weft_flow::{Diagnostic, FlowDocument};
@@ -221,6 +222,48 @@ pub async fn set_active_profile(
     name: Option<String>,
 ) -> Result<Option<String>, IpcError> {
     blocking(&state, move |core| core.set_active_profile(name.as_deref())).await
+}
+
+/// The connection called `name` as `profile` sees it (`null`: as saved), secrets as `******`,
+/// with the fields that come from the profile marked.
+#[tauri::command]
+pub async fn connection_in_profile(
+    state: State<'_, CoreState>,
+    name: String,
+    profile: Option<String>,
+) -> Result<EffectiveConnectionView, IpcError> {
+    blocking(&state, move |core| {
+        core.connection_in_profile(&name, profile.as_deref())
+    })
+    .await
+}
+
+/// Saves what `profile` changes in the connection; the input replaces its earlier override.
+#[tauri::command]
+pub async fn set_connection_override(
+    state: State<'_, CoreState>,
+    name: String,
+    profile: String,
+    input: OverrideInput,
+) -> Result<SavedOverride, IpcError> {
+    blocking(&state, move |core| {
+        core.set_connection_override(&name, &profile, input)
+    })
+    .await
+}
+
+/// Removes what `profile` changes in the connection, keychain entries included; `false` when
+/// it changed nothing.
+#[tauri::command]
+pub async fn clear_connection_override(
+    state: State<'_, CoreState>,
+    name: String,
+    profile: String,
+) -> Result<bool, IpcError> {
+    blocking(&state, move |core| {
+        core.clear_connection_override(&name, &profile)
+    })
+    .await
 }
 
 /// Runs async work as its own task, so that a panic inside it still answers the UI's promise

@@ -52,6 +52,9 @@ pub fn run() -> ExitCode {
             commands::delete_profile,
             commands::active_profile,
             commands::set_active_profile,
+            commands::connection_in_profile,
+            commands::set_connection_override,
+            commands::clear_connection_override,
         ])
         .run(tauri::generate_context!());
     match result {

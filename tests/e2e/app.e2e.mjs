@@ -342,7 +342,8 @@ test("a dynamic connection's key never reaches the webview, history or the data 
       await browser.$('[data-testid="run-inputs"]').waitForDisplayed({ timeout: 10_000 });
       const keyField = await browser.$('[data-testid="run-input-api_key"]');
       assert.equal(await keyField.getAttribute("type"), "password", "an input feeding a key is masked");
-      await replaceText(await browser.$('[data-testid="run-input-endpoint"]'), echo.endpoint);
+      // The seed's …/models shape, as a user who followed it would paste it: it must reach v1.
+      await replaceText(await browser.$('[data-testid="run-input-endpoint"]'), `${echo.endpoint}/models`);
       await replaceText(keyField, key);
       await replaceText(await browser.$('[data-testid="run-input-question"]'), `Repeat ${key}`);
       await browser.$('[data-testid="run-inputs-submit"]').click();
@@ -355,8 +356,7 @@ test("a dynamic connection's key never reaches the webview, history or the data 
       assert.match(await browser.$('[data-testid="run-status"]').getText(), /succeeded/i);
       await screenshot("dynamic-key.png");
       assert.equal(echo.calls.length, 1);
-      // The bare resource URL given at run time reaches v1 too.
-      assert.equal(echo.calls[0].url, "/openai/v1/chat/completions");
+      assert.equal(echo.calls[0].url, "/openai/v1/chat/completions", "the retired /models API was called");
       assert.equal(echo.calls[0].body.model, "gpt-4o-mini");
       assert.equal(echo.calls[0].apiKey, key, "the key went to the service it belongs to");
 

@@ -1,9 +1,25 @@
 // The profile commands for browser tests, behaving like the Rust contract
 // (crates/weft-store/src/connections/store/profiles.rs): names of 1 to 32 letters, digits, `-`,
-// `_` or `.`, unique ignoring case; the active choice survives until switched or deleted; the
-// errors carry the Rust messages word for word.
+// `_` or `.`, unique ignoring case; the active choice survives until switched or deleted; an
+// override replaces the profile's earlier one, keeps a secret given as "" or "******" only when
+// the profile has it, and never hands a secret back; the errors carry the Rust messages word for
+// word. The kind's own field rules are the connection mock's; they are not checked again here.
+import type { ConnectionView } from "./generated/ConnectionView";
+import type { EffectiveConnectionView } from "./generated/EffectiveConnectionView";
 import type { IpcError } from "./generated/IpcError";
+import type { OverrideInput } from "./generated/OverrideInput";
 import type { ProfileView } from "./generated/ProfileView";
+import type { SavedOverride } from "./generated/SavedOverride";
+
+declare global {
+  interface Window {
+    /** Every override the app submitted, for tests to read what was sent. */
+    __WEFT_OVERRIDE_INPUTS__?: { name: string; profile: string; input: OverrideInput }[];
+  }
+}
+
+/** The connection mock's saved connections. */
+export type ProfilesContext = { connections: () => ConnectionView[] };
 
 const MAX_PROFILE_CHARS = 32;
 
@@ -11,9 +27,12 @@ type Stored = { name: string; createdAt: string };
 
 const profiles: Stored[] = [];
 let active: string | null = null;
+/** By `<connection id>@<profile>`, as the keychain accounts are: a renamed connection keeps its overrides. */
+const overrides = new Map<string, { config: Record<string, string>; secrets: Set<string> }>();
+const KEEP = new Set(["", "******"]);
 
-function fail(kind: IpcError["kind"], message: string): never {
-  throw { kind, message, problems: [] } satisfies IpcError;
+function fail(kind: IpcError["kind"], message: string, problems: IpcError["problems"] = []): never {
+  throw { kind, message, problems } satisfies IpcError;
 }
 
 function find(raw: string): Stored {
@@ -27,11 +46,54 @@ function find(raw: string): Stored {
   );
 }
 
-function view(profile: Stored): ProfileView {
-  return { name: profile.name, createdAt: profile.createdAt, overrides: 0, active: active === profile.name };
+function view(profile: Stored, ctx: ProfilesContext): ProfileView {
+  const count = ctx.connections().filter((c) => overrides.has(`${c.id}@${profile.name}`)).length;
+  return { name: profile.name, createdAt: profile.createdAt, overrides: count, active: active === profile.name };
 }
 
-function create(raw: string): ProfileView {
+function connection(name: string, ctx: ProfilesContext): ConnectionView {
+  return ctx.connections().find((c) => c.name === name) ?? fail("notFound", `no connection is named \`${name}\``);
+}
+
+function effective(base: ConnectionView, profile: string | null): EffectiveConnectionView {
+  const over = profile === null ? undefined : overrides.get(`${base.id}@${profile}`);
+  if (!over) return { connection: base, profile, fromProfile: [] };
+  const secrets = Object.fromEntries([...Object.keys(base.secrets), ...over.secrets].map((key) => [key, "******"]));
+  return {
+    connection: { ...base, config: { ...base.config, ...over.config }, secrets },
+    profile,
+    fromProfile: [...Object.keys(over.config), ...over.secrets].sort(),
+  };
+}
+
+function setOverride(base: ConnectionView, profile: string, input: OverrideInput): SavedOverride {
+  (window.__WEFT_OVERRIDE_INPUTS__ ??= []).push(structuredClone({ name: base.name, profile, input }));
+  const key = `${base.id}@${profile}`;
+  if (Object.keys(input.config).length === 0 && Object.keys(input.secrets).length === 0) {
+    overrides.delete(key);
+    return { connection: effective(base, profile), warnings: [] };
+  }
+  const had = overrides.get(key)?.secrets ?? new Set<string>();
+  const problems: IpcError["problems"] = [];
+  for (const [field, value] of Object.entries(input.config))
+    if (!value.trim())
+      problems.push({ field, message: `\`${field}\` needs a value in profile \`${profile}\`; leave it out to use the connection's own` });
+  for (const [field, value] of Object.entries(input.secrets))
+    if (KEEP.has(value) && !had.has(field))
+      problems.push({
+        field,
+        message: `\`${field}\` has no value in profile \`${profile}\` to keep; give one, or leave it out to use the connection's own`,
+      });
+  if (problems.length) fail("invalidInput", problems.map((p) => p.message).join("; "), problems);
+  const config = Object.fromEntries(Object.entries(input.config).map(([field, value]) => [field, value.trim().replace(/\/+$/, "")]));
+  overrides.set(key, { config, secrets: new Set(Object.keys(input.secrets)) });
+  const warnings = Object.values(config).some((value) => value.startsWith("http://"))
+    ? ["endpoint uses plain http: the API key would travel unencrypted"]
+    : [];
+  return { connection: effective(base, profile), warnings };
+}
+
+function create(raw: string): Stored {
   const name = raw.trim();
   const length = [...name].length;
   if (length < 1 || length > MAX_PROFILE_CHARS || !/^[A-Za-z0-9._-]+$/.test(name))
@@ -42,7 +104,7 @@ function create(raw: string): ProfileView {
   profiles.push(profile);
   // SQLite's ORDER BY on a NOCASE column: ASCII, case folded.
   profiles.sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
-  return view(profile);
+  return profile;
 }
 
 /** The profile a run started now uses, as AppCore reads the app's saved choice. */
@@ -50,21 +112,31 @@ export function activeProfile(): string | null {
   return active;
 }
 
-const COMMANDS = new Set(["list_profiles", "create_profile", "delete_profile", "active_profile", "set_active_profile"]);
+const COMMANDS = new Set([
+  "list_profiles",
+  "create_profile",
+  "delete_profile",
+  "active_profile",
+  "set_active_profile",
+  "connection_in_profile",
+  "set_connection_override",
+  "clear_connection_override",
+]);
 
 export function isProfileCommand(command: string): boolean {
   return COMMANDS.has(command);
 }
 
-export function profileCommand(command: string, args: Record<string, unknown>): unknown {
+export function profileCommand(command: string, args: Record<string, unknown>, ctx: ProfilesContext): unknown {
   switch (command) {
     case "list_profiles":
-      return profiles.map(view);
+      return profiles.map((profile) => view(profile, ctx));
     case "create_profile":
-      return create(String(args.name ?? ""));
+      return view(create(String(args.name ?? "")), ctx);
     case "delete_profile": {
       const profile = find(String(args.name ?? ""));
       profiles.splice(profiles.indexOf(profile), 1);
+      for (const key of [...overrides.keys()]) if (key.endsWith(`@${profile.name}`)) overrides.delete(key);
       if (active === profile.name) active = null;
       return null;
     }
@@ -73,6 +145,16 @@ export function profileCommand(command: string, args: Record<string, unknown>): 
     case "set_active_profile":
       active = args.name == null ? null : find(String(args.name)).name;
       return active;
+    case "connection_in_profile": {
+      const base = connection(String(args.name), ctx);
+      return effective(base, args.profile == null ? null : find(String(args.profile)).name);
+    }
+    case "set_connection_override":
+      return setOverride(connection(String(args.name), ctx), find(String(args.profile)).name, args.input as OverrideInput);
+    case "clear_connection_override": {
+      const base = connection(String(args.name), ctx);
+      return overrides.delete(`${base.id}@${find(String(args.profile)).name}`);
+    }
     default:
       return fail("internal", `the mock has no command ${command}`);
   }

@@ -305,7 +305,7 @@ mockIPC((command, payload) => {
       return null;
     default: {
       if (isFlowCommand(command)) return flowCommand(command, args, () => window.__WEFT_MOCK__?.flows ?? {});
-      if (isProfileCommand(command)) return profileCommand(command, args);
+      if (isProfileCommand(command)) return profileCommand(command, args, { connections: () => [...connections.values()] });
       const context = { connectionNames: () => [...connections.keys()], options: () => window.__WEFT_MOCK__?.run ?? {} };
       return runMock(command, args, context) ?? fail("internal", `the mock has no command ${command}`);
     }

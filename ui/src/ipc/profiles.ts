@@ -1,7 +1,10 @@
 // Typed calls to the Rust profile commands (src-tauri/src/commands.rs). A profile changes some
 // fields and secrets of connections; the app's runs and connection tests use the active one.
 import { call } from "./client";
+import type { EffectiveConnectionView } from "./generated/EffectiveConnectionView";
+import type { OverrideInput } from "./generated/OverrideInput";
 import type { ProfileView } from "./generated/ProfileView";
+import type { SavedOverride } from "./generated/SavedOverride";
 
 export const profilesIpc = {
   /** Every profile, sorted, with the active one marked. */
@@ -13,4 +16,12 @@ export const profilesIpc = {
   active: () => call<string | null>("active_profile"),
   /** `null`: runs use the connections as saved. Resolves to the name as created. */
   setActive: (name: string | null) => call<string | null>("set_active_profile", { name }),
+  /** The connection as `profile` sees it (`null`: as saved); secrets are always `******`. */
+  connection: (name: string, profile: string | null) =>
+    call<EffectiveConnectionView>("connection_in_profile", { name, profile }),
+  /** Replaces what `profile` changes in the connection; secrets only travel in, never back. */
+  setOverride: (name: string, profile: string, input: OverrideInput) =>
+    call<SavedOverride>("set_connection_override", { name, profile, input }),
+  /** Resolves to whether the profile changed anything in the connection. */
+  clearOverride: (name: string, profile: string) => call<boolean>("clear_connection_override", { name, profile }),
 };

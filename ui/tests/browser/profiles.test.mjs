@@ -135,3 +135,71 @@ test("the menu rereads the profiles when it opens; deleting the active one retur
     await page.waitForFunction(() => document.querySelector('[data-testid="profile-active"]')?.textContent === "No profile");
     assert.equal(await page.evaluate(() => window.__TAURI_INTERNALS__.invoke("active_profile")), null);
   }));
+
+test("the Connections manager edits what prod changes in a connection and shows it in effect there", () =>
+  withApp(async (page) => {
+    const DEV_KEY = "sk-browser-dev-5e21";
+    const PROD_KEY = "sk-browser-prod-77b0";
+    await page.getByTestId("profile-button").waitFor();
+    await page.evaluate(async (key) => {
+      await window.__TAURI_INTERNALS__.invoke("create_connection", {
+        input: { name: "azure-ai", type: "azure_ai", config: { endpoint: "https://dev.services.ai.azure.com" }, secrets: { api_key: key } },
+      });
+      await window.__TAURI_INTERNALS__.invoke("create_profile", { name: "prod" });
+    }, DEV_KEY);
+    await page.getByTestId("open-connections").click();
+    await page.getByTestId("connections-manager").waitFor();
+    await page.getByTestId("conn-save").waitFor();
+
+    await page.getByTestId("values-for").selectOption("prod");
+    await page.getByTestId("profile-values").waitFor();
+    assert.equal(await page.getByTestId("conn-save").count(), 0, "the connection's own form is replaced");
+    assert.equal(await page.getByTestId("pv-own-endpoint").innerText(), "the connection’s: https://dev.services.ai.azure.com");
+    assert.equal(await page.getByTestId("pv-own-api_key").innerText(), "the connection’s: •••••• (stored)");
+
+    // An emptied field: the Rust side's message, under it.
+    await page.getByTestId("pv-set-endpoint").check();
+    assert.equal(await page.getByTestId("pv-field-endpoint").inputValue(), "https://dev.services.ai.azure.com", "starts from the connection's value");
+    await page.getByTestId("pv-field-endpoint").fill("");
+    await page.getByTestId("pv-save").click();
+    await page.getByTestId("pv-problem-endpoint").waitFor();
+    assert.equal(
+      await page.getByTestId("pv-problem-endpoint").innerText(),
+      "`endpoint` needs a value in profile `prod`; leave it out to use the connection's own",
+    );
+
+    await page.getByTestId("pv-field-endpoint").fill("https://prod.services.ai.azure.com/");
+    await page.getByTestId("pv-set-api_key").check();
+    await page.getByTestId("conn-secret-api_key").fill(PROD_KEY);
+    await page.getByTestId("pv-save").click();
+    await page.getByTestId("pv-saved").waitFor();
+    const sent = await page.evaluate(() => window.__WEFT_OVERRIDE_INPUTS__.at(-1));
+    assert.deepEqual(sent, {
+      name: "azure-ai",
+      profile: "prod",
+      input: { config: { endpoint: "https://prod.services.ai.azure.com/" }, secrets: { api_key: PROD_KEY } },
+    });
+    // In effect under prod: its endpoint and key, the rest from the connection; no key anywhere.
+    assert.match(await page.getByTestId("pv-effective-endpoint").innerText(), /https:\/\/prod\.services\.ai\.azure\.com\s+prod$/);
+    assert.match(await page.getByTestId("pv-effective-api_key").innerText(), /••••••\s+prod$/);
+    assert.match(await page.getByTestId("pv-effective-api").innerText(), /v1\s+connection$/);
+    await page.getByTestId("conn-secret-replace-api_key").waitFor();
+    const html = await page.content();
+    assert.ok(!html.includes(PROD_KEY) && !html.includes(DEV_KEY), "a key is in the DOM");
+    await screenshot(page, "profile-values.png");
+
+    // Saving again keeps the stored key without sending it; the list counts the override.
+    await page.getByTestId("pv-save").click();
+    await page.waitForFunction(() => window.__WEFT_OVERRIDE_INPUTS__.length === 3);
+    assert.deepEqual((await page.evaluate(() => window.__WEFT_OVERRIDE_INPUTS__.at(-1))).input.secrets, { api_key: "******" });
+    const [listed] = await page.evaluate(() => window.__TAURI_INTERNALS__.invoke("list_profiles"));
+    assert.equal(listed.overrides, 1);
+
+    // Back to the connection's own values under prod, and the connection's own form.
+    await page.getByTestId("pv-clear").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="pv-saved"]')?.textContent === "prod now uses the connection as saved.");
+    assert.match(await page.getByTestId("pv-effective-endpoint").innerText(), /dev\.services\.ai\.azure\.com\s+connection$/);
+    assert.equal(await page.getByTestId("pv-set-endpoint").isChecked(), false);
+    await page.getByTestId("values-for").selectOption("");
+    await page.getByTestId("conn-save").waitFor();
+  }));

@@ -2,6 +2,7 @@ import { useMemo, useState } from "react";
 
 import { useModalDialog } from "../../shared/useModalDialog";
 import type { ConnectionKind } from "../../ipc/generated/ConnectionKind";
+import { ValuesFor } from "../profiles/ConnectionValues";
 import { ConnectionForm } from "./ConnectionForm";
 import { KIND_BADGE, addressOf, draftFromView, emptyDraft } from "./form";
 import { useConnections } from "./store";
@@ -113,7 +114,9 @@ export function ConnectionsManager() {
         </aside>
         <section className="conn-detail">
           {form ? (
-            <ConnectionForm key={form.key} spec={form.spec} initial={form.draft} />
+            <ValuesFor name={form.draft.original} spec={form.spec}>
+              <ConnectionForm key={form.key} spec={form.spec} initial={form.draft} />
+            </ValuesFor>
           ) : (
             <p className="muted conn-empty">Select a connection, or create one.</p>
           )}

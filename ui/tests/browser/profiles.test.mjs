@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { screenshot, withApp } from "./harness.mjs";
 
 const active = (page) => page.getByTestId("profile-active");
-const choice = (page, name) => page.getByTestId(name === null ? "profile-choice-none" : `profile-choice-${name}`);
+const choice = (page, name) => page.getByTestId(name === null ? "profile-none" : `profile-choice-${name}`);
 
 /** The sample flow is on the canvas and its connection exists, so it validates. */
 async function sampleReady(page) {
@@ -58,7 +58,7 @@ test("create prod, switch to it, a Test run records it, switch back, delete it",
       await page.getByTestId("profile-button").focus();
       await page.keyboard.press("ArrowDown");
       await page.getByTestId("profile-menu").waitFor();
-      assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "profile-choice-none");
+      assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "profile-none");
       await page.keyboard.press("ArrowDown");
       assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "profile-choice-prod");
       await page.keyboard.press("Escape");

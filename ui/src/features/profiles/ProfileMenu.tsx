@@ -93,7 +93,7 @@ export function ProfileMenu() {
       role="menuitemradio"
       aria-checked={active === name}
       className="context-menu-item profile-choice"
-      data-testid={name === null ? "profile-choice-none" : `profile-choice-${name}`}
+      data-testid={name === null ? "profile-none" : `profile-choice-${name}`}
       onClick={() => choose(name)}
     >
       <span className="profile-check" aria-hidden>

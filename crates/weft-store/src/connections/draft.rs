@@ -382,6 +382,14 @@ fn check_url(field: &str, raw: &str, warnings: &mut Vec<String>) -> Result<Strin
     Ok(trimmed.to_owned())
 }
 
+/// The host of a plain-http URL that leaves this machine and its network; None for https, a
+/// local server, or what is not a URL.
+pub(crate) fn remote_plain_http(raw: &str) -> Option<String> {
+    let url = url::Url::parse(raw.trim()).ok()?;
+    (url.scheme() == "http" && !is_local(&url))
+        .then(|| url.host_str().unwrap_or_default().to_owned())
+}
+
 fn is_local(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => is_local_ip(IpAddr::V4(ip)),

@@ -84,6 +84,17 @@ pub enum EnvError {
         written: String,
         message: String,
     },
+    /// A saved plain-http URL was warned about when it was saved; one that comes from the
+    /// environment was never seen, so the key must not follow it across the network.
+    #[error(
+        "connection `{connection}`'s {field} is written as `{written}`, which reads the environment and gives plain http to {host}: the API key would cross the network unencrypted; set the variable to an https:// URL (http:// is accepted only for this machine and your own network)"
+    )]
+    PlainHttp {
+        connection: String,
+        field: String,
+        written: String,
+        host: String,
+    },
 }
 
 /// Resolves every `${env:VAR}` in `config` with `lookup`. Values without a reference are

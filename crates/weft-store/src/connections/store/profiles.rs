@@ -7,8 +7,9 @@
 //! the place of the connection id; profile names cannot contain `@` or `/`, so the two kinds of
 //! account never collide.
 
-use super::super::draft::{SecretInput, Valid};
+use super::super::draft::{SecretInput, Valid, remote_plain_http};
 use super::super::env::{self, EnvError};
+use super::super::kind::FieldInput;
 use super::*;
 
 const MAX_PROFILE_CHARS: usize = 32;
@@ -272,6 +273,28 @@ impl Effective {
                     message: join_problems(&problems),
                 }
             })?;
+        let spec = self.record.kind.spec();
+        for (field, written) in &written {
+            let is_url = spec
+                .field(field)
+                .is_some_and(|spec| spec.input == FieldInput::Url);
+            let Some(url) = valid
+                .config
+                .get(field)
+                .filter(|_| is_url && env::mentions_env(written))
+            else {
+                continue;
+            };
+            if let Some(host) = remote_plain_http(url) {
+                return Err(EnvError::PlainHttp {
+                    connection: self.record.name.clone(),
+                    field: field.clone(),
+                    written: written.clone(),
+                    host,
+                }
+                .into());
+            }
+        }
         self.record.config = valid.config;
         Ok(self)
     }
@@ -1051,6 +1074,22 @@ mod tests {
         assert_eq!(
             missing.to_string(),
             "connection `azure-ai`'s endpoint reads ${env:WEFT_T_ENDPOINT}, which is not set; set it, or edit the connection"
+        );
+        let remote_http = f
+            .effective(None)
+            .resolve_env(&|_| Some("http://gateway.example.com/models".into()))
+            .unwrap_err();
+        assert_eq!(
+            remote_http.to_string(),
+            "connection `azure-ai`'s endpoint is written as `${env:WEFT_T_ENDPOINT}`, which reads the environment and gives plain http to gateway.example.com: the API key would cross the network unencrypted; set the variable to an https:// URL (http:// is accepted only for this machine and your own network)"
+        );
+        let local = f
+            .effective(None)
+            .resolve_env(&|_| Some("http://127.0.0.1:8080/models".into()))
+            .unwrap();
+        assert_eq!(
+            local.record.config["endpoint"],
+            "http://127.0.0.1:8080/models"
         );
         let not_a_url = f
             .effective(None)

@@ -11,8 +11,7 @@ fn the_connection_kind_catalog_is_current() {
         PathBuf::from,
     );
     let path = dir.join("connectionKinds.json");
-    let fresh =
-        serde_json::to_string_pretty(weft_store::connections::kind_specs()).unwrap() + "\n";
+    let fresh = serde_json::to_string_pretty(weft_store::connections::kind_specs()).unwrap() + "\n";
     if std::fs::read_to_string(&path).unwrap_or_default() != fresh {
         std::fs::write(&path, &fresh).unwrap();
         panic!(

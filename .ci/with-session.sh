@@ -17,7 +17,12 @@ echo -n "weft-ci" | gnome-keyring-daemon --unlock --components=secrets >/dev/nul
 
 Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$displayfile" 2>"$LOGDIR/xvfb.log" &
 xvfb_pid=$!
-for _ in $(seq 100); do [ -s "$displayfile" ] && break; sleep 0.1; done
+# Up to 30 s: on a loaded 2-core machine Xvfb has taken more than 10 s to open its display.
+for _ in $(seq 300); do
+  [ -s "$displayfile" ] && break
+  kill -0 "$xvfb_pid" 2>/dev/null || break
+  sleep 0.1
+done
 [ -s "$displayfile" ] || { echo "Xvfb did not start; see $LOGDIR/xvfb.log" >&2; exit 1; }
 export DISPLAY=":$(head -n1 "$displayfile")"
 export WEFT_REQUIRE_KEYCHAIN=1

@@ -4,7 +4,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::document::{FlowDocument, Node, SCHEMA_VERSION};
-use crate::kind::{NodeKind, ValueType};
+use crate::kind::{Editor, NodeKind, PropertySpec, ValueType};
 use crate::reference::{Reference, Source, find_references};
 use crate::taint::secret_inputs;
 use crate::template;
@@ -316,6 +316,7 @@ impl<'a> Checker<'a> {
             if spec.secret {
                 self.check_secret(id, spec.key, value);
             }
+            self.check_option(id, spec, value);
             let mut texts = Vec::new();
             strings(value, &mut texts);
             for text in texts {
@@ -353,6 +354,26 @@ impl<'a> Checker<'a> {
         }
         if kind.property("connection").is_some() {
             self.check_connection(node);
+        }
+    }
+
+    /// A select property's literal is one of its options (a reference is checked when it runs).
+    fn check_option(&mut self, id: &str, spec: &PropertySpec, value: &Value) {
+        let Editor::Select { options } = spec.editor else {
+            return;
+        };
+        let Value::String(text) = value else { return };
+        let literal = find_references(text).is_ok_and(|refs| refs.is_empty());
+        if literal && !text.is_empty() && !options.contains(&text.as_str()) {
+            self.error(
+                Some(id),
+                Some(spec.key),
+                format!(
+                    "`{text}` is not a `{}` value; use one of {}",
+                    spec.key,
+                    options.join(", ")
+                ),
+            );
         }
     }
 
@@ -913,6 +934,43 @@ nodes:
                 .any(|e| e == "error: node one, name: `name` must be text; write it in quotes"),
             "{:?}",
             errors(&boolean)
+        );
+    }
+
+    #[test]
+    fn a_select_property_takes_one_of_its_options() {
+        let yaml = r#"
+schema: 1
+nodes:
+  - { id: declare, type: declare_variable, position: { x: 0, y: 0 }, properties: { name: conn, value_type: dict } }
+  - { id: connect, type: create_azure_ai_connection, position: { x: 0, y: 0 }, properties: { endpoint: "https://r.services.ai.azure.com", api_key: "${inputs.key}", api: v2, variable: conn } }
+  - { id: chat, type: chat_completion, position: { x: 0, y: 0 }, properties: { connection: c, deployment: d, user_prompt: hi, response_format: xml } }
+inputs:
+  key: { type: string, secret: true }
+"#;
+        let found = errors(yaml);
+        for expected in [
+            "error: node declare, value_type: `dict` is not a `value_type` value; use one of string, number, bool, object, list",
+            "error: node connect, api: `v2` is not a `api` value; use one of v1, model_inference",
+            "error: node chat, response_format: `xml` is not a `response_format` value; use one of text, json_object, json_schema",
+        ] {
+            assert!(
+                found.iter().any(|e| e == expected),
+                "{expected}\n{found:#?}"
+            );
+        }
+        let fixed = yaml
+            .replace("value_type: dict", "value_type: object")
+            .replace("api: v2", "api: model_inference")
+            .replace(
+                "response_format: xml",
+                "response_format: \"${inputs.format}\"",
+            )
+            .replace("inputs:\n", "inputs:\n  format: { type: string }\n");
+        assert!(
+            !errors(&fixed).iter().any(|e| e.contains("is not a")),
+            "{:#?}",
+            errors(&fixed)
         );
     }
 

@@ -59,8 +59,9 @@ test-e2e: app ## the real app under tauri-driver, real keychain and SQLite
 	mkdir -p $(LOGDIR)
 	$(SESSION) env APP_BIN=$(CURDIR)/$(APP_BIN) tests/e2e/run.sh
 
-screenshot: test-e2e ## refresh the README screenshot from the E2E run (the test-run state)
+screenshot: test-e2e ## refresh the README screenshots from the E2E run (a test run, the connection form)
 	cp target/e2e/test-run.png docs/screenshot.png
+	cp target/e2e/connections.png docs/connections.png
 
 bindings: ## regenerate the TypeScript IPC types from the Rust types
 	cargo test -p weft-core --lib export_bindings

@@ -9,5 +9,5 @@ export default defineConfig({
   server: { port: 5173, strictPort: true },
   // WebKitGTK on Debian 12 and Safari 15+ on macOS are the oldest engines Weft renders in.
   build: { target: "safari15", outDir: "dist", chunkSizeWarningLimit: 1024 },
-  test: { include: ["src/**/*.test.{ts,tsx}"], environment: "node" },
+  test: { include: ["src/**/*.test.{ts,tsx}", "bench/**/*.test.mjs"], environment: "node" },
 });

@@ -3,32 +3,39 @@
 // A script, not a test: it prints one line per metric with its goal and PASS/FAIL and writes
 // test-results/bench.json. Run it with `npm run bench` (which builds dist-e2e first).
 //
-//   node bench/editor.bench.mjs [--runs N] [--drops N] [--gpu-raster] [--dist DIR] [--profile-add FILE]
+//   node bench/editor.bench.mjs [--runs N] [--drops N] [--gpu-raster] [--dist DIR] [--out FILE] [--profile-add FILE]
 //
+// DIR and FILE are taken from the directory the command was run in (bench/report.mjs); every
+// number printed or written is shown to 0.1 (ms or fps).
 // --profile-add FILE writes a CPU profile of each palette drop (FILE-1.cpuprofile, …; open them
 // in Chromium's DevTools, Performance panel).
 // --gpu-raster drops --disable-gpu and adds --enable-gpu-rasterization (on a machine without a GPU
 // that is SwiftShader's software GL); the default uses the browser tests' flags.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import { preview } from "vite";
 
 import { bigFlow } from "./big-flow.mjs";
+import { display, displayJson, optionPath } from "./report.mjs";
 
 const { values: cli } = parseArgs({
   options: {
     runs: { type: "string", default: "1" },
     "gpu-raster": { type: "boolean", default: false },
-    dist: { type: "string", default: "dist-e2e" },
-    out: { type: "string", default: "test-results/bench.json" },
+    dist: { type: "string" },
+    out: { type: "string" },
     "profile-add": { type: "string" },
     drops: { type: "string", default: "10" },
   },
 });
 const UI = new URL("..", import.meta.url).pathname;
+// Paths the user gives are relative to where they ran the command; the defaults live in ui/.
+const DIST = optionPath(cli.dist, { fallback: "dist-e2e", ui: UI });
+const OUT = optionPath(cli.out, { fallback: "test-results/bench.json", ui: UI });
+const PROFILE_ADD = optionPath(cli["profile-add"], { ui: UI });
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const NODES = 1000;
 const EDGES = 1200;
@@ -48,7 +55,6 @@ const percentile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
-const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 const flags = [
   "--headless", "--no-sandbox", "--disable-quic", "--no-first-run",
@@ -78,7 +84,7 @@ async function mainThread(cdp) {
 /** Frame deltas → median fps and p95 frame time. */
 function frameStats(times) {
   const deltas = times.slice(1).map((t, i) => t - times[i]);
-  return { frames: deltas.length, medianFps: round(1000 / median(deltas)), p95FrameMs: round(percentile(deltas, 95)), maxFrameMs: round(Math.max(...deltas)) };
+  return { frames: deltas.length, medianFps: display(1000 / median(deltas)), p95FrameMs: display(percentile(deltas, 95)), maxFrameMs: display(Math.max(...deltas)) };
 }
 
 /** Waits until the main thread has been quiet (no frame over 50 ms) for `quietMs`. */
@@ -186,8 +192,8 @@ async function gesture(page, cdp, from, ms, path) {
   const elapsed = times.at(-1) - times[0];
   const after = await mainThread(cdp);
   await mouse("mouseReleased", last.x, last.y);
-  const work = Object.fromEntries(Object.keys(after).map((k) => [k, round(after[k] - before[k])]));
-  return { ...frameStats(times), averageFps: round(((times.length - 1) * 1000) / elapsed), moves: sent.length, mainThreadMs: work };
+  const work = Object.fromEntries(Object.keys(after).map((k) => [k, display(after[k] - before[k])]));
+  return { ...frameStats(times), averageFps: display(((times.length - 1) * 1000) / elapsed), moves: sent.length, mainThreadMs: work };
 }
 
 async function measurePan(page, cdp) {
@@ -249,7 +255,7 @@ async function measureAdds(page, cdp) {
   const parts = [];
   const floor = [];
   const rendered = await page.locator(".react-flow__node").count();
-  if (cli["profile-add"]) {
+  if (PROFILE_ADD) {
     await cdp.send("Profiler.enable");
     await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
   }
@@ -260,13 +266,13 @@ async function measureAdds(page, cdp) {
     const t = await taskMs();
     await drop({ ...at, doDrop: false });
     floor.push((await taskMs()) - t);
-    if (cli["profile-add"]) await cdp.send("Profiler.start");
+    if (PROFILE_ADD) await cdp.send("Profiler.start");
     const before = await mainThread(cdp);
     await drop(at);
     const after = await mainThread(cdp);
-    if (cli["profile-add"]) {
+    if (PROFILE_ADD) {
       const { profile } = await cdp.send("Profiler.stop");
-      writeFileSync(cli["profile-add"].replace(/(\.cpuprofile)?$/, `-${i + 1}.cpuprofile`), JSON.stringify(profile));
+      writeFileSync(PROFILE_ADD.replace(/(\.cpuprofile)?$/, `-${i + 1}.cpuprofile`), JSON.stringify(profile));
     }
     adds.push(after.task - before.task);
     parts.push(Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]])));
@@ -275,8 +281,8 @@ async function measureAdds(page, cdp) {
   const ids = await page.evaluate(() => [...document.querySelectorAll('.react-flow__node[data-id^="prompt"]')].map((n) => n.getAttribute("data-id")));
   if (ids.length < DROPS) throw new Error(`only ${ids.length} of ${DROPS} drops added a node (${added} more nodes rendered)`);
   // The median drop's work by kind (script, layout, style), to see where it goes.
-  const split = Object.fromEntries(Object.keys(parts[0]).map((k) => [k, round(median(parts.map((p) => p[k])), 2)]));
-  return { medianMs: round(median(adds), 2), maxMs: round(Math.max(...adds), 2), samplesMs: adds.map((x) => round(x, 2)), floorMedianMs: round(median(floor), 2), medianSplitMs: split };
+  const split = Object.fromEntries(Object.keys(parts[0]).map((k) => [k, display(median(parts.map((p) => p[k])))]));
+  return { medianMs: display(median(adds)), maxMs: display(Math.max(...adds)), samplesMs: adds.map((x) => display(x)), floorMedianMs: display(median(floor)), medianSplitMs: split };
 }
 
 async function oneRun(server) {
@@ -320,7 +326,7 @@ async function oneRun(server) {
 const server = await preview({
   root: UI,
   logLevel: "warn",
-  build: { outDir: cli.dist },
+  build: { outDir: DIST },
   preview: { port: 0, host: "127.0.0.1", strictPort: false },
 });
 const runs = [];
@@ -333,7 +339,7 @@ try {
     const run = await oneRun(server);
     runs.push(run);
     console.log(
-      `run ${i + 1}: sample-flow pan ${run.panSample.medianFps} fps · open ${round(run.open.ms)} ms (first shown ${round(run.open.shownMs)} ms) · pan ${run.pan.medianFps} fps (p95 ${run.pan.p95FrameMs} ms) · drag ${run.drag.medianFps} fps (p95 ${run.drag.p95FrameMs} ms) · add ${run.add.medianMs} ms (max ${run.add.maxMs})`,
+      `run ${i + 1}: sample-flow pan ${run.panSample.medianFps} fps · open ${display(run.open.ms)} ms (first shown ${display(run.open.shownMs)} ms) · pan ${run.pan.medianFps} fps (p95 ${run.pan.p95FrameMs} ms) · drag ${run.drag.medianFps} fps (p95 ${run.drag.p95FrameMs} ms) · add ${run.add.medianMs} ms (max ${run.add.maxMs})`,
     );
   }
 } finally {
@@ -341,13 +347,13 @@ try {
 }
 
 const all = (pick) => runs.map(pick);
-const spread = (xs) => `${xs.map((x) => round(x)).join(" / ")}`;
+const spread = (xs) => `${xs.map((x) => display(x)).join(" / ")}`;
 const verdict = (ok) => (ok ? "PASS" : "FAIL");
 const summary = {
-  openMs: { goal: `<= ${GOALS.openMs} ms`, median: round(median(all((r) => r.open.ms))), runs: all((r) => round(r.open.ms)) },
-  panFps: { goal: `>= ${GOALS.panFps} fps median`, median: median(all((r) => r.pan.medianFps)), runs: all((r) => r.pan.medianFps), p95FrameMs: all((r) => r.pan.p95FrameMs) },
-  dragFps: { goal: `>= ${GOALS.dragFps} fps median`, median: median(all((r) => r.drag.medianFps)), runs: all((r) => r.drag.medianFps), p95FrameMs: all((r) => r.drag.p95FrameMs) },
-  addNodeMs: { goal: `<= ${GOALS.addNodeMs} ms main-thread`, median: median(all((r) => r.add.medianMs)), runs: all((r) => r.add.medianMs), maxMs: all((r) => r.add.maxMs) },
+  openMs: { goal: `<= ${GOALS.openMs} ms`, median: display(median(all((r) => r.open.ms))), runs: all((r) => display(r.open.ms)) },
+  panFps: { goal: `>= ${GOALS.panFps} fps median`, median: display(median(all((r) => r.pan.medianFps))), runs: all((r) => r.pan.medianFps), p95FrameMs: all((r) => r.pan.p95FrameMs) },
+  dragFps: { goal: `>= ${GOALS.dragFps} fps median`, median: display(median(all((r) => r.drag.medianFps))), runs: all((r) => r.drag.medianFps), p95FrameMs: all((r) => r.drag.p95FrameMs) },
+  addNodeMs: { goal: `<= ${GOALS.addNodeMs} ms main-thread`, median: display(median(all((r) => r.add.medianMs))), runs: all((r) => r.add.medianMs), maxMs: all((r) => r.add.maxMs) },
 };
 summary.openMs.pass = summary.openMs.median <= GOALS.openMs;
 summary.panFps.pass = summary.panFps.median >= GOALS.panFps;
@@ -360,15 +366,10 @@ console.log(`pan canvas       ${verdict(summary.panFps.pass)}  ${summary.panFps.
 console.log(`drag node        ${verdict(summary.dragFps.pass)}  ${summary.dragFps.median} fps median (runs ${spread(summary.dragFps.runs)}; p95 frame ${spread(summary.dragFps.p95FrameMs)} ms)   goal ${summary.dragFps.goal}`);
 console.log(`add from palette ${verdict(summary.addNodeMs.pass)}  ${summary.addNodeMs.median} ms median (runs ${spread(summary.addNodeMs.runs)}; max ${spread(summary.addNodeMs.maxMs)} ms)   goal ${summary.addNodeMs.goal}`);
 
-const out = join(UI, cli.out);
-mkdirSync(join(out, ".."), { recursive: true });
+mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(
-  out,
-  JSON.stringify(
-    { date: new Date().toISOString(), chromium: browserVersion, cpus: cpus().length, cpuModel: cpus()[0]?.model, flags, nodes: NODES, edges: EDGES, goals: GOALS, summary, runs },
-    null,
-    2,
-  ) + "\n",
+  OUT,
+  displayJson({ date: new Date().toISOString(), chromium: browserVersion, cpus: cpus().length, cpuModel: cpus()[0]?.model, flags, nodes: NODES, edges: EDGES, goals: GOALS, summary, runs }),
 );
-console.log(`\nwrote ${out}`);
+console.log(`\nwrote ${OUT}`);
 if (![summary.openMs, summary.panFps, summary.dragFps, summary.addNodeMs].every((m) => m.pass)) process.exitCode = 1;

@@ -1,0 +1,48 @@
+// The editor benchmark's path options and number display (bench/report.mjs), which the script
+// itself (slow, Chromium) has no test for.
+import { describe, expect, it } from "vitest";
+
+import { display, displayJson, invocationDir, optionPath } from "./report.mjs";
+
+const UI = "/repo/ui/";
+
+describe("optionPath", () => {
+  it("takes a relative path from the directory the command was run in, not ui/", () => {
+    expect(optionPath("out/bench.json", { fallback: "test-results/bench.json", ui: UI, from: "/home/me/elsewhere" })).toBe(
+      "/home/me/elsewhere/out/bench.json",
+    );
+  });
+
+  it("keeps an absolute path as it is (join put it under ui/)", () => {
+    expect(optionPath("/tmp/bench.json", { fallback: "test-results/bench.json", ui: UI, from: "/home/me" })).toBe("/tmp/bench.json");
+  });
+
+  it("puts the default in ui/ wherever the command was run", () => {
+    expect(optionPath(undefined, { fallback: "dist-e2e", ui: UI, from: "/home/me" })).toBe("/repo/ui/dist-e2e");
+    expect(optionPath(undefined, { ui: UI, from: "/home/me" })).toBeUndefined();
+  });
+});
+
+describe("invocationDir", () => {
+  it("is the user's directory under npm run, which runs the script in ui/", () => {
+    expect(invocationDir({ npm_lifecycle_event: "bench", INIT_CWD: "/home/me" }, UI)).toBe("/home/me");
+  });
+
+  it("is the working directory when the script is run with node", () => {
+    expect(invocationDir({ INIT_CWD: "/stale" }, "/home/me")).toBe("/home/me");
+  });
+});
+
+describe("display", () => {
+  it("shows a median of rounded values to 0.1, as the README does", () => {
+    expect(display((19.31 + 19.32) / 2)).toBe(19.3);
+    expect(String(display(19.314999999999998))).toBe("19.3");
+    expect(display(59.94)).toBe(59.9);
+    expect(display(188)).toBe(188);
+  });
+
+  it("is applied to every number of the written JSON, nested or in lists", () => {
+    const parsed = JSON.parse(displayJson({ cpus: 2, summary: { addNodeMs: { median: 19.314999999999998, runs: [19.31, 19.32] } } }));
+    expect(parsed).toEqual({ cpus: 2, summary: { addNodeMs: { median: 19.3, runs: [19.3, 19.3] } } });
+  });
+});

@@ -36,6 +36,9 @@ const UI = new URL("..", import.meta.url).pathname;
 const DIST = optionPath(cli.dist, { fallback: "dist-e2e", ui: UI });
 const OUT = optionPath(cli.out, { fallback: "test-results/bench.json", ui: UI });
 const PROFILE_ADD = optionPath(cli["profile-add"], { ui: UI });
+// Like --out, --profile-add may name a directory that does not exist yet; made before the first
+// run rather than failing at its first drop.
+if (PROFILE_ADD) mkdirSync(dirname(PROFILE_ADD), { recursive: true });
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const NODES = 1000;
 const EDGES = 1200;

@@ -78,8 +78,10 @@ export function FlowPanel() {
 
       <h3 className="panel-subtitle">Inputs</h3>
       {inputs.length === 0 && <p className="field-help">A flow’s inputs are given at each run; wire them from the Inputs node.</p>}
-      {inputs.map(([name, input], index) => (
-        <fieldset className="io-row" key={index} data-testid={`flow-input-${name}`}>
+      {/* Keyed by name: the name field is uncontrolled (a rename applies on leaving it), so a row
+          whose name changes elsewhere (undo, the Outputs node) must remount to show the new one. */}
+      {inputs.map(([name, input]) => (
+        <fieldset className="io-row" key={name} data-testid={`flow-input-${name}`}>
           <legend className="sr-only">Input {name}</legend>
           <input
             aria-label="Input name"
@@ -140,8 +142,8 @@ export function FlowPanel() {
 
       <h3 className="panel-subtitle">Outputs</h3>
       {outputs.length === 0 && <p className="field-help">Wire a node’s output onto “+ new output” on the Outputs node, or add one here.</p>}
-      {outputs.map(([name, output], index) => (
-        <fieldset className="io-row" key={index} data-testid={`flow-output-${name}`}>
+      {outputs.map(([name, output]) => (
+        <fieldset className="io-row io-row-output" key={name} data-testid={`flow-output-${name}`}>
           <legend className="sr-only">Output {name}</legend>
           <input
             aria-label="Output name"
@@ -153,7 +155,6 @@ export function FlowPanel() {
             }}
           />
           <input
-            className="io-value"
             aria-label={`Value of ${name}`}
             value={output.value}
             placeholder="${node.output}"

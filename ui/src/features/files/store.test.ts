@@ -131,3 +131,17 @@ describe("autosave of the recovery copy", () => {
     warn.mockRestore();
   });
 });
+
+describe("the first-start hint", () => {
+  it("goes away when the first run starts, and is remembered as seen", async () => {
+    const { useRun } = await import("../run/store");
+    items.delete("weft.sampleHintSeen");
+    useFiles.setState({ sampleHint: true });
+    useRun.setState({ phase: "validating" });
+    expect(useFiles.getState().sampleHint).toBe(true);
+    useRun.setState({ phase: "running" });
+    expect(useFiles.getState().sampleHint).toBe(false);
+    expect(items.get("weft.sampleHintSeen")).toBe("1");
+    useRun.setState({ phase: "idle" });
+  });
+});

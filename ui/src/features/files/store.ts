@@ -9,9 +9,11 @@ import type { FileVersion } from "../../ipc/generated/FileVersion";
 import type { Recovery } from "../../ipc/generated/Recovery";
 import type { Replace } from "../../ipc/generated/Replace";
 import { emptyDocument, selectDirty, useEditor } from "../editor/store";
+import { useRun } from "../run/store";
 
 const RECENT_KEY = "weft.recentFlows";
 const RECENT_LIMIT = 8;
+const HINT_SEEN_KEY = "weft.sampleHintSeen";
 
 function readRecent(): string[] {
   try {
@@ -96,7 +98,7 @@ export const useFiles = create<State & Actions>()((set, get) => {
       try {
         const sample = await ipc.sampleFlow();
         useEditor.getState().load(sample.document, sample.path);
-        set({ version: sample.version, sampleHint: localStorage.getItem("weft.sampleHintSeen") !== "1" });
+        set({ version: sample.version, sampleHint: localStorage.getItem(HINT_SEEN_KEY) !== "1" });
       } catch (raw) {
         fail("Could not open the sample flow", raw);
       }
@@ -161,10 +163,16 @@ export const useFiles = create<State & Actions>()((set, get) => {
     },
 
     dismissHint: () => {
-      localStorage.setItem("weft.sampleHintSeen", "1");
+      localStorage.setItem(HINT_SEEN_KEY, "1");
       set({ sampleHint: false });
     },
   };
+});
+
+// The hint is for a user who has not run a flow yet: starting the first run dismisses it, for good,
+// as the × does.
+useRun.subscribe((run, before) => {
+  if (run.phase === "running" && before.phase !== "running") useFiles.getState().dismissHint();
 });
 
 export { fileName };

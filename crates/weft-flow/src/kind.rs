@@ -56,6 +56,17 @@ pub enum NodeGroup {
     Logic,
 }
 
+/// Whether a node kind takes part in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum NodeRole {
+    /// Places the flow's inputs or outputs on the canvas: one per flow, never run.
+    FlowPort,
+    /// A step the engine runs.
+    Runnable,
+}
+
 /// How the property panel edits a property.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -131,9 +142,18 @@ pub struct NodeKindSpec {
     pub kind: NodeKind,
     pub title: &'static str,
     pub group: NodeGroup,
+    pub role: NodeRole,
+    /// The stem of a new node's id, short as in the examples: `chat`, `chat_2`…
+    pub id_stem: &'static str,
+    /// The glyph on the palette entry and the card.
+    pub icon: &'static str,
     pub description: &'static str,
     pub properties: &'static [PropertySpec],
     pub outputs: &'static [OutputSpec],
+    /// The property keys worth reading on the card, in this order.
+    pub summary: &'static [&'static str],
+    /// The key of the property naming the variable the node writes, when it writes one.
+    pub writes_variable: Option<&'static str>,
 }
 
 const fn prop(
@@ -423,6 +443,127 @@ const CONNECTION_OUT: &[OutputSpec] = &[out("output", Connection)];
 const VECTORS_OUT: &[OutputSpec] = &[out("output", List)];
 const CONDITION_OUT: &[OutputSpec] = &[out("output", Bool), out("true", Bool), out("false", Bool)];
 
+use NodeGroup::{Ai, InputsOutputs, Logic, Variables};
+use NodeRole::{FlowPort, Runnable};
+
+const INPUTS_SPEC: NodeKindSpec = NodeKindSpec {
+    kind: NodeKind::Inputs,
+    title: "Inputs",
+    group: InputsOutputs,
+    role: FlowPort,
+    id_stem: "inputs",
+    icon: "⇥",
+    description: "The flow's inputs, given at each run.",
+    properties: &[],
+    outputs: &[],
+    summary: &[],
+    writes_variable: None,
+};
+const OUTPUTS_SPEC: NodeKindSpec = NodeKindSpec {
+    kind: NodeKind::Outputs,
+    title: "Outputs",
+    group: InputsOutputs,
+    role: FlowPort,
+    id_stem: "outputs",
+    icon: "⇤",
+    description: "What the flow returns.",
+    properties: &[],
+    outputs: &[],
+    summary: &[],
+    writes_variable: None,
+};
+const DECLARE_VARIABLE_SPEC: NodeKindSpec = NodeKindSpec {
+    kind: NodeKind::DeclareVariable,
+    title: "Declare variable",
+    group: Variables,
+    role: Runnable,
+    id_stem: "declare",
+    icon: "𝑥",
+    description: "Makes a typed variable with a starting value.",
+    properties: DECLARE_VARIABLE,
+    outputs: VARIABLE_OUT,
+    summary: &["name"],
+    writes_variable: Some("name"),
+};
+const SET_VARIABLE_SPEC: NodeKindSpec = NodeKindSpec {
+    kind: NodeKind::SetVariable,
+    title: "Set variable",
+    group: Variables,
+    role: Runnable,
+    id_stem: "set",
+    icon: "≔",
+    description: "Changes a declared variable's value.",
+    properties: SET_VARIABLE,
+    outputs: VARIABLE_OUT,
+    summary: &["name"],
+    writes_variable: Some("name"),
+};
+const PROMPT_TEMPLATE_SPEC: NodeKindSpec = NodeKindSpec {
+    kind: NodeKind::PromptTemplate,
+    title: "Prompt template",
+    group: Ai,
+    role: Runnable,
+    id_stem: "prompt",
+    icon: "¶",
+    description: "Renders a Jinja template to text.",
+    properties: PROMPT_TEMPLATE,
+    outputs: TEXT_OUT,
+    summary: &["template"],
+    writes_variable: None,
+};
+const CHAT_COMPLETION_SPEC: NodeKindSpec = NodeKindSpec {
+    kind: NodeKind::ChatCompletion,
+    title: "Chat completion",
+    group: Ai,
+    role: Runnable,
+    id_stem: "chat",
+    icon: "✦",
+    description: "Asks a chat model and streams its answer.",
+    properties: CHAT_COMPLETION,
+    outputs: CHAT_OUT,
+    summary: &["deployment", "connection", "user_prompt"],
+    writes_variable: None,
+};
+const CREATE_AZURE_AI_CONNECTION_SPEC: NodeKindSpec = NodeKindSpec {
+    kind: NodeKind::CreateAzureAiConnection,
+    title: "Create Azure AI connection",
+    group: Ai,
+    role: Runnable,
+    id_stem: "connect",
+    icon: "⇄",
+    description: "Builds a connection at run time from an endpoint and a key.",
+    properties: CREATE_AZURE_AI_CONNECTION,
+    outputs: CONNECTION_OUT,
+    summary: &["endpoint"],
+    writes_variable: Some("variable"),
+};
+const EMBEDDINGS_SPEC: NodeKindSpec = NodeKindSpec {
+    kind: NodeKind::Embeddings,
+    title: "Embeddings",
+    group: Ai,
+    role: Runnable,
+    id_stem: "embed",
+    icon: "⋮",
+    description: "Turns text into vectors.",
+    properties: EMBEDDINGS,
+    outputs: VECTORS_OUT,
+    summary: &["deployment", "connection"],
+    writes_variable: None,
+};
+const CONDITION_SPEC: NodeKindSpec = NodeKindSpec {
+    kind: NodeKind::Condition,
+    title: "Condition",
+    group: Logic,
+    role: Runnable,
+    id_stem: "condition",
+    icon: "◇",
+    description: "Takes the true or the false branch; the other is skipped.",
+    properties: CONDITION,
+    outputs: CONDITION_OUT,
+    summary: &["expression"],
+    writes_variable: None,
+};
+
 impl NodeKind {
     pub const ALL: [NodeKind; 9] = [
         Self::Inputs,
@@ -437,79 +578,16 @@ impl NodeKind {
     ];
 
     pub fn spec(self) -> NodeKindSpec {
-        use NodeGroup::{Ai, InputsOutputs, Logic, Variables};
-        let (title, group, description, properties, outputs): (
-            _,
-            _,
-            _,
-            &'static [_],
-            &'static [_],
-        ) = match self {
-            Self::Inputs => (
-                "Inputs",
-                InputsOutputs,
-                "The flow's inputs, given at each run.",
-                &[],
-                &[],
-            ),
-            Self::Outputs => ("Outputs", InputsOutputs, "What the flow returns.", &[], &[]),
-            Self::DeclareVariable => (
-                "Declare variable",
-                Variables,
-                "Makes a typed variable with a starting value.",
-                DECLARE_VARIABLE,
-                VARIABLE_OUT,
-            ),
-            Self::SetVariable => (
-                "Set variable",
-                Variables,
-                "Changes a declared variable's value.",
-                SET_VARIABLE,
-                VARIABLE_OUT,
-            ),
-            Self::PromptTemplate => (
-                "Prompt template",
-                Ai,
-                "Renders a Jinja template to text.",
-                PROMPT_TEMPLATE,
-                TEXT_OUT,
-            ),
-            Self::ChatCompletion => (
-                "Chat completion",
-                Ai,
-                "Asks a chat model and streams its answer.",
-                CHAT_COMPLETION,
-                CHAT_OUT,
-            ),
-            Self::CreateAzureAiConnection => (
-                "Create Azure AI connection",
-                Ai,
-                "Builds a connection at run time from an endpoint and a key.",
-                CREATE_AZURE_AI_CONNECTION,
-                CONNECTION_OUT,
-            ),
-            Self::Embeddings => (
-                "Embeddings",
-                Ai,
-                "Turns text into vectors.",
-                EMBEDDINGS,
-                VECTORS_OUT,
-            ),
-            Self::Condition => (
-                "Condition",
-                Logic,
-                "Takes the true or the false branch; the other is skipped.",
-                CONDITION,
-                CONDITION_OUT,
-            ),
-        };
-        NodeKindSpec {
-            kind: self,
-            title,
-            group,
-            description,
-            properties,
-            outputs,
+        match self {
+            Self::Inputs => INPUTS_SPEC,
+            Self::Outputs => OUTPUTS_SPEC,
+            Self::DeclareVariable => DECLARE_VARIABLE_SPEC,
+            Self::SetVariable => SET_VARIABLE_SPEC,
+            Self::PromptTemplate => PROMPT_TEMPLATE_SPEC,
+            Self::ChatCompletion => CHAT_COMPLETION_SPEC,
+            Self::CreateAzureAiConnection => CREATE_AZURE_AI_CONNECTION_SPEC,
+            Self::Embeddings => EMBEDDINGS_SPEC,
+            Self::Condition => CONDITION_SPEC,
         }
     }
 
@@ -532,11 +610,7 @@ impl NodeKind {
     /// The variable a node writes (`name` of Declare/Set variable, `variable` of Create Azure AI
     /// connection), when it writes one.
     pub fn writes_variable(self) -> Option<&'static str> {
-        match self {
-            Self::DeclareVariable | Self::SetVariable => Some("name"),
-            Self::CreateAzureAiConnection => Some("variable"),
-            _ => None,
-        }
+        self.spec().writes_variable
     }
 }
 
@@ -555,6 +629,21 @@ mod tests {
             NodeKind::Condition,
         ] {
             assert!(kind.property("when").is_some(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn summary_keys_and_written_variables_are_properties_of_the_kind() {
+        for kind in NodeKind::ALL {
+            let spec = kind.spec();
+            assert_eq!(spec.kind, kind);
+            for key in spec.summary.iter().chain(&spec.writes_variable) {
+                assert!(kind.property(key).is_some(), "{kind:?}: {key}");
+            }
+            // Flow ports are never run, so they have nothing to run with.
+            if spec.role == NodeRole::FlowPort {
+                assert!(spec.properties.is_empty() && spec.outputs.is_empty(), "{kind:?}");
+            }
         }
     }
 

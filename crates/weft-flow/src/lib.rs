@@ -13,7 +13,9 @@ mod validate;
 pub use document::{
     FlowDocument, FlowInput, FlowOutput, Node, Note, ParseError, Position, SCHEMA_VERSION,
 };
-pub use kind::{Editor, NodeGroup, NodeKind, NodeKindSpec, OutputSpec, PropertySpec, ValueType};
+pub use kind::{
+    Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, OutputSpec, PropertySpec, ValueType,
+};
 pub use reference::{Reference, Source, find_references};
 pub use schema::{catalog, json_schema};
 pub use taint::{secret_inputs, secret_references};

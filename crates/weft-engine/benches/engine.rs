@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 use weft_ai::{ApiKey, Credential, Endpoint, RetryPolicy, Timeouts};
+use weft_engine::services::Services;
 use weft_engine::{ConnectionSource, Engine, RunRequest, RunStatus, Target};
 use weft_flow::FlowDocument;
 
@@ -56,8 +57,9 @@ fn bench_flow(bencher: divan::Bencher, length: usize) {
         endpoint,
         credential: Credential::Key(ApiKey::new("bench-key")),
     }));
-    let engine =
-        Engine::new(weft_ai::Client::new(Timeouts::default(), RetryPolicy::default()).unwrap());
+    let engine = Engine::new(Services::from_client(
+        weft_ai::Client::new(Timeouts::default(), RetryPolicy::default()).unwrap(),
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -6,6 +6,7 @@ mod event;
 mod nodes;
 mod redact;
 mod scheduler;
+pub mod services;
 mod values;
 
 pub use event::{NodeState, RunEvent, RunStatus};

@@ -17,6 +17,7 @@ use weft_flow::NodeKind;
 use crate::event::RunEvent;
 use crate::redact::{Redactor, StreamRedactor};
 use crate::scheduler::{ConnectionSource, Target};
+use crate::services::Services;
 use crate::values::as_text;
 
 /// Connections made at run time, by id; their values in variables carry only the id.
@@ -26,7 +27,7 @@ pub(crate) struct NodeContext {
     pub id: String,
     pub kind: NodeKind,
     pub props: Map<String, Value>,
-    pub client: weft_ai::Client,
+    pub services: Services,
     pub connections: Arc<dyn ConnectionSource>,
     pub dynamic: DynamicConnections,
     pub redactor: Arc<Mutex<Redactor>>,
@@ -328,9 +329,9 @@ async fn chat(ctx: &NodeContext) -> Result<NodeDone, String> {
         events: Some(sender),
     };
     let result = if stream {
-        ctx.client.chat_stream(&call, &request).await
+        ctx.services.model.chat_stream(&call, &request).await
     } else {
-        ctx.client.chat(&call, &request).await
+        ctx.services.model.chat(&call, &request).await
     };
     drop(call);
     let _ = forwarder.await;
@@ -369,7 +370,8 @@ async fn embeddings(ctx: &NodeContext) -> Result<NodeDone, String> {
         events: None,
     };
     let reply = ctx
-        .client
+        .services
+        .model
         .embeddings(
             &call,
             &EmbeddingsRequest {

@@ -18,6 +18,7 @@ use weft_flow::{
 use crate::event::{NodeState, RunEvent, RunStatus};
 use crate::nodes::{DynamicConnections, NodeContext, NodeDone, execute};
 use crate::redact::{MASK, Redactor};
+use crate::services::Services;
 use crate::values::Scope;
 
 /// A connection ready to call.
@@ -167,7 +168,7 @@ pub struct RunOutcome {
 }
 
 pub struct Engine {
-    client: weft_ai::Client,
+    services: Services,
 }
 
 fn type_matches(expected: ValueType, value: &Value) -> bool {
@@ -182,8 +183,9 @@ fn type_matches(expected: ValueType, value: &Value) -> bool {
 }
 
 impl Engine {
-    pub fn new(client: weft_ai::Client) -> Self {
-        Self { client }
+    /// An engine whose nodes call `services` (`Services::from_client` in the app and the CLI).
+    pub fn new(services: Services) -> Self {
+        Self { services }
     }
 
     /// Runs a flow that validated. Events go to `events` as they happen; the outcome is also
@@ -475,7 +477,7 @@ impl Run {
             id: node.id.clone(),
             kind: node.kind,
             props,
-            client: engine.client.clone(),
+            services: engine.services.clone(),
             connections: request.connections.clone(),
             dynamic: self.dynamic.clone(),
             redactor: self.redactor.clone(),

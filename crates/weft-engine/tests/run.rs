@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 use weft_ai::{ApiKey, Credential, Endpoint, RetryPolicy, Timeouts};
+use weft_engine::services::Services;
 use weft_engine::{
     ConnectionSource, Engine, NodeState, Plan, Reuse, RunError, RunEvent, RunRequest, RunStatus,
     Target,
@@ -69,7 +70,9 @@ fn engine() -> Engine {
         max_retries: 0,
         ..RetryPolicy::default()
     };
-    Engine::new(weft_ai::Client::new(Timeouts::default(), retry).unwrap())
+    Engine::new(Services::from_client(
+        weft_ai::Client::new(Timeouts::default(), retry).unwrap(),
+    ))
 }
 
 fn request(

@@ -1,0 +1,83 @@
+//! The ports nodes call for outside services. Nodes hold `Arc<dyn …>` ports, never a concrete
+//! HTTP client, so a fake, a recording or a replaying client can stand in without a node knowing.
+//! A new port (a search client, an HTTP client…) is one more trait here, one more field in
+//! [`Services`], and its implementation for the `weft_ai` client that serves it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use weft_ai::{
+    Call, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, InferenceError,
+};
+
+/// A boxed future, so the ports stay object-safe (`async fn` in a trait is not `dyn`-callable).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Chat completions and embeddings, as the Chat completion and Embeddings nodes use them.
+/// `call` says where the request goes and carries the node's cancel token and event sender:
+/// a streamed answer's text goes to `call.events` as `ClientEvent::Delta`s, retry notices as
+/// `ClientEvent::Retrying`.
+pub trait ModelClient: Send + Sync {
+    /// A chat completion, waiting for the whole answer.
+    fn chat<'a>(
+        &'a self,
+        call: &'a Call<'_>,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, InferenceError>>;
+
+    /// A streamed chat completion; returns the assembled answer at the end.
+    fn chat_stream<'a>(
+        &'a self,
+        call: &'a Call<'_>,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, InferenceError>>;
+
+    fn embeddings<'a>(
+        &'a self,
+        call: &'a Call<'_>,
+        request: &'a EmbeddingsRequest,
+    ) -> BoxFuture<'a, Result<EmbeddingsResponse, InferenceError>>;
+}
+
+impl ModelClient for weft_ai::Client {
+    fn chat<'a>(
+        &'a self,
+        call: &'a Call<'_>,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, InferenceError>> {
+        Box::pin(weft_ai::Client::chat(self, call, request))
+    }
+
+    fn chat_stream<'a>(
+        &'a self,
+        call: &'a Call<'_>,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, InferenceError>> {
+        Box::pin(weft_ai::Client::chat_stream(self, call, request))
+    }
+
+    fn embeddings<'a>(
+        &'a self,
+        call: &'a Call<'_>,
+        request: &'a EmbeddingsRequest,
+    ) -> BoxFuture<'a, Result<EmbeddingsResponse, InferenceError>> {
+        Box::pin(weft_ai::Client::embeddings(self, call, request))
+    }
+}
+
+/// Every port a run's nodes may call. Cheap to clone: each node gets a copy.
+#[derive(Clone)]
+pub struct Services {
+    pub model: Arc<dyn ModelClient>,
+}
+
+impl Services {
+    /// Every port served by the one inference client (it pools connections and holds the Entra
+    /// ID tokens, so the app and the CLI make one per process).
+    pub fn from_client(client: weft_ai::Client) -> Self {
+        Self {
+            model: Arc::new(client),
+        }
+    }
+}

@@ -7,10 +7,20 @@
 //! the place of the connection id; profile names cannot contain `@` or `/`, so the two kinds of
 //! account never collide.
 
-use super::super::draft::{SecretInput, Valid, remote_plain_http};
-use super::super::env::{self, EnvError};
-use super::super::kind::FieldInput;
-use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::errors::join_problems;
+use super::intents::{delete_intents, insert_intent, record_intents};
+use super::records::to_json;
+use super::{
+    ConnectionError, ConnectionRecord, Connections, account, keychain_failed, not_saved, now_ms,
+};
+use crate::connections::draft::{Draft, Problem, SecretInput, Valid, remote_plain_http};
+use crate::connections::env::{self, EnvError};
+use crate::connections::kind::FieldInput;
+use crate::{Database, DbError, Secret};
 
 const MAX_PROFILE_CHARS: usize = 32;
 
@@ -695,22 +705,7 @@ fn check_override(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Fixture {
-        dir: tempfile::TempDir,
-        db: Mutex<Database>,
-        keychain: Keychain,
-    }
-
-    fn fixture() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(&dir.path().join("weft.sqlite3"), "test").unwrap();
-        Fixture {
-            dir,
-            db: Mutex::new(db),
-            keychain: Keychain::in_memory("weft-test").unwrap(),
-        }
-    }
+    use crate::connections::store::fixture::{Fixture, contains, fixture, foundry_with};
 
     const DEV_KEY: &str = "sk-dev-3a9c41";
     const PROD_KEY: &str = "sk-prod-77e0b2";
@@ -718,26 +713,6 @@ mod tests {
     const PROD: &str = "https://prod.services.ai.azure.com/models";
 
     impl Fixture {
-        fn connections(&self) -> Connections<'_> {
-            Connections::new(&self.db, &self.keychain)
-        }
-
-        fn db(&self) -> MutexGuard<'_, Database> {
-            self.db.lock().unwrap()
-        }
-
-        fn intent_accounts(&self) -> Vec<String> {
-            let db = self.db();
-            let mut stmt = db
-                .conn()
-                .prepare("SELECT account FROM secret_intents ORDER BY account")
-                .unwrap();
-            stmt.query_map([], |row| row.get(0))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap()
-        }
-
         /// A dev connection `azure-ai` and a `prod` profile that points it at prod.
         fn dev_and_prod(&self) -> ConnectionRecord {
             let base = self
@@ -764,23 +739,10 @@ mod tests {
                 .expose()
                 .to_owned()
         }
-
-        fn disk_bytes(&self) -> Vec<u8> {
-            let mut bytes = Vec::new();
-            for entry in std::fs::read_dir(self.dir.path()).unwrap() {
-                bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
-            }
-            bytes
-        }
     }
 
     fn foundry(name: &str, endpoint: &str, key: &str) -> Draft {
-        Draft {
-            name: name.into(),
-            kind: ConnectionKind::AzureAi,
-            config: BTreeMap::from([("endpoint".into(), endpoint.into())]),
-            secrets: BTreeMap::from([("api_key".into(), SecretInput::from_raw(key))]),
-        }
+        foundry_with(name, &[("endpoint", endpoint)], key)
     }
 
     fn prod_override(key: &str) -> OverrideDraft {
@@ -788,12 +750,6 @@ mod tests {
             config: BTreeMap::from([("endpoint".into(), format!("{PROD}/"))]),
             secrets: BTreeMap::from([("api_key".into(), SecretInput::from_raw(key))]),
         }
-    }
-
-    fn contains(haystack: &[u8], needle: &str) -> bool {
-        haystack
-            .windows(needle.len())
-            .any(|window| window == needle.as_bytes())
     }
 
     fn prod_account(base: &ConnectionRecord) -> String {

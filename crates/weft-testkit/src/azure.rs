@@ -151,7 +151,7 @@ fn serve(state: &Mutex<State>, socket: TcpStream) {
     write_reply(socket, &reply);
 }
 
-fn parse(head: &str, body: String) -> Recorded {
+pub(crate) fn parse(head: &str, body: String) -> Recorded {
     let mut lines = head.lines();
     let mut request_line = lines.next().unwrap_or_default().split_whitespace();
     let method = request_line.next().unwrap_or_default().to_owned();

@@ -10,9 +10,19 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod azure;
+mod content_safety;
 mod dynamic_key;
+mod search;
+mod serp;
+mod service;
 pub use azure::{AzureFake, AzureSetup, Recorded};
+pub use content_safety::{
+    CONTENT_SAFETY_API_VERSION, ContentSafetyFake, ContentSafetySetup, MAX_TEXT_CHARS,
+};
 pub use dynamic_key::{DYNAMIC_KEY, SOURCES, dynamic_key_flow};
+pub use search::{SEARCH_API_VERSION, SearchFake, SearchSetup};
+pub use serp::{SerpFake, SerpSetup};
+pub use service::{Answer, Failure, HttpFake};
 
 /// How the fake endpoint answers one request.
 #[derive(Debug, Clone)]

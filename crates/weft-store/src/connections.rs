@@ -8,8 +8,8 @@ mod store;
 pub use draft::{Draft, Problem, SecretInput, Valid};
 pub use env::EnvError;
 pub use kind::{
-    AuthMode, Choice, ConnectionKind, FieldInput, FieldSpec, KindSpec, ShownWhen, UnknownKind,
-    kind_specs,
+    AuthMode, CONTENT_SAFETY_API_VERSION, Choice, ConnectionKind, FieldInput, FieldSpec, KindSpec,
+    SEARCH_API_VERSION, SERP_ENDPOINT, ShownWhen, UnknownKind, kind_specs,
 };
 pub use store::{
     ConnectionError, ConnectionRecord, Connections, Effective, OverrideDraft, OverrideRecord,

@@ -258,6 +258,25 @@ const TOKEN_SCOPE: FieldSpec = shown_when(
 const MODEL_INFERENCE_API_VERSION: &str = "2024-05-01-preview";
 const AZURE_OPENAI_API_VERSION: &str = "2024-10-21";
 
+/// The GA version of Azure AI Content Safety's REST API that the Content Safety node calls
+/// (`POST {endpoint}/contentsafety/text:analyze?api-version=2024-09-01`,
+/// https://learn.microsoft.com/rest/api/contentsafety/text-operations/analyze-text?view=rest-contentsafety-2024-09-01).
+/// Prompt flow's `AzureContentSafetyConnection` still defaults to 2023-10-01, the first GA one.
+/// A row saved with no api_version reads as this one; a row that stored 2023-10-01 keeps it:
+/// Weft wrote the default into every row it saved, so a stored value cannot be told apart from
+/// one the user typed, and 2023-10-01 is a GA version the service still serves.
+pub const CONTENT_SAFETY_API_VERSION: &str = "2024-09-01";
+
+/// The latest stable Azure AI Search REST API version
+/// (https://learn.microsoft.com/rest/api/searchservice/search-service-api-versions); Prompt
+/// flow's `CognitiveSearchConnection` defaults to 2023-11-01. Stored rows as for
+/// [`CONTENT_SAFETY_API_VERSION`].
+pub const SEARCH_API_VERSION: &str = "2024-07-01";
+
+/// Where SerpAPI answers (https://serpapi.com/search-api: `GET https://serpapi.com/search.json`).
+/// A serp connection may name another base, so that a proxy or a test server can stand in.
+pub const SERP_ENDPOINT: &str = "https://serpapi.com";
+
 const SPECS: [KindSpec; 8] = [
     KindSpec {
         kind: ConnectionKind::AzureAi,
@@ -385,8 +404,11 @@ const SPECS: [KindSpec; 8] = [
             },
             API_KEY,
             optional(
-                field("api_version", "API version", FieldInput::Text),
-                Some("2023-10-01"),
+                FieldSpec {
+                    help: "The Content Safety REST API version.",
+                    ..field("api_version", "API version", FieldInput::Text)
+                },
+                Some(CONTENT_SAFETY_API_VERSION),
             ),
         ],
     },
@@ -401,8 +423,11 @@ const SPECS: [KindSpec; 8] = [
             },
             API_KEY,
             optional(
-                field("api_version", "API version", FieldInput::Text),
-                Some("2023-11-01"),
+                FieldSpec {
+                    help: "The Azure AI Search REST API version.",
+                    ..field("api_version", "API version", FieldInput::Text)
+                },
+                Some(SEARCH_API_VERSION),
             ),
         ],
     },
@@ -410,7 +435,17 @@ const SPECS: [KindSpec; 8] = [
         kind: ConnectionKind::Serp,
         label: "SerpAPI",
         description: "A SerpAPI key for web search.",
-        fields: &[API_KEY],
+        fields: &[
+            API_KEY,
+            optional(
+                FieldSpec {
+                    placeholder: SERP_ENDPOINT,
+                    help: "Change it to reach SerpAPI through a proxy, or a test server.",
+                    ..field("endpoint", "Endpoint", FieldInput::Url)
+                },
+                Some(SERP_ENDPOINT),
+            ),
+        ],
     },
     KindSpec {
         kind: ConnectionKind::Custom,

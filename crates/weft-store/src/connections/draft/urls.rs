@@ -314,4 +314,31 @@ mod tests {
         assert_eq!(remote.warnings.len(), 1);
         assert!(remote.warnings[0].contains("unencrypted"));
     }
+
+    #[test]
+    fn a_serp_endpoint_defaults_to_serpapi_and_takes_a_local_server_or_a_warned_remote_one() {
+        let endpoint = |config: &[(&str, &str)]| {
+            let valid = draft(ConnectionKind::Serp, config, &[("api_key", "serp-key")])
+                .validate(&BTreeSet::new())
+                .unwrap();
+            (valid.config["endpoint"].clone(), valid.warnings)
+        };
+        assert_eq!(endpoint(&[]), ("https://serpapi.com".to_owned(), vec![]));
+        assert_eq!(
+            endpoint(&[("endpoint", "http://127.0.0.1:8931/")]),
+            ("http://127.0.0.1:8931".to_owned(), vec![])
+        );
+        let (url, warnings) = endpoint(&[("endpoint", "http://serp-proxy.example.com")]);
+        assert_eq!(url, "http://serp-proxy.example.com");
+        assert!(
+            warnings[0].contains("endpoint uses plain http to serp-proxy.example.com"),
+            "{warnings:?}"
+        );
+        let refused = problems(draft(
+            ConnectionKind::Serp,
+            &[("endpoint", "ftp://serpapi.com")],
+            &[("api_key", "serp-key")],
+        ));
+        assert_eq!(refused[0].field.as_deref(), Some("endpoint"));
+    }
 }

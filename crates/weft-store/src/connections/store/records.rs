@@ -199,4 +199,49 @@ mod tests {
         assert_eq!(aoai.auth_mode(), AuthMode::Key);
         assert_eq!(aoai.setting("api_version"), Some("2024-06-01"));
     }
+
+    #[test]
+    fn rows_saved_before_the_seed_tools_api_versions_read_as_the_new_ones_and_stored_ones_stay() {
+        let f = fixture();
+        // As Weft wrote them before: the old default stored explicitly, or (a file imported by
+        // hand) no api_version; a serp row with no endpoint.
+        f.db()
+            .conn()
+            .execute_batch(
+                r#"INSERT INTO connections (id, name, kind, config, secret_keys, created_at, updated_at) VALUES
+                ('a', 'cs-old', 'azure_content_safety', '{"endpoint":"https://cs.cognitiveservices.azure.com","api_version":"2023-10-01"}', '["api_key"]', 1, 1),
+                ('b', 'cs-bare', 'azure_content_safety', '{"endpoint":"https://cs.cognitiveservices.azure.com"}', '["api_key"]', 1, 1),
+                ('c', 'search-old', 'cognitive_search', '{"api_base":"https://s.search.windows.net","api_version":"2023-11-01"}', '["api_key"]', 1, 1),
+                ('d', 'search-bare', 'cognitive_search', '{"api_base":"https://s.search.windows.net"}', '["api_key"]', 1, 1),
+                ('e', 'serp', 'serp', '{}', '["api_key"]', 1, 1);"#,
+            )
+            .unwrap();
+        let setting = |name: &str, key: &str| {
+            f.db()
+                .connection(name)
+                .unwrap()
+                .setting(key)
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            setting("cs-old", "api_version").as_deref(),
+            Some("2023-10-01")
+        );
+        assert_eq!(
+            setting("cs-bare", "api_version").as_deref(),
+            Some("2024-09-01")
+        );
+        assert_eq!(
+            setting("search-old", "api_version").as_deref(),
+            Some("2023-11-01")
+        );
+        assert_eq!(
+            setting("search-bare", "api_version").as_deref(),
+            Some("2024-07-01")
+        );
+        assert_eq!(
+            setting("serp", "endpoint").as_deref(),
+            Some("https://serpapi.com")
+        );
+    }
 }

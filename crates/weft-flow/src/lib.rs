@@ -4,6 +4,7 @@
 
 mod document;
 mod kind;
+pub mod kinds;
 mod reference;
 mod schema;
 mod taint;

@@ -27,6 +27,17 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+impl Diagnostic {
+    pub(crate) fn error(node: Option<&str>, property: Option<&str>, message: String) -> Self {
+        Self {
+            severity: Severity::Error,
+            node: node.map(str::to_owned),
+            property: property.map(str::to_owned),
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self.severity {
@@ -345,16 +356,18 @@ impl<'a> Checker<'a> {
                 }
             }
             if let Value::String(source) = value {
-                if spec.is_template() {
-                    self.check_template(node, spec.key, template::check(source));
-                } else if kind == NodeKind::Condition && spec.key == "expression" {
-                    self.check_template(node, spec.key, template::check_expression(source));
+                match spec.editor {
+                    Editor::Template => {
+                        self.check_template(node, spec.key, template::check(source));
+                    }
+                    Editor::Expression => {
+                        self.check_template(node, spec.key, template::check_expression(source));
+                    }
+                    _ => {}
                 }
             }
         }
-        if kind.property("connection").is_some() {
-            self.check_connection(node);
-        }
+        crate::kinds::check(node, self.context, &mut self.found);
     }
 
     /// A select property's literal is one of its options (a reference is checked when it runs).
@@ -548,35 +561,6 @@ impl<'a> Checker<'a> {
                     );
                 }
             }
-        }
-    }
-
-    fn check_connection(&mut self, node: &Node) {
-        let dynamic = node
-            .properties
-            .get("dynamic_connection")
-            .is_some_and(|v| !is_empty(v));
-        match node.properties.get("connection") {
-            Some(Value::String(name)) if !name.trim().is_empty() => {
-                let known = self
-                    .context
-                    .connections
-                    .iter()
-                    .any(|c| c.eq_ignore_ascii_case(name.trim()));
-                if !known && find_references(name).is_ok_and(|refs| refs.is_empty()) {
-                    self.error(
-                        Some(&node.id),
-                        Some("connection"),
-                        format!("unknown connection `{}`; create it in Connections or with `weft connection create`", name.trim()),
-                    );
-                }
-            }
-            _ if dynamic => {}
-            _ => self.error(
-                Some(&node.id),
-                Some("connection"),
-                "needs a connection, or a dynamic connection".into(),
-            ),
         }
     }
 

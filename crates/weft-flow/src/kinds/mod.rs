@@ -1,0 +1,87 @@
+//! One module per node kind: its spec (what the editor shows, the validator checks and the engine
+//! reads), its kind-specific checks and, for a kind that runs, the typed `Props` the engine reads
+//! from the node's evaluated properties. The matches below are exhaustive, so a new `NodeKind`
+//! does not compile until it has a module.
+
+pub mod common;
+pub mod props;
+
+pub mod chat_completion;
+pub mod condition;
+pub mod create_azure_ai_connection;
+pub mod declare_variable;
+pub mod embeddings;
+pub mod inputs;
+pub mod outputs;
+pub mod prompt_template;
+pub mod set_variable;
+
+use crate::document::Node;
+use crate::kind::{NodeKind, NodeKindSpec};
+use crate::validate::{Context, Diagnostic};
+
+impl NodeKind {
+    pub fn spec(self) -> NodeKindSpec {
+        match self {
+            Self::Inputs => inputs::SPEC,
+            Self::Outputs => outputs::SPEC,
+            Self::DeclareVariable => declare_variable::SPEC,
+            Self::SetVariable => set_variable::SPEC,
+            Self::PromptTemplate => prompt_template::SPEC,
+            Self::ChatCompletion => chat_completion::SPEC,
+            Self::CreateAzureAiConnection => create_azure_ai_connection::SPEC,
+            Self::Embeddings => embeddings::SPEC,
+            Self::Condition => condition::SPEC,
+        }
+    }
+}
+
+/// The checks only some kinds have; the generic ones (required, types, references, templates,
+/// choices, secrets) come from the specs.
+pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
+    match node.kind {
+        NodeKind::ChatCompletion => chat_completion::check(node, context, found),
+        NodeKind::Embeddings => embeddings::check(node, context, found),
+        NodeKind::Inputs
+        | NodeKind::Outputs
+        | NodeKind::DeclareVariable
+        | NodeKind::SetVariable
+        | NodeKind::PromptTemplate
+        | NodeKind::CreateAzureAiConnection
+        | NodeKind::Condition => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::NodeRole;
+
+    #[test]
+    fn every_kind_that_runs_can_be_gated_by_a_condition() {
+        // A declaration is not gated: a variable is declared on every branch.
+        for kind in NodeKind::ALL {
+            let runs = kind.spec().role == NodeRole::Runnable;
+            let gated = runs && kind != NodeKind::DeclareVariable;
+            assert_eq!(kind.property(common::WHEN.key).is_some(), gated, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn summary_keys_and_written_variables_are_properties_of_the_kind() {
+        for kind in NodeKind::ALL {
+            let spec = kind.spec();
+            assert_eq!(spec.kind, kind);
+            for key in spec.summary.iter().chain(&spec.writes_variable) {
+                assert!(kind.property(key).is_some(), "{kind:?}: {key}");
+            }
+            // Flow ports are never run, so they have nothing to run with.
+            if spec.role == NodeRole::FlowPort {
+                assert!(
+                    spec.properties.is_empty() && spec.outputs.is_empty(),
+                    "{kind:?}"
+                );
+            }
+        }
+    }
+}

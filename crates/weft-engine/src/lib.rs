@@ -2,6 +2,7 @@
 //! references has finished. Everything a run reports goes through one event stream, which the
 //! CLI and the app consume alike, with secret values replaced by `******`.
 
+mod connection;
 mod event;
 mod nodes;
 mod redact;
@@ -9,8 +10,7 @@ mod scheduler;
 pub mod services;
 mod values;
 
+pub use connection::{ConnectionSource, Target};
 pub use event::{NodeState, RunEvent, RunStatus};
 pub use redact::Redactor;
-pub use scheduler::{
-    ConnectionSource, Engine, NodeRecord, Plan, Reuse, RunError, RunOutcome, RunRequest, Target,
-};
+pub use scheduler::{Engine, NodeRecord, Plan, Reuse, RunError, RunOutcome, RunRequest};

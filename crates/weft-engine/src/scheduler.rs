@@ -9,30 +9,18 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use weft_ai::{Credential, Endpoint, Usage};
+use weft_ai::Usage;
 use weft_flow::{
-    FlowDocument, Node, NodeKind, Reference, ValueType, dependencies, secret_inputs,
+    FlowDocument, Node, NodeRole, Reference, ValueType, dependencies, secret_inputs,
     secret_references,
 };
 
+use crate::connection::{ConnectionSource, Connections, Target};
 use crate::event::{NodeState, RunEvent, RunStatus};
-use crate::nodes::{DynamicConnections, NodeContext, NodeDone, execute};
+use crate::nodes::{NodeContext, NodeDone, execute};
 use crate::redact::{MASK, Redactor};
 use crate::services::Services;
 use crate::values::Scope;
-
-/// A connection ready to call.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub name: String,
-    pub endpoint: Endpoint,
-    pub credential: Credential,
-}
-
-/// Where saved connections come from (the store, in the app and the CLI).
-pub trait ConnectionSource: Send + Sync {
-    fn connection(&self, name: &str) -> Result<Target, String>;
-}
 
 pub struct RunRequest {
     /// Chosen by the caller, so that it can cancel the run by id before the first event.
@@ -310,7 +298,7 @@ struct Run {
     /// References whose value is a secret; each is registered as soon as it has a value.
     tainted: Vec<Reference>,
     secret_inputs: BTreeSet<String>,
-    dynamic: DynamicConnections,
+    connections: Connections,
     events: UnboundedSender<RunEvent>,
 }
 
@@ -339,7 +327,10 @@ impl Run {
             redactor: Arc::new(Mutex::new(redactor)),
             tainted: secret_references(&request.flow),
             secret_inputs,
-            dynamic: Arc::new(Mutex::new(request.reuse.dynamic.clone())),
+            connections: Connections::new(
+                request.connections.clone(),
+                request.reuse.dynamic.clone(),
+            ),
             events,
         };
         run.register_tainted();
@@ -409,8 +400,8 @@ impl Run {
         if self.records.contains_key(&node.id) || self.running.contains_key(&node.id) {
             return None;
         }
-        // The Inputs and Outputs nodes only place the flow's inputs and outputs on the canvas.
-        if matches!(node.kind, NodeKind::Inputs | NodeKind::Outputs) {
+        // Flow ports only place the flow's inputs and outputs on the canvas.
+        if node.kind.spec().role == NodeRole::FlowPort {
             let done = record(NodeState::Succeeded, Value::Null, None);
             self.records.insert(node.id.clone(), done);
             return None;
@@ -478,8 +469,7 @@ impl Run {
             kind: node.kind,
             props,
             services: engine.services.clone(),
-            connections: request.connections.clone(),
-            dynamic: self.dynamic.clone(),
+            connections: self.connections.clone(),
             redactor: self.redactor.clone(),
             cancel: request.cancel.clone(),
             events: self.events.clone(),
@@ -606,7 +596,6 @@ impl Run {
             outputs: Value::Object(outputs.clone()),
             latency_ms,
         });
-        let dynamic = self.dynamic.lock().map(|d| d.clone()).unwrap_or_default();
         RunOutcome {
             run_id: request.run_id.clone(),
             status,
@@ -616,7 +605,7 @@ impl Run {
             latency_ms,
             reuse: Reuse {
                 nodes: self.finished,
-                dynamic,
+                dynamic: self.connections.all_made(),
                 secrets: redactor,
             },
         }
@@ -681,7 +670,7 @@ fn select(
         }
         Plan::Only(node) => {
             let kind = known(node)?.kind;
-            if matches!(kind, NodeKind::Inputs | NodeKind::Outputs) {
+            if kind.spec().role == NodeRole::FlowPort {
                 return Err(RunError::DoesNotRun(node.clone()));
             }
             let reads = deps.get(node).cloned().unwrap_or_default();

@@ -1,0 +1,25 @@
+//! Condition: evaluates an expression; nodes gated on the branch not taken are skipped.
+
+use serde_json::{Map, Value};
+
+use super::{NodeContext, NodeDone, environment, required, variables};
+
+pub(super) fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
+    let env = environment();
+    let expression = env
+        .compile_expression(required(&ctx.props, "expression")?)
+        .map_err(|err| format!("the expression is not valid: {err}"))?;
+    let result = expression
+        .eval(variables(&ctx.props))
+        .map_err(|err| format!("the expression could not be evaluated: {err}"))?
+        .is_true();
+    Ok(NodeDone {
+        ports: Map::from_iter([
+            ("output".to_owned(), Value::Bool(result)),
+            ("true".to_owned(), Value::Bool(result)),
+            ("false".to_owned(), Value::Bool(!result)),
+        ]),
+        usage: None,
+        set_var: None,
+    })
+}

@@ -1,0 +1,167 @@
+//! One executor per node kind, in a file named as the kind's module in `weft_flow::kinds`. Each
+//! gets its evaluated properties and returns its output ports; the one `match` below is
+//! exhaustive, so a kind without an executor does not compile.
+
+mod chat_completion;
+mod condition;
+mod create_azure_ai_connection;
+mod declare_variable;
+mod embeddings;
+mod prompt_template;
+mod set_variable;
+
+use std::sync::{Arc, Mutex};
+
+use minijinja::Environment;
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+use weft_ai::{ClientEvent, Usage};
+use weft_flow::NodeKind;
+
+use crate::connection::{Connections, Target};
+use crate::event::RunEvent;
+use crate::redact::{Redactor, StreamRedactor};
+use crate::services::Services;
+
+pub(crate) struct NodeContext {
+    pub id: String,
+    pub kind: NodeKind,
+    pub props: Map<String, Value>,
+    pub services: Services,
+    pub connections: Connections,
+    pub redactor: Arc<Mutex<Redactor>>,
+    pub cancel: CancellationToken,
+    pub events: UnboundedSender<RunEvent>,
+}
+
+pub(crate) struct NodeDone {
+    pub ports: Map<String, Value>,
+    pub usage: Option<Usage>,
+    /// A variable this node sets: applied by the scheduler when the node finishes.
+    pub set_var: Option<(String, Value)>,
+}
+
+impl NodeDone {
+    fn output(value: Value) -> Self {
+        Self {
+            ports: Map::from_iter([("output".to_owned(), value)]),
+            usage: None,
+            set_var: None,
+        }
+    }
+}
+
+pub(crate) async fn execute(ctx: NodeContext) -> Result<NodeDone, String> {
+    match ctx.kind {
+        // Their role is `FlowPort`: the scheduler records them without starting them.
+        NodeKind::Inputs | NodeKind::Outputs => Err(format!(
+            "internal: `{}` only shows the flow's inputs or outputs and was started; please report it",
+            ctx.id
+        )),
+        NodeKind::DeclareVariable => declare_variable::run(&ctx),
+        NodeKind::SetVariable => set_variable::run(&ctx),
+        NodeKind::PromptTemplate => prompt_template::run(&ctx),
+        NodeKind::Condition => condition::run(&ctx),
+        NodeKind::CreateAzureAiConnection => create_azure_ai_connection::run(&ctx),
+        NodeKind::ChatCompletion => chat_completion::run(&ctx).await,
+        NodeKind::Embeddings => embeddings::run(&ctx).await,
+    }
+}
+
+fn text<'p>(props: &'p Map<String, Value>, key: &str) -> Option<&'p str> {
+    props
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn required<'p>(props: &'p Map<String, Value>, key: &str) -> Result<&'p str, String> {
+    text(props, key).ok_or_else(|| format!("`{key}` is empty at run time"))
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env
+}
+
+/// The `variables` property, as templates and expressions see it.
+fn variables(props: &Map<String, Value>) -> minijinja::Value {
+    let variables = props.get("variables").cloned().unwrap_or_else(|| json!({}));
+    minijinja::Value::from(minijinja::value::Serde(&variables))
+}
+
+fn render(props: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    let Some(source) = props.get(key).and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    environment()
+        .render_str(source, variables(props))
+        .map(Some)
+        .map_err(|err| format!("`{key}` could not be rendered: {err}"))
+}
+
+/// The dynamic connection when set (it overrides the static one), else the saved connection.
+async fn target(ctx: &NodeContext) -> Result<Target, String> {
+    if let Some(handle) = ctx
+        .props
+        .get("dynamic_connection")
+        .and_then(|v| v.get("connection"))
+        .and_then(Value::as_str)
+    {
+        return ctx.connections.made(handle);
+    }
+    let name = text(&ctx.props, "connection")
+        .ok_or("no connection: set `connection`, or a `dynamic_connection` that a Create Azure AI connection node filled")?;
+    let target = ctx.connections.saved(name).await?;
+    // Only a key is known here; an Entra token is fetched by the client and masked there.
+    if let Some(key) = target.credential.key() {
+        ctx.redactor
+            .lock()
+            .map_err(|_| "internal: redactor lock")?
+            .add(key.expose());
+    }
+    Ok(target)
+}
+
+/// Forwards the client's streamed text and retry notices as run events, until the call ends.
+/// Text is masked over the joined stream, so a key split across deltas never shows.
+fn forward(ctx: &NodeContext) -> (UnboundedSender<ClientEvent>, tokio::task::JoinHandle<()>) {
+    let (sender, mut receiver) = unbounded_channel();
+    let events = ctx.events.clone();
+    let node = ctx.id.clone();
+    let redactor = ctx.redactor.clone();
+    let task = tokio::spawn(async move {
+        let mut stream = StreamRedactor::default();
+        let token = |text: String| RunEvent::Token {
+            node: node.clone(),
+            text,
+        };
+        while let Some(event) = receiver.recv().await {
+            let Ok(redactor) = redactor.lock() else {
+                return;
+            };
+            let event = match event {
+                ClientEvent::Delta(text) => token(stream.push(&redactor, &text)),
+                retry @ ClientEvent::Retrying { .. } => RunEvent::Retrying {
+                    node: node.clone(),
+                    message: redactor.text(&retry.to_string()),
+                },
+            };
+            drop(redactor);
+            if !matches!(&event, RunEvent::Token { text, .. } if text.is_empty()) {
+                let _ = events.send(event);
+            }
+        }
+        let rest = match redactor.lock() {
+            Ok(redactor) => stream.finish(&redactor),
+            Err(_) => return,
+        };
+        if !rest.is_empty() {
+            let _ = events.send(token(rest));
+        }
+    });
+    (sender, task)
+}

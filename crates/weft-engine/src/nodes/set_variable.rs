@@ -1,0 +1,13 @@
+//! Set variable: gives a declared variable a new value.
+
+use serde_json::Value;
+
+use super::{NodeContext, NodeDone, required};
+
+pub(super) fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
+    let value = ctx.props.get("value").cloned().unwrap_or(Value::Null);
+    Ok(NodeDone {
+        set_var: Some((required(&ctx.props, "name")?.to_owned(), value.clone())),
+        ..NodeDone::output(value)
+    })
+}

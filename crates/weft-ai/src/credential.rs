@@ -18,9 +18,9 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use crate::ApiKey;
-use crate::client::cut;
 use crate::endpoint::Auth;
 use crate::error::{SignInCli, SignInError};
+use crate::status::cut;
 
 /// The scope a Microsoft Entra ID token is asked for when the connection names none: the one
 /// the OpenAI v1 API documents for Foundry resources

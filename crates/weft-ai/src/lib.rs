@@ -11,12 +11,16 @@ mod client;
 mod credential;
 mod endpoint;
 mod error;
+mod request;
 mod retry;
 mod secret;
 mod sse;
+mod status;
+mod stream;
+mod transport;
 mod wire;
 
-pub use client::{Call, Client, ClientEvent, Limits, Timeouts};
+pub use client::{Call, Client};
 pub use credential::{Credential, ENTRA_DEFAULT_SCOPE, ENTRA_FALLBACK_SCOPE, EntraSignIn};
 pub use endpoint::{
     AZURE_OPENAI_API_VERSION, DetectedUrl, Endpoint, FoundryApi, MODEL_INFERENCE_API_VERSION,
@@ -25,6 +29,7 @@ pub use endpoint::{
 pub use error::{InferenceError, SignInCli, SignInError, TimeoutPhase};
 pub use retry::RetryPolicy;
 pub use secret::{ApiKey, text_forms};
+pub use transport::{ClientEvent, Limits, Timeouts};
 pub use wire::{
     ChatRequest, ChatResponse, Content, ContentPart, EmbeddingsRequest, EmbeddingsResponse,
     FinishReason, ImageUrl, Message, ResponseFormat, Role, ToolCall, Usage,

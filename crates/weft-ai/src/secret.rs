@@ -1,6 +1,6 @@
 use std::fmt;
 
-/// An API key. It prints as `******` and is only read where a header is built.
+/// An API key (or a token). It prints as `******` and is only read where a request is built.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(String);
 
@@ -12,14 +12,6 @@ impl ApiKey {
     /// The raw key: for request headers and for masking it in what a run reports.
     pub fn expose(&self) -> &str {
         &self.0
-    }
-
-    /// `text` with every occurrence of the key masked, in each of its [`text_forms`], so a
-    /// service that echoes the key in an error body cannot put it into an error message.
-    pub(crate) fn mask(&self, text: &str) -> String {
-        text_forms(&self.0)
-            .iter()
-            .fold(text.to_owned(), |text, form| text.replace(form, MASK))
     }
 }
 
@@ -38,7 +30,46 @@ pub fn text_forms(secret: &str) -> Vec<String> {
     forms
 }
 
-const MASK: &str = "******";
+pub(crate) const MASK: &str = "******";
+
+/// Every secret one request carries (its key or token, a key in its query string, a secret a
+/// template put into it), to mask wherever text from or about that request is shown.
+#[derive(Clone, Default)]
+pub(crate) struct Secrets(Vec<ApiKey>);
+
+impl Secrets {
+    pub(crate) fn push(&mut self, secret: &ApiKey) {
+        if !secret.0.is_empty() && !self.0.contains(secret) {
+            self.0.push(secret.clone());
+        }
+    }
+
+    /// `text` with each secret masked in each of its [`text_forms`] and as a URL's query
+    /// writes it, longest form first across all secrets, so one secret that contains another
+    /// is masked whole.
+    pub(crate) fn mask(&self, text: &str) -> String {
+        let mut forms: Vec<String> = self
+            .0
+            .iter()
+            .flat_map(|secret| {
+                let mut forms = text_forms(&secret.0);
+                forms.push(url::form_urlencoded::byte_serialize(secret.0.as_bytes()).collect());
+                forms
+            })
+            .collect();
+        forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+        forms.dedup();
+        forms.iter().fold(text.to_owned(), |text, form| {
+            text.replace(form.as_str(), MASK)
+        })
+    }
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secrets({})", self.0.len())
+    }
+}
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -52,9 +83,27 @@ mod tests {
 
     #[test]
     fn masks_the_key_as_written_and_as_json_escapes_it() {
-        let key = ApiKey::new(r#"k/ey"1\x"#);
+        let mut secrets = Secrets::default();
+        secrets.push(&ApiKey::new(r#"k/ey"1\x"#));
         let text = r#"raw k/ey"1\x, json k/ey\"1\\x, slashed k\/ey\"1\\x"#;
-        assert_eq!(key.mask(text), "raw ******, json ******, slashed ******");
-        assert_eq!(ApiKey::new("").mask("as is"), "as is");
+        assert_eq!(
+            secrets.mask(text),
+            "raw ******, json ******, slashed ******"
+        );
+        let mut empty = Secrets::default();
+        empty.push(&ApiKey::new(""));
+        assert_eq!(empty.mask("as is"), "as is");
+    }
+
+    #[test]
+    fn several_secrets_are_masked_whole_and_as_a_query_string_writes_them() {
+        let mut secrets = Secrets::default();
+        secrets.push(&ApiKey::new("abc"));
+        secrets.push(&ApiKey::new("abc def/+"));
+        secrets.push(&ApiKey::new(""));
+        assert_eq!(
+            secrets.mask("raw abc def/+, query abc+def%2F%2B, short abc"),
+            "raw ******, query ******, short ******"
+        );
     }
 }

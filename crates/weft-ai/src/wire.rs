@@ -250,19 +250,6 @@ pub(crate) struct RawEmbedding {
     pub embedding: Option<Vec<f32>>,
 }
 
-/// The error body Azure and OpenAI send: `{"error": {"code", "message", "innererror"…}}`.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct RawErrorBody {
-    pub error: Option<RawError>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct RawError {
-    pub code: Option<Value>,
-    pub message: Option<String>,
-    pub innererror: Option<Value>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

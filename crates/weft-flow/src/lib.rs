@@ -3,6 +3,7 @@
 //! No IO beyond parsing text, no Tauri, no network.
 
 mod document;
+pub mod graph;
 mod kind;
 pub mod kinds;
 mod reference;
@@ -14,6 +15,7 @@ mod validate;
 pub use document::{
     FlowDocument, FlowInput, FlowOutput, Node, Note, ParseError, Position, SCHEMA_VERSION,
 };
+pub use graph::Graph;
 pub use kind::{
     Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, OutputSpec, PropertySpec, ValueType,
 };

@@ -4,6 +4,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::document::{FlowDocument, Node, SCHEMA_VERSION};
+use crate::graph::{Graph, written_variable};
 use crate::kind::{Editor, NodeKind, PropertySpec, ValueType};
 use crate::reference::{Reference, Source, find_references};
 use crate::taint::secret_inputs;
@@ -67,12 +68,7 @@ struct Checker<'a> {
     doc: &'a FlowDocument,
     context: &'a Context,
     found: Vec<Diagnostic>,
-    /// node id -> the node ids it depends on (the flow's edges).
-    edges: BTreeMap<&'a str, BTreeSet<&'a str>>,
-    /// variable -> the Declare variable node that declares it.
-    declarations: BTreeMap<String, &'a str>,
-    /// variable -> nodes that set it after the declaration.
-    setters: BTreeMap<String, Vec<&'a str>>,
+    graph: Graph,
 }
 
 /// Checks a flow before anything runs. Errors block a run; warnings do not.
@@ -85,19 +81,7 @@ pub fn validate(doc: &FlowDocument, context: &Context) -> Vec<Diagnostic> {
 /// The flow's edges, as the scheduler needs them: each node id with the ids it waits for
 /// (references, variable order). Meaningful for a flow that validates.
 pub fn dependencies(doc: &FlowDocument) -> BTreeMap<String, BTreeSet<String>> {
-    let context = Context::default();
-    let mut checker = Checker::new(doc, &context);
-    checker.run();
-    checker
-        .edges
-        .into_iter()
-        .map(|(node, deps)| {
-            (
-                node.to_owned(),
-                deps.into_iter().map(str::to_owned).collect(),
-            )
-        })
-        .collect()
+    Graph::new(doc).edges().clone()
 }
 
 fn strings<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
@@ -123,9 +107,7 @@ impl<'a> Checker<'a> {
             doc,
             context,
             found: Vec::new(),
-            edges: BTreeMap::new(),
-            declarations: BTreeMap::new(),
-            setters: BTreeMap::new(),
+            graph: Graph::new(doc),
         }
     }
 
@@ -167,9 +149,8 @@ impl<'a> Checker<'a> {
             return;
         }
         self.check_ids();
-        self.collect_variables();
+        self.check_variables();
         for node in &self.doc.nodes {
-            self.edges.entry(&node.id).or_default();
             self.check_node(node);
         }
         for (name, output) in &self.doc.outputs {
@@ -198,53 +179,48 @@ impl<'a> Checker<'a> {
         self.check_secret_inputs();
     }
 
-    /// Declarations and setters; every setter runs after the declaration (an implicit edge).
-    fn collect_variables(&mut self) {
+    /// A variable's name is text, declared once, and declared before anything sets it.
+    fn check_variables(&mut self) {
+        let mut declared: BTreeMap<&str, &str> = BTreeMap::new();
         for node in &self.doc.nodes {
             let Some(key) = node.kind.writes_variable() else {
                 continue;
             };
-            let name = match node.properties.get(key) {
-                Some(Value::String(name)) if !name.trim().is_empty() => name.trim().to_owned(),
+            let Some(name) = written_variable(node) else {
                 // YAML reads a bare `n`, `no` or `on` as a boolean: say so rather than ignore it.
-                Some(other) if !is_empty(other) => {
+                // An empty one is reported as missing by check_node.
+                if node.properties.get(key).is_some_and(|v| !is_empty(v)) {
                     self.error(
                         Some(&node.id),
                         Some(key),
                         format!("`{key}` must be text; write it in quotes"),
                     );
-                    continue;
                 }
-                _ => continue, // reported as missing by check_node
+                continue;
             };
-            if node.kind == NodeKind::DeclareVariable {
-                if let Some(first) = self.declarations.insert(name.clone(), &node.id) {
-                    self.error(
-                        Some(&node.id),
-                        Some(key),
-                        format!("`{name}` is already declared by `{first}`"),
-                    );
-                }
-            } else {
-                self.setters.entry(name).or_default().push(&node.id);
+            if node.kind == NodeKind::DeclareVariable
+                && let Some(first) = declared.insert(name, &node.id)
+            {
+                self.error(
+                    Some(&node.id),
+                    Some(key),
+                    format!("`{name}` is already declared by `{first}`"),
+                );
             }
         }
-        let setters: Vec<(String, &'a str)> = self
-            .setters
+        let undeclared: Vec<(String, String)> = self
+            .graph
+            .setters()
             .iter()
-            .flat_map(|(name, nodes)| nodes.iter().map(move |node| (name.clone(), *node)))
+            .filter(|(name, _)| self.graph.declaration(name).is_none())
+            .flat_map(|(name, setters)| setters.iter().map(|s| (name.clone(), s.clone())))
             .collect();
-        for (name, setter) in setters {
-            match self.declarations.get(&name).copied() {
-                Some(declaration) => {
-                    self.edges.entry(setter).or_default().insert(declaration);
-                }
-                None => self.error(
-                    Some(setter),
-                    None,
-                    format!("sets `vars.{name}`, which no Declare variable node declares; add one"),
-                ),
-            }
+        for (name, setter) in undeclared {
+            self.error(
+                Some(&setter),
+                None,
+                format!("sets `vars.{name}`, which no Declare variable node declares; add one"),
+            );
         }
     }
 
@@ -455,23 +431,13 @@ impl<'a> Checker<'a> {
                 }
             },
             Source::Var(name) => {
-                let Some(declaration) = self.declarations.get(name).copied() else {
+                if self.graph.declaration(name).is_none() {
                     self.error(
                         here,
                         Some(property),
                         format!("`${{vars.{name}}}`: no Declare variable node declares `{name}`"),
                     );
                     return None;
-                };
-                // A read runs after the declaration and every setter: each is an edge into it.
-                if let Some(reader) = node {
-                    let setters = self.setters.get(name).cloned().unwrap_or_default();
-                    for writer in std::iter::once(declaration)
-                        .chain(setters)
-                        .filter(|w| *w != reader.id)
-                    {
-                        self.edges.entry(&reader.id).or_default().insert(writer);
-                    }
                 }
                 Some(ValueType::Any)
             }
@@ -504,9 +470,6 @@ impl<'a> Checker<'a> {
                     );
                     return None;
                 };
-                if let Some(reader) = node {
-                    self.edges.entry(&reader.id).or_default().insert(&source.id);
-                }
                 if reference.path.is_empty() {
                     Some(output.value_type)
                 } else if matches!(output.value_type, ValueType::Object | ValueType::Any) {
@@ -565,92 +528,32 @@ impl<'a> Checker<'a> {
     }
 
     fn check_cycles(&mut self) {
-        // Depth-first search; a node met again while on the stack closes a cycle.
-        #[derive(Clone, Copy, PartialEq)]
-        enum Mark {
-            Open,
-            Done,
-        }
-        let mut marks: BTreeMap<&str, Mark> = BTreeMap::new();
-        let mut reported = false;
-        let ids: Vec<&str> = self.edges.keys().copied().collect();
-        for start in ids {
-            if reported || marks.contains_key(start) {
-                continue;
-            }
-            let mut stack: Vec<(&str, Vec<&str>)> =
-                vec![(start, self.edges[start].iter().copied().collect())];
-            marks.insert(start, Mark::Open);
-            while let Some((node, pending)) = stack.last_mut() {
-                let node = *node;
-                match pending.pop() {
-                    Some(next) => match marks.get(next) {
-                        Some(Mark::Open) => {
-                            let from = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
-                            // Edges point from reader to source; print the path in data order.
-                            let mut path: Vec<&str> =
-                                stack[from..].iter().map(|(n, _)| *n).collect();
-                            path.push(next);
-                            path.reverse();
-                            let message = format!("a cycle: {}", path.join(" → "));
-                            self.error(Some(next), None, message);
-                            reported = true;
-                            break;
-                        }
-                        Some(Mark::Done) => {}
-                        None => {
-                            marks.insert(next, Mark::Open);
-                            let deps = self
-                                .edges
-                                .get(next)
-                                .map(|d| d.iter().copied().collect())
-                                .unwrap_or_default();
-                            stack.push((next, deps));
-                        }
-                    },
-                    None => {
-                        marks.insert(node, Mark::Done);
-                        stack.pop();
-                    }
-                }
-            }
+        if let Some(path) = self.graph.cycle() {
+            let message = format!("a cycle: {}", path.join(" → "));
+            let at = path[0].to_owned();
+            self.error(Some(&at), None, message);
         }
     }
 
     /// Two unordered writers of one variable would race.
     fn check_variable_order(&mut self) {
         let mut races = Vec::new();
-        for (name, writers) in &self.setters {
+        for (name, writers) in self.graph.setters() {
             for (i, a) in writers.iter().enumerate() {
                 for b in &writers[i + 1..] {
-                    if !self.reaches(a, b) && !self.reaches(b, a) {
-                        races.push((name.clone(), *a, *b));
+                    if !self.graph.reaches(a, b) && !self.graph.reaches(b, a) {
+                        races.push((name.clone(), a.clone(), b.clone()));
                     }
                 }
             }
         }
         for (name, a, b) in races {
             self.error(
-                Some(b),
+                Some(&b),
                 None,
                 format!("`{a}` and `{b}` both set `vars.{name}` and neither runs after the other, so the value would depend on timing; make one read the other's output"),
             );
         }
-    }
-
-    /// Whether `from` (transitively) depends on `to`.
-    fn reaches(&self, from: &str, to: &str) -> bool {
-        let mut stack = vec![from];
-        let mut seen = BTreeSet::new();
-        while let Some(node) = stack.pop() {
-            if node == to {
-                return true;
-            }
-            if seen.insert(node) {
-                stack.extend(self.edges.get(node).into_iter().flatten().copied());
-            }
-        }
-        false
     }
 }
 
@@ -875,24 +778,6 @@ nodes:
             "value_type: string, initial: \"${inputs.plain}\" }",
         );
         assert_eq!(shown(&through), [warning]);
-    }
-
-    #[test]
-    fn dependencies_include_references_and_variable_order() {
-        let yaml = r#"
-schema: 1
-nodes:
-  - { id: declare, type: declare_variable, position: { x: 0, y: 0 }, properties: { name: conn, value_type: object } }
-  - { id: connect, type: create_azure_ai_connection, position: { x: 0, y: 0 }, properties: { endpoint: e, api_key: k, variable: conn } }
-  - { id: chat, type: chat_completion, position: { x: 0, y: 0 }, properties: { dynamic_connection: "${vars.conn}", deployment: d, user_prompt: hi } }
-  - { id: tail, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: "{{ a }}", variables: { a: "${chat.output}" } } }
-"#;
-        let deps = dependencies(&FlowDocument::parse(yaml).unwrap());
-        let of = |id: &str| deps[id].iter().map(String::as_str).collect::<Vec<_>>();
-        assert!(of("declare").is_empty());
-        assert_eq!(of("connect"), ["declare"]);
-        assert_eq!(of("chat"), ["connect", "declare"]);
-        assert_eq!(of("tail"), ["chat"]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! commands parse, call `weft_core`, and map the error.
 
 mod commands;
+mod ipc;
 mod state;
 
 use std::process::ExitCode;
@@ -27,35 +28,7 @@ pub fn run() -> ExitCode {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(CoreState::new(core))
-        .invoke_handler(tauri::generate_handler![
-            commands::diagnostics,
-            commands::connection_kinds,
-            commands::list_connections,
-            commands::create_connection,
-            commands::update_connection,
-            commands::delete_connection,
-            commands::test_connection,
-            commands::open_flow,
-            commands::save_flow,
-            commands::sample_flow,
-            commands::validate_flow,
-            commands::secret_inputs,
-            commands::save_recovery,
-            commands::take_recovery,
-            commands::clear_recovery,
-            commands::run_flow,
-            commands::cancel_run,
-            commands::list_runs,
-            commands::get_run,
-            commands::list_profiles,
-            commands::create_profile,
-            commands::delete_profile,
-            commands::active_profile,
-            commands::set_active_profile,
-            commands::connection_in_profile,
-            commands::set_connection_override,
-            commands::clear_connection_override,
-        ])
+        .invoke_handler(commands::handler())
         .run(tauri::generate_context!());
     match result {
         Ok(()) => ExitCode::SUCCESS,

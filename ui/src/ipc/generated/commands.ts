@@ -1,0 +1,122 @@
+// Generated from the command table in src-tauri/src/commands.rs by `cargo test -p weft-desktop`; do not edit.
+import type { Channel } from "@tauri-apps/api/core";
+
+import type { ConnectionCheck } from "./ConnectionCheck";
+import type { ConnectionInput } from "./ConnectionInput";
+import type { ConnectionView } from "./ConnectionView";
+import type { Diagnostic } from "./Diagnostic";
+import type { Diagnostics } from "./Diagnostics";
+import type { EffectiveConnectionView } from "./EffectiveConnectionView";
+import type { FileVersion } from "./FileVersion";
+import type { FlowDocument } from "./FlowDocument";
+import type { JsonValue } from "./serde_json/JsonValue";
+import type { KindSpec } from "./KindSpec";
+import type { OpenedFlow } from "./OpenedFlow";
+import type { OverrideInput } from "./OverrideInput";
+import type { ProfileView } from "./ProfileView";
+import type { Recovery } from "./Recovery";
+import type { Replace } from "./Replace";
+import type { RunEvent } from "./RunEvent";
+import type { RunPlan } from "./RunPlan";
+import type { RunSummary } from "./RunSummary";
+import type { RunView } from "./RunView";
+import type { SavedConnection } from "./SavedConnection";
+import type { SavedOverride } from "./SavedOverride";
+
+/** Every command the desktop shell registers: the arguments `invoke` sends (camelCase, as Tauri names them)
+ * and what the command resolves to (it rejects with an `IpcError`). */
+export type Commands = {
+  /** The app's version, data folder, database, keychain and Entra ID sign-ins, for the status bar. */
+  diagnostics: { args: Record<never, never>; result: Diagnostics };
+  /** The connection types and their fields, for the connection form. */
+  connection_kinds: { args: Record<never, never>; result: Array<KindSpec> };
+  /** Every saved connection, secrets as `******`. */
+  list_connections: { args: Record<never, never>; result: Array<ConnectionView> };
+  /** Rejects with kind `invalidInput` (with `problems` per field) or `conflict` (the name is taken). */
+  create_connection: { args: { input: ConnectionInput }; result: SavedConnection };
+  /** Replaces the connection called `name`; a secret given as `******` or `""` keeps the stored one. */
+  update_connection: { args: { name: string; input: ConnectionInput }; result: SavedConnection };
+  /** Deletes the connection and its keychain entries. */
+  delete_connection: { args: { name: string }; result: null };
+  /** A live call to the connection's service; the key is read here and never leaves Rust. */
+  test_connection: { args: { name: string; deployment: string | null }; result: ConnectionCheck };
+  /** Reads and parses a flow file, with the version a later save compares against. */
+  open_flow: { args: { path: string }; result: OpenedFlow };
+  /** Resolves to the version now on disk; refused with `changedOnDisk` when `replace` names a
+   * version the file no longer has. */
+  save_flow: { args: { path: string; document: FlowDocument; replace: Replace }; result: FileVersion };
+  /** The example flow a new window starts with (not saved anywhere). */
+  sample_flow: { args: Record<never, never>; result: OpenedFlow };
+  /** The flow's problems, for the editor to show on the nodes and properties. */
+  validate_flow: { args: { document: FlowDocument }; result: Array<Diagnostic> };
+  /** The flow's inputs whose values are secrets: marked so, or feeding a dynamic connection's key
+   * (through variables too). The run form masks them and never remembers them. */
+  secret_inputs: { args: { document: FlowDocument }; result: Array<string> };
+  /** Keeps the unsaved editor state, so a crash or a closed window loses nothing. */
+  save_recovery: { args: { path: string | null; version: FileVersion | null; document: FlowDocument }; result: null };
+  /** What the last session left unsaved, if anything (taken: a second call finds nothing). */
+  take_recovery: { args: Record<never, never>; result: Recovery | null };
+  clear_recovery: { args: Record<never, never>; result: null };
+  /** Runs the flow; its events stream over `events` as they happen, the summary returns at the
+   * end, whatever the run's status. Rejects only when the run cannot start. */
+  run_flow: { args: { document: FlowDocument; path: string | null; inputs: { [key in string]: JsonValue }; plan: RunPlan; runId: string; events: Channel<RunEvent> }; result: RunSummary };
+  /** Stops the run with this id; `false` when it is not (or no longer) running. */
+  cancel_run: { args: { runId: string }; result: boolean };
+  /** The latest runs first, secrets redacted. */
+  list_runs: { args: { limit: number }; result: Array<RunView> };
+  /** One run by its id (or a unique prefix of it). */
+  get_run: { args: { id: string }; result: RunView };
+  /** Every profile, sorted, with the active one marked. */
+  list_profiles: { args: Record<never, never>; result: Array<ProfileView> };
+  /** Rejects with kind `invalidInput` (a name the store refuses) or `conflict` (taken, ignoring
+   * case). */
+  create_profile: { args: { name: string }; result: ProfileView };
+  /** Deletes the profile and what it changes in connections, keychain entries included. */
+  delete_profile: { args: { name: string }; result: null };
+  /** The profile runs and connection tests use; `null`: none. */
+  active_profile: { args: Record<never, never>; result: string | null };
+  /** Switches the profile later runs use (`null`: none); a run in progress keeps its own.
+   * Returns the profile's name as created. */
+  set_active_profile: { args: { name: string | null }; result: string | null };
+  /** The connection called `name` as `profile` sees it (`null`: as saved), secrets as `******`,
+   * with the fields that come from the profile marked. */
+  connection_in_profile: { args: { name: string; profile: string | null }; result: EffectiveConnectionView };
+  /** Saves what `profile` changes in the connection; the input replaces its earlier override. */
+  set_connection_override: { args: { name: string; profile: string; input: OverrideInput }; result: SavedOverride };
+  /** Removes what `profile` changes in the connection, keychain entries included; `false` when
+   * it changed nothing. */
+  clear_connection_override: { args: { name: string; profile: string }; result: boolean };
+};
+
+export type CommandName = keyof Commands;
+
+/** The same names at run time, in the table's order. */
+export const commandNames: readonly CommandName[] = [
+  "diagnostics",
+  "connection_kinds",
+  "list_connections",
+  "create_connection",
+  "update_connection",
+  "delete_connection",
+  "test_connection",
+  "open_flow",
+  "save_flow",
+  "sample_flow",
+  "validate_flow",
+  "secret_inputs",
+  "save_recovery",
+  "take_recovery",
+  "clear_recovery",
+  "run_flow",
+  "cancel_run",
+  "list_runs",
+  "get_run",
+  "list_profiles",
+  "create_profile",
+  "delete_profile",
+  "active_profile",
+  "set_active_profile",
+  "connection_in_profile",
+  "set_connection_override",
+  "clear_connection_override",
+];

@@ -3,14 +3,10 @@
 // change it to play another program editing a file), a file that does not parse is refused with
 // its line and column, a save over a file changed since it was read is refused as
 // `changedOnDisk`, and dialogs answer what the test set.
-import { mockWindows } from "@tauri-apps/api/mocks";
-
 import type { FileVersion } from "./generated/FileVersion";
 import type { FlowDocument } from "./generated/FlowDocument";
-import type { IpcError } from "./generated/IpcError";
-import type { OpenedFlow } from "./generated/OpenedFlow";
 import type { Recovery } from "./generated/Recovery";
-import type { Replace } from "./generated/Replace";
+import { type Handlers, fail, mockOptions } from "./mock-options";
 
 export type FlowsMockOptions = {
   /** Flow files by path; a string stands for a file that is not valid YAML (the parser's message). */
@@ -56,10 +52,8 @@ const sample: FlowDocument = {
   ],
 };
 
-type Options = () => FlowsMockOptions;
-
-function fail(kind: IpcError["kind"], message: string): never {
-  throw { kind, message, problems: [] } satisfies IpcError;
+function options(): FlowsMockOptions {
+  return mockOptions().flows ?? {};
 }
 
 /** Stands for the hash of the file's bytes: any change to the stored file changes it. */
@@ -71,87 +65,65 @@ function flowPath(path: string): string {
   return path.endsWith(".weft.yaml") ? path : fail("invalidInput", `${path} is not a flow file`);
 }
 
-const commands = new Set([
-  "open_flow",
-  "save_flow",
-  "sample_flow",
-  "save_recovery",
-  "take_recovery",
-  "clear_recovery",
-  "plugin:dialog|open",
-  "plugin:dialog|save",
-  "plugin:dialog|message",
-  "plugin:window|set_title",
-  "plugin:event|listen",
-  "plugin:event|unlisten",
-]);
-
-export function isFlowCommand(command: string): boolean {
-  return commands.has(command);
-}
-
 let started = false;
 let listeners = 0;
 
-export function flowCommand(command: string, args: Record<string, unknown>, options: Options): unknown {
+/** The files, recovery and dialog log, set up from the test's options at the first call. */
+function files(): Record<string, FlowDocument | string> {
   if (!started) {
     started = true;
     window.__WEFT_FILES__ = structuredClone(options().files ?? {});
     window.__WEFT_RECOVERY__ = options().recovery ?? null;
     window.__WEFT_ASKED__ = [];
   }
-  const files = window.__WEFT_FILES__!;
-  switch (command) {
-    case "open_flow": {
-      const path = flowPath(String(args.path));
-      const file = files[path] ?? fail("notFound", `${path} does not exist`);
-      if (typeof file === "string") fail("invalidInput", file);
-      return { path, document: structuredClone(file), version: versionOf(file) } satisfies OpenedFlow;
-    }
-    case "save_flow": {
-      const path = flowPath(String(args.path));
-      const document = args.document as FlowDocument;
-      const replace = args.replace as Replace;
-      if (!Array.isArray(document?.nodes)) fail("invalidInput", "not a flow document");
-      const now = versionOf(files[path]);
-      if (replace.mode === "ifUnchanged" && now !== null && now !== replace.version)
-        fail("changedOnDisk", `${path} changed on disk since it was opened`);
-      files[path] = structuredClone(document);
-      return versionOf(files[path]) satisfies FileVersion | null;
-    }
-    case "sample_flow":
-      return { path: null, document: structuredClone(sample), version: null } satisfies OpenedFlow;
-    case "save_recovery":
-      window.__WEFT_RECOVERY__ = {
-        path: (args.path as string | null) ?? null,
-        version: (args.version as FileVersion | null) ?? null,
-        document: args.document as FlowDocument,
-        saved_at_ms: Date.now(),
-      };
-      return null;
-    case "take_recovery": {
-      const found = window.__WEFT_RECOVERY__ ?? null;
-      return found;
-    }
-    case "clear_recovery":
-      window.__WEFT_RECOVERY__ = null;
-      return null;
-    case "plugin:dialog|open":
-      return options().dialog?.open ?? null;
-    case "plugin:dialog|save":
-      return options().dialog?.save ?? null;
-    case "plugin:dialog|message": {
-      window.__WEFT_ASKED__!.push(String(args.message));
-      const buttons = args.buttons as { OkCancelCustom?: [string, string] } | string | undefined;
-      const [ok, cancel] = typeof buttons === "object" && buttons.OkCancelCustom ? buttons.OkCancelCustom : ["Yes", "No"];
-      return options().dialog?.ask ? ok : cancel;
-    }
-    case "plugin:event|listen":
-      return ++listeners;
-    default:
-      return null;
-  }
+  return window.__WEFT_FILES__!;
 }
 
-// The window API reads the current window's label from Tauri's metadata.
-mockWindows("main");
+export const flowHandlers = {
+  open_flow: ({ path }) => {
+    const file = files()[flowPath(path)] ?? fail("notFound", `${path} does not exist`);
+    if (typeof file === "string") fail("invalidInput", file);
+    return { path, document: structuredClone(file), version: versionOf(file) };
+  },
+  save_flow: ({ path, document, replace }) => {
+    const all = files();
+    flowPath(path);
+    if (!Array.isArray(document?.nodes)) fail("invalidInput", "not a flow document");
+    const now = versionOf(all[path]);
+    if (replace.mode === "ifUnchanged" && now !== null && now !== replace.version)
+      fail("changedOnDisk", `${path} changed on disk since it was opened`);
+    all[path] = structuredClone(document);
+    return versionOf(all[path]) ?? fail("internal", `${path} was not kept`);
+  },
+  sample_flow: () => ({ path: null, document: structuredClone(sample), version: null }),
+  save_recovery: ({ path, version, document }) => {
+    files();
+    window.__WEFT_RECOVERY__ = { path, version, document, saved_at_ms: Date.now() };
+    return null;
+  },
+  take_recovery: () => {
+    files();
+    return window.__WEFT_RECOVERY__ ?? null;
+  },
+  clear_recovery: () => {
+    files();
+    window.__WEFT_RECOVERY__ = null;
+    return null;
+  },
+} satisfies Partial<Handlers>;
+
+/** The plugin commands @tauri-apps/api and the dialog plugin send (they are not Weft's own). */
+export const pluginHandlers: Record<string, (args: Record<string, unknown>) => unknown> = {
+  "plugin:dialog|open": () => options().dialog?.open ?? null,
+  "plugin:dialog|save": () => options().dialog?.save ?? null,
+  "plugin:dialog|message": (args) => {
+    files();
+    window.__WEFT_ASKED__!.push(String(args.message));
+    const buttons = args.buttons as { OkCancelCustom?: [string, string] } | string | undefined;
+    const [ok, cancel] = typeof buttons === "object" && buttons.OkCancelCustom ? buttons.OkCancelCustom : ["Yes", "No"];
+    return options().dialog?.ask ? ok : cancel;
+  },
+  "plugin:window|set_title": () => null,
+  "plugin:event|listen": () => ++listeners,
+  "plugin:event|unlisten": () => null,
+};

@@ -10,6 +10,8 @@ import type { IpcError } from "./generated/IpcError";
 import type { OverrideInput } from "./generated/OverrideInput";
 import type { ProfileView } from "./generated/ProfileView";
 import type { SavedOverride } from "./generated/SavedOverride";
+import { savedConnections } from "./mock-connections";
+import { type Handlers, fail } from "./mock-options";
 
 declare global {
   interface Window {
@@ -17,9 +19,6 @@ declare global {
     __WEFT_OVERRIDE_INPUTS__?: { name: string; profile: string; input: OverrideInput }[];
   }
 }
-
-/** The connection mock's saved connections. */
-export type ProfilesContext = { connections: () => ConnectionView[] };
 
 const MAX_PROFILE_CHARS = 32;
 
@@ -30,10 +29,6 @@ let active: string | null = null;
 /** By `<connection id>@<profile>`, as the keychain accounts are: a renamed connection keeps its overrides. */
 const overrides = new Map<string, { config: Record<string, string>; secrets: Set<string> }>();
 const KEEP = new Set(["", "******"]);
-
-function fail(kind: IpcError["kind"], message: string, problems: IpcError["problems"] = []): never {
-  throw { kind, message, problems } satisfies IpcError;
-}
 
 function find(raw: string): Stored {
   const name = raw.trim();
@@ -46,13 +41,13 @@ function find(raw: string): Stored {
   );
 }
 
-function view(profile: Stored, ctx: ProfilesContext): ProfileView {
-  const count = ctx.connections().filter((c) => overrides.has(`${c.id}@${profile.name}`)).length;
+function view(profile: Stored): ProfileView {
+  const count = savedConnections().filter((c) => overrides.has(`${c.id}@${profile.name}`)).length;
   return { name: profile.name, createdAt: profile.createdAt, overrides: count, active: active === profile.name };
 }
 
-function connection(name: string, ctx: ProfilesContext): ConnectionView {
-  return ctx.connections().find((c) => c.name === name) ?? fail("notFound", `no connection is named \`${name}\``);
+function connection(name: string): ConnectionView {
+  return savedConnections().find((c) => c.name === name) ?? fail("notFound", `no connection is named \`${name}\``);
 }
 
 function effective(base: ConnectionView, profile: string | null): EffectiveConnectionView {
@@ -112,50 +107,22 @@ export function activeProfile(): string | null {
   return active;
 }
 
-const COMMANDS = new Set([
-  "list_profiles",
-  "create_profile",
-  "delete_profile",
-  "active_profile",
-  "set_active_profile",
-  "connection_in_profile",
-  "set_connection_override",
-  "clear_connection_override",
-]);
-
-export function isProfileCommand(command: string): boolean {
-  return COMMANDS.has(command);
-}
-
-export function profileCommand(command: string, args: Record<string, unknown>, ctx: ProfilesContext): unknown {
-  switch (command) {
-    case "list_profiles":
-      return profiles.map((profile) => view(profile, ctx));
-    case "create_profile":
-      return view(create(String(args.name ?? "")), ctx);
-    case "delete_profile": {
-      const profile = find(String(args.name ?? ""));
-      profiles.splice(profiles.indexOf(profile), 1);
-      for (const key of [...overrides.keys()]) if (key.endsWith(`@${profile.name}`)) overrides.delete(key);
-      if (active === profile.name) active = null;
-      return null;
-    }
-    case "active_profile":
-      return active;
-    case "set_active_profile":
-      active = args.name == null ? null : find(String(args.name)).name;
-      return active;
-    case "connection_in_profile": {
-      const base = connection(String(args.name), ctx);
-      return effective(base, args.profile == null ? null : find(String(args.profile)).name);
-    }
-    case "set_connection_override":
-      return setOverride(connection(String(args.name), ctx), find(String(args.profile)).name, args.input as OverrideInput);
-    case "clear_connection_override": {
-      const base = connection(String(args.name), ctx);
-      return overrides.delete(`${base.id}@${find(String(args.profile)).name}`);
-    }
-    default:
-      return fail("internal", `the mock has no command ${command}`);
-  }
-}
+export const profileHandlers = {
+  list_profiles: () => profiles.map(view),
+  create_profile: ({ name }) => view(create(name)),
+  delete_profile: ({ name }) => {
+    const profile = find(name);
+    profiles.splice(profiles.indexOf(profile), 1);
+    for (const key of [...overrides.keys()]) if (key.endsWith(`@${profile.name}`)) overrides.delete(key);
+    if (active === profile.name) active = null;
+    return null;
+  },
+  active_profile: () => active,
+  set_active_profile: ({ name }) => {
+    active = name === null ? null : find(name).name;
+    return active;
+  },
+  connection_in_profile: ({ name, profile }) => effective(connection(name), profile === null ? null : find(profile).name),
+  set_connection_override: ({ name, profile, input }) => setOverride(connection(name), find(profile).name, input),
+  clear_connection_override: ({ name, profile }) => overrides.delete(`${connection(name).id}@${find(profile).name}`),
+} satisfies Partial<Handlers>;

@@ -1,19 +1,18 @@
 // The run commands for browser tests, behaving like the Rust contract: validation first, one run at
 // a time, events streamed over the Channel with real delays, cancel honoured between events,
 // partial runs only on reusable results, and every run kept in a history with secrets redacted.
-import type { Channel } from "@tauri-apps/api/core";
-
+import type { Args } from "./client";
 import type { Diagnostic } from "./generated/Diagnostic";
 import type { FlowDocument } from "./generated/FlowDocument";
-import type { IpcError } from "./generated/IpcError";
 import type { Node } from "./generated/Node";
 import type { NodeRecord } from "./generated/NodeRecord";
 import type { RunEvent } from "./generated/RunEvent";
-import type { RunPlan } from "./generated/RunPlan";
 import type { RunStatus } from "./generated/RunStatus";
 import type { RunSummary } from "./generated/RunSummary";
 import type { RunView } from "./generated/RunView";
 import type { JsonValue } from "./generated/serde_json/JsonValue";
+import { savedConnections } from "./mock-connections";
+import { type Handlers, fail, mockOptions } from "./mock-options";
 import { activeProfile } from "./mock-profiles";
 
 export type RunMockOptions = {
@@ -26,11 +25,7 @@ export type RunMockOptions = {
   tokenDelayMs?: number;
 };
 
-type Context = { connectionNames: () => string[]; options: () => RunMockOptions };
-
-function fail(kind: IpcError["kind"], message: string): never {
-  throw { kind, message, problems: [] } satisfies IpcError;
-}
+const connectionNames = () => savedConnections().map((c) => c.name);
 
 const REF = /\$\{\s*([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)\s*\}/g;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -127,15 +122,12 @@ function typeMatches(type: string, value: JsonValue): boolean {
   }
 }
 
-async function runFlow(args: Record<string, unknown>, ctx: Context): Promise<RunSummary> {
-  const doc = args.document as FlowDocument;
-  const path = (args.path as string | null) ?? null;
-  const given = (args.inputs ?? {}) as Record<string, JsonValue>;
-  const plan = args.plan as RunPlan;
-  const channel = args.events as Channel<RunEvent>;
-  const options = ctx.options();
+async function runFlow(args: Args<"run_flow">): Promise<RunSummary> {
+  const { document: doc, path, plan, events: channel } = args;
+  const given = args.inputs;
+  const options = mockOptions().run ?? {};
 
-  const problems = validateFlow(doc, ctx.connectionNames());
+  const problems = validateFlow(doc, connectionNames());
   if (problems.length)
     fail("invalidInput", `the flow has ${problems.length} problem(s); fix them first:\n${problems.map((p) => `${p.node}: ${p.message}`).join("\n")}`);
 
@@ -179,7 +171,7 @@ async function runFlow(args: Record<string, unknown>, ctx: Context): Promise<Run
       );
   }
 
-  const runId = String(args.runId);
+  const runId = args.runId;
   // Taken once at the start, as StoreConnections does: a switch during the run does not change it.
   const profile = activeProfile();
   const run = { id: runId, cancelled: false };
@@ -299,25 +291,16 @@ function secretInputs(doc: FlowDocument): string[] {
   return [...names];
 }
 
-/** Handles a run command, or returns `undefined` for a command that is not one. */
-export function runMock(command: string, args: Record<string, unknown>, ctx: Context): unknown {
-  switch (command) {
-    case "validate_flow":
-      return validateFlow(args.document as FlowDocument, ctx.connectionNames());
-    case "secret_inputs":
-      return secretInputs(args.document as FlowDocument);
-    case "run_flow":
-      return runFlow(args, ctx);
-    case "cancel_run": {
-      const was = !!active && !active.cancelled && active.id === args.runId;
-      if (was && active) active.cancelled = true;
-      return was;
-    }
-    case "list_runs":
-      return history.slice(0, Number(args.limit ?? 50));
-    case "get_run":
-      return history.find((r) => r.id === args.id || r.id.startsWith(String(args.id))) ?? fail("invalidInput", `no run \`${String(args.id)}\`; \`weft runs list\` shows the ids`);
-    default:
-      return undefined;
-  }
-}
+export const runHandlers = {
+  validate_flow: ({ document }) => validateFlow(document, connectionNames()),
+  secret_inputs: ({ document }) => secretInputs(document),
+  run_flow: runFlow,
+  cancel_run: ({ runId }) => {
+    const was = !!active && !active.cancelled && active.id === runId;
+    if (was && active) active.cancelled = true;
+    return was;
+  },
+  list_runs: ({ limit }) => history.slice(0, limit),
+  get_run: ({ id }) =>
+    history.find((r) => r.id === id || r.id.startsWith(id)) ?? fail("invalidInput", `no run \`${id}\`; \`weft runs list\` shows the ids`),
+} satisfies Partial<Handlers>;

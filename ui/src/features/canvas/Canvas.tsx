@@ -27,6 +27,7 @@ import { FlowMiniMap } from "./FlowMiniMap";
 import { paneMenu, selectionMenu, wireMenu } from "./menus";
 import { registerPointer } from "./pointer";
 import { QuickAdd } from "./QuickAdd";
+import "./canvas.css";
 
 // Module scope: a new object per render would make React Flow remount every node.
 const nodeTypes: NodeTypes = { ...Object.fromEntries(catalog.map((spec) => [spec.kind, FlowNodeCard])), note: NoteNode };

@@ -3,6 +3,7 @@ import type { Diagnostics } from "../../ipc/generated/Diagnostics";
 import type { EntraReport } from "../../ipc/generated/EntraReport";
 import { expiryText, signInLine } from "./entra";
 import { useDiagnostics } from "./store";
+import "./diagnostics.css";
 
 type Row = { label: string; testId: string; value: (report: Diagnostics) => string };
 

@@ -1,4 +1,5 @@
 import { useFiles } from "./store";
+import "./files.css";
 
 /** Offers back unsaved edits from the last session, or greets a first launch. */
 export function FileBanner() {

@@ -1,5 +1,6 @@
 import { selectDirty, useEditor } from "../editor/store";
 import { fileName, useFiles } from "./store";
+import "./files.css";
 
 /** New, Open (with the recent flows), Save and Save as, in the top bar. */
 export function FileMenu() {

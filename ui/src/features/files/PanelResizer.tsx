@@ -1,4 +1,5 @@
 import { type PointerEvent, useEffect } from "react";
+import "./files.css";
 
 const LIMITS = { palette: [180, 420], props: [240, 560] } as const;
 const variable = (side: Side) => `--${side === "palette" ? "palette" : "props"}-width`;

@@ -1,6 +1,7 @@
 import { create } from "zustand";
 
 import { useModalDialog } from "../../shared/useModalDialog";
+import "./help.css";
 
 export const useHelp = create<{ open: boolean; toggle: () => void; close: () => void }>()((set) => ({
   open: false,

@@ -3,6 +3,8 @@ import { type DragEvent, useState } from "react";
 
 import { useEditor } from "../editor/store";
 import { type PaletteEntry, searchEntries } from "./entries";
+import "../editor/nodes/kind-icon.css";
+import "./palette.css";
 
 /** The drag payload: a node kind (or `note`). */
 export const KIND_MIME = "application/x-weft-kind";

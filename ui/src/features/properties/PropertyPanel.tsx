@@ -4,6 +4,7 @@ import { isNoteNode } from "../editor/graph";
 import { useEditor } from "../editor/store";
 import { FlowPanel } from "./FlowPanel";
 import { NodePanel } from "./NodePanel";
+import "./properties.css";
 
 /** The selected node's form, the flow's own fields when nothing is selected. */
 export function PropertyPanel() {

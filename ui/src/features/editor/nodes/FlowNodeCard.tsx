@@ -9,6 +9,8 @@ import { kindIcon, kindSpec } from "../catalog";
 import type { FlowCanvasNode } from "../graph";
 import { useEditor } from "../store";
 import { type CardPort, cardLayout } from "./card";
+import "./kind-icon.css";
+import "./nodes.css";
 
 function preview(value: unknown): string {
   const text = typeof value === "string" ? value : JSON.stringify(value);

@@ -4,6 +4,7 @@ import { memo, useState } from "react";
 
 import type { NoteCanvasNode } from "../graph";
 import { useEditor } from "../store";
+import "./nodes.css";
 
 function NoteNodeInner({ id, data, selected }: NodeProps<NoteCanvasNode>) {
   const [editing, setEditing] = useState(data.note.text === "");

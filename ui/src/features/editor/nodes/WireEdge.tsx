@@ -4,6 +4,7 @@ import { memo } from "react";
 
 import type { Wire } from "../graph";
 import { useEditor } from "../store";
+import "./nodes.css";
 
 function WireEdgeInner({ id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, selected, markerEnd }: EdgeProps<Wire>) {
   const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });

@@ -1,8 +1,9 @@
 // What a node card shows, and the size and handle positions that follow from it. The card draws
 // from `cardLayout`; the canvas gives React Flow `cardGeometry` up front, so a node that is never on
 // screen needs no mounting to be measured (opening a 1000-node flow mounts only what is visible).
-// The numbers mirror `.fnode` in app.css, whose rows have fixed heights; a browser test compares
-// this estimate with what React Flow measures in the DOM, so a CSS change cannot drift silently.
+// The numbers mirror `.fnode` in nodes.css (beside this file), whose rows have fixed heights; a
+// browser test compares this estimate with what React Flow measures in the DOM, so a CSS change
+// cannot drift silently.
 import type { NodeHandle } from "@xyflow/react";
 import { Position } from "@xyflow/react";
 
@@ -45,7 +46,7 @@ export function cardLayout(node: FlowNode, ports: FlowDocument["inputs"] | FlowD
   return { summary, inputs, outputs };
 }
 
-// app.css `.fnode` and its rows, in CSS pixels.
+// nodes.css `.fnode` and its rows, in CSS pixels.
 export const CARD_WIDTH = 240;
 const BORDER = 1;
 const HEAD = 6 + 22 + 2; // padding, the 22 px icon, padding

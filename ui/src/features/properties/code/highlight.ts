@@ -1,5 +1,5 @@
 // Jinja highlighting shared by the live editor and its static preview: one highlighter that gives
-// tokens CSS classes (styled in app.css), so both look the same and the preview costs no editor.
+// tokens CSS classes (styled in properties.css), so both look the same and the preview costs no editor.
 import { StreamLanguage } from "@codemirror/language";
 import { jinja2 } from "@codemirror/legacy-modes/mode/jinja2";
 import { highlightTree, tagHighlighter, tags } from "@lezer/highlight";

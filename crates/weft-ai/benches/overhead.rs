@@ -9,7 +9,8 @@ use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 use weft_ai::{
-    ApiKey, Call, ChatRequest, Client, Credential, Endpoint, Message, RetryPolicy, Role, Timeouts,
+    ApiKey, Call, ChatRequest, Client, Credential, Endpoint, MODEL_INFERENCE_API_VERSION, Message,
+    RetryPolicy, Role, Timeouts,
 };
 
 fn main() {
@@ -88,7 +89,7 @@ fn setup(stream: bool) -> (Runtime, Client, Endpoint) {
     let base = runtime.block_on(serve(stream));
     let endpoint = Endpoint::ModelInference {
         endpoint: Url::parse(&base).unwrap(),
-        api_version: "2024-05-01-preview".into(),
+        api_version: MODEL_INFERENCE_API_VERSION.into(),
     };
     let client = Client::new(Timeouts::default(), RetryPolicy::default()).unwrap();
     (runtime, client, endpoint)

@@ -160,7 +160,92 @@ fn ends_with(segments: &[String], tail: &[&str]) -> bool {
             .all(|(segment, want)| segment.eq_ignore_ascii_case(want))
 }
 
+/// Where a URL given to [`Endpoint::from_url`] comes from, which decides what it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlOrigin {
+    /// Given at run time (the Create Azure AI connection node). Nobody saw the warning a saved
+    /// connection gets, so plain http is refused except to this machine, and a URL of no Azure
+    /// shape is refused with the shapes that work.
+    RunTime,
+    /// The `api_base` of a saved Azure OpenAI connection, checked (and plain http warned about)
+    /// when it was saved. A URL that is neither a deployment nor a v1 URL is the resource itself
+    /// (a gateway, a local server).
+    SavedAzureOpenAi,
+}
+
 impl Endpoint {
+    /// The endpoint a URL and a connection's options name: the one place a pasted URL becomes
+    /// an [`Endpoint`] (R = resource, D = deployment).
+    ///
+    /// | URL | `api` None | `api` V1 | `api` ModelInference |
+    /// |---|---|---|---|
+    /// | `https://R.services.ai.azure.com[/models]` | `R/openai/v1` | `R/openai/v1` | `R/models?api-version` |
+    /// | `…/openai/v1` | that v1 base | that v1 base | `R/models?api-version` |
+    /// | `…/openai/deployments/D[/…]` | D pinned, dated API | `R/openai/v1` | as None |
+    /// | `https://R.openai.azure.com` | dated API, the call names D | `R/openai/v1` | as None |
+    /// | `https://N.<region>.models.ai.azure.com` | serverless | serverless | serverless |
+    ///
+    /// `api_version` (blank: none) is the dated API's version, default
+    /// [`AZURE_OPENAI_API_VERSION`], or the Model Inference and serverless one, default
+    /// [`MODEL_INFERENCE_API_VERSION`]. With [`UrlOrigin::SavedAzureOpenAi`] only the Azure
+    /// OpenAI rows apply (`api` is V1 or None); any other URL is a resource URL.
+    pub fn from_url(
+        raw: &str,
+        api: Option<FoundryApi>,
+        api_version: Option<&str>,
+        origin: UrlOrigin,
+    ) -> Result<Self, String> {
+        let version = api_version.map(str::trim).filter(|v| !v.is_empty());
+        let dated = |resource: Url, deployment: Option<String>| Self::AzureOpenAi {
+            resource,
+            deployment,
+            api_version: version.unwrap_or(AZURE_OPENAI_API_VERSION).to_owned(),
+        };
+        let detected = match origin {
+            UrlOrigin::RunTime => detect_azure_url(raw)?,
+            UrlOrigin::SavedAzureOpenAi => {
+                let url = Url::parse(raw.trim())
+                    .map_err(|err| format!("`{}` is not a URL: {err}", raw.trim()))?;
+                if api == Some(FoundryApi::V1) {
+                    return Ok(Self::azure_openai_v1(url));
+                }
+                return Ok(match classify_azure_url(url.clone()) {
+                    Ok(DetectedUrl::AzureOpenAiDeployment {
+                        resource,
+                        deployment,
+                    }) => dated(resource, Some(deployment)),
+                    // Saved before `api` existed: a v1 base is called as v1.
+                    Ok(DetectedUrl::AzureV1 { base }) => Self::AzureV1 { base },
+                    Ok(DetectedUrl::AzureOpenAiResource { resource }) => dated(resource, None),
+                    _ => dated(tidy(&url).0, None),
+                });
+            }
+        };
+        Ok(match detected {
+            DetectedUrl::Foundry { url } => Self::foundry(url, api.unwrap_or_default(), version)?,
+            DetectedUrl::AzureV1 { base } if api == Some(FoundryApi::ModelInference) => {
+                Self::foundry(base, FoundryApi::ModelInference, version)?
+            }
+            DetectedUrl::AzureV1 { base } => Self::AzureV1 { base },
+            DetectedUrl::AzureOpenAiDeployment { resource, .. }
+            | DetectedUrl::AzureOpenAiResource { resource }
+                if api == Some(FoundryApi::V1) =>
+            {
+                Self::azure_openai_v1(resource)
+            }
+            DetectedUrl::AzureOpenAiDeployment {
+                resource,
+                deployment,
+            } => dated(resource, Some(deployment)),
+            DetectedUrl::AzureOpenAiResource { resource } => dated(resource, None),
+            // Serverless endpoints speak the model inference API's wire format.
+            DetectedUrl::Serverless { api_base } => Self::Serverless {
+                api_base,
+                api_version: version.unwrap_or(MODEL_INFERENCE_API_VERSION).to_owned(),
+            },
+        })
+    }
+
     /// The endpoint of an Azure AI Foundry connection, from its URL as the portal shows it:
     /// `https://<res>.services.ai.azure.com/models`, the bare resource URL, or `…/openai/v1`
     /// (trailing slashes and a query are ignored; a gateway's path prefix is kept). `api` picks
@@ -441,7 +526,7 @@ mod tests {
             (
                 Endpoint::ModelInference {
                     endpoint: url("https://r.services.ai.azure.com/models"),
-                    api_version: "2024-05-01-preview".into(),
+                    api_version: MODEL_INFERENCE_API_VERSION.into(),
                 },
                 "https://r.services.ai.azure.com/models/chat/completions?api-version=2024-05-01-preview",
                 Some("gpt-4o-mini"),
@@ -451,7 +536,7 @@ mod tests {
                 Endpoint::AzureOpenAi {
                     resource: url("https://r.openai.azure.com"),
                     deployment: None,
-                    api_version: "2024-10-21".into(),
+                    api_version: AZURE_OPENAI_API_VERSION.into(),
                 },
                 "https://r.openai.azure.com/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21",
                 None,
@@ -468,7 +553,7 @@ mod tests {
             (
                 Endpoint::Serverless {
                     api_base: url("https://m.eastus2.models.ai.azure.com"),
-                    api_version: "2024-05-01-preview".into(),
+                    api_version: MODEL_INFERENCE_API_VERSION.into(),
                 },
                 "https://m.eastus2.models.ai.azure.com/chat/completions?api-version=2024-05-01-preview",
                 Some("gpt-4o-mini"),
@@ -499,7 +584,7 @@ mod tests {
         let pinned = Endpoint::AzureOpenAi {
             resource: url("https://r.openai.azure.com"),
             deployment: Some("pinned".into()),
-            api_version: "2024-10-21".into(),
+            api_version: AZURE_OPENAI_API_VERSION.into(),
         };
         let target = pinned.target(Operation::Embeddings, Some("other")).unwrap();
         assert_eq!(target.url.path(), "/openai/deployments/pinned/embeddings");
@@ -633,6 +718,226 @@ mod tests {
         )
         .unwrap();
         assert_eq!(pinned.api_label(), "Azure AI Model Inference API");
+    }
+
+    /// The closing note of issue 12's URL table, row by row, for a URL given at run time.
+    #[test]
+    fn from_url_reads_each_run_time_shape_with_each_api() {
+        use FoundryApi::{ModelInference, V1};
+        let v1 = |raw: &str| Endpoint::AzureV1 { base: url(raw) };
+        let models = |raw: &str, version: &str| Endpoint::ModelInference {
+            endpoint: url(raw),
+            api_version: version.into(),
+        };
+        let dated =
+            |resource: &str, deployment: Option<&str>, version: &str| Endpoint::AzureOpenAi {
+                resource: url(resource),
+                deployment: deployment.map(str::to_owned),
+                api_version: version.into(),
+            };
+        let foundry_v1 = v1("https://r.services.ai.azure.com/openai/v1");
+        let foundry_models = models(
+            "https://r.services.ai.azure.com/models",
+            MODEL_INFERENCE_API_VERSION,
+        );
+        let cases = [
+            // Foundry: /models, the bare resource and …/openai/v1 reach v1 unless pinned.
+            (
+                "https://r.services.ai.azure.com/models",
+                None,
+                None,
+                foundry_v1.clone(),
+            ),
+            (
+                "https://r.services.ai.azure.com/models",
+                Some(V1),
+                None,
+                foundry_v1.clone(),
+            ),
+            (
+                "https://r.services.ai.azure.com/models",
+                Some(ModelInference),
+                None,
+                foundry_models.clone(),
+            ),
+            (
+                "https://r.services.ai.azure.com/models",
+                Some(ModelInference),
+                Some("2025-04-01"),
+                models("https://r.services.ai.azure.com/models", "2025-04-01"),
+            ),
+            (
+                "https://r.services.ai.azure.com",
+                None,
+                None,
+                foundry_v1.clone(),
+            ),
+            (
+                "https://r.services.ai.azure.com/",
+                Some(ModelInference),
+                None,
+                foundry_models.clone(),
+            ),
+            (
+                "https://r.services.ai.azure.com/openai/v1/",
+                None,
+                None,
+                foundry_v1.clone(),
+            ),
+            (
+                "https://r.services.ai.azure.com/openai/v1",
+                Some(ModelInference),
+                Some(" "),
+                foundry_models,
+            ),
+            (
+                "http://127.0.0.1:8080/models",
+                None,
+                None,
+                v1("http://127.0.0.1:8080/openai/v1"),
+            ),
+            // Azure OpenAI: the dated deployments API unless v1 is asked for.
+            (
+                "https://r.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-06-01",
+                None,
+                None,
+                dated(
+                    "https://r.openai.azure.com/",
+                    Some("gpt-4o"),
+                    AZURE_OPENAI_API_VERSION,
+                ),
+            ),
+            (
+                "https://r.openai.azure.com/openai/deployments/gpt-4o",
+                Some(ModelInference),
+                Some("2024-06-01"),
+                dated("https://r.openai.azure.com/", Some("gpt-4o"), "2024-06-01"),
+            ),
+            (
+                "https://r.openai.azure.com/openai/deployments/gpt-4o",
+                Some(V1),
+                None,
+                v1("https://r.openai.azure.com/openai/v1"),
+            ),
+            (
+                "https://r.openai.azure.com",
+                None,
+                None,
+                dated(
+                    "https://r.openai.azure.com/",
+                    None,
+                    AZURE_OPENAI_API_VERSION,
+                ),
+            ),
+            (
+                "https://r.openai.azure.com/",
+                Some(V1),
+                None,
+                v1("https://r.openai.azure.com/openai/v1"),
+            ),
+            (
+                "https://r.openai.azure.com/openai/v1",
+                None,
+                None,
+                v1("https://r.openai.azure.com/openai/v1"),
+            ),
+            // Serverless: the model inference wire format, whatever `api` says.
+            (
+                "https://m.eastus2.models.ai.azure.com",
+                Some(V1),
+                None,
+                Endpoint::Serverless {
+                    api_base: url("https://m.eastus2.models.ai.azure.com/"),
+                    api_version: MODEL_INFERENCE_API_VERSION.into(),
+                },
+            ),
+        ];
+        for (raw, api, version, expected) in cases {
+            assert_eq!(
+                Endpoint::from_url(raw, api, version, UrlOrigin::RunTime).unwrap(),
+                expected,
+                "{raw} {api:?} {version:?}"
+            );
+        }
+        for (refused, says) in [
+            ("http://r.openai.azure.com/openai/v1", "uses plain http"),
+            (
+                "https://example.com/api",
+                "is neither an Azure AI Foundry resource",
+            ),
+            ("not a url", "is not a URL"),
+        ] {
+            let err = Endpoint::from_url(refused, None, None, UrlOrigin::RunTime).unwrap_err();
+            assert!(err.contains(says), "{refused}: {err}");
+        }
+    }
+
+    /// A saved Azure OpenAI connection's `api_base`: plain http and any URL are accepted (it was
+    /// checked when saved), and what is not a deployment or v1 URL is the resource.
+    #[test]
+    fn from_url_reads_a_saved_azure_openai_base() {
+        let saved = |raw: &str, api, version| {
+            Endpoint::from_url(raw, api, version, UrlOrigin::SavedAzureOpenAi).unwrap()
+        };
+        let dated = |resource: &str, deployment: Option<&str>| Endpoint::AzureOpenAi {
+            resource: url(resource),
+            deployment: deployment.map(str::to_owned),
+            api_version: AZURE_OPENAI_API_VERSION.into(),
+        };
+        assert_eq!(
+            saved("https://r.openai.azure.com", None, None),
+            dated("https://r.openai.azure.com", None)
+        );
+        assert_eq!(
+            saved(
+                "https://r.openai.azure.com/openai/deployments/gpt-4o",
+                None,
+                None
+            ),
+            dated("https://r.openai.azure.com", Some("gpt-4o"))
+        );
+        assert_eq!(
+            saved("https://r.openai.azure.com/openai/v1", None, None),
+            Endpoint::AzureV1 {
+                base: url("https://r.openai.azure.com/openai/v1")
+            }
+        );
+        assert_eq!(
+            saved("https://r.openai.azure.com", None, Some("2024-06-01")),
+            Endpoint::AzureOpenAi {
+                resource: url("https://r.openai.azure.com"),
+                deployment: None,
+                api_version: "2024-06-01".into(),
+            }
+        );
+        // A gateway or a local server is the resource, over plain http too; `?x` is dropped.
+        assert_eq!(
+            saved("http://gateway.internal/aoai?x=1", None, None),
+            dated("http://gateway.internal/aoai", None)
+        );
+        assert_eq!(
+            saved("http://127.0.0.1:9/", None, None),
+            dated("http://127.0.0.1:9/", None)
+        );
+        for base in [
+            "https://r.openai.azure.com/openai/deployments/gpt-4o",
+            "http://127.0.0.1:9",
+            "https://r.openai.azure.com/openai/v1",
+        ] {
+            let expected = match base {
+                "http://127.0.0.1:9" => "http://127.0.0.1:9/openai/v1",
+                _ => "https://r.openai.azure.com/openai/v1",
+            };
+            assert_eq!(
+                saved(base, Some(FoundryApi::V1), None),
+                Endpoint::AzureV1 {
+                    base: url(expected)
+                },
+                "{base}"
+            );
+        }
+        let err = Endpoint::from_url("::", None, None, UrlOrigin::SavedAzureOpenAi).unwrap_err();
+        assert!(err.contains("is not a URL"), "{err}");
     }
 
     #[test]

@@ -12,8 +12,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 use weft_ai::{
-    ApiKey, Call, ChatRequest, Client, ClientEvent, Credential, EmbeddingsRequest, Endpoint,
-    FinishReason, InferenceError, Limits, Message, RetryPolicy, Role, TimeoutPhase, Timeouts,
+    AZURE_OPENAI_API_VERSION, ApiKey, Call, ChatRequest, Client, ClientEvent, Credential,
+    EmbeddingsRequest, Endpoint, FinishReason, InferenceError, Limits, MODEL_INFERENCE_API_VERSION,
+    Message, RetryPolicy, Role, TimeoutPhase, Timeouts,
 };
 
 const KEY: &str = "test-key-5e3c1b";
@@ -54,7 +55,7 @@ fn fast_retries() -> RetryPolicy {
 fn foundry(server: &Server) -> Endpoint {
     Endpoint::ModelInference {
         endpoint: Url::parse(&format!("{}/models", server.base)).unwrap(),
-        api_version: "2024-05-01-preview".into(),
+        api_version: MODEL_INFERENCE_API_VERSION.into(),
     }
 }
 
@@ -84,7 +85,7 @@ async fn each_style_sends_its_url_auth_and_body() {
             Endpoint::AzureOpenAi {
                 resource: base.clone(),
                 deployment: None,
-                api_version: "2024-10-21".into(),
+                api_version: AZURE_OPENAI_API_VERSION.into(),
             },
             "/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21",
             "api-key",
@@ -103,7 +104,7 @@ async fn each_style_sends_its_url_auth_and_body() {
         (
             Endpoint::Serverless {
                 api_base: base.clone(),
-                api_version: "2024-05-01-preview".into(),
+                api_version: MODEL_INFERENCE_API_VERSION.into(),
             },
             "/chat/completions?api-version=2024-05-01-preview",
             "authorization",
@@ -754,7 +755,7 @@ async fn info_is_a_get_without_a_body() {
     .await;
     let endpoint = Endpoint::Serverless {
         api_base: Url::parse(&server.base).unwrap(),
-        api_version: "2024-05-01-preview".into(),
+        api_version: MODEL_INFERENCE_API_VERSION.into(),
     };
     let key = Credential::Key(ApiKey::new(KEY));
     let info = client(RetryPolicy::default())
@@ -785,7 +786,7 @@ async fn a_redirect_is_never_followed_and_the_other_host_sees_nothing() {
         let endpoint = Endpoint::AzureOpenAi {
             resource: Url::parse(&server.base).unwrap(),
             deployment: Some("gpt-4o".into()),
-            api_version: "2024-10-21".into(),
+            api_version: AZURE_OPENAI_API_VERSION.into(),
         };
         let key = Credential::Key(ApiKey::new(KEY));
         let err = client(fast_retries())
@@ -983,7 +984,7 @@ async fn a_tls_handshake_failure_is_reported_at_once() {
     let (port, connections) = plain_http_port().await;
     let endpoint = Endpoint::ModelInference {
         endpoint: Url::parse(&format!("https://127.0.0.1:{port}/models")).unwrap(),
-        api_version: "2024-05-01-preview".into(),
+        api_version: MODEL_INFERENCE_API_VERSION.into(),
     };
     let key = Credential::Key(ApiKey::new(KEY));
     let err = client(fast_retries())

@@ -14,6 +14,7 @@ mod error;
 mod request;
 mod retry;
 mod secret;
+mod services;
 mod sse;
 mod status;
 mod stream;
@@ -24,11 +25,12 @@ pub use client::{Call, Client};
 pub use credential::{Credential, ENTRA_DEFAULT_SCOPE, ENTRA_FALLBACK_SCOPE, EntraSignIn};
 pub use endpoint::{
     AZURE_OPENAI_API_VERSION, DetectedUrl, Endpoint, FoundryApi, MODEL_INFERENCE_API_VERSION,
-    Operation, UrlOrigin, classify_azure_url, detect_azure_url,
+    Operation, classify_azure_url, detect_azure_url,
 };
 pub use error::{InferenceError, SignInCli, SignInError, TimeoutPhase};
 pub use retry::RetryPolicy;
 pub use secret::{ApiKey, text_forms};
+pub use services::{Handles, content_safety, http, search, serp};
 pub use transport::{ClientEvent, Limits, Timeouts};
 pub use wire::{
     ChatRequest, ChatResponse, Content, ContentPart, EmbeddingsRequest, EmbeddingsResponse,

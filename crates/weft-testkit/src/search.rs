@@ -263,7 +263,8 @@ fn parse_filter(filter: &str) -> Result<(String, Value), String> {
     Ok((field.to_owned(), wanted))
 }
 
-/// (candidate index, score), best first; a document matching no term is left out.
+/// (candidate index, score), best first; a document matching no term is left out. A keyword
+/// score is the number of times the terms occur in the searched fields.
 type Ranking = Vec<(usize, f64)>;
 
 fn keyword(
@@ -285,7 +286,10 @@ fn keyword(
                 .filter_map(|(_, field)| field.as_str())
                 .map(|field| {
                     let field = field.to_lowercase();
-                    terms.iter().filter(|term| field.contains(*term)).count()
+                    terms
+                        .iter()
+                        .map(|term| field.matches(term.as_str()).count())
+                        .sum::<usize>()
                 })
                 .sum();
             (hits > 0).then_some((index, hits as f64))

@@ -3,14 +3,20 @@
 //! CLI and the app consume alike, with secret values replaced by `******`.
 
 mod connection;
+mod error;
 mod event;
 mod nodes;
+mod plan;
 mod redact;
+mod run;
 mod scheduler;
 pub mod services;
 mod values;
 
 pub use connection::{ConnectionSource, Target};
+pub use error::RunError;
 pub use event::{NodeState, RunEvent, RunStatus};
+pub use plan::{Plan, Reuse};
 pub use redact::Redactor;
-pub use scheduler::{Engine, NodeRecord, Plan, Reuse, RunError, RunOutcome, RunRequest};
+pub use run::{NodeRecord, RunOutcome, RunRequest};
+pub use scheduler::Engine;

@@ -338,3 +338,69 @@ async fn an_empty_query_is_refused_before_any_call() {
     assert!(err.to_string().contains("no query"), "{err}");
     assert!(fake.requests().is_empty());
 }
+
+/// Every field of every event logged while it is the thread's subscriber, as text.
+#[derive(Default, Clone)]
+struct Logged(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+struct Fields<'a>(&'a mut String);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!("{}={value:?} ", field.name()));
+    }
+}
+
+impl tracing::Subscriber for Logged {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = String::new();
+        event.record(&mut Fields(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn the_retry_log_shows_the_url_with_the_key_masked() {
+    let fake =
+        three_results(SerpFake::setup().fail_next(Failure::Unavailable { retry_after: None }));
+    let logged = Logged::default();
+    let _guard = tracing::subscriber::set_default(logged.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let results = runtime
+        .block_on(search(
+            &client(),
+            &target(&fake.base, KEY),
+            &ask("rust"),
+            &Handles::default(),
+        ))
+        .unwrap();
+    assert_eq!(results.len(), 3);
+    let lines = logged.0.lock().unwrap().clone();
+    let retry = lines
+        .iter()
+        .find(|line| line.contains("retrying request"))
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(
+        retry.contains("/search.json?engine=google&q=rust&api_key=******"),
+        "{retry}"
+    );
+    for line in &lines {
+        assert!(
+            !line.contains("serp/key") && !line.contains("serp%2Fkey"),
+            "{line}"
+        );
+    }
+}

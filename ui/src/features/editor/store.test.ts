@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
 import type { FlowDocument } from "../../ipc/generated/FlowDocument";
-import { initialEditorState, selectDirty, useEditor } from "./store";
+import { createEditorStore, selectDirty } from "./store";
 
 const flow = (): FlowDocument => ({
   schema: 1,
@@ -13,12 +13,13 @@ const flow = (): FlowDocument => ({
   ],
 });
 
-const editor = () => useEditor.getState();
+let store = createEditorStore();
+const editor = () => store.getState();
 const chatNode = () => editor().document.nodes.find((n) => n.id === "chat")!;
 
 describe("editor store", () => {
   beforeEach(() => {
-    useEditor.setState(initialEditorState);
+    store = createEditorStore();
     editor().load(flow(), "/flows/test.weft.yaml");
   });
 
@@ -185,6 +186,15 @@ describe("editor store", () => {
     expect(editor().document.notes).toEqual([{ id: "note", text: "Why this flow exists", position: { x: 5, y: 5 } }]);
     editor().undo();
     expect(editor().document.notes![0]!.text).toBe("Why this flow");
+  });
+
+  it("makes independent stores: an edit in one is not in another, nor in its history", () => {
+    const other = createEditorStore();
+    editor().setNodeTitle("chat", "Answer");
+    expect(other.getState().document.nodes.map((n) => n.id)).toEqual(["inputs", "outputs"]);
+    expect(other.getState().past).toEqual([]);
+    other.getState().undo();
+    expect(chatNode().title).toBe("Answer");
   });
 
   it("is dirty after an edit and clean again once saved", () => {

@@ -1,6 +1,7 @@
 // The flow being edited. The FlowDocument is the source of truth (it is what is saved and what
-// undo restores); the React Flow nodes and edges are derived from it, keeping the objects of
-// unchanged nodes so an edit redraws only what it touched. State and actions are typed apart.
+// undo restores, history.ts); the React Flow nodes and edges are derived from it (sync.ts),
+// keeping the objects of unchanged nodes so an edit redraws only what it touched. State and
+// actions are typed apart; `createEditorStore` makes a store, `useEditor` is the app's.
 import { type Connection, type EdgeChange, type NodeChange, applyEdgeChanges, applyNodeChanges } from "@xyflow/react";
 import { create } from "zustand";
 
@@ -11,26 +12,11 @@ import type { Note } from "../../ipc/generated/Note";
 import type { JsonValue } from "../../ipc/generated/serde_json/JsonValue";
 import { SINGLETON_KINDS, idStem } from "./catalog";
 import { type Clipboard, copyOf, pasteInto } from "./clipboard";
-import {
-  type CanvasNode,
-  NOTE_PREFIX,
-  type Wire,
-  connect,
-  connectionProblem,
-  disconnect,
-  documentEdges,
-  flowPorts,
-  isNoteNode,
-  isDomMeasured,
-  measuredNode,
-  removeNodes,
-  renameNode,
-  toCanvasNode,
-  toNoteNode,
-  withProperty,
-} from "./graph";
+import { type CanvasNode, NOTE_PREFIX, type Wire, connect, connectionProblem, disconnect, documentEdges, isNoteNode, measuredNode, removeNodes, renameNode, withProperty } from "./graph";
+import { type HistoryActions, type HistoryState, createHistorySlice, emptyHistory, recordEdit } from "./history";
 import { type AlignMode, alignPositions, layeredPositions } from "./layout";
 import { uniqueId } from "./references";
+import { syncEdges, syncNodes } from "./sync";
 
 export const emptyDocument = (): FlowDocument => ({
   schema: 1,
@@ -40,8 +26,6 @@ export const emptyDocument = (): FlowDocument => ({
     { id: "outputs", type: "outputs", position: { x: 640, y: 120 } },
   ],
 });
-
-const HISTORY_LIMIT = 200;
 
 export type ProblemCount = { errors: number; warnings: number };
 
@@ -58,7 +42,7 @@ function countProblems(diagnostics: Diagnostic[]): Record<string, ProblemCount> 
 
 export type Notice = { text: string; tone: "error" | "info"; seq: number };
 
-export type EditorState = {
+export type EditorState = HistoryState & {
   document: FlowDocument;
   /** The file it came from or was saved to; null for a new or sample flow. */
   path: string | null;
@@ -66,10 +50,6 @@ export type EditorState = {
   savedDocument: FlowDocument;
   nodes: CanvasNode[];
   edges: Wire[];
-  past: FlowDocument[];
-  future: FlowDocument[];
-  /** Consecutive edits with the same key (typing in one field) make one undo step. */
-  coalesceKey: string | null;
   /** The Rust validator's findings for `document` (refreshed shortly after each edit). */
   diagnostics: Diagnostic[];
   /** Error and warning counts per node id, for the badges on the canvas. */
@@ -84,7 +64,7 @@ export type EditorState = {
   loads: number;
 };
 
-export type EditorActions = {
+export type EditorActions = HistoryActions & {
   /** Shows a document fresh from disk (or new): no history, not dirty. */
   load: (document: FlowDocument, path: string | null) => void;
   /** Shows a recovered document that still needs saving. */
@@ -107,9 +87,6 @@ export type EditorActions = {
   renameNode: (from: string, to: string) => string | null;
   /** Edits the flow's own fields (title, inputs, outputs…); `key` coalesces typing. */
   updateFlow: (update: (document: FlowDocument) => FlowDocument, key?: string) => void;
-  endCoalescing: () => void;
-  undo: () => void;
-  redo: () => void;
   select: (canvasIds: string[]) => void;
   focusNode: (id: string) => void;
   copySelection: () => Clipboard | null;
@@ -125,40 +102,6 @@ export type EditorActions = {
 };
 
 export type Editor = EditorState & EditorActions;
-
-/** React Flow nodes for `doc`, reusing each node of `previous` whose document node is unchanged. */
-function syncNodes(previous: CanvasNode[], doc: FlowDocument, selected?: ReadonlySet<string>): CanvasNode[] {
-  const before = new Map(previous.map((n) => [n.id, n]));
-  const keep = (next: CanvasNode, prev: CanvasNode | undefined): CanvasNode => {
-    const isSelected = selected ? selected.has(next.id) : (prev?.selected ?? false);
-    // Once the DOM has overruled the estimate, its size stands until it measures a new one.
-    if (prev && prev.measured && isDomMeasured(prev)) return { ...measuredNode(next), measured: prev.measured, selected: isSelected };
-    return isSelected ? { ...next, selected: true } : next;
-  };
-  const nodes: CanvasNode[] = doc.nodes.map((node) => {
-    const prev = before.get(node.id);
-    const ports = flowPorts(node, doc);
-    if (prev && !isNoteNode(prev) && prev.data.node === node && prev.data.ports === ports && (!selected || selected.has(node.id) === !!prev.selected))
-      return prev;
-    return keep(toCanvasNode(node, doc), prev);
-  });
-  for (const note of doc.notes ?? []) {
-    const prev = before.get(NOTE_PREFIX + note.id);
-    if (prev && isNoteNode(prev) && prev.data.note === note && (!selected || selected.has(prev.id) === !!prev.selected)) nodes.push(prev);
-    else nodes.push(keep(toNoteNode(note), prev));
-  }
-  return nodes;
-}
-
-function syncEdges(previous: Wire[], doc: FlowDocument): Wire[] {
-  const selected = new Set(previous.filter((e) => e.selected).map((e) => e.id));
-  const edges = documentEdges(doc);
-  const next = selected.size ? edges.map((e) => (selected.has(e.id) ? { ...e, selected: true } : e)) : edges;
-  // A wire's id says all it connects, so equal ids are the same wires. Keeping the old array when
-  // an edit changed none spares React Flow rebuilding its lookup of every connection.
-  const same = next.length === previous.length && next.every((e, i) => e.id === previous[i]?.id && !!e.selected === !!previous[i]?.selected);
-  return same ? previous : next;
-}
 
 function updateNode(doc: FlowDocument, id: string, update: (node: FlowNode) => FlowNode): FlowDocument {
   return { ...doc, nodes: doc.nodes.map((n) => (n.id === id ? update(n) : n)) };
@@ -183,10 +126,6 @@ function movedDocument(doc: FlowDocument, moved: ReadonlyMap<string, { x: number
   return changed ? { ...doc, nodes, ...(notes ? { notes } : {}) } : doc;
 }
 
-let noticeSeq = 0;
-let focusSeq = 0;
-let pasteCount = 0;
-
 const initialDocument = emptyDocument();
 
 export const initialEditorState: EditorState = {
@@ -195,9 +134,7 @@ export const initialEditorState: EditorState = {
   savedDocument: initialDocument,
   nodes: syncNodes([], initialDocument),
   edges: [],
-  past: [],
-  future: [],
-  coalesceKey: null,
+  ...emptyHistory,
   diagnostics: [],
   problemCounts: {},
   notice: null,
@@ -206,260 +143,230 @@ export const initialEditorState: EditorState = {
   loads: 0,
 };
 
-export const useEditor = create<Editor>()((set, get) => {
-  /** Makes `next` the document as one undo step (or part of the current one, for the same key). */
-  const commit = (next: FlowDocument, key: string | null = null, selected?: ReadonlySet<string>) => {
-    const s = get();
-    if (next === s.document && !selected) return;
-    const extend = key !== null && key === s.coalesceKey;
-    set({
-      document: next,
-      past: next === s.document || extend ? s.past : [...s.past, s.document].slice(-HISTORY_LIMIT),
-      future: next === s.document ? s.future : [],
-      coalesceKey: key,
-      nodes: syncNodes(s.nodes, next, selected),
-      edges: syncEdges(s.edges, next),
-    });
-  };
+/** A fresh editor store: the app has one (`useEditor`), each test may make its own. */
+export const createEditorStore = () =>
+  create<Editor>()((set, get, api) => {
+    let noticeSeq = 0;
+    let focusSeq = 0;
+    let pasteCount = 0;
 
-  const selectedIds = () => new Set(get().nodes.filter((n) => n.selected).map((n) => n.id));
-
-  const notify = (text: string, tone: Notice["tone"] = "info") => set({ notice: { text, tone, seq: ++noticeSeq } });
-
-  return {
-    ...initialEditorState,
-
-    load: (document, path) =>
-      set({
-        document,
-        path,
-        savedDocument: document,
-        past: [],
-        future: [],
-        coalesceKey: null,
-        diagnostics: [],
-        problemCounts: {},
-        nodes: syncNodes([], document),
-        edges: documentEdges(document),
-        loads: get().loads + 1,
-      }),
-
-    restore: (document, path) => {
-      get().load(document, path);
-      // Still unsaved: the file on disk (if any) is older than what was recovered.
-      set({ savedDocument: emptyDocument() });
-    },
-
-    markSaved: (document, path) => set({ savedDocument: document, path }),
-
-    onNodesChange: (changes) => {
-      // Removal goes through deleteElements, so a node and its wires leave in one undo step.
-      const applicable = changes.filter((c) => c.type !== "remove" && c.type !== "add" && c.type !== "replace");
-      if (!applicable.length) return;
-      let nodes = applyNodeChanges(applicable, get().nodes);
-      const measured = new Set(applicable.flatMap((c) => (c.type === "dimensions" ? [c.id] : [])));
-      if (measured.size) nodes = nodes.map((n) => (measured.has(n.id) ? measuredNode(n) : n));
-      set({ nodes });
-      // A drag ends with `dragging: false`: commit the whole drag as one step.
-      if (applicable.some((c) => c.type === "position" && c.dragging === false)) {
-        commit(movedDocument(get().document, new Map(nodes.map((n) => [n.id, n.position]))));
-      }
-    },
-
-    onEdgesChange: (changes) => {
-      const applicable = changes.filter((c) => c.type === "select");
-      if (applicable.length) set({ edges: applyEdgeChanges(applicable, get().edges) });
-    },
-
-    onConnect: (connection) => {
-      set({ connectionHint: null });
-      const result = connect(get().document, connection);
-      if ("reason" in result) notify(`Not connected: ${result.reason}`, "error");
-      else commit(result.document);
-    },
-
-    checkConnection: (connection) => {
-      const reason = connectionProblem(get().document, connection);
-      if (reason !== get().connectionHint) set({ connectionHint: reason });
-      return reason;
-    },
-
-    endConnecting: () => {
-      if (get().connectionHint !== null) set({ connectionHint: null });
-    },
-
-    deleteElements: (canvasIds, edgeIds) => {
+    /** Makes `next` the document as one undo step (or part of the current one, for the same key). */
+    const commit = (next: FlowDocument, key: string | null = null, selected?: ReadonlySet<string>) => {
       const s = get();
-      let next = s.document;
-      const wires = new Set(edgeIds);
-      for (const edge of s.edges) if (wires.has(edge.id)) next = disconnect(next, edge);
-      if (canvasIds.length) next = removeNodes(next, new Set(canvasIds));
-      commit(next);
-    },
+      if (next === s.document && !selected) return;
+      set({ document: next, ...recordEdit(s, next, key), nodes: syncNodes(s.nodes, next, selected), edges: syncEdges(s.edges, next) });
+    };
 
-    deleteSelection: () => {
-      const s = get();
-      get().deleteElements(
-        s.nodes.filter((n) => n.selected).map((n) => n.id),
-        s.edges.filter((e) => e.selected).map((e) => e.id),
-      );
-    },
+    const selectedIds = () => new Set(get().nodes.filter((n) => n.selected).map((n) => n.id));
 
-    addNode: (kind, position) => {
-      const doc = get().document;
-      if (SINGLETON_KINDS.has(kind)) {
-        const existing = doc.nodes.find((n) => n.type === kind);
-        if (existing) {
-          notify(`A flow has one ${kind} node; it is selected now.`);
-          get().select([existing.id]);
-          get().focusNode(existing.id);
-          return existing.id;
-        }
-      }
-      const ids = new Set(doc.nodes.map((n) => n.id));
-      const id = SINGLETON_KINDS.has(kind) ? kind : uniqueId(idStem(kind), (candidate) => ids.has(candidate) || candidate === "inputs" || candidate === "vars");
-      const node = { id, type: kind, position: { x: Math.round(position.x), y: Math.round(position.y) } } as FlowNode;
-      commit({ ...doc, nodes: [...doc.nodes, node] }, null, new Set([id]));
-      return id;
-    },
+    const notify = (text: string, tone: Notice["tone"] = "info") => set({ notice: { text, tone, seq: ++noticeSeq } });
 
-    addNote: (position, text = "") => {
-      const doc = get().document;
-      const id = uniqueId("note", new Set((doc.notes ?? []).map((n) => n.id)));
-      const note: Note = { id, text, position: { x: Math.round(position.x), y: Math.round(position.y) } };
-      commit({ ...doc, notes: [...(doc.notes ?? []), note] }, null, new Set([NOTE_PREFIX + id]));
-      return NOTE_PREFIX + id;
-    },
+    return {
+      ...initialEditorState,
+      ...createHistorySlice((s, document) => ({ nodes: syncNodes(s.nodes, document), edges: syncEdges(s.edges, document) }))(set, get, api),
 
-    setNoteText: (canvasId, text) => {
-      const doc = get().document;
-      const notes = doc.notes?.map((n) => (NOTE_PREFIX + n.id === canvasId ? { ...n, text } : n));
-      commit({ ...doc, notes }, `note:${canvasId}`);
-    },
-
-    setProperty: (nodeId, key, value, coalesce = true) => {
-      const current = get().document.nodes.find((n) => n.id === nodeId)?.properties?.[key];
-      if (current === value) return;
-      commit(
-        updateNode(get().document, nodeId, (n) => withProperty(n, key, value)),
-        coalesce ? `prop:${nodeId}:${key}` : null,
-      );
-    },
-
-    setNodeTitle: (nodeId, title) =>
-      commit(
-        updateNode(get().document, nodeId, (n) => {
-          const { title: _old, ...rest } = n;
-          void _old;
-          return title ? { ...n, title } : rest;
+      load: (document, path) =>
+        set({
+          document,
+          path,
+          savedDocument: document,
+          ...emptyHistory,
+          diagnostics: [],
+          problemCounts: {},
+          nodes: syncNodes([], document),
+          edges: documentEdges(document),
+          loads: get().loads + 1,
         }),
-        `title:${nodeId}`,
-      ),
 
-    renameNode: (from, to) => {
-      const result = renameNode(get().document, from, to);
-      if ("reason" in result) return result.reason;
-      const wasSelected = get().nodes.some((n) => n.id === from && n.selected);
-      commit(result.document, null, wasSelected ? new Set([to]) : undefined);
-      return null;
-    },
+      restore: (document, path) => {
+        get().load(document, path);
+        // Still unsaved: the file on disk (if any) is older than what was recovered.
+        set({ savedDocument: emptyDocument() });
+      },
 
-    updateFlow: (update, key) => commit(update(get().document), key ?? null),
+      markSaved: (document, path) => set({ savedDocument: document, path }),
 
-    endCoalescing: () => set({ coalesceKey: null }),
+      onNodesChange: (changes) => {
+        // Removal goes through deleteElements, so a node and its wires leave in one undo step.
+        const applicable = changes.filter((c) => c.type !== "remove" && c.type !== "add" && c.type !== "replace");
+        if (!applicable.length) return;
+        let nodes = applyNodeChanges(applicable, get().nodes);
+        const measured = new Set(applicable.flatMap((c) => (c.type === "dimensions" ? [c.id] : [])));
+        if (measured.size) nodes = nodes.map((n) => (measured.has(n.id) ? measuredNode(n) : n));
+        set({ nodes });
+        // A drag ends with `dragging: false`: commit the whole drag as one step.
+        if (applicable.some((c) => c.type === "position" && c.dragging === false)) {
+          commit(movedDocument(get().document, new Map(nodes.map((n) => [n.id, n.position]))));
+        }
+      },
 
-    undo: () => {
-      const s = get();
-      const previous = s.past.at(-1);
-      if (!previous) return;
-      set({
-        document: previous,
-        past: s.past.slice(0, -1),
-        future: [s.document, ...s.future],
-        coalesceKey: null,
-        nodes: syncNodes(s.nodes, previous),
-        edges: syncEdges(s.edges, previous),
-      });
-    },
+      onEdgesChange: (changes) => {
+        const applicable = changes.filter((c) => c.type === "select");
+        if (applicable.length) set({ edges: applyEdgeChanges(applicable, get().edges) });
+      },
 
-    redo: () => {
-      const s = get();
-      const [next, ...future] = s.future;
-      if (!next) return;
-      set({
-        document: next,
-        past: [...s.past, s.document],
-        future,
-        coalesceKey: null,
-        nodes: syncNodes(s.nodes, next),
-        edges: syncEdges(s.edges, next),
-      });
-    },
+      onConnect: (connection) => {
+        set({ connectionHint: null });
+        const result = connect(get().document, connection);
+        if ("reason" in result) notify(`Not connected: ${result.reason}`, "error");
+        else commit(result.document);
+      },
 
-    select: (canvasIds) => {
-      const ids = new Set(canvasIds);
-      set((s) => ({
-        nodes: s.nodes.map((n) => (!!n.selected === ids.has(n.id) ? n : { ...n, selected: ids.has(n.id) })),
-        edges: s.edges.some((e) => e.selected) ? s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)) : s.edges,
-      }));
-    },
+      checkConnection: (connection) => {
+        const reason = connectionProblem(get().document, connection);
+        if (reason !== get().connectionHint) set({ connectionHint: reason });
+        return reason;
+      },
 
-    focusNode: (id) => {
-      get().select([id]);
-      set({ focusRequest: { id, seq: ++focusSeq } });
-    },
+      endConnecting: () => {
+        if (get().connectionHint !== null) set({ connectionHint: null });
+      },
 
-    copySelection: () => {
-      const ids = selectedIds();
-      if (!ids.size) return null;
-      pasteCount = 0;
-      return copyOf(get().document, ids);
-    },
+      deleteElements: (canvasIds, edgeIds) => {
+        const s = get();
+        let next = s.document;
+        const wires = new Set(edgeIds);
+        for (const edge of s.edges) if (wires.has(edge.id)) next = disconnect(next, edge);
+        if (canvasIds.length) next = removeNodes(next, new Set(canvasIds));
+        commit(next);
+      },
 
-    cutSelection: () => {
-      const clip = get().copySelection();
-      if (clip) get().deleteSelection();
-      return clip;
-    },
+      deleteSelection: () => {
+        const s = get();
+        get().deleteElements(
+          s.nodes.filter((n) => n.selected).map((n) => n.id),
+          s.edges.filter((e) => e.selected).map((e) => e.id),
+        );
+      },
 
-    paste: (clip, at) => {
-      let offset: { x: number; y: number };
-      const corners = [...clip.nodes, ...clip.notes].map((n) => n.position);
-      if (at && corners.length) {
-        offset = { x: Math.round(at.x - Math.min(...corners.map((p) => p.x))), y: Math.round(at.y - Math.min(...corners.map((p) => p.y))) };
-      } else {
-        pasteCount += 1;
-        offset = { x: 40 * pasteCount, y: 40 * pasteCount };
-      }
-      const { document, ids } = pasteInto(get().document, clip, offset);
-      commit(document, null, new Set(ids));
-    },
+      addNode: (kind, position) => {
+        const doc = get().document;
+        if (SINGLETON_KINDS.has(kind)) {
+          const existing = doc.nodes.find((n) => n.type === kind);
+          if (existing) {
+            notify(`A flow has one ${kind} node; it is selected now.`);
+            get().select([existing.id]);
+            get().focusNode(existing.id);
+            return existing.id;
+          }
+        }
+        const ids = new Set(doc.nodes.map((n) => n.id));
+        const id = SINGLETON_KINDS.has(kind) ? kind : uniqueId(idStem(kind), (candidate) => ids.has(candidate) || candidate === "inputs" || candidate === "vars");
+        const node = { id, type: kind, position: { x: Math.round(position.x), y: Math.round(position.y) } } as FlowNode;
+        commit({ ...doc, nodes: [...doc.nodes, node] }, null, new Set([id]));
+        return id;
+      },
 
-    duplicateSelection: () => {
-      const ids = selectedIds();
-      if (!ids.size) return;
-      const { document, ids: added } = pasteInto(get().document, copyOf(get().document, ids), { x: 40, y: 40 });
-      commit(document, null, new Set(added));
-    },
+      addNote: (position, text = "") => {
+        const doc = get().document;
+        const id = uniqueId("note", new Set((doc.notes ?? []).map((n) => n.id)));
+        const note: Note = { id, text, position: { x: Math.round(position.x), y: Math.round(position.y) } };
+        commit({ ...doc, notes: [...(doc.notes ?? []), note] }, null, new Set([NOTE_PREFIX + id]));
+        return NOTE_PREFIX + id;
+      },
 
-    align: (mode) => {
-      const chosen = get().nodes.filter((n) => n.selected);
-      commit(movedDocument(get().document, alignPositions(chosen, mode)));
-    },
+      setNoteText: (canvasId, text) => {
+        const doc = get().document;
+        const notes = doc.notes?.map((n) => (NOTE_PREFIX + n.id === canvasId ? { ...n, text } : n));
+        commit({ ...doc, notes }, `note:${canvasId}`);
+      },
 
-    autoLayout: () => {
-      const s = get();
-      const nodes = s.nodes.filter((n) => !isNoteNode(n));
-      commit(movedDocument(s.document, layeredPositions(nodes, s.edges)));
-    },
+      setProperty: (nodeId, key, value, coalesce = true) => {
+        const current = get().document.nodes.find((n) => n.id === nodeId)?.properties?.[key];
+        if (current === value) return;
+        commit(
+          updateNode(get().document, nodeId, (n) => withProperty(n, key, value)),
+          coalesce ? `prop:${nodeId}:${key}` : null,
+        );
+      },
 
-    setDiagnostics: (diagnostics) => set({ diagnostics, problemCounts: countProblems(diagnostics) }),
+      setNodeTitle: (nodeId, title) =>
+        commit(
+          updateNode(get().document, nodeId, (n) => {
+            const { title: _old, ...rest } = n;
+            void _old;
+            return title ? { ...n, title } : rest;
+          }),
+          `title:${nodeId}`,
+        ),
 
-    notify,
+      renameNode: (from, to) => {
+        const result = renameNode(get().document, from, to);
+        if ("reason" in result) return result.reason;
+        const wasSelected = get().nodes.some((n) => n.id === from && n.selected);
+        commit(result.document, null, wasSelected ? new Set([to]) : undefined);
+        return null;
+      },
 
-    dismissNotice: () => set({ notice: null }),
-  };
-});
+      updateFlow: (update, key) => commit(update(get().document), key ?? null),
+
+      select: (canvasIds) => {
+        const ids = new Set(canvasIds);
+        set((s) => ({
+          nodes: s.nodes.map((n) => (!!n.selected === ids.has(n.id) ? n : { ...n, selected: ids.has(n.id) })),
+          edges: s.edges.some((e) => e.selected) ? s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)) : s.edges,
+        }));
+      },
+
+      focusNode: (id) => {
+        get().select([id]);
+        set({ focusRequest: { id, seq: ++focusSeq } });
+      },
+
+      copySelection: () => {
+        const ids = selectedIds();
+        if (!ids.size) return null;
+        pasteCount = 0;
+        return copyOf(get().document, ids);
+      },
+
+      cutSelection: () => {
+        const clip = get().copySelection();
+        if (clip) get().deleteSelection();
+        return clip;
+      },
+
+      paste: (clip, at) => {
+        let offset: { x: number; y: number };
+        const corners = [...clip.nodes, ...clip.notes].map((n) => n.position);
+        if (at && corners.length) {
+          offset = { x: Math.round(at.x - Math.min(...corners.map((p) => p.x))), y: Math.round(at.y - Math.min(...corners.map((p) => p.y))) };
+        } else {
+          pasteCount += 1;
+          offset = { x: 40 * pasteCount, y: 40 * pasteCount };
+        }
+        const { document, ids } = pasteInto(get().document, clip, offset);
+        commit(document, null, new Set(ids));
+      },
+
+      duplicateSelection: () => {
+        const ids = selectedIds();
+        if (!ids.size) return;
+        const { document, ids: added } = pasteInto(get().document, copyOf(get().document, ids), { x: 40, y: 40 });
+        commit(document, null, new Set(added));
+      },
+
+      align: (mode) => {
+        const chosen = get().nodes.filter((n) => n.selected);
+        commit(movedDocument(get().document, alignPositions(chosen, mode)));
+      },
+
+      autoLayout: () => {
+        const s = get();
+        const nodes = s.nodes.filter((n) => !isNoteNode(n));
+        commit(movedDocument(s.document, layeredPositions(nodes, s.edges)));
+      },
+
+      setDiagnostics: (diagnostics) => set({ diagnostics, problemCounts: countProblems(diagnostics) }),
+
+      notify,
+
+      dismissNotice: () => set({ notice: null }),
+    };
+  });
+
+/** The app's editor. */
+export const useEditor = createEditorStore();
 
 /** Whether the document differs from the one last opened or saved. */
 export const selectDirty = (s: EditorState) => s.document !== s.savedDocument;

@@ -32,6 +32,7 @@ fn get(url: String) -> HttpRequest {
         query: Vec::new(),
         body: None,
         secrets: Vec::new(),
+        secret_origin: None,
     }
 }
 
@@ -49,6 +50,7 @@ async fn sends_method_url_query_headers_and_a_json_body_and_parses_a_json_reply(
             query: vec![("q".into(), "a b&c".into())],
             body: Some(json!({"name": "item"})),
             secrets: vec![ApiKey::new(SECRET)],
+            secret_origin: Some(format!("{}/v1", fake.base)),
         },
         &Handles::default(),
     )
@@ -204,4 +206,62 @@ async fn a_bad_method_or_url_is_refused_before_any_call_without_showing_secrets(
     assert!(message.contains("is not an http(s) URL"), "{message}");
     assert!(!message.contains(SECRET), "{message}");
     assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_secret_goes_only_to_the_connections_origin() {
+    let fake = HttpFake::start(vec![Answer::text(200, "text/plain", "ok")]);
+    let other = HttpFake::start(Vec::new());
+    let guarded = |url: String| HttpRequest {
+        secrets: vec![ApiKey::new(SECRET)],
+        secret_origin: Some(fake.base.clone()),
+        ..get(url)
+    };
+    for request in [
+        HttpRequest {
+            query: vec![("key".into(), SECRET.into())],
+            ..guarded(format!("{}/steal", other.base))
+        },
+        HttpRequest {
+            headers: vec![("authorization".into(), format!("Bearer {SECRET}"))],
+            ..guarded(format!("{}/steal", other.base))
+        },
+        HttpRequest {
+            body: Some(json!({"nested": {"token": SECRET}})),
+            ..guarded(format!("{}/steal", other.base))
+        },
+    ] {
+        let err = send(&client(), &request, &Handles::default())
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("carries a secret of the connection"),
+            "{message}"
+        );
+        assert!(message.contains(&fake.base), "{message}");
+        assert!(!message.contains(SECRET), "{message}");
+    }
+    assert!(other.requests().is_empty(), "nothing was sent");
+
+    // Without a secret in it, another origin is fine; with one, the connection's own is.
+    let plain = HttpFake::start(vec![Answer::text(200, "text/plain", "public")]);
+    send(
+        &client(),
+        &guarded(format!("{}/public", plain.base)),
+        &Handles::default(),
+    )
+    .await
+    .unwrap();
+    send(
+        &client(),
+        &HttpRequest {
+            headers: vec![("authorization".into(), format!("Bearer {SECRET}"))],
+            ..guarded(format!("{}/mine", fake.base))
+        },
+        &Handles::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(fake.requests().len(), 1);
 }

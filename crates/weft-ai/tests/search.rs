@@ -183,7 +183,11 @@ async fn a_refused_key_says_to_check_the_connections_key() {
     );
     let message = err.to_string();
     assert!(message.contains("HTTP 403"), "{message}");
-    assert!(message.contains("check the connection's key"), "{message}");
+    assert!(
+        message
+            .ends_with("check the connection's key (an admin or query key of this search service)"),
+        "{message}"
+    );
     assert!(!message.contains(wrong), "{message}");
     assert_eq!(fake.requests().len(), 1, "not retried");
 }

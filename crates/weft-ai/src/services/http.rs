@@ -9,6 +9,11 @@
 //! in every URL and message this module reports. The reply itself is the node's output and is
 //! returned as the server sent it; the run's redactor masks the secrets in what it shows.
 //! A non-2xx reply is an error naming the status, as for the other services.
+//!
+//! `secret_origin` says where the secrets may go (the custom connection's `base_url`): a
+//! request to any other origin (scheme, host and port) that carries one of them, in its URL,
+//! a header or the body, is refused before anything is sent, so a template cannot hand a
+//! connection's secret to a host the connection does not name.
 
 use serde_json::Value;
 use url::Url;
@@ -32,6 +37,8 @@ pub struct HttpRequest {
     pub body: Option<Value>,
     /// Every secret the fields above may hold.
     pub secrets: Vec<ApiKey>,
+    /// The only origin a request carrying one of `secrets` may go to (None: any).
+    pub secret_origin: Option<String>,
 }
 
 /// The reply's body.
@@ -96,7 +103,44 @@ impl HttpRequest {
         if let Some(body) = &self.body {
             prepared = prepared.json(body)?;
         }
+        if let Some(allowed) = &self.secret_origin {
+            self.check_origin(&prepared, allowed, &secrets)?;
+        }
         Ok(prepared)
+    }
+
+    /// Refuses a request that carries a secret to an origin other than `allowed`.
+    fn check_origin(
+        &self,
+        prepared: &PreparedRequest,
+        allowed: &str,
+        secrets: &Secrets,
+    ) -> Result<(), InferenceError> {
+        let allowed = Url::parse(allowed.trim()).map_err(|err| {
+            InferenceError::Config(format!(
+                "the connection's base_url `{}` is not a URL ({err}); the request's secrets may only go there",
+                secrets.mask(allowed)
+            ))
+        })?;
+        let target = prepared.url();
+        if target.origin() == allowed.origin() {
+            return Ok(());
+        }
+        let mut sent = target.as_str().to_owned();
+        for (name, value) in &self.headers {
+            sent.push_str(&format!("\n{name}: {value}"));
+        }
+        if let Some(body) = &self.body {
+            sent.push_str(&body.to_string());
+        }
+        if secrets.mask(&sent) == sent {
+            return Ok(());
+        }
+        Err(InferenceError::Config(format!(
+            "the request to {} carries a secret of the connection, which may only go to {}; point the URL at the connection's base_url, or leave the secret out",
+            target.origin().ascii_serialization(),
+            allowed.origin().ascii_serialization()
+        )))
     }
 }
 

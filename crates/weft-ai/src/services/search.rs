@@ -209,18 +209,25 @@ pub async fn query(
         .collect())
 }
 
+/// What [`Failure`] says of an empty body (the search service sends none with a 403).
+const NO_DETAILS: &str = "no details given";
+
 /// A failed status as the search service means it: a 403 is a refused key, a 404 most likely
 /// the index.
 fn error(failure: Failure, index: &str) -> InferenceError {
     match failure.status {
-        403 => InferenceError::BadRequest {
-            status: 403,
-            message: format!(
-                "the search service refused the api-key; check the connection's key (an admin or query key of this search service). {}",
-                failure.message
-            ),
-            request_id: failure.request_id,
-        },
+        403 => {
+            let mut message = "the search service refused the api-key; check the connection's key (an admin or query key of this search service)".to_owned();
+            // The service sends no body with it; a gateway's text is worth keeping.
+            if failure.message != NO_DETAILS {
+                message = format!("{message}. {}", failure.message);
+            }
+            InferenceError::BadRequest {
+                status: 403,
+                message,
+                request_id: failure.request_id,
+            }
+        }
         404 if failure.message.contains("index") => {
             let hint = format!(
                 "there is no index `{index}` on this search service; check the index name (names are case-sensitive) and the connection's endpoint"

@@ -24,8 +24,16 @@ pub enum AppError {
     Service(#[from] InferenceError),
     #[error(transparent)]
     FlowFile(#[from] FlowFileError),
+    /// Genuinely bad input: the message says which and how to fix it.
     #[error("{0}")]
     Invalid(String),
+    /// No run has this id (connections, profiles and flow files say so through their own
+    /// errors, which map to the same kind).
+    #[error("{0}")]
+    NotFound(String),
+    /// What was asked for is already happening: a run with this id is in progress.
+    #[error("{0}")]
+    Busy(String),
     #[error("internal error: {0}; please report this")]
     Internal(String),
 }
@@ -52,11 +60,14 @@ impl AppError {
                 {
                     ErrorKind::NotFound
                 }
-                FlowFileError::NotAFlowFile { .. }
-                | FlowFileError::Io { .. }
-                | FlowFileError::NotAFlow { .. } => ErrorKind::InvalidInput,
+                FlowFileError::Io { .. } => ErrorKind::Io,
+                FlowFileError::NotAFlowFile { .. } | FlowFileError::NotAFlow { .. } => {
+                    ErrorKind::InvalidInput
+                }
             },
             Self::Invalid(_) => ErrorKind::InvalidInput,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Busy(_) => ErrorKind::Busy,
             Self::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -92,11 +103,17 @@ fn connection_kind(err: &ConnectionError) -> ErrorKind {
 pub enum ErrorKind {
     /// The user's input is wrong; `problems` says where.
     InvalidInput,
+    /// No connection, profile, run or flow file has that name or id (a flow file: it is gone).
     NotFound,
     /// The name is taken.
     Conflict,
+    /// A run with this id is already in progress: wait for it, or cancel it.
+    Busy,
     /// The file changed on disk since the editor read it; ask before saving over it.
     ChangedOnDisk,
+    /// A file could not be read or written for another reason than not being there (no
+    /// permission, a folder in its place, a full disk); the message names the file.
+    Io,
     DataFolder,
     Database,
     Keychain,
@@ -127,6 +144,25 @@ impl From<AppError> for IpcError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_new_kinds_cross_ipc_by_their_names() {
+        let kind =
+            |err: AppError| serde_json::to_value(IpcError::from(err)).unwrap()["kind"].clone();
+        assert_eq!(
+            kind(AppError::Busy(
+                "a run with the id `r1` is already in progress".into()
+            )),
+            "busy"
+        );
+        assert_eq!(kind(AppError::NotFound("no run `r1`".into())), "notFound");
+        let unreadable = FlowFileError::Io {
+            action: "read",
+            path: "a.weft.yaml".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(kind(unreadable.into()), "io");
+    }
 
     #[test]
     fn crosses_ipc_as_kind_and_message() {

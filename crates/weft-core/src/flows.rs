@@ -73,7 +73,9 @@ pub enum FlowFileError {
         "{path} is not a flow file: Weft opens and saves only files whose name ends in `{FLOW_SUFFIX}`; choose such a file, or rename this one"
     )]
     NotAFlowFile { path: String },
-    #[error("could not {action} {path}: {source}")]
+    #[error(
+        "could not {action} {path}: {source}; check that the path is right, that you may {action} it, and that the disk has room"
+    )]
     Io {
         action: &'static str,
         path: String,

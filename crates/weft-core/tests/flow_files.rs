@@ -214,3 +214,23 @@ fn a_file_changed_on_disk_is_only_overwritten_when_the_user_confirms() {
         .unwrap();
     assert_eq!(core.open_flow(&path).unwrap().version, Some(again));
 }
+
+#[test]
+fn a_missing_flow_file_is_not_found_and_an_unreadable_one_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = core(&dir);
+    let err = core
+        .open_flow(&dir.path().join("gone.weft.yaml"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    // A folder where the file should be: reading it fails, and not because it is missing.
+    let folder = dir.path().join("folder.weft.yaml");
+    std::fs::create_dir(&folder).unwrap();
+    let err = core.open_flow(&folder).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("could not read ") && message.contains("that you may read it"),
+        "{message}"
+    );
+}

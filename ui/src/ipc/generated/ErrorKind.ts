@@ -3,4 +3,4 @@
 /**
  * The closed set of error kinds the UI can branch on.
  */
-export type ErrorKind = "invalidInput" | "notFound" | "conflict" | "changedOnDisk" | "dataFolder" | "database" | "keychain" | "service" | "internal";
+export type ErrorKind = "invalidInput" | "notFound" | "conflict" | "busy" | "changedOnDisk" | "io" | "dataFolder" | "database" | "keychain" | "service" | "internal";

@@ -22,4 +22,6 @@ pub use kind::{
 pub use reference::{Reference, Source, find_references};
 pub use schema::{catalog, json_schema};
 pub use taint::{secret_inputs, secret_references};
-pub use validate::{Context, Diagnostic, Severity, dependencies, validate};
+pub use validate::{
+    Context, Diagnostic, Severity, ValidFlow, Validation, dependencies, validate, validation,
+};

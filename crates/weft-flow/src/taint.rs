@@ -69,18 +69,25 @@ pub fn secret_references(doc: &FlowDocument) -> Vec<Reference> {
 
 /// The inputs whose value is a secret: marked `secret`, or feeding a secret property.
 pub fn secret_inputs(doc: &FlowDocument) -> BTreeSet<String> {
+    secret_inputs_of(doc, &secret_references(doc))
+}
+
+/// `secret_inputs`, given the flow's `secret_references`.
+pub(crate) fn secret_inputs_of(doc: &FlowDocument, references: &[Reference]) -> BTreeSet<String> {
     let mut secret: BTreeSet<String> = doc
         .inputs
         .iter()
         .filter(|(_, spec)| spec.secret)
         .map(|(name, _)| name.clone())
         .collect();
-    secret.extend(secret_references(doc).into_iter().filter_map(
-        |reference| match reference.source {
-            Source::Input(name) => Some(name),
-            _ => None,
-        },
-    ));
+    secret.extend(
+        references
+            .iter()
+            .filter_map(|reference| match &reference.source {
+                Source::Input(name) => Some(name.clone()),
+                _ => None,
+            }),
+    );
     secret
 }
 

@@ -7,7 +7,10 @@ mod properties;
 mod references;
 mod secrets;
 mod templates;
+mod valid;
 mod variables;
+
+pub use valid::{ValidFlow, Validation};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -16,6 +19,8 @@ use serde_json::Value;
 
 use crate::document::{FlowDocument, Node, SCHEMA_VERSION};
 use crate::graph::Graph;
+use crate::reference::Reference;
+use crate::taint::{secret_inputs_of, secret_references};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -76,13 +81,28 @@ struct Checker<'a> {
     context: &'a Context,
     found: Vec<Diagnostic>,
     graph: Graph,
+    /// References whose value is a secret (taint.rs), and the inputs among them.
+    secret_references: Vec<Reference>,
+    secret_inputs: BTreeSet<String>,
 }
 
-/// Checks a flow before anything runs. Errors block a run; warnings do not.
-pub fn validate(doc: &FlowDocument, context: &Context) -> Vec<Diagnostic> {
+/// Checks a flow before anything runs, in one pass: its diagnostics and, when none is an error,
+/// the `ValidFlow` to run. Errors block a run; warnings do not.
+pub fn validation(doc: &FlowDocument, context: &Context) -> Validation {
     let mut checker = Checker::new(doc, context);
     checker.run();
-    checker.found
+    Validation::new(
+        doc,
+        checker.found,
+        checker.graph,
+        checker.secret_inputs,
+        checker.secret_references,
+    )
+}
+
+/// The diagnostics alone, for callers that only show them (`validation(…).diagnostics`).
+pub fn validate(doc: &FlowDocument, context: &Context) -> Vec<Diagnostic> {
+    validation(doc, context).diagnostics
 }
 
 /// The flow's edges, as the scheduler needs them: each node id with the ids it waits for
@@ -110,11 +130,14 @@ pub(super) fn is_empty(value: &Value) -> bool {
 
 impl<'a> Checker<'a> {
     fn new(doc: &'a FlowDocument, context: &'a Context) -> Self {
+        let secret_references = secret_references(doc);
         Self {
             doc,
             context,
             found: Vec::new(),
             graph: Graph::new(doc),
+            secret_inputs: secret_inputs_of(doc, &secret_references),
+            secret_references,
         }
     }
 

@@ -4,7 +4,6 @@ use serde_json::Value;
 
 use super::{Checker, Severity, is_empty};
 use crate::reference::find_references;
-use crate::taint::secret_inputs;
 
 impl<'a> Checker<'a> {
     /// A secret property must come whole from a reference: a literal would be saved in the flow
@@ -32,22 +31,22 @@ impl<'a> Checker<'a> {
     /// A plain input that carries a key, directly or through variables: masked all the same,
     /// but it should say what it is.
     pub(super) fn check_secret_inputs(&mut self) {
-        for name in secret_inputs(self.doc) {
-            if self
-                .doc
-                .inputs
-                .get(&name)
-                .is_some_and(|input| !input.secret)
-            {
-                self.report(
-                    Severity::Warning,
-                    None,
-                    Some(&format!("inputs.{name}")),
-                    format!(
-                        "`{name}` feeds a dynamic connection's key but is not marked secret: Weft masks it in run history, but mark it secret so it is never kept or shown"
-                    ),
-                );
-            }
+        let doc = self.doc;
+        let plain: Vec<String> = self
+            .secret_inputs
+            .iter()
+            .filter(|name| doc.inputs.get(*name).is_some_and(|input| !input.secret))
+            .cloned()
+            .collect();
+        for name in plain {
+            self.report(
+                Severity::Warning,
+                None,
+                Some(&format!("inputs.{name}")),
+                format!(
+                    "`{name}` feeds a dynamic connection's key but is not marked secret: Weft masks it in run history, but mark it secret so it is never kept or shown"
+                ),
+            );
         }
     }
 }

@@ -391,6 +391,8 @@ mod tests {
         assert_eq!(
             core.resolve_connection("azure-ai")
                 .unwrap()
+                .as_model()
+                .unwrap()
                 .credential
                 .key()
                 .unwrap()
@@ -422,6 +424,8 @@ mod tests {
         for core in [&a, &b] {
             assert_eq!(
                 core.resolve_connection("azure-ai")
+                    .unwrap()
+                    .as_model()
                     .unwrap()
                     .credential
                     .key()

@@ -208,7 +208,14 @@ mod tests {
 
     fn key_of(core: &AppCore) -> String {
         let resolved = core.resolve_connection("azure-ai").unwrap();
-        resolved.credential.key().unwrap().expose().to_owned()
+        resolved
+            .as_model()
+            .unwrap()
+            .credential
+            .key()
+            .unwrap()
+            .expose()
+            .to_owned()
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! from the keychain, or the developer's Microsoft Entra ID sign-in), and a quick check that it
 //! answers.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -13,31 +14,98 @@ use weft_ai::{
     FoundryApi, InferenceError, MODEL_INFERENCE_API_VERSION, Message, Role, TimeoutPhase,
     classify_azure_url,
 };
-use weft_store::connections::{AuthMode, ConnectionKind, ConnectionRecord, Connections};
+use weft_engine::Target;
+use weft_store::connections::{
+    AuthMode, CONTENT_SAFETY_API_VERSION, ConnectionKind, ConnectionRecord, Connections,
+    SEARCH_API_VERSION,
+};
 
 use crate::{AppCore, AppError};
 
-/// A connection ready to call: never serialised, the key prints as `******`.
+/// A saved connection ready to call: one variant per service family, each holding what its
+/// client needs, so a node gets a typed target rather than a map of fields. Never serialised;
+/// keys print as `******`.
 #[derive(Debug, Clone)]
-pub struct ResolvedConnection {
+pub enum ResolvedConnection {
+    /// Azure AI Foundry, Azure OpenAI, OpenAI or a serverless endpoint: chat and embeddings.
+    /// The engine's own type, so a saved connection and one a flow creates are the same thing.
+    Model(Target),
+    /// Azure AI Content Safety (`POST {endpoint}/contentsafety/text:analyze`).
+    ContentSafety(AzureService),
+    /// Azure AI Search (`POST {endpoint}/indexes/{index}/docs/search`).
+    Search(AzureService),
+    /// SerpAPI web search (`GET {endpoint}/search.json`).
+    Serp(SerpService),
+    /// Free settings and secrets, for a node that builds its own request (HTTP).
+    Custom(CustomSettings),
+}
+
+/// An Azure AI service called with a key and a dated API version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AzureService {
     pub name: String,
-    pub endpoint: Endpoint,
-    pub credential: Credential,
+    pub endpoint: Url,
+    pub key: ApiKey,
+    pub api_version: String,
+}
+
+/// SerpAPI, or a proxy or test server that stands in for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SerpService {
+    pub name: String,
+    pub endpoint: Url,
+    pub key: ApiKey,
+}
+
+/// A custom connection's `configs` and `secrets`, the secrets read from the keychain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomSettings {
+    pub name: String,
+    pub configs: BTreeMap<String, String>,
+    pub secrets: BTreeMap<String, ApiKey>,
 }
 
 impl ResolvedConnection {
-    /// Whether calls must name a deployment (or model): every style but serverless and an
-    /// Azure OpenAI URL that pins one.
-    pub fn needs_deployment(&self) -> bool {
-        !matches!(
-            self.endpoint,
-            Endpoint::Serverless { .. }
-                | Endpoint::AzureOpenAi {
-                    deployment: Some(_),
-                    ..
-                }
-        )
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Model(target) => &target.name,
+            Self::ContentSafety(service) | Self::Search(service) => &service.name,
+            Self::Serp(service) => &service.name,
+            Self::Custom(settings) => &settings.name,
+        }
     }
+
+    /// What the connection reaches, for messages.
+    pub fn family(&self) -> &'static str {
+        match self {
+            Self::Model(_) => "a model endpoint",
+            Self::ContentSafety(_) => "an Azure AI Content Safety resource",
+            Self::Search(_) => "an Azure AI Search service",
+            Self::Serp(_) => "a SerpAPI account",
+            Self::Custom(_) => "a custom connection",
+        }
+    }
+
+    /// The model endpoint, when the connection is one.
+    pub fn as_model(&self) -> Option<&Target> {
+        match self {
+            Self::Model(target) => Some(target),
+            _ => None,
+        }
+    }
+}
+
+/// Whether calls must name a deployment (or model): every style but serverless and an Azure
+/// OpenAI URL that pins one.
+fn needs_deployment(endpoint: &Endpoint) -> bool {
+    !matches!(
+        endpoint,
+        Endpoint::Serverless { .. }
+            | Endpoint::AzureOpenAi {
+                deployment: Some(_),
+                ..
+            }
+    )
 }
 
 /// The outcome of a connection test.
@@ -54,8 +122,10 @@ pub struct ConnectionCheck {
     pub api: String,
 }
 
+/// A URL field as the connection uses it (a row saved before the field existed reads as the
+/// field's default).
 fn url(record: &ConnectionRecord, field: &str) -> Result<Url, AppError> {
-    let raw = record.config.get(field).ok_or_else(|| {
+    let raw = record.setting(field).ok_or_else(|| {
         AppError::Invalid(format!(
             "connection `{}` has no {field}; edit it and set one",
             record.name
@@ -73,7 +143,7 @@ fn invalid(record: &ConnectionRecord, err: impl std::fmt::Display) -> AppError {
     AppError::Invalid(format!("connection `{}`: {err}; edit it", record.name))
 }
 
-/// The client endpoint a connection describes.
+/// The client endpoint a model connection describes.
 pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
     Ok(match record.kind {
         ConnectionKind::AzureAi => {
@@ -127,7 +197,7 @@ pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
         },
         other => {
             return Err(AppError::Invalid(format!(
-                "`{}` is a {other} connection; only Azure AI Foundry, Azure OpenAI, OpenAI and serverless connections can be called for now",
+                "`{}` is a {other} connection, not a model endpoint; choose an Azure AI Foundry, Azure OpenAI, OpenAI or serverless connection",
                 record.name
             )));
         }
@@ -135,7 +205,7 @@ pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
 }
 
 impl AppCore {
-    /// Reads the connection as the active profile sees it, and its key (blocking: SQLite, then
+    /// Reads the connection as the active profile sees it, and its keys (blocking: SQLite, then
     /// the keychain with the database unlocked). A Microsoft Entra ID connection has no key and
     /// needs no keychain: its token is fetched by the client when a call needs it.
     pub fn resolve_connection(&self, name: &str) -> Result<ResolvedConnection, AppError> {
@@ -156,23 +226,61 @@ impl AppCore {
             .effective_connection(name, profile)?
             .resolve_env(&|var| std::env::var(var).ok())?;
         let record = &effective.record;
-        let endpoint = endpoint_for(record)?;
-        let credential = match record.auth_mode() {
-            AuthMode::MeidToken => Credential::Entra {
-                scope: record.setting("token_scope").map(str::to_owned),
-            },
-            AuthMode::Key => {
-                let keychain = self.keychain()?;
-                // No database lock from here on: the keychain may wait on an unlock prompt.
-                let key = Connections::new(self.database(), &keychain)
-                    .effective_secret(&effective, "api_key")?;
-                Credential::Key(ApiKey::new(key.expose()))
-            }
+        let name = record.name.clone();
+        // No database lock from here on: the keychain may wait on an unlock prompt.
+        let secret = |key: &str| -> Result<ApiKey, AppError> {
+            let keychain = self.keychain()?;
+            let value =
+                Connections::new(self.database(), &keychain).effective_secret(&effective, key)?;
+            Ok(ApiKey::new(value.expose()))
         };
-        Ok(ResolvedConnection {
-            name: record.name.clone(),
-            endpoint,
-            credential,
+        let azure_service = |endpoint_field: &str, default_version: &str| {
+            Ok::<_, AppError>(AzureService {
+                name: name.clone(),
+                endpoint: url(record, endpoint_field)?,
+                key: secret("api_key")?,
+                api_version: record
+                    .setting("api_version")
+                    .unwrap_or(default_version)
+                    .to_owned(),
+            })
+        };
+        Ok(match record.kind {
+            ConnectionKind::AzureAi
+            | ConnectionKind::AzureOpenAi
+            | ConnectionKind::OpenAi
+            | ConnectionKind::Serverless => ResolvedConnection::Model(Target {
+                name: name.clone(),
+                endpoint: endpoint_for(record)?,
+                credential: match record.auth_mode() {
+                    AuthMode::MeidToken => Credential::Entra {
+                        scope: record.setting("token_scope").map(str::to_owned),
+                    },
+                    AuthMode::Key => Credential::Key(secret("api_key")?),
+                },
+            }),
+            ConnectionKind::AzureContentSafety => ResolvedConnection::ContentSafety(azure_service(
+                "endpoint",
+                CONTENT_SAFETY_API_VERSION,
+            )?),
+            ConnectionKind::CognitiveSearch => {
+                ResolvedConnection::Search(azure_service("api_base", SEARCH_API_VERSION)?)
+            }
+            ConnectionKind::Serp => ResolvedConnection::Serp(SerpService {
+                name: name.clone(),
+                // A row saved before the field existed reads as SerpAPI itself.
+                endpoint: url(record, "endpoint")?,
+                key: secret("api_key")?,
+            }),
+            ConnectionKind::Custom => ResolvedConnection::Custom(CustomSettings {
+                name: name.clone(),
+                configs: record.config.clone(),
+                secrets: record
+                    .secret_keys
+                    .iter()
+                    .map(|key| Ok((key.clone(), secret(key)?)))
+                    .collect::<Result<_, AppError>>()?,
+            }),
         })
     }
 
@@ -194,23 +302,30 @@ impl AppCore {
         deployment: Option<&str>,
         limit: Duration,
     ) -> Result<ConnectionCheck, AppError> {
+        let Some(target) = connection.as_model() else {
+            return Err(AppError::Invalid(format!(
+                "`{}` is {}, and a connection test calls a model; run a flow that uses it to check it",
+                connection.name(),
+                connection.family()
+            )));
+        };
         let deployment = deployment.map(str::trim).filter(|d| !d.is_empty());
-        if deployment.is_none() && connection.needs_deployment() {
+        if deployment.is_none() && needs_deployment(&target.endpoint) {
             return Err(AppError::Invalid(format!(
                 "`{}` serves several deployments; name the one to test with (the CLI's --deployment)",
-                connection.name
+                target.name
             )));
         }
         let call = Call {
-            endpoint: &connection.endpoint,
-            credential: &connection.credential,
+            endpoint: &target.endpoint,
+            credential: &target.credential,
             deployment,
             cancel: CancellationToken::new(),
             events: None,
         };
         let started = Instant::now();
         let probe = async {
-            if matches!(connection.endpoint, Endpoint::Serverless { .. }) {
+            if matches!(target.endpoint, Endpoint::Serverless { .. }) {
                 let info = self.ai().info(&call).await?;
                 let model = info
                     .get("model_name")
@@ -239,7 +354,7 @@ impl AppCore {
             latency_ms: started.elapsed().as_secs_f64() * 1000.0,
             model,
             method: method.to_owned(),
-            api: connection.endpoint.api_label().to_owned(),
+            api: target.endpoint.api_label().to_owned(),
         })
     }
 }
@@ -262,16 +377,19 @@ impl StoreConnections {
 }
 
 impl weft_engine::ConnectionSource for StoreConnections {
-    fn connection(&self, name: &str) -> Result<weft_engine::Target, String> {
-        let resolved = self
+    fn connection(&self, name: &str) -> Result<Target, String> {
+        match self
             .core
             .resolve_connection_in(name, self.profile.as_deref())
-            .map_err(|err| err.to_string())?;
-        Ok(weft_engine::Target {
-            name: resolved.name,
-            endpoint: resolved.endpoint,
-            credential: resolved.credential,
-        })
+            .map_err(|err| err.to_string())?
+        {
+            ResolvedConnection::Model(target) => Ok(target),
+            other => Err(format!(
+                "`{}` is {}, and this node calls a model; choose an Azure AI Foundry, Azure OpenAI, OpenAI or serverless connection",
+                other.name(),
+                other.family()
+            )),
+        }
     }
 }
 
@@ -403,6 +521,164 @@ mod tests {
         }
     }
 
+    fn core(dir: &tempfile::TempDir) -> std::sync::Arc<AppCore> {
+        let settings = Settings {
+            data_dir: DataDir::new(dir.path().join("home")),
+            keyring_service: "weft-test".into(),
+            retention: Default::default(),
+        };
+        std::sync::Arc::new(
+            AppCore::open_with_keychain(settings, Keychain::in_memory("weft-test").unwrap())
+                .unwrap(),
+        )
+    }
+
+    fn create(
+        core: &AppCore,
+        name: &str,
+        kind: ConnectionKind,
+        config: &[(&str, &str)],
+        secrets: &[(&str, &str)],
+    ) {
+        let pairs = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        core.create_connection(crate::ConnectionInput {
+            name: name.into(),
+            kind,
+            config: pairs(config),
+            secrets: pairs(secrets),
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn each_seed_tool_connection_resolves_to_its_own_typed_target() {
+        use ConnectionKind::{AzureContentSafety, CognitiveSearch, Custom, Serp};
+        let dir = tempfile::tempdir().unwrap();
+        let core = core(&dir);
+        create(
+            &core,
+            "safety",
+            AzureContentSafety,
+            &[("endpoint", "https://cs.cognitiveservices.azure.com/")],
+            &[("api_key", "cs-key")],
+        );
+        create(
+            &core,
+            "search",
+            CognitiveSearch,
+            &[
+                ("api_base", "https://s.search.windows.net"),
+                ("api_version", "2023-11-01"),
+            ],
+            &[("api_key", "search-key")],
+        );
+        create(&core, "serp", Serp, &[], &[("api_key", "serp-key")]);
+        create(
+            &core,
+            "serp-local",
+            Serp,
+            &[("endpoint", "http://127.0.0.1:8931/")],
+            &[("api_key", "serp-key")],
+        );
+        create(
+            &core,
+            "custom",
+            Custom,
+            &[("region", "westeurope")],
+            &[("token", "tok-1"), ("password", "pw-2")],
+        );
+        let resolve = |name: &str| core.resolve_connection(name).unwrap();
+        let azure = |name: &str, endpoint: &str, key: &str, api_version: &str| AzureService {
+            name: name.into(),
+            endpoint: url(endpoint),
+            key: ApiKey::new(key),
+            api_version: api_version.into(),
+        };
+        assert!(matches!(
+            resolve("safety"),
+            ResolvedConnection::ContentSafety(service)
+                if service == azure("safety", "https://cs.cognitiveservices.azure.com", "cs-key", CONTENT_SAFETY_API_VERSION)
+        ));
+        // A version the user chose stays theirs.
+        assert!(matches!(
+            resolve("search"),
+            ResolvedConnection::Search(service)
+                if service == azure("search", "https://s.search.windows.net", "search-key", "2023-11-01")
+        ));
+        let serp = |name: &str, endpoint: &str| SerpService {
+            name: name.into(),
+            endpoint: url(endpoint),
+            key: ApiKey::new("serp-key"),
+        };
+        assert!(matches!(
+            resolve("serp"),
+            ResolvedConnection::Serp(service) if service == serp("serp", "https://serpapi.com")
+        ));
+        assert!(matches!(
+            resolve("serp-local"),
+            ResolvedConnection::Serp(service) if service == serp("serp-local", "http://127.0.0.1:8931")
+        ));
+        assert!(matches!(
+            resolve("custom"),
+            ResolvedConnection::Custom(settings) if settings == CustomSettings {
+                name: "custom".into(),
+                configs: [("region".to_owned(), "westeurope".to_owned())].into(),
+                secrets: [
+                    ("password".to_owned(), ApiKey::new("pw-2")),
+                    ("token".to_owned(), ApiKey::new("tok-1")),
+                ]
+                .into(),
+            }
+        ));
+        // The keys never print.
+        let printed = format!("{:?}", resolve("custom"));
+        assert!(
+            !printed.contains("pw-2") && printed.contains("region"),
+            "{printed}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_tool_connection_given_where_a_model_is_called_is_refused_naming_what_it_is() {
+        use weft_engine::ConnectionSource;
+        let dir = tempfile::tempdir().unwrap();
+        let core = core(&dir);
+        create(
+            &core,
+            "web",
+            ConnectionKind::Serp,
+            &[],
+            &[("api_key", "serp-key")],
+        );
+        let err = StoreConnections::new(core.clone(), None)
+            .connection("web")
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "`web` is a SerpAPI account, and this node calls a model; choose an Azure AI Foundry, Azure OpenAI, OpenAI or serverless connection"
+        );
+        let resolved = core.resolve_connection("web").unwrap();
+        let err = core.check_connection(&resolved, None).await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert!(
+            err.to_string()
+                .contains("a connection test calls a model; run a flow that uses it"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_connection_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = core(&dir).resolve_connection("nowhere").unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::NotFound);
+    }
+
     #[test]
     fn the_forms_default_api_versions_are_the_clients() {
         let default = |kind: ConnectionKind| {
@@ -448,7 +724,12 @@ mod tests {
         core.create_connection(input("")).unwrap();
         core.create_connection(input("api://gateway/.default"))
             .unwrap();
-        let resolved = core.resolve_connection("entra0").unwrap();
+        let resolved = core
+            .resolve_connection("entra0")
+            .unwrap()
+            .as_model()
+            .cloned()
+            .unwrap();
         assert_eq!(resolved.credential, Credential::Entra { scope: None });
         assert_eq!(
             resolved.endpoint,
@@ -457,7 +738,11 @@ mod tests {
             }
         );
         assert_eq!(
-            core.resolve_connection("entra22").unwrap().credential,
+            core.resolve_connection("entra22")
+                .unwrap()
+                .as_model()
+                .unwrap()
+                .credential,
             Credential::Entra {
                 scope: Some("api://gateway/.default".into())
             }
@@ -477,7 +762,7 @@ mod tests {
         // Bound and never accepted: the kernel takes the connection and the request, and no
         // answer ever comes (the client's own first-byte wait is two minutes).
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let connection = ResolvedConnection {
+        let connection = ResolvedConnection::Model(Target {
             name: "silent".into(),
             endpoint: Endpoint::ModelInference {
                 endpoint: Url::parse(&format!("http://{}/models", silent.local_addr().unwrap()))
@@ -485,7 +770,7 @@ mod tests {
                 api_version: "2024-05-01-preview".into(),
             },
             credential: Credential::Key(ApiKey::new("sk-silent-test")),
-        };
+        });
         let err = core
             .check_connection_within(&connection, Some("gpt-4o-mini"), Duration::from_millis(300))
             .await

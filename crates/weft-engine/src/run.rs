@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use weft_ai::Usage;
+use weft_flow::kinds::common::WHEN;
 use weft_flow::{FlowDocument, Node, NodeRole, Reference, ValueType, secret_references};
 
 use crate::connection::{ConnectionSource, Connections};
@@ -465,7 +466,7 @@ fn branch_not_taken(props: &Result<Map<String, Value>, String>) -> Option<String
     let off = props
         .as_ref()
         .ok()
-        .and_then(|p| p.get("when"))
+        .and_then(|p| p.get(WHEN.key))
         .is_some_and(|when| matches!(when, Value::Bool(false) | Value::Null));
     off.then(|| "its branch was not taken".to_owned())
 }

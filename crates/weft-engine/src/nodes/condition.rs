@@ -1,16 +1,18 @@
 //! Condition: evaluates an expression; nodes gated on the branch not taken are skipped.
 
 use serde_json::{Map, Value};
+use weft_flow::kinds::condition::Props;
 
-use super::{NodeContext, NodeDone, environment, required, variables};
+use super::{NodeContext, NodeDone, environment, props, variables};
 
 pub(super) fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
+    let props = props(ctx, Props::from_evaluated)?;
     let env = environment();
     let expression = env
-        .compile_expression(required(&ctx.props, "expression")?)
+        .compile_expression(&props.expression)
         .map_err(|err| format!("the expression is not valid: {err}"))?;
     let result = expression
-        .eval(variables(&ctx.props))
+        .eval(variables(&props.variables))
         .map_err(|err| format!("the expression could not be evaluated: {err}"))?
         .is_true();
     Ok(NodeDone {

@@ -7,26 +7,28 @@ use weft_ai::{
     MODEL_INFERENCE_API_VERSION, detect_azure_url,
 };
 
-use super::{NodeContext, NodeDone, required, text};
+use weft_flow::kinds::create_azure_ai_connection::{Api, Props};
+
+use super::{NodeContext, NodeDone, props};
 use crate::connection::Target;
 
 pub(super) fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
-    let endpoint_text = required(&ctx.props, "endpoint")?;
     // The scheduler registered the key as a secret before this node was recorded.
-    let key = required(&ctx.props, "api_key")?;
-    let api = text(&ctx.props, "api")
-        .map(str::parse::<FoundryApi>)
-        .transpose()?;
-    let endpoint = dynamic_endpoint(endpoint_text, api, text(&ctx.props, "api_version"))?;
+    let props = props(ctx, Props::from_evaluated)?;
+    let api = props.api.map(|api| match api {
+        Api::V1 => FoundryApi::V1,
+        Api::ModelInference => FoundryApi::ModelInference,
+    });
+    let endpoint = dynamic_endpoint(&props.endpoint, api, props.api_version.as_deref())?;
     let id = ctx.connections.make(Target {
         name: format!("{} (dynamic)", ctx.id),
         endpoint,
-        credential: Credential::Key(ApiKey::new(key)),
+        credential: Credential::Key(ApiKey::new(props.api_key.expose())),
     })?;
     // The variable holds a handle, never the key.
-    let value = json!({ "connection": id, "endpoint": endpoint_text, "api_key": "******" });
+    let value = json!({ "connection": id, "endpoint": props.endpoint, "api_key": "******" });
     Ok(NodeDone {
-        set_var: Some((required(&ctx.props, "variable")?.to_owned(), value.clone())),
+        set_var: Some((props.variable, value.clone())),
         ..NodeDone::output(value)
     })
 }

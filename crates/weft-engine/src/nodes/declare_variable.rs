@@ -1,13 +1,13 @@
 //! Declare variable: gives a variable its first value.
 
-use serde_json::Value;
+use weft_flow::kinds::declare_variable::Props;
 
-use super::{NodeContext, NodeDone, required};
+use super::{NodeContext, NodeDone, props};
 
 pub(super) fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
-    let value = ctx.props.get("initial").cloned().unwrap_or(Value::Null);
+    let Props { name, initial, .. } = props(ctx, Props::from_evaluated)?;
     Ok(NodeDone {
-        set_var: Some((required(&ctx.props, "name")?.to_owned(), value.clone())),
-        ..NodeDone::output(value)
+        set_var: Some((name, initial.clone())),
+        ..NodeDone::output(initial)
     })
 }

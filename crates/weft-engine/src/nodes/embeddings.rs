@@ -1,35 +1,30 @@
 //! Embeddings: turns text into vectors.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use weft_ai::{Call, EmbeddingsRequest};
+use weft_flow::kinds::embeddings::Props;
 
-use super::{NodeContext, NodeDone, target, text};
+use super::{NodeContext, NodeDone, props, target};
 use crate::values::as_text;
 
 pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
-    let target = target(ctx).await?;
-    let input = match ctx.props.get("input") {
-        Some(Value::Array(items)) => items.iter().map(as_text).collect(),
-        Some(other) => vec![as_text(other)],
-        None => Vec::new(),
-    };
+    let props = props(ctx, Props::from_evaluated)?;
+    let target = target(ctx, &props.connection).await?;
     let call = Call {
         endpoint: &target.endpoint,
         credential: &target.credential,
-        deployment: text(&ctx.props, "deployment"),
+        deployment: Some(&props.deployment),
         cancel: ctx.cancel.clone(),
         events: None,
+    };
+    let request = EmbeddingsRequest {
+        input: props.input.iter().map(as_text).collect(),
+        dimensions: None,
     };
     let reply = ctx
         .services
         .model
-        .embeddings(
-            &call,
-            &EmbeddingsRequest {
-                input,
-                dimensions: None,
-            },
-        )
+        .embeddings(&call, &request)
         .await
         .map_err(|err| err.to_string())?;
     Ok(NodeDone {

@@ -13,11 +13,13 @@ mod set_variable;
 use std::sync::{Arc, Mutex};
 
 use minijinja::Environment;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 use weft_ai::{ClientEvent, Usage};
-use weft_flow::NodeKind;
+use weft_flow::kinds::common::ConnectionChoice;
+use weft_flow::kinds::props::PropsError;
+use weft_flow::{NodeKind, PropertySpec};
 
 use crate::connection::{Connections, Target};
 use crate::event::RunEvent;
@@ -69,16 +71,12 @@ pub(crate) async fn execute(ctx: NodeContext) -> Result<NodeDone, String> {
     }
 }
 
-fn text<'p>(props: &'p Map<String, Value>, key: &str) -> Option<&'p str> {
-    props
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
-fn required<'p>(props: &'p Map<String, Value>, key: &str) -> Result<&'p str, String> {
-    text(props, key).ok_or_else(|| format!("`{key}` is empty at run time"))
+/// The node's evaluated properties read into its kind's typed `Props`.
+fn props<P>(
+    ctx: &NodeContext,
+    read: fn(&Map<String, Value>) -> Result<P, PropsError>,
+) -> Result<P, String> {
+    read(&ctx.props).map_err(|err| err.to_string())
 }
 
 fn environment() -> Environment<'static> {
@@ -87,34 +85,25 @@ fn environment() -> Environment<'static> {
     env
 }
 
-/// The `variables` property, as templates and expressions see it.
-fn variables(props: &Map<String, Value>) -> minijinja::Value {
-    let variables = props.get("variables").cloned().unwrap_or_else(|| json!({}));
-    minijinja::Value::from(minijinja::value::Serde(&variables))
+/// A node's `variables`, as its templates and expressions see them.
+fn variables(variables: &Map<String, Value>) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(variables))
 }
 
-fn render(props: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
-    let Some(source) = props.get(key).and_then(Value::as_str) else {
-        return Ok(None);
-    };
+/// The template `source` of the property `spec`, rendered.
+fn render(spec: &PropertySpec, source: &str, vars: &Map<String, Value>) -> Result<String, String> {
     environment()
-        .render_str(source, variables(props))
-        .map(Some)
-        .map_err(|err| format!("`{key}` could not be rendered: {err}"))
+        .render_str(source, variables(vars))
+        .map_err(|err| format!("`{}` could not be rendered: {err}", spec.key))
 }
 
-/// The dynamic connection when set (it overrides the static one), else the saved connection.
-async fn target(ctx: &NodeContext) -> Result<Target, String> {
-    if let Some(handle) = ctx
-        .props
-        .get("dynamic_connection")
-        .and_then(|v| v.get("connection"))
-        .and_then(Value::as_str)
-    {
-        return ctx.connections.made(handle);
-    }
-    let name = text(&ctx.props, "connection")
-        .ok_or("no connection: set `connection`, or a `dynamic_connection` that a Create Azure AI connection node filled")?;
+/// The connection the node chose: one made in this run, or a saved one, whose key is
+/// registered as a secret before anything else happens.
+async fn target(ctx: &NodeContext, choice: &ConnectionChoice) -> Result<Target, String> {
+    let name = match choice {
+        ConnectionChoice::Dynamic(handle) => return ctx.connections.made(&handle.connection),
+        ConnectionChoice::Saved(name) => name,
+    };
     let target = ctx.connections.saved(name).await?;
     // Only a key is known here; an Entra token is fetched by the client and masked there.
     if let Some(key) = target.credential.key() {

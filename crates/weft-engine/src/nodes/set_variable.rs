@@ -1,13 +1,13 @@
 //! Set variable: gives a declared variable a new value.
 
-use serde_json::Value;
+use weft_flow::kinds::set_variable::Props;
 
-use super::{NodeContext, NodeDone, required};
+use super::{NodeContext, NodeDone, props};
 
 pub(super) fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
-    let value = ctx.props.get("value").cloned().unwrap_or(Value::Null);
+    let Props { name, value } = props(ctx, Props::from_evaluated)?;
     Ok(NodeDone {
-        set_var: Some((required(&ctx.props, "name")?.to_owned(), value.clone())),
+        set_var: Some((name, value.clone())),
         ..NodeDone::output(value)
     })
 }

@@ -12,6 +12,11 @@ describe("toIpcError", () => {
     expect(toIpcError({ kind: "changedOnDisk", message: "changed", problems: [] }).kind).toBe("changedOnDisk");
   });
 
+  it("keeps the kinds Rust added for busy runs and unreadable files", () => {
+    expect(toIpcError({ kind: "busy", message: "a run with the id `r1` is already in progress", problems: [] }).kind).toBe("busy");
+    expect(toIpcError({ kind: "io", message: "could not read a.weft.yaml: permission denied", problems: [] }).kind).toBe("io");
+  });
+
   it("fills in missing problems", () => {
     expect(toIpcError({ kind: "keychain", message: "locked" })).toEqual({ kind: "keychain", message: "locked", problems: [] });
   });

@@ -7,7 +7,11 @@ const KINDS: ReadonlySet<string> = new Set(
     invalidInput: true,
     notFound: true,
     conflict: true,
+    // A run with that id is already in progress.
+    busy: true,
     changedOnDisk: true,
+    // A file could not be read or written (permissions, a folder in its place, a full disk).
+    io: true,
     dataFolder: true,
     database: true,
     keychain: true,

@@ -335,3 +335,15 @@ fn an_endpoint_that_is_not_a_url_says_what_one_looks_like() {
         "{err}"
     );
 }
+
+/// The engine's ports box these futures as `Send`: this stops compiling if one stops being.
+#[test]
+fn the_call_is_a_send_future() {
+    fn send<T: Send>(_: &T) {}
+    let (client, handles) = (client(), Handles::default());
+    let target =
+        ContentSafetyTarget::new("https://x.cognitiveservices.azure.com", ApiKey::new(KEY))
+            .unwrap();
+    let request = text("hello");
+    send(&analyze(&client, &target, &request, &handles));
+}

@@ -265,3 +265,12 @@ async fn a_secret_goes_only_to_the_connections_origin() {
     .unwrap();
     assert_eq!(fake.requests().len(), 1);
 }
+
+/// The engine's ports box these futures as `Send`: this stops compiling if one stops being.
+#[test]
+fn the_call_is_a_send_future() {
+    fn is_send<T: Send>(_: &T) {}
+    let (client, handles) = (client(), Handles::default());
+    let request = get("https://api.example.com".into());
+    is_send(&send(&client, &request, &handles));
+}

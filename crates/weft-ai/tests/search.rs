@@ -340,3 +340,13 @@ async fn a_query_without_an_index_or_anything_to_match_is_refused_before_any_cal
     }
     assert!(fake.requests().is_empty());
 }
+
+/// The engine's ports box these futures as `Send`: this stops compiling if one stops being.
+#[test]
+fn the_call_is_a_send_future() {
+    fn send<T: Send>(_: &T) {}
+    let (client, handles) = (client(), Handles::default());
+    let target = SearchTarget::new("https://x.search.windows.net", ApiKey::new(KEY)).unwrap();
+    let request = SearchRequest::default();
+    send(&query(&client, &target, &request, &handles));
+}

@@ -404,3 +404,13 @@ fn the_retry_log_shows_the_url_with_the_key_masked() {
         );
     }
 }
+
+/// The engine's ports box these futures as `Send`: this stops compiling if one stops being.
+#[test]
+fn the_call_is_a_send_future() {
+    fn send<T: Send>(_: &T) {}
+    let (client, handles) = (client(), Handles::default());
+    let target = target("https://serpapi.com", KEY);
+    let request = ask("rust");
+    send(&search(&client, &target, &request, &handles));
+}

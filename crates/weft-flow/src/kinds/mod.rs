@@ -16,6 +16,9 @@ pub mod outputs;
 pub mod prompt_template;
 pub mod set_variable;
 
+pub use common::{ConnectionChoice, ConnectionHandle};
+pub use props::{PropsError, SecretText};
+
 use crate::document::Node;
 use crate::kind::{NodeKind, NodeKindSpec};
 use crate::validate::{Context, Diagnostic};

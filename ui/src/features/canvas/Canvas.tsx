@@ -13,7 +13,7 @@ import {
 import { type DragEvent, type MouseEvent, useCallback, useEffect, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 
-import { catalog } from "../editor/catalog";
+import { catalog, isFlowPort } from "../editor/catalog";
 import type { CanvasNode, Wire } from "../editor/graph";
 import { FlowNodeCard } from "../editor/nodes/FlowNodeCard";
 import { NoteNode } from "../editor/nodes/NoteNode";
@@ -101,7 +101,7 @@ function useFitOnLoad() {
 }
 
 function EmptyHint() {
-  const onlyFrame = useEditor((s) => s.document.nodes.every((n) => n.type === "inputs" || n.type === "outputs"));
+  const onlyFrame = useEditor((s) => s.document.nodes.every((n) => isFlowPort(n.type)));
   return onlyFrame ? (
     <p className="canvas-hint">
       Drag a node from the palette, or double-click the canvas (or press <kbd>/</kbd>) to add one.

@@ -1,5 +1,6 @@
 // What the canvas's context menu offers for a node (or the selection), a wire and the empty canvas.
 // Each item acts through the same store actions as the toolbar and the shortcuts.
+import { isRunnable } from "../editor/catalog";
 import { keep, paste } from "../editor/pasteboard";
 import { useEditor } from "../editor/store";
 import { useRun } from "../run/store";
@@ -14,7 +15,7 @@ export function selectionMenu(): MenuItem[] {
   const only = chosen.length === 1 ? chosen[0] : undefined;
   const busy = useRun.getState().phase !== "idle";
   const items: MenuItem[] = [];
-  if (only && only.type !== "note" && only.type !== "inputs" && only.type !== "outputs") {
+  if (only && isRunnable(only.type ?? "")) {
     items.push(
       { label: "Run this node", disabled: busy, run: () => void useRun.getState().runNode(only.id, "only") },
       { label: "Run from here", disabled: busy, run: () => void useRun.getState().runNode(only.id, "from") },

@@ -2,7 +2,6 @@
 // property panel are all drawn from it, so a new kind or property needs no UI change.
 import catalogJson from "../../ipc/generated/nodeKinds.json";
 import type { NodeGroup } from "../../ipc/generated/NodeGroup";
-import type { NodeKind } from "../../ipc/generated/NodeKind";
 import type { NodeKindSpec } from "../../ipc/generated/NodeKindSpec";
 import type { PropertySpec } from "../../ipc/generated/PropertySpec";
 import type { ValueType } from "../../ipc/generated/ValueType";
@@ -26,44 +25,38 @@ export const groups: { group: NodeGroup; label: string }[] = [
   { group: "logic", label: "Logic" },
 ];
 
-/** One glyph per kind; everything else about a kind comes from the catalog. */
-export const kindIcons: Record<NodeKind, string> = {
-  inputs: "⇥",
-  outputs: "⇤",
-  declare_variable: "𝑥",
-  set_variable: "≔",
-  prompt_template: "¶",
-  chat_completion: "✦",
-  create_azure_ai_connection: "⇄",
-  embeddings: "⋮",
-  condition: "◇",
-};
-
 /** The stem of a new node's id, short as in the examples: `chat`, `chat_2`… */
-const idStems: Partial<Record<NodeKind, string>> = {
-  chat_completion: "chat",
-  prompt_template: "prompt",
-  declare_variable: "declare",
-  set_variable: "set",
-  create_azure_ai_connection: "connect",
-  embeddings: "embed",
-};
-
 export function idStem(kind: string): string {
-  return idStems[kind as NodeKind] ?? kind;
+  return byKind.get(kind)?.id_stem ?? kind;
 }
 
 export function kindIcon(kind: string): string {
-  return kindIcons[kind as NodeKind] ?? "•";
+  return byKind.get(kind)?.icon ?? "•";
+}
+
+/** Flow ports (Inputs, Outputs) place the flow's own inputs and outputs on the canvas: one each per flow, never run. */
+export function isFlowPort(kind: string): boolean {
+  return byKind.get(kind)?.role === "flow_port";
+}
+
+/** Nodes the engine runs: every kind but the flow ports. */
+export function isRunnable(kind: string): boolean {
+  return byKind.get(kind)?.role === "runnable";
+}
+
+/**
+ * Which of the flow's own lists a flow port's handles are: the Inputs node's outputs are the
+ * flow's inputs, the Outputs node's inputs are its outputs. The one place that tells the two apart.
+ */
+export function flowPortList(kind: string): "inputs" | "outputs" | undefined {
+  if (!isFlowPort(kind)) return undefined;
+  return kind === "inputs" ? "inputs" : kind === "outputs" ? "outputs" : undefined;
 }
 
 /** Whether a value of type `source` may be passed whole into `target` (mirrors Rust's flows_into). */
 export function flowsInto(source: ValueType, target: ValueType): boolean {
   return source === target || source === "any" || target === "any" || target === "string";
 }
-
-/** Flow-level nodes: they place the flow's inputs and outputs on the canvas and have one instance each. */
-export const SINGLETON_KINDS = new Set<string>(["inputs", "outputs"]);
 
 /** The property that holds the names a template sees; it takes many wires through one handle. */
 export const VARIABLES = "variables";

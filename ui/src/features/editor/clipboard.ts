@@ -3,6 +3,7 @@
 import type { FlowDocument } from "../../ipc/generated/FlowDocument";
 import type { Node as FlowNode } from "../../ipc/generated/Node";
 import type { Note } from "../../ipc/generated/Note";
+import { isFlowPort } from "./catalog";
 import { NOTE_PREFIX } from "./graph";
 import { mapStrings, renameReferences, uniqueId } from "./references";
 
@@ -31,8 +32,8 @@ export function parseClipboard(text: string): Clipboard | null {
 export function pasteInto(doc: FlowDocument, clip: Clipboard, offset: { x: number; y: number }): { document: FlowDocument; ids: string[] } {
   const taken = new Set(doc.nodes.map((n) => n.id));
   const renamed = new Map<string, string>();
-  // One inputs and one outputs node per flow: they stand for the flow's own inputs and outputs.
-  const nodes = clip.nodes.filter((n) => !((n.type === "inputs" || n.type === "outputs") && doc.nodes.some((m) => m.type === n.type)));
+  // One node of each flow port per flow: they stand for the flow's own inputs and outputs.
+  const nodes = clip.nodes.filter((n) => !(isFlowPort(n.type) && doc.nodes.some((m) => m.type === n.type)));
   for (const node of nodes) {
     const id = uniqueId(node.id, taken);
     taken.add(id);

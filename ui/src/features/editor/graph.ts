@@ -8,13 +8,13 @@ import type { Node as FlowNode } from "../../ipc/generated/Node";
 import type { Note } from "../../ipc/generated/Note";
 import type { ValueType } from "../../ipc/generated/ValueType";
 import type { JsonValue } from "../../ipc/generated/serde_json/JsonValue";
-import { NEW_OUTPUT, VARIABLES, flowsInto, kindSpec, propertySpec } from "./catalog";
+import { NEW_OUTPUT, VARIABLES, flowPortList, flowsInto, isFlowPort, kindSpec, propertySpec } from "./catalog";
 import { cardGeometry, cardLayout } from "./nodes/card";
 import { findReferences, mapStrings, referenceTo, renameReferences, uniqueId } from "./references";
 
 export type FlowNodeData = {
   node: FlowNode;
-  /** Only on the `inputs`/`outputs` nodes, whose handles are the flow's inputs/outputs. */
+  /** Only on the flow ports (the Inputs and Outputs nodes), whose handles are the flow's inputs/outputs. */
   ports?: FlowDocument["inputs"] | FlowDocument["outputs"];
 };
 export type NoteData = { note: Note };
@@ -32,9 +32,10 @@ export function isNoteNode(node: CanvasNode): node is NoteCanvasNode {
   return node.type === "note";
 }
 
-/** The flow's inputs or outputs, which are the ports of the `inputs`/`outputs` node; else none. */
+/** The flow's inputs or outputs, which are the handles of the Inputs or Outputs node; else none. */
 export function flowPorts(node: FlowNode, doc: FlowDocument): FlowNodeData["ports"] {
-  return node.type === "inputs" ? doc.inputs : node.type === "outputs" ? doc.outputs : undefined;
+  const list = flowPortList(node.type);
+  return list && doc[list];
 }
 
 /**
@@ -100,10 +101,13 @@ export function graphToDocument(base: FlowDocument, nodes: CanvasNode[]): FlowDo
   return { ...rest, nodes: flowNodes, ...(notes.length || base.notes ? { notes } : {}) };
 }
 
-/** The `inputs`/`outputs` node's id, if the flow places one. */
-export function singletonId(doc: FlowDocument, kind: "inputs" | "outputs"): string | undefined {
-  return doc.nodes.find((n) => n.type === kind)?.id;
+/** The id of the node that places the flow's inputs (or outputs), if the flow has one. */
+export function flowPortId(doc: FlowDocument, list: "inputs" | "outputs"): string | undefined {
+  return doc.nodes.find((n) => flowPortList(n.type) === list)?.id;
 }
+
+const isInputsNode = (node: FlowNode) => flowPortList(node.type) === "inputs";
+const isOutputsNode = (node: FlowNode) => flowPortList(node.type) === "outputs";
 
 const wireId = (source: string, sourceHandle: string, target: string, targetHandle: string, entry?: string) =>
   `${source}.${sourceHandle}>${target}.${targetHandle}${entry === undefined ? "" : `.${entry}`}`;
@@ -142,14 +146,14 @@ const edgeCache = new WeakMap<FlowNode, { inputsId: string | undefined; edges: W
 
 function hasSourceHandle(doc: FlowDocument, node: FlowNode | undefined, handle: string): boolean {
   if (!node) return false;
-  if (node.type === "inputs") return doc.inputs?.[handle] !== undefined;
+  if (isInputsNode(node)) return doc.inputs?.[handle] !== undefined;
   return kindSpec(node.type)?.outputs.some((o) => o.port === handle) ?? false;
 }
 
 export function documentEdges(doc: FlowDocument): Wire[] {
   const nodes = new Map(doc.nodes.map((n) => [n.id, n]));
-  const inputsId = singletonId(doc, "inputs");
-  const outputsId = singletonId(doc, "outputs");
+  const inputsId = flowPortId(doc, "inputs");
+  const outputsId = flowPortId(doc, "outputs");
   const edges: Wire[] = [];
   for (const node of doc.nodes) {
     let cached = edgeCache.get(node);
@@ -183,7 +187,7 @@ function findNode(doc: FlowDocument, id: string): FlowNode | undefined {
 export function sourceType(doc: FlowDocument, nodeId: string, handle: string): ValueType | undefined {
   const node = findNode(doc, nodeId);
   if (!node) return undefined;
-  if (node.type === "inputs") return doc.inputs?.[handle]?.type;
+  if (isInputsNode(node)) return doc.inputs?.[handle]?.type;
   return kindSpec(node.type)?.outputs.find((o) => o.port === handle)?.value_type;
 }
 
@@ -197,8 +201,8 @@ export function connectionProblem(doc: FlowDocument, connection: Connection | Ed
   if (!from || !to) return "both ends must be nodes of this flow";
   const type = sourceType(doc, source, sourceHandle);
   if (!type) return `\`${source}\` has no output \`${sourceHandle}\``;
-  if (to.type === "inputs") return "the flow's inputs take no wires";
-  if (to.type !== "outputs") {
+  if (isInputsNode(to)) return "the flow's inputs take no wires";
+  if (!isOutputsNode(to)) {
     if (targetHandle !== VARIABLES) {
       const spec = propertySpec(to.type, targetHandle);
       if (!spec) return `\`${target}\` has no property \`${targetHandle}\``;
@@ -216,7 +220,7 @@ export function connectionProblem(doc: FlowDocument, connection: Connection | Ed
       if (!flowsInto(type, spec.value_type)) return `${type} cannot flow into ${spec.label} (${spec.value_type})`;
     }
   }
-  if (to.type !== "outputs" && reaches(doc, target, source)) return `this wire would close a loop: ${target} already feeds ${source}`;
+  if (!isOutputsNode(to) && reaches(doc, target, source)) return `this wire would close a loop: ${target} already feeds ${source}`;
   return null;
 }
 
@@ -280,10 +284,11 @@ export function connect(doc: FlowDocument, connection: Connection): { document: 
   const targetHandle = connection.targetHandle!;
   const from = findNode(doc, source)!;
   const to = findNode(doc, target)!;
-  const reference = from.type === "inputs" ? `\${inputs.${sourceHandle}}` : referenceTo(source, sourceHandle);
-  if (to.type === "outputs") {
+  const fromInputs = isInputsNode(from);
+  const reference = fromInputs ? `\${inputs.${sourceHandle}}` : referenceTo(source, sourceHandle);
+  if (isOutputsNode(to)) {
     const outputs = { ...doc.outputs };
-    const name = targetHandle === NEW_OUTPUT ? uniqueId(entryName(from.type === "inputs" ? "inputs" : source, sourceHandle), (n) => n in outputs) : targetHandle;
+    const name = targetHandle === NEW_OUTPUT ? uniqueId(entryName(fromInputs ? "inputs" : source, sourceHandle), (n) => n in outputs) : targetHandle;
     const previous = outputs[name];
     outputs[name] = previous ? { ...previous, value: reference } : { value: reference };
     return { document: { ...doc, outputs } };
@@ -292,7 +297,7 @@ export function connect(doc: FlowDocument, connection: Connection): { document: 
     const current = to.properties?.[VARIABLES];
     const variables = current && typeof current === "object" && !Array.isArray(current) ? { ...current } : {};
     if (Object.values(variables).includes(reference)) return { document: doc };
-    const name = uniqueId(entryName(from.type === "inputs" ? "inputs" : source, sourceHandle), (n) => n in variables);
+    const name = uniqueId(entryName(fromInputs ? "inputs" : source, sourceHandle), (n) => n in variables);
     variables[name] = reference;
     return { document: replaceNode(doc, target, (n) => withProperty(n, VARIABLES, variables)) };
   }
@@ -321,9 +326,9 @@ const isBlank = (value: JsonValue) => typeof value === "string" && value.trim() 
 export function disconnect(doc: FlowDocument, edge: Wire): FlowDocument {
   const to = findNode(doc, edge.target);
   const property = edge.data?.property ?? edge.targetHandle ?? "";
-  const inputsId = singletonId(doc, "inputs");
+  const inputsId = flowPortId(doc, "inputs");
   if (!to) return doc;
-  if (to.type === "outputs") {
+  if (isOutputsNode(to)) {
     if (!doc.outputs?.[property]) return doc;
     const outputs = { ...doc.outputs };
     delete outputs[property];
@@ -348,8 +353,8 @@ export function disconnect(doc: FlowDocument, edge: Wire): FlowDocument {
 /** Removes nodes (and notes, by canvas id) and the wires out of them. */
 export function removeNodes(doc: FlowDocument, ids: ReadonlySet<string>): FlowDocument {
   let next: FlowDocument = doc;
-  // The inputs/outputs nodes only place the flow's inputs and outputs; those outlive them.
-  const wired = doc.nodes.filter((n) => ids.has(n.id) && n.type !== "inputs" && n.type !== "outputs");
+  // Flow ports only place the flow's inputs and outputs; those outlive them.
+  const wired = doc.nodes.filter((n) => ids.has(n.id) && !isFlowPort(n.type));
   if (wired.length) {
     const gone = new Set(wired.map((n) => n.id));
     for (const edge of documentEdges(doc)) if (gone.has(edge.source) && !ids.has(edge.target)) next = disconnect(next, edge);

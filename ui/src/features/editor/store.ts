@@ -10,7 +10,7 @@ import type { FlowDocument } from "../../ipc/generated/FlowDocument";
 import type { Node as FlowNode } from "../../ipc/generated/Node";
 import type { Note } from "../../ipc/generated/Note";
 import type { JsonValue } from "../../ipc/generated/serde_json/JsonValue";
-import { SINGLETON_KINDS, idStem } from "./catalog";
+import { idStem, isFlowPort } from "./catalog";
 import { type Clipboard, copyOf, pasteInto } from "./clipboard";
 import { type CanvasNode, NOTE_PREFIX, type Wire, connect, connectionProblem, disconnect, documentEdges, isNoteNode, measuredNode, removeNodes, renameNode, withProperty } from "./graph";
 import { type HistoryActions, type HistoryState, createHistorySlice, emptyHistory, recordEdit } from "./history";
@@ -241,7 +241,7 @@ export const createEditorStore = () =>
 
       addNode: (kind, position) => {
         const doc = get().document;
-        if (SINGLETON_KINDS.has(kind)) {
+        if (isFlowPort(kind)) {
           const existing = doc.nodes.find((n) => n.type === kind);
           if (existing) {
             notify(`A flow has one ${kind} node; it is selected now.`);
@@ -251,7 +251,7 @@ export const createEditorStore = () =>
           }
         }
         const ids = new Set(doc.nodes.map((n) => n.id));
-        const id = SINGLETON_KINDS.has(kind) ? kind : uniqueId(idStem(kind), (candidate) => ids.has(candidate) || candidate === "inputs" || candidate === "vars");
+        const id = isFlowPort(kind) ? idStem(kind) : uniqueId(idStem(kind), (candidate) => ids.has(candidate) || candidate === "inputs" || candidate === "vars");
         const node = { id, type: kind, position: { x: Math.round(position.x), y: Math.round(position.y) } } as FlowNode;
         commit({ ...doc, nodes: [...doc.nodes, node] }, null, new Set([id]));
         return id;

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 
-import { kindIcon, kindSpec } from "../editor/catalog";
+import { isFlowPort, kindIcon, kindSpec } from "../editor/catalog";
 import { useEditor } from "../editor/store";
 import { fieldsFor, nodeProblems } from "./fields";
 import { Problems, PropertyField } from "./PropertyField";
@@ -48,7 +48,7 @@ export function NodePanel({ id }: { id: string }) {
   const endCoalescing = useEditor((s) => s.endCoalescing);
   if (!node) return null;
   const spec = kindSpec(node.type);
-  const io = node.type === "inputs" || node.type === "outputs";
+  const io = isFlowPort(node.type);
   return (
     <>
       <h2 className="panel-title">

@@ -3,6 +3,7 @@
 import { useEffect } from "react";
 import { useShallow } from "zustand/react/shallow";
 
+import { isRunnable } from "../editor/catalog";
 import { useEditor } from "../editor/store";
 import { capitalised, formatMs, formatTokens, nodeSummary, pretty } from "./format";
 import type { NodeRun, RunState } from "./reducer";
@@ -19,7 +20,7 @@ function Json({ value, testId }: { value: unknown; testId?: string }) {
 function NodeDetail({ id, node, live }: { id: string; node: NodeRun; live: boolean }) {
   const { runNode, busy } = useRun(useShallow((s) => ({ runNode: s.runNode, busy: s.phase !== "idle" })));
   // Only nodes of the open flow that the engine runs (not its inputs/outputs) can be rerun.
-  const exists = useEditor((s) => s.document.nodes.some((n) => n.id === id && n.type !== "inputs" && n.type !== "outputs"));
+  const exists = useEditor((s) => s.document.nodes.some((n) => n.id === id && isRunnable(n.type)));
   return (
     <div className="run-detail" data-testid="run-node-detail">
       <div className="run-detail-head">

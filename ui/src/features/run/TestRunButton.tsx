@@ -1,14 +1,12 @@
 // The top bar's Test run (and Cancel while a run is in progress).
 import { useShallow } from "zustand/react/shallow";
 
+import { isRunnable } from "../editor/catalog";
 import { useEditor } from "../editor/store";
 import { useRun } from "./store";
 
-/** Runnable: at least one node besides the flow's own inputs and outputs. */
-const hasWork = (kinds: string[]) => kinds.some((k) => k !== "inputs" && k !== "outputs");
-
 export function TestRunButton() {
-  const runnable = useEditor((s) => hasWork(s.document.nodes.map((n) => n.type)));
+  const runnable = useEditor((s) => s.document.nodes.some((n) => isRunnable(n.type)));
   const { phase, cancelling, testRun, cancel } = useRun(
     useShallow((s) => ({ phase: s.phase, cancelling: s.cancelling, testRun: s.testRun, cancel: s.cancel })),
   );

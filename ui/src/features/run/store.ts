@@ -11,6 +11,7 @@ import type { RunPlan } from "../../ipc/generated/RunPlan";
 import type { RunView } from "../../ipc/generated/RunView";
 import type { JsonValue } from "../../ipc/generated/serde_json/JsonValue";
 import { runsIpc } from "../../ipc/runs";
+import { isRunnable } from "../editor/catalog";
 import { useEditor } from "../editor/store";
 import { type Drafts, type InputField, initialDrafts, inputFields, parseInputs, recallInputs, rememberInputs } from "./inputs";
 import { type RunState, applySummary, emptyRun, fromStoredRun, prepareRun, runReducer } from "./reducer";
@@ -92,8 +93,8 @@ function currentFlow(): { document: FlowDocument; path: string | null } {
 
 /** The nodes a plan will touch: all, one, or one and everything wired downstream of it. */
 function plannedNodes(document: FlowDocument, plan: RunPlan): string[] {
-  // The inputs and outputs nodes only show the flow's ports; the engine never runs them.
-  const runs = new Set(document.nodes.filter((n) => n.type !== "inputs" && n.type !== "outputs").map((n) => n.id));
+  // Flow ports only show the flow's inputs and outputs; the engine never runs them.
+  const runs = new Set(document.nodes.filter((n) => isRunnable(n.type)).map((n) => n.id));
   return plannedFrom(document, plan).filter((id) => runs.has(id));
 }
 

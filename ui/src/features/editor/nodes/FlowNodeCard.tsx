@@ -5,7 +5,7 @@ import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflo
 import { memo, useEffect, useMemo } from "react";
 
 import { NodeRunBadge } from "../../run/NodeRunBadge";
-import { kindIcon, kindSpec } from "../catalog";
+import { isFlowPort, kindIcon, kindSpec } from "../catalog";
 import type { FlowCanvasNode } from "../graph";
 import { useEditor } from "../store";
 import { type CardPort, cardLayout } from "./card";
@@ -58,7 +58,7 @@ function FlowNodeCardInner({ id, type, data, selected }: NodeProps<FlowCanvasNod
   const updateNodeInternals = useUpdateNodeInternals();
   // Only those two: each call re-measures on its own animation frame, so one per node would make
   // opening a 1000-node flow quadratic (a call per mounted node, each O(nodes)).
-  const flowPorts = type === "inputs" || type === "outputs";
+  const flowPorts = isFlowPort(type);
   const handleIds = flowPorts ? Object.keys(ports ?? {}).join("\n") : "";
   useEffect(() => {
     if (flowPorts) updateNodeInternals(id);

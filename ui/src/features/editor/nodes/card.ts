@@ -10,7 +10,7 @@ import { Position } from "@xyflow/react";
 import type { FlowDocument } from "../../../ipc/generated/FlowDocument";
 import type { Node as FlowNode } from "../../../ipc/generated/Node";
 import type { ValueType } from "../../../ipc/generated/ValueType";
-import { NEW_OUTPUT, VARIABLES, kindSpec } from "../catalog";
+import { NEW_OUTPUT, VARIABLES, flowPortList, kindSpec } from "../catalog";
 
 export type CardPort = { id: string; label: string; type: ValueType | "new"; required?: boolean };
 export type CardLayout = {
@@ -22,21 +22,20 @@ export type CardLayout = {
   outputs: CardPort[];
 };
 
-/** Properties worth reading on the card itself, in this order. */
-const SUMMARY_KEYS = ["deployment", "connection", "name", "user_prompt", "template", "expression", "endpoint"];
 const SUMMARY_ROWS = 3;
 
 export function cardLayout(node: FlowNode, ports: FlowDocument["inputs"] | FlowDocument["outputs"] | undefined): CardLayout {
   const spec = kindSpec(node.type);
   const properties = node.properties ?? {};
-  const summary = SUMMARY_KEYS.filter((key) => properties[key] !== undefined && properties[key] !== "").slice(0, SUMMARY_ROWS);
+  const summary = (spec?.summary ?? []).filter((key) => properties[key] !== undefined && properties[key] !== "").slice(0, SUMMARY_ROWS);
   const inputs: CardPort[] = [];
   const outputs: CardPort[] = [];
-  if (node.type === "outputs") {
+  const list = flowPortList(node.type);
+  if (list === "outputs") {
     for (const name of Object.keys(ports ?? {})) inputs.push({ id: name, label: name, type: "any" });
     inputs.push({ id: NEW_OUTPUT, label: "+ new output", type: "new" });
   }
-  if (node.type === "inputs") {
+  if (list === "inputs") {
     for (const [name, input] of Object.entries((ports ?? {}) as NonNullable<FlowDocument["inputs"]>)) outputs.push({ id: name, label: name, type: input.type });
   }
   for (const p of spec?.properties ?? []) {

@@ -234,3 +234,42 @@ fn analyze(setup: &ContentSafetySetup, request: &Recorded) -> Result<Value, Answ
     };
     Ok(json!({"blocklistsMatch": matches, "categoriesAnalysis": analysis}))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::raw;
+
+    const ANALYZE: &str = "/contentsafety/text:analyze?api-version=2024-09-01";
+
+    #[test]
+    fn refuses_what_the_service_refuses() {
+        let fake = ContentSafetyFake::setup().key("k").start();
+        let key = [("Ocp-Apim-Subscription-Key", "k")];
+        let other_version = "/contentsafety/text:analyze?api-version=2023-10-01";
+        assert_eq!(raw(&fake.base, "POST", other_version, &key, "{}").0, 404);
+        let (status, head, body) = raw(&fake.base, "POST", ANALYZE, &[], r#"{"text":"x"}"#);
+        assert_eq!(status, 401);
+        assert!(body.contains("Access denied"), "{body}");
+        assert!(head.contains("x-ms-error-code: 401"), "{head}");
+        let long = json!({"text": "a".repeat(MAX_TEXT_CHARS + 1)}).to_string();
+        let (status, head, body) = raw(&fake.base, "POST", ANALYZE, &key, &long);
+        assert_eq!(status, 400);
+        assert!(
+            head.contains("x-ms-error-code: InvalidRequestBody"),
+            "{head}"
+        );
+        assert!(body.contains("maximum length"), "{body}");
+        let unknown = r#"{"text":"x","categories":["Spam"]}"#;
+        assert_eq!(raw(&fake.base, "POST", ANALYZE, &key, unknown).0, 400);
+        fake.fail_next(Failure::Unavailable {
+            retry_after: Some(3),
+        });
+        let (status, head, body) = raw(&fake.base, "POST", ANALYZE, &key, r#"{"text":"x"}"#);
+        assert_eq!(status, 503);
+        assert!(
+            head.contains("Retry-After: 3") && body.contains("ServerBusy"),
+            "{head}{body}"
+        );
+    }
+}

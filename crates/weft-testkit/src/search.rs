@@ -355,3 +355,71 @@ fn fuse(rankings: &[Ranking]) -> Ranking {
     fused.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     fused
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::raw;
+
+    fn fake() -> SearchFake {
+        SearchFake::setup()
+            .key("k")
+            .index("docs", vec![json!({"id": "1", "text": "alpha beta"})])
+            .start()
+    }
+
+    #[test]
+    fn serves_both_spellings_of_the_search_path() {
+        let fake = fake();
+        let key = [("api-key", "k")];
+        for path in [
+            "/indexes/docs/docs/search?api-version=2024-07-01",
+            "/indexes('docs')/docs/search.post.search?api-version=2024-07-01",
+        ] {
+            let (status, _, body) = raw(
+                &fake.base,
+                "POST",
+                path,
+                &key,
+                r#"{"search":"alpha","count":true}"#,
+            );
+            assert_eq!(status, 200, "{path}: {body}");
+            let body: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(body["@odata.count"], 1);
+            assert_eq!(body["value"][0]["id"], "1");
+        }
+    }
+
+    #[test]
+    fn refuses_a_missing_or_wrong_key_a_wrong_version_and_an_unknown_index() {
+        let fake = fake();
+        let path = "/indexes/docs/docs/search?api-version=2024-07-01";
+        let (status, _, body) = raw(&fake.base, "POST", path, &[], "{}");
+        assert_eq!(
+            (status, body.as_str()),
+            (401, ""),
+            "no body, as the docs show none"
+        );
+        assert_eq!(
+            raw(&fake.base, "POST", path, &[("api-key", "no")], "{}").0,
+            403
+        );
+        let old = "/indexes/docs/docs/search?api-version=2019-05-06";
+        assert_eq!(
+            raw(&fake.base, "POST", old, &[("api-key", "k")], "{}").0,
+            400
+        );
+        let (status, _, body) = raw(
+            &fake.base,
+            "POST",
+            "/indexes/nope/docs/search?api-version=2024-07-01",
+            &[("api-key", "k")],
+            "{}",
+        );
+        assert_eq!(status, 404);
+        assert!(
+            body.contains("The index 'nope' for service 'weft-fake' was not found."),
+            "{body}"
+        );
+    }
+}

@@ -192,3 +192,43 @@ fn answer(setup: &mut SerpSetup, request: &Recorded) -> Answer {
         }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::raw;
+
+    #[test]
+    fn answers_the_documented_errors_and_counts_per_engine() {
+        let fake = SerpFake::setup()
+            .key("k")
+            .result("a", "https://a.example", "A")
+            .result("b", "https://b.example", "B")
+            .start();
+        let (status, _, body) = raw(&fake.base, "GET", "/search.json?q=x&api_key=bad", &[], "");
+        assert_eq!(status, 401);
+        assert!(body.contains("Invalid API key"), "{body}");
+        let (status, _, body) = raw(&fake.base, "GET", "/search.json?api_key=k", &[], "");
+        assert_eq!(
+            (status, body.as_str()),
+            (400, r#"{"error":"Missing query `q` parameter."}"#)
+        );
+        let unknown = "/search.json?engine=altavista&q=x&api_key=k";
+        assert_eq!(raw(&fake.base, "GET", unknown, &[], "").0, 400);
+        for (target, count) in [
+            ("/search.json?q=x&num=1&api_key=k", 1),
+            ("/search.json?engine=bing&q=x&num=1&api_key=k", 2),
+            ("/search.json?engine=bing&q=x&count=1&api_key=k", 1),
+        ] {
+            let (status, _, body) = raw(&fake.base, "GET", target, &[], "");
+            assert_eq!(status, 200);
+            let body: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(
+                body["organic_results"].as_array().unwrap().len(),
+                count,
+                "{target}"
+            );
+            assert!(body["search_parameters"].get("api_key").is_none());
+        }
+    }
+}

@@ -178,3 +178,55 @@ impl HttpFake {
         self.requests.lock().unwrap().clone()
     }
 }
+
+/// Raw HTTP/1.1 for the fakes' own tests: sends one request, returns the status, the head and
+/// the body.
+#[cfg(test)]
+pub(crate) fn raw(
+    base: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    use std::io::Read;
+    let mut socket = TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    let mut request = format!("{method} {target} HTTP/1.1\r\nhost: fake\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
+    socket.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    socket.read_to_string(&mut reply).unwrap();
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, head.to_owned(), body.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_http_fake_answers_in_order_with_headers_then_says_it_ran_out() {
+        let fake = HttpFake::start(vec![
+            Answer::text(429, "text/plain", "wait").header("Retry-After", "2"),
+            Answer::empty(204),
+        ]);
+        let (status, head, body) = raw(&fake.base, "PUT", "/a?b=1", &[("x-y", "z")], "hi");
+        assert_eq!((status, body.as_str()), (429, "wait"));
+        assert!(head.contains("Retry-After: 2"), "{head}");
+        assert_eq!(raw(&fake.base, "GET", "/", &[], "").0, 204);
+        assert_eq!(raw(&fake.base, "GET", "/", &[], "").0, 500);
+        let first = &fake.requests()[0];
+        assert_eq!(
+            (first.method.as_str(), first.target.as_str()),
+            ("PUT", "/a?b=1")
+        );
+        assert_eq!(
+            (first.header("X-Y"), first.body.as_str()),
+            (Some("z"), "hi")
+        );
+    }
+}

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{Checker, Severity};
 use crate::document::Node;
+use crate::kinds::common::VARIABLES;
 use crate::template;
 
 impl<'a> Checker<'a> {
@@ -25,7 +26,7 @@ impl<'a> Checker<'a> {
                 ),
             ),
             Ok(used) => {
-                let declared: BTreeSet<&str> = match node.properties.get("variables") {
+                let declared: BTreeSet<&str> = match node.properties.get(VARIABLES.key) {
                     Some(Value::Object(map)) => map.keys().map(String::as_str).collect(),
                     _ => BTreeSet::new(),
                 };

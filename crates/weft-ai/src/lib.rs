@@ -25,7 +25,7 @@ pub use client::{Call, Client};
 pub use credential::{Credential, ENTRA_DEFAULT_SCOPE, ENTRA_FALLBACK_SCOPE, EntraSignIn};
 pub use endpoint::{
     AZURE_OPENAI_API_VERSION, DetectedUrl, Endpoint, FoundryApi, MODEL_INFERENCE_API_VERSION,
-    Operation, classify_azure_url, detect_azure_url,
+    Operation, UrlOrigin, classify_azure_url, detect_azure_url,
 };
 pub use error::{InferenceError, SignInCli, SignInError, TimeoutPhase};
 pub use retry::RetryPolicy;

@@ -8,7 +8,8 @@
 //!   (https://learn.microsoft.com/rest/api/searchservice/documents/search-post;
 //!   Azure/azure-rest-api-specs specification/search/data-plane/Azure.Search/stable/2024-07-01/examples/SearchIndexSearchDocumentsPost.json).
 //! - body: `search` (`*` or absent: every document), `searchFields`, `select` (comma-separated
-//!   field names), `filter` (OData), `top` (50 when absent, as the reference says), `count`,
+//!   field names), `filter` (OData), `top` (50 when absent:
+//!   https://learn.microsoft.com/azure/search/search-pagination-page-layout), `count`,
 //!   `vectorQueries: [{kind: "vector", vector: [...], fields: "<field>", k}]`.
 //! - answer `{"@odata.count"?, value: [{"@search.score": …, …fields}]}`.
 //! - statuses (https://learn.microsoft.com/rest/api/searchservice/http-status-codes): 400 with

@@ -90,7 +90,8 @@ pub struct SearchRequest {
     pub select: Vec<String>,
     /// An OData filter, as `category eq 'faq'`.
     pub filter: Option<String>,
-    /// How many documents to return (None: the service's default, 50).
+    /// How many documents to return (None: the service's default, 50, per
+    /// https://learn.microsoft.com/azure/search/search-pagination-page-layout).
     pub top: Option<u32>,
 }
 

@@ -193,7 +193,10 @@ fn test(core: &AppCore, name: &str, deployment: Option<&str>, json: bool) -> Res
         .unwrap_or_default();
     println!(
         "ok: `{}` answered a {} through the {} in {:.0} ms{model}",
-        connection.name(), check.method, check.api, check.latency_ms
+        connection.name(),
+        check.method,
+        check.api,
+        check.latency_ms
     );
     Ok(())
 }

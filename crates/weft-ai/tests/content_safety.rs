@@ -347,3 +347,16 @@ fn the_call_is_a_send_future() {
     let request = text("hello");
     send(&analyze(&client, &target, &request, &handles));
 }
+
+#[tokio::test]
+async fn the_analysis_carries_the_services_request_id() {
+    let resource = weft_testkit::HttpFake::start(vec![
+        weft_testkit::Answer::json(200, &json!({"categoriesAnalysis": []}))
+            .header("apim-request-id", "req-123"),
+    ]);
+    let target = ContentSafetyTarget::new(&resource.base, ApiKey::new(KEY)).unwrap();
+    let analysis = analyze(&client(), &target, &text("hello"), &Handles::default())
+        .await
+        .unwrap();
+    assert_eq!(analysis.request_id.as_deref(), Some("req-123"));
+}

@@ -132,6 +132,10 @@ pub struct Analysis {
     pub blocklists_match: Vec<BlocklistMatch>,
     #[serde(default)]
     pub categories_analysis: Vec<CategoryAnalysis>,
+    /// The resource's id for the call (`apim-request-id`), for a support case, as a chat
+    /// answer carries one.
+    #[serde(skip)]
+    pub request_id: Option<String>,
 }
 
 impl Analysis {
@@ -185,7 +189,9 @@ pub async fn analyze(
             error(failure, &target.api_version)
         })
         .await?;
-    reply.json()
+    let mut analysis: Analysis = reply.json()?;
+    analysis.request_id = reply.request_id;
+    Ok(analysis)
 }
 
 /// A failed status as the Content Safety resource means it.

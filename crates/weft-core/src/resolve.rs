@@ -9,10 +9,12 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 use url::Url;
+use weft_ai::content_safety::ContentSafetyTarget;
+use weft_ai::search::SearchTarget;
+use weft_ai::serp::SerpTarget;
 use weft_ai::{
-    AZURE_OPENAI_API_VERSION, ApiKey, Call, ChatRequest, Credential, DetectedUrl, Endpoint,
-    FoundryApi, InferenceError, MODEL_INFERENCE_API_VERSION, Message, Role, TimeoutPhase,
-    classify_azure_url,
+    ApiKey, Call, ChatRequest, Credential, Endpoint, FoundryApi, InferenceError,
+    MODEL_INFERENCE_API_VERSION, Message, Role, TimeoutPhase, UrlOrigin,
 };
 use weft_engine::Target;
 use weft_store::connections::{
@@ -22,39 +24,25 @@ use weft_store::connections::{
 
 use crate::{AppCore, AppError};
 
-/// A saved connection ready to call: one variant per service family, each holding what its
-/// client needs, so a node gets a typed target rather than a map of fields. Never serialised;
-/// keys print as `******`.
+/// A saved connection ready to call: one variant per service family, each holding the target
+/// its client takes, so a node gets a typed target rather than a map of fields. Never
+/// serialised; keys print as `******`.
 #[derive(Debug, Clone)]
 pub enum ResolvedConnection {
     /// Azure AI Foundry, Azure OpenAI, OpenAI or a serverless endpoint: chat and embeddings.
     /// The engine's own type, so a saved connection and one a flow creates are the same thing.
     Model(Target),
-    /// Azure AI Content Safety (`POST {endpoint}/contentsafety/text:analyze`).
-    ContentSafety(AzureService),
-    /// Azure AI Search (`POST {endpoint}/indexes/{index}/docs/search`).
-    Search(AzureService),
-    /// SerpAPI web search (`GET {endpoint}/search.json`).
-    Serp(SerpService),
+    /// Azure AI Content Safety: endpoint, key and API version.
+    ContentSafety {
+        name: String,
+        target: ContentSafetyTarget,
+    },
+    /// Azure AI Search: endpoint, key and API version.
+    Search { name: String, target: SearchTarget },
+    /// SerpAPI (or a proxy or test server standing in for it) and its key.
+    Serp { name: String, target: SerpTarget },
     /// Free settings and secrets, for a node that builds its own request (HTTP).
     Custom(CustomSettings),
-}
-
-/// An Azure AI service called with a key and a dated API version.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AzureService {
-    pub name: String,
-    pub endpoint: Url,
-    pub key: ApiKey,
-    pub api_version: String,
-}
-
-/// SerpAPI, or a proxy or test server that stands in for it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SerpService {
-    pub name: String,
-    pub endpoint: Url,
-    pub key: ApiKey,
 }
 
 /// A custom connection's `configs` and `secrets`, the secrets read from the keychain.
@@ -69,8 +57,9 @@ impl ResolvedConnection {
     pub fn name(&self) -> &str {
         match self {
             Self::Model(target) => &target.name,
-            Self::ContentSafety(service) | Self::Search(service) => &service.name,
-            Self::Serp(service) => &service.name,
+            Self::ContentSafety { name, .. }
+            | Self::Search { name, .. }
+            | Self::Serp { name, .. } => name,
             Self::Custom(settings) => &settings.name,
         }
     }
@@ -79,9 +68,9 @@ impl ResolvedConnection {
     pub fn family(&self) -> &'static str {
         match self {
             Self::Model(_) => "a model endpoint",
-            Self::ContentSafety(_) => "an Azure AI Content Safety resource",
-            Self::Search(_) => "an Azure AI Search service",
-            Self::Serp(_) => "a SerpAPI account",
+            Self::ContentSafety { .. } => "an Azure AI Content Safety resource",
+            Self::Search { .. } => "an Azure AI Search service",
+            Self::Serp { .. } => "a SerpAPI account",
             Self::Custom(_) => "a custom connection",
         }
     }
@@ -158,33 +147,16 @@ pub fn endpoint_for(record: &ConnectionRecord) -> Result<Endpoint, AppError> {
                 .map_err(|err| invalid(record, err))?
         }
         ConnectionKind::AzureOpenAi => {
-            let base = url(record, "api_base")?;
-            if record.setting("api") == Some("v1") {
-                return Ok(Endpoint::azure_openai_v1(base));
-            }
-            let api_version = record
-                .setting("api_version")
-                .unwrap_or(AZURE_OPENAI_API_VERSION)
-                .to_owned();
-            // Not `detect_azure_url`: that refuses plain http, which a saved connection may use
-            // (it was warned about when saved).
-            match classify_azure_url(base.clone()) {
-                Ok(DetectedUrl::AzureOpenAiDeployment {
-                    resource,
-                    deployment,
-                }) => Endpoint::AzureOpenAi {
-                    resource,
-                    deployment: Some(deployment),
-                    api_version,
-                },
-                // Saved before `api` existed: a v1 base is called as v1.
-                Ok(DetectedUrl::AzureV1 { base }) => Endpoint::AzureV1 { base },
-                _ => Endpoint::AzureOpenAi {
-                    resource: base,
-                    deployment: None,
-                    api_version,
-                },
-            }
+            // The stored api is `deployments` (or, saved before it existed, none) or `v1`.
+            let api = (record.setting("api") == Some("v1")).then_some(FoundryApi::V1);
+            // A saved connection may use plain http: it was warned about when saved.
+            Endpoint::from_url(
+                url(record, "api_base")?.as_str(),
+                api,
+                record.setting("api_version"),
+                UrlOrigin::SavedAzureOpenAi,
+            )
+            .map_err(|err| invalid(record, err))?
         }
         // Serverless endpoints serve the model inference API and have no api_version field.
         ConnectionKind::Serverless => Endpoint::Serverless {
@@ -234,17 +206,16 @@ impl AppCore {
                 Connections::new(self.database(), &keychain).effective_secret(&effective, key)?;
             Ok(ApiKey::new(value.expose()))
         };
-        let azure_service = |endpoint_field: &str, default_version: &str| {
-            Ok::<_, AppError>(AzureService {
-                name: name.clone(),
-                endpoint: url(record, endpoint_field)?,
-                key: secret("api_key")?,
-                api_version: record
-                    .setting("api_version")
-                    .unwrap_or(default_version)
-                    .to_owned(),
+        // The URL as the connection uses it (a row saved before the field existed reads as the
+        // field's default), checked by the service's client as it takes it.
+        let base = |field: &str| {
+            record.setting(field).ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "connection `{name}` has no {field}; edit it and set one"
+                ))
             })
         };
+        let api_version = |default: &'static str| record.setting("api_version").unwrap_or(default);
         Ok(match record.kind {
             ConnectionKind::AzureAi
             | ConnectionKind::AzureOpenAi
@@ -259,19 +230,23 @@ impl AppCore {
                     AuthMode::Key => Credential::Key(secret("api_key")?),
                 },
             }),
-            ConnectionKind::AzureContentSafety => ResolvedConnection::ContentSafety(azure_service(
-                "endpoint",
-                CONTENT_SAFETY_API_VERSION,
-            )?),
-            ConnectionKind::CognitiveSearch => {
-                ResolvedConnection::Search(azure_service("api_base", SEARCH_API_VERSION)?)
-            }
-            ConnectionKind::Serp => ResolvedConnection::Serp(SerpService {
+            ConnectionKind::AzureContentSafety => ResolvedConnection::ContentSafety {
+                target: ContentSafetyTarget::new(base("endpoint")?, secret("api_key")?)
+                    .map_err(|err| invalid(record, err))?
+                    .with_api_version(api_version(CONTENT_SAFETY_API_VERSION)),
                 name: name.clone(),
-                // A row saved before the field existed reads as SerpAPI itself.
-                endpoint: url(record, "endpoint")?,
-                key: secret("api_key")?,
-            }),
+            },
+            ConnectionKind::CognitiveSearch => ResolvedConnection::Search {
+                target: SearchTarget::new(base("api_base")?, secret("api_key")?)
+                    .map_err(|err| invalid(record, err))?
+                    .with_api_version(api_version(SEARCH_API_VERSION)),
+                name: name.clone(),
+            },
+            ConnectionKind::Serp => ResolvedConnection::Serp {
+                target: SerpTarget::new(base("endpoint")?, secret("api_key")?)
+                    .map_err(|err| invalid(record, err))?,
+                name: name.clone(),
+            },
             ConnectionKind::Custom => ResolvedConnection::Custom(CustomSettings {
                 name: name.clone(),
                 configs: record.config.clone(),
@@ -404,6 +379,7 @@ impl AppCore {
 
 #[cfg(test)]
 mod tests {
+    use weft_ai::AZURE_OPENAI_API_VERSION;
     use weft_store::{DataDir, Keychain};
 
     use super::*;
@@ -555,35 +531,118 @@ mod tests {
         .unwrap();
     }
 
-    #[test]
-    fn each_seed_tool_connection_resolves_to_its_own_typed_target() {
-        use ConnectionKind::{AzureContentSafety, CognitiveSearch, Custom, Serp};
+    #[tokio::test]
+    async fn each_seed_tool_connection_reaches_its_service_with_its_key_and_api_version() {
+        use ConnectionKind::{AzureContentSafety, CognitiveSearch, Serp};
+        use weft_ai::{Handles, content_safety, search, serp};
+        use weft_testkit::{ContentSafetyFake, SearchFake, SerpFake};
         let dir = tempfile::tempdir().unwrap();
         let core = core(&dir);
+        let safety = ContentSafetyFake::setup().key("cs-key").start();
+        let index = SearchFake::setup()
+            .key("search-key")
+            .index("docs", vec![serde_json::json!({"id": "1", "text": "weft"})])
+            .start();
+        let web = SerpFake::setup()
+            .key("serp-key")
+            .result("Weft", "https://example.com", "a flow designer")
+            .start();
+        // No api_version given: the form's default, the GA version the node calls.
         create(
             &core,
             "safety",
             AzureContentSafety,
-            &[("endpoint", "https://cs.cognitiveservices.azure.com/")],
+            &[("endpoint", &safety.base)],
             &[("api_key", "cs-key")],
         );
+        // One the user chose stays theirs.
         create(
             &core,
             "search",
             CognitiveSearch,
-            &[
-                ("api_base", "https://s.search.windows.net"),
-                ("api_version", "2023-11-01"),
-            ],
+            &[("api_base", &index.base), ("api_version", "2023-11-01")],
             &[("api_key", "search-key")],
         );
-        create(&core, "serp", Serp, &[], &[("api_key", "serp-key")]);
         create(
             &core,
-            "serp-local",
+            "web",
             Serp,
-            &[("endpoint", "http://127.0.0.1:8931/")],
+            &[("endpoint", &web.base)],
             &[("api_key", "serp-key")],
+        );
+        let handles = Handles::default();
+
+        let ResolvedConnection::ContentSafety { name, target } =
+            core.resolve_connection("safety").unwrap()
+        else {
+            panic!("not a content safety target");
+        };
+        assert_eq!(name, "safety");
+        let request = content_safety::AnalyzeRequest {
+            text: "hello".into(),
+            ..Default::default()
+        };
+        content_safety::analyze(core.ai(), &target, &request, &handles)
+            .await
+            .unwrap();
+        let sent = &safety.requests()[0];
+        assert!(
+            sent.target
+                .ends_with("/contentsafety/text:analyze?api-version=2024-09-01"),
+            "{}",
+            sent.target
+        );
+        assert_eq!(sent.header("Ocp-Apim-Subscription-Key"), Some("cs-key"));
+
+        let ResolvedConnection::Search { target, .. } = core.resolve_connection("search").unwrap()
+        else {
+            panic!("not a search target");
+        };
+        let request = search::SearchRequest {
+            index: "docs".into(),
+            search: Some("weft".into()),
+            ..Default::default()
+        };
+        // The fake serves 2024-07-01 only; what matters is what was asked.
+        let _ = search::query(core.ai(), &target, &request, &handles).await;
+        let sent = &index.requests()[0];
+        assert!(
+            sent.target
+                .ends_with("/indexes/docs/docs/search?api-version=2023-11-01"),
+            "{}",
+            sent.target
+        );
+        assert_eq!(sent.header("api-key"), Some("search-key"));
+
+        let ResolvedConnection::Serp { target, .. } = core.resolve_connection("web").unwrap()
+        else {
+            panic!("not a serp target");
+        };
+        let request = serp::SerpRequest {
+            query: "weft".into(),
+            ..Default::default()
+        };
+        let found = serp::search(core.ai(), &target, &request, &handles)
+            .await
+            .unwrap();
+        assert_eq!(found[0].link, "https://example.com");
+        assert!(web.requests()[0].target.contains("api_key=serp-key"));
+    }
+
+    #[test]
+    fn a_serp_connection_without_an_endpoint_reaches_serpapi_and_custom_reads_every_secret() {
+        use ConnectionKind::{Custom, Serp};
+        let dir = tempfile::tempdir().unwrap();
+        let core = core(&dir);
+        create(&core, "web", Serp, &[], &[("api_key", "serp-key")]);
+        let resolved = core.resolve_connection("web").unwrap();
+        let printed = format!("{resolved:?}");
+        assert!(
+            matches!(resolved, ResolvedConnection::Serp { .. })
+                && printed.contains(r#"scheme: "https""#)
+                && printed.contains(r#"host: Some(Domain("serpapi.com"))"#)
+                && !printed.contains("serp-key"),
+            "{printed}"
         );
         create(
             &core,
@@ -592,40 +651,9 @@ mod tests {
             &[("region", "westeurope")],
             &[("token", "tok-1"), ("password", "pw-2")],
         );
-        let resolve = |name: &str| core.resolve_connection(name).unwrap();
-        let azure = |name: &str, endpoint: &str, key: &str, api_version: &str| AzureService {
-            name: name.into(),
-            endpoint: url(endpoint),
-            key: ApiKey::new(key),
-            api_version: api_version.into(),
-        };
-        assert!(matches!(
-            resolve("safety"),
-            ResolvedConnection::ContentSafety(service)
-                if service == azure("safety", "https://cs.cognitiveservices.azure.com", "cs-key", CONTENT_SAFETY_API_VERSION)
-        ));
-        // A version the user chose stays theirs.
-        assert!(matches!(
-            resolve("search"),
-            ResolvedConnection::Search(service)
-                if service == azure("search", "https://s.search.windows.net", "search-key", "2023-11-01")
-        ));
-        let serp = |name: &str, endpoint: &str| SerpService {
-            name: name.into(),
-            endpoint: url(endpoint),
-            key: ApiKey::new("serp-key"),
-        };
-        assert!(matches!(
-            resolve("serp"),
-            ResolvedConnection::Serp(service) if service == serp("serp", "https://serpapi.com")
-        ));
-        assert!(matches!(
-            resolve("serp-local"),
-            ResolvedConnection::Serp(service) if service == serp("serp-local", "http://127.0.0.1:8931")
-        ));
-        assert!(matches!(
-            resolve("custom"),
-            ResolvedConnection::Custom(settings) if settings == CustomSettings {
+        let resolved = core.resolve_connection("custom").unwrap();
+        assert!(
+            matches!(&resolved, ResolvedConnection::Custom(settings) if *settings == CustomSettings {
                 name: "custom".into(),
                 configs: [("region".to_owned(), "westeurope".to_owned())].into(),
                 secrets: [
@@ -633,10 +661,10 @@ mod tests {
                     ("token".to_owned(), ApiKey::new("tok-1")),
                 ]
                 .into(),
-            }
-        ));
-        // The keys never print.
-        let printed = format!("{:?}", resolve("custom"));
+            }),
+            "{resolved:?}"
+        );
+        let printed = format!("{resolved:?}");
         assert!(
             !printed.contains("pw-2") && printed.contains("region"),
             "{printed}"
@@ -680,21 +708,29 @@ mod tests {
     }
 
     #[test]
-    fn the_forms_default_api_versions_are_the_clients() {
-        let default = |kind: ConnectionKind| {
-            kind.spec()
-                .fields
-                .iter()
-                .find(|field| field.key == "api_version")
-                .and_then(|field| field.default)
+    fn the_forms_defaults_are_the_clients() {
+        let default = |kind: ConnectionKind, key: &str| {
+            kind.spec().field(key).and_then(|field| field.default)
         };
         assert_eq!(
-            default(ConnectionKind::AzureAi),
+            default(ConnectionKind::AzureAi, "api_version"),
             Some(MODEL_INFERENCE_API_VERSION)
         );
         assert_eq!(
-            default(ConnectionKind::AzureOpenAi),
+            default(ConnectionKind::AzureOpenAi, "api_version"),
             Some(AZURE_OPENAI_API_VERSION)
+        );
+        assert_eq!(
+            default(ConnectionKind::AzureContentSafety, "api_version"),
+            Some(weft_ai::content_safety::CONTENT_SAFETY_API_VERSION)
+        );
+        assert_eq!(
+            default(ConnectionKind::CognitiveSearch, "api_version"),
+            Some(weft_ai::search::SEARCH_API_VERSION)
+        );
+        assert_eq!(
+            default(ConnectionKind::Serp, "endpoint"),
+            Some(weft_ai::serp::SERP_DEFAULT_ENDPOINT)
         );
     }
 

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use serde_json::{Map, Value};
 use weft_core::{AppCore, RunOrder, RunPlan, new_run_id};
 use weft_engine::{Reuse, RunEvent, RunStatus};
-use weft_flow::{Context, FlowDocument, Severity, ValueType, secret_inputs, validate};
+use weft_flow::{FlowDocument, ValidFlow, ValueType};
 
 use crate::{CliError, open_core};
 
@@ -54,14 +54,9 @@ pub(crate) fn run(command: FlowCommand, profile: Option<&str>) -> Result<(), Cli
     match command {
         FlowCommand::Validate { file, strict } => {
             let core = open_core(profile)?;
-            let (doc, errors) = load(&core, &file, strict, &mut std::io::stdout())?;
-            if errors > 0 {
-                return Err(CliError::Usage(format!(
-                    "{} is not valid: {errors} error(s)",
-                    file.display()
-                )));
-            }
-            println!("{}: valid ({} nodes)", file.display(), doc.nodes.len());
+            let flow = load(&core, &file, strict, &mut std::io::stdout())?;
+            let nodes = flow.document().nodes.len();
+            println!("{}: valid ({nodes} nodes)", file.display());
             Ok(())
         }
         FlowCommand::Run {
@@ -76,24 +71,18 @@ pub(crate) fn run(command: FlowCommand, profile: Option<&str>) -> Result<(), Cli
             given,
         } => {
             let core = Arc::new(open_core(profile)?);
-            let (doc, errors) = load(&core, &file, false, &mut std::io::stderr())?;
-            if errors > 0 {
-                return Err(CliError::Usage(format!(
-                    "{} is not valid: {errors} error(s)",
-                    file.display()
-                )));
-            }
-            let inputs = gather_inputs(&doc, &inputs, input_file.as_deref())?;
+            let flow = load(&core, &file, false, &mut std::io::stderr())?;
+            let inputs = gather_inputs(&flow, &inputs, input_file.as_deref())?;
             let plan = match (only, from) {
                 (Some(node), _) => RunPlan::Only { node },
                 (None, Some(node)) => RunPlan::From { node },
                 (None, None) => RunPlan::All,
             };
-            let given = gather_given(&doc, &given)?;
+            let given = gather_given(flow.document(), &given)?;
             execute(
                 core,
                 &file,
-                doc,
+                flow,
                 inputs,
                 Settings {
                     json,
@@ -107,43 +96,32 @@ pub(crate) fn run(command: FlowCommand, profile: Option<&str>) -> Result<(), Cli
     }
 }
 
-/// Parses and validates; prints each finding to `out`, returns the number of errors.
+/// Parses and validates (the one validation of a run); prints each finding to `out`. The flow,
+/// ready to run, or an error counting its problems.
 fn load(
     core: &AppCore,
     file: &Path,
     strict: bool,
     out: &mut dyn Write,
-) -> Result<(FlowDocument, usize), CliError> {
+) -> Result<ValidFlow, CliError> {
     let name = file.display().to_string();
     let text = std::fs::read_to_string(file)
         .map_err(|err| CliError::Usage(format!("could not read {name}: {err}")))?;
     let doc =
         FlowDocument::parse(&text).map_err(|err| CliError::Usage(format!("{name}: {err}")))?;
     // Connection names come from the store; no keychain is needed to check them.
-    let connections = core
-        .list_connections()?
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
-    let found = validate(
-        &doc,
-        &Context {
-            connections,
-            strict,
-        },
-    );
-    for diagnostic in &found {
+    let checked = core.check_flow(&doc, strict)?;
+    for diagnostic in &checked.diagnostics {
         let _ = writeln!(out, "{name}: {diagnostic}");
     }
-    let errors = found
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    Ok((doc, errors))
+    let errors = checked.errors().count();
+    checked
+        .valid
+        .ok_or_else(|| CliError::Usage(format!("{name} is not valid: {errors} error(s)")))
 }
 
 fn gather_inputs(
-    doc: &FlowDocument,
+    flow: &ValidFlow,
     given: &[String],
     file: Option<&Path>,
 ) -> Result<Map<String, Value>, CliError> {
@@ -165,8 +143,9 @@ fn gather_inputs(
         None => Map::new(),
     };
     let mut stdin_used = false;
+    let doc = flow.document();
     // Marked secret, or feeding a dynamic connection's key.
-    let secret = secret_inputs(doc);
+    let secret = flow.secret_inputs();
     for pair in given {
         let (name, raw) = pair
             .split_once('=')
@@ -250,7 +229,7 @@ struct Settings {
 fn execute(
     core: Arc<AppCore>,
     file: &Path,
-    doc: FlowDocument,
+    flow: ValidFlow,
     inputs: Map<String, Value>,
     settings: Settings,
 ) -> Result<(), CliError> {
@@ -283,7 +262,7 @@ fn execute(
                 streaming = progress(&event, stream, streaming);
             }
         });
-        let run = core.run_flow(doc, order, events);
+        let run = core.run_valid_flow(flow, order, events);
         tokio::pin!(run);
         let summary = tokio::select! {
             summary = &mut run => summary,

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
-use weft_flow::{Context, Diagnostic, FlowDocument, validate};
+use weft_flow::{Context, Diagnostic, FlowDocument, Validation, validation};
 
 use crate::{AppCore, AppError};
 
@@ -265,20 +265,31 @@ impl AppCore {
         })
     }
 
-    /// Every problem of the flow, checked against the saved connections' names.
-    pub fn validate_flow(&self, document: &FlowDocument) -> Result<Vec<Diagnostic>, AppError> {
+    /// One validation pass, against the saved connections' names: every problem of the flow
+    /// and, when none is an error, the flow ready to run. `strict`: template variables missing
+    /// from `variables` are errors.
+    pub fn check_flow(
+        &self,
+        document: &FlowDocument,
+        strict: bool,
+    ) -> Result<Validation, AppError> {
         let connections = self
             .list_connections()?
             .into_iter()
             .map(|c| c.name)
             .collect();
-        Ok(validate(
+        Ok(validation(
             document,
             &Context {
                 connections,
-                strict: false,
+                strict,
             },
         ))
+    }
+
+    /// Every problem of the flow, checked against the saved connections' names.
+    pub fn validate_flow(&self, document: &FlowDocument) -> Result<Vec<Diagnostic>, AppError> {
+        Ok(self.check_flow(document, false)?.diagnostics)
     }
 
     fn recovery_path(&self) -> PathBuf {

@@ -13,7 +13,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 use weft_engine::{NodeRecord, Plan, Reuse, RunEvent, RunOutcome, RunRequest, RunStatus};
-use weft_flow::{FlowDocument, Severity};
+use weft_flow::{FlowDocument, ValidFlow};
 use weft_store::{Retention, RunRecord};
 
 use crate::{AppCore, AppError, StoreConnections};
@@ -137,7 +137,8 @@ fn now_ms() -> i64 {
 impl AppCore {
     /// Validates and runs a flow, streaming its events to `events`, and stores it in the run
     /// history. Results are kept so that a later [`RunPlan::From`] or [`RunPlan::Only`] run of the
-    /// same flow can reuse them.
+    /// same flow can reuse them. The flow is validated once, here; the engine runs the
+    /// `ValidFlow` that validation made and checks nothing again.
     pub async fn run_flow(
         self: &Arc<Self>,
         flow: FlowDocument,
@@ -148,24 +149,42 @@ impl AppCore {
         let _registered = self.register_run(&order.run_id, &cancel)?;
         // Validation and the profile read SQLite: off the async workers. The profile is taken
         // once, so the whole run uses one even if the app switches meanwhile.
-        let (flow, errors, profile) = self
-            .blocking(move |core| {
-                let errors: Vec<String> = core
-                    .validate_flow(&flow)?
-                    .into_iter()
-                    .filter(|d| d.severity == Severity::Error)
-                    .map(|d| d.to_string())
-                    .collect();
-                Ok((flow, errors, core.active_profile()?))
-            })
+        let (checked, profile) = self
+            .blocking(move |core| Ok((core.check_flow(&flow, false)?, core.active_profile()?)))
             .await?;
-        if !errors.is_empty() {
+        let Some(flow) = checked.valid else {
+            let errors: Vec<String> = checked.errors().map(ToString::to_string).collect();
             return Err(AppError::Invalid(format!(
                 "the flow has {} problem(s); fix them first:\n{}",
                 errors.len(),
                 errors.join("\n")
             )));
-        }
+        };
+        self.run_checked(flow, order, cancel, profile, events).await
+    }
+
+    /// [`AppCore::run_flow`] for a flow the caller validated already (the CLI, which prints the
+    /// diagnostics itself): only validation makes a `ValidFlow`, so it is not checked again.
+    pub async fn run_valid_flow(
+        self: &Arc<Self>,
+        flow: ValidFlow,
+        order: RunOrder,
+        events: UnboundedSender<RunEvent>,
+    ) -> Result<RunSummary, AppError> {
+        let cancel = CancellationToken::new();
+        let _registered = self.register_run(&order.run_id, &cancel)?;
+        let profile = self.blocking(|core| core.active_profile()).await?;
+        self.run_checked(flow, order, cancel, profile, events).await
+    }
+
+    async fn run_checked(
+        self: &Arc<Self>,
+        flow: ValidFlow,
+        order: RunOrder,
+        cancel: CancellationToken,
+        profile: Option<String>,
+        events: UnboundedSender<RunEvent>,
+    ) -> Result<RunSummary, AppError> {
         let key = order.path.clone().unwrap_or_default();
         let mut reuse = match order.plan {
             RunPlan::All => Reuse::default(),
@@ -209,7 +228,9 @@ impl AppCore {
         };
         // History is a convenience: failing to store it must not change the run's result.
         let stored = self
-            .blocking(move |core| core.record_run(&path, &flow.to_yaml(), &outcome, profile))
+            .blocking(move |core| {
+                core.record_run(&path, &flow.document().to_yaml(), &outcome, profile)
+            })
             .await;
         if let Err(err) = stored {
             tracing::warn!("the run was not saved to history: {err}");

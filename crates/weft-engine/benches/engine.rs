@@ -11,7 +11,7 @@ use url::Url;
 use weft_ai::{ApiKey, Credential, Endpoint, RetryPolicy, Timeouts};
 use weft_engine::services::Services;
 use weft_engine::{ConnectionSource, Engine, RunRequest, RunStatus, Target};
-use weft_flow::FlowDocument;
+use weft_flow::{Context, FlowDocument, ValidFlow};
 
 fn main() {
     divan::main();
@@ -25,7 +25,7 @@ impl ConnectionSource for One {
     }
 }
 
-fn chain(length: usize) -> FlowDocument {
+fn chain(length: usize) -> ValidFlow {
     let mut yaml = String::from("schema: 1\ninputs:\n  question: { type: string }\noutputs:\n");
     yaml += &format!(
         "  answer: {{ value: \"${{n{}.output}}\" }}\nnodes:\n",
@@ -42,7 +42,13 @@ fn chain(length: usize) -> FlowDocument {
             x = i * 300
         );
     }
-    FlowDocument::parse(&yaml).unwrap()
+    let context = Context {
+        connections: vec!["azure-ai".into()],
+        strict: false,
+    };
+    weft_flow::validation(&FlowDocument::parse(&yaml).unwrap(), &context)
+        .valid
+        .expect("the benchmark's chain validates")
 }
 
 fn bench_flow(bencher: divan::Bencher, length: usize) {

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use serde_json::{Map, Value};
-use weft_flow::{FlowDocument, NodeRole};
+use weft_flow::{NodeRole, ValidFlow};
 
 use crate::connection::Target;
 use crate::error::RunError;
@@ -79,15 +79,11 @@ pub(crate) struct Selection {
     pub reuse: BTreeSet<String>,
 }
 
-pub(crate) fn select(
-    flow: &FlowDocument,
-    deps: &BTreeMap<String, BTreeSet<String>>,
-    plan: &Plan,
-    reuse: &Reuse,
-) -> Result<Selection, RunError> {
-    let all = || flow.nodes.iter().map(|n| n.id.clone());
+pub(crate) fn select(flow: &ValidFlow, plan: &Plan, reuse: &Reuse) -> Result<Selection, RunError> {
+    let nodes = &flow.document().nodes;
+    let all = || nodes.iter().map(|n| n.id.clone());
     let known = |id: &String| {
-        flow.nodes
+        nodes
             .iter()
             .find(|n| &n.id == id)
             .ok_or_else(|| RunError::UnknownNode(id.clone()))
@@ -99,7 +95,7 @@ pub(crate) fn select(
         }),
         Plan::From(start) => {
             known(start)?;
-            let downstream = downstream_of(start, deps);
+            let downstream = flow.graph().downstream(start);
             let (reused, run) =
                 all().partition(|id| !downstream.contains(id) && reuse.contains(id));
             Ok(Selection { run, reuse: reused })
@@ -108,7 +104,7 @@ pub(crate) fn select(
             if known(node)?.kind.spec().role == NodeRole::FlowPort {
                 return Err(RunError::DoesNotRun(node.clone()));
             }
-            let reads = deps.get(node).cloned().unwrap_or_default();
+            let reads = flow.graph().dependencies(node).clone();
             let missing: Vec<String> = reads
                 .iter()
                 .filter(|id| !reuse.contains(id))
@@ -125,24 +121,5 @@ pub(crate) fn select(
                 reuse: reads,
             })
         }
-    }
-}
-
-/// `start` and every node that depends on it, directly or not.
-fn downstream_of(start: &str, deps: &BTreeMap<String, BTreeSet<String>>) -> BTreeSet<String> {
-    let mut downstream = BTreeSet::from([start.to_owned()]);
-    // Dependencies point upstream; walk them backwards until nothing is added.
-    loop {
-        let more: Vec<String> = deps
-            .iter()
-            .filter(|(id, on)| {
-                !downstream.contains(*id) && on.iter().any(|d| downstream.contains(d))
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        if more.is_empty() {
-            return downstream;
-        }
-        downstream.extend(more);
     }
 }

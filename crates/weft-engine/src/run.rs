@@ -9,7 +9,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use weft_ai::Usage;
 use weft_flow::kinds::common::WHEN;
-use weft_flow::{FlowDocument, Node, NodeRole, Reference, ValueType, secret_references};
+use weft_flow::{Node, NodeRole, Reference, ValidFlow, ValueType};
 
 use crate::connection::{ConnectionSource, Connections};
 use crate::error::RunError;
@@ -20,10 +20,20 @@ use crate::redact::{MASK, Redactor};
 use crate::services::Services;
 use crate::values::Scope;
 
+/// What a run is asked to do. Its flow is a `ValidFlow`, which only `weft_flow::validation` makes,
+/// so a flow with an error cannot reach the engine: handing it a document does not compile.
+///
+/// ```compile_fail,E0308
+/// use std::sync::Arc;
+/// fn unchecked(doc: weft_flow::FlowDocument, request: weft_engine::RunRequest) -> weft_engine::RunRequest {
+///     weft_engine::RunRequest { flow: Arc::new(doc), ..request }
+/// }
+/// ```
 pub struct RunRequest {
     /// Chosen by the caller, so that it can cancel the run by id before the first event.
     pub run_id: String,
-    pub flow: Arc<FlowDocument>,
+    /// Its graph and secrets were computed by validation; the engine does not check it again.
+    pub flow: Arc<ValidFlow>,
     pub inputs: Map<String, Value>,
     pub connections: Arc<dyn ConnectionSource>,
     pub cancel: CancellationToken,
@@ -63,10 +73,11 @@ pub struct RunOutcome {
 
 /// The flow's inputs with defaults applied, each of the declared type.
 pub(crate) fn checked_inputs(
-    flow: &FlowDocument,
+    flow: &ValidFlow,
     given: &Map<String, Value>,
-    secret: &BTreeSet<String>,
 ) -> Result<Map<String, Value>, RunError> {
+    let secret = flow.secret_inputs();
+    let flow = flow.document();
     if let Some(name) = given.keys().find(|name| !flow.inputs.contains_key(*name)) {
         return Err(RunError::UnknownInput(name.clone()));
     }
@@ -108,7 +119,7 @@ fn type_matches(expected: ValueType, value: &Value) -> bool {
 /// One run's state: what references see, what each node did, and the secrets to mask.
 pub(crate) struct RunState {
     run_id: String,
-    flow: Arc<FlowDocument>,
+    flow: Arc<ValidFlow>,
     /// A single node's run leaves the flow's outputs unknown.
     reports_outputs: bool,
     scope: Scope,
@@ -131,9 +142,9 @@ impl RunState {
         request: &RunRequest,
         services: Services,
         inputs: Map<String, Value>,
-        secret_inputs: BTreeSet<String>,
         events: UnboundedSender<RunEvent>,
     ) -> Self {
+        let secret_inputs = request.flow.secret_inputs().clone();
         let mut redactor = Redactor::default();
         redactor.merge(&request.reuse.secrets);
         for name in &secret_inputs {
@@ -153,7 +164,7 @@ impl RunState {
             finished: BTreeMap::new(),
             running: BTreeMap::new(),
             redactor: Arc::new(Mutex::new(redactor)),
-            tainted: secret_references(&request.flow),
+            tainted: request.flow.secret_references().to_vec(),
             secret_inputs,
             services,
             connections: Connections::new(
@@ -203,6 +214,7 @@ impl RunState {
     pub fn reuse(&mut self, reuse: &Reuse, nodes: &BTreeSet<String>) {
         let flow = self.flow.clone();
         let taken: Vec<(&String, &Done)> = flow
+            .document()
             .nodes
             .iter()
             .filter(|n| nodes.contains(&n.id))
@@ -419,7 +431,9 @@ impl RunState {
 
     /// The flow's outputs, unmasked (none for a single node's run).
     fn flow_outputs(&self) -> Map<String, Value> {
-        let declared = self.reports_outputs.then_some(&self.flow.outputs);
+        let declared = self
+            .reports_outputs
+            .then_some(&self.flow.document().outputs);
         declared
             .into_iter()
             .flatten()

@@ -1,13 +1,11 @@
 //! The engine's loop: start every node whose inputs are ready, wait for one to end, repeat.
 
-use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
-use weft_flow::{dependencies, secret_inputs};
 
 use crate::error::RunError;
 use crate::event::RunEvent;
@@ -26,7 +24,7 @@ impl Engine {
         Self { services }
     }
 
-    /// Runs a flow that validated. Events go to `events` as they happen; the outcome is also
+    /// Runs a flow that validated (its graph and secrets come with it, computed once). Events go to `events` as they happen; the outcome is also
     /// returned whole. Cancelling `request.cancel` stops running nodes at once and keeps what
     /// finished.
     pub async fn run(
@@ -36,11 +34,9 @@ impl Engine {
     ) -> Result<RunOutcome, RunError> {
         let started = Instant::now();
         let flow = request.flow.clone();
-        let secret = secret_inputs(&flow);
-        let inputs = checked_inputs(&flow, &request.inputs, &secret)?;
-        let deps = dependencies(&flow);
-        let selection = select(&flow, &deps, &request.plan, &request.reuse)?;
-        let mut run = RunState::new(&request, self.services.clone(), inputs, secret, events);
+        let inputs = checked_inputs(&flow, &request.inputs)?;
+        let selection = select(&flow, &request.plan, &request.reuse)?;
+        let mut run = RunState::new(&request, self.services.clone(), inputs, events);
         run.reuse(&request.reuse, &selection.reuse);
         run.send(RunEvent::RunStarted {
             run_id: request.run_id.clone(),
@@ -48,9 +44,9 @@ impl Engine {
         let mut tasks: JoinSet<(String, Result<NodeDone, String>)> = JoinSet::new();
         let mut cancelled = false;
         loop {
-            for node in flow.nodes.iter().filter(|n| selection.run.contains(&n.id)) {
-                let waits = deps.get(&node.id).unwrap_or(&NOTHING);
-                if let Some(ctx) = run.start(node, waits) {
+            let nodes = flow.document().nodes.iter();
+            for node in nodes.filter(|n| selection.run.contains(&n.id)) {
+                if let Some(ctx) = run.start(node, flow.graph().dependencies(&node.id)) {
                     tasks.spawn(supervised(ctx, request.node_timeout));
                 }
             }
@@ -77,8 +73,6 @@ impl Engine {
         Ok(run.outcome(cancelled, started))
     }
 }
-
-static NOTHING: BTreeSet<String> = BTreeSet::new();
 
 /// Runs a node under its timeout. A panic inside it (a bug, or a connection source that
 /// panicked) fails that node with a clear sentence instead of leaving the run half done.

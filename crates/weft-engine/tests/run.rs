@@ -15,7 +15,7 @@ use weft_engine::{
     ConnectionSource, Engine, NodeState, Plan, Reuse, RunError, RunEvent, RunRequest, RunStatus,
     Target,
 };
-use weft_flow::FlowDocument;
+use weft_flow::{Context, FlowDocument, ValidFlow};
 use weft_testkit::{DYNAMIC_KEY, FakeEndpoint, Reply, SOURCES, dynamic_key_flow};
 
 const KEY: &str = "sk-engine-test-7f2a91";
@@ -46,11 +46,28 @@ fn saved(fake: &FakeEndpoint) -> Arc<Saved> {
     )])))
 }
 
-fn example(name: &str) -> Arc<FlowDocument> {
+fn document(name: &str) -> FlowDocument {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples")
         .join(name);
-    Arc::new(FlowDocument::parse(&std::fs::read_to_string(path).unwrap()).unwrap())
+    FlowDocument::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The flow as a run gets it: validated (with the connections these tests save), which fails
+/// the test when it has an error.
+fn valid(doc: FlowDocument) -> Arc<ValidFlow> {
+    let context = Context {
+        connections: vec!["azure-ai".into(), "aoai".into()],
+        strict: false,
+    };
+    let checked = weft_flow::validation(&doc, &context);
+    let errors: Vec<String> = checked.errors().map(ToString::to_string).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    Arc::new(checked.valid.unwrap())
+}
+
+fn example(name: &str) -> Arc<ValidFlow> {
+    valid(document(name))
 }
 
 fn stream(words: &[&str]) -> Reply {
@@ -76,7 +93,7 @@ fn engine() -> Engine {
 }
 
 fn request(
-    flow: Arc<FlowDocument>,
+    flow: Arc<ValidFlow>,
     inputs: Value,
     connections: Arc<dyn ConnectionSource>,
 ) -> RunRequest {
@@ -93,7 +110,7 @@ fn request(
 }
 
 async fn run(
-    flow: Arc<FlowDocument>,
+    flow: Arc<ValidFlow>,
     inputs: Value,
     connections: Arc<dyn ConnectionSource>,
     cancel: CancellationToken,
@@ -219,7 +236,7 @@ async fn the_dynamic_connection_overrides_and_its_key_is_redacted_everywhere() {
 #[tokio::test]
 async fn a_dynamic_connection_can_pin_the_models_api() {
     let fake = FakeEndpoint::start(vec![stream(&["Old API."])]);
-    let mut flow = (*example("dynamic-connection.weft.yaml")).clone();
+    let mut flow = document("dynamic-connection.weft.yaml");
     let connect = flow.nodes.iter_mut().find(|n| n.id == "connect").unwrap();
     connect
         .properties
@@ -227,7 +244,7 @@ async fn a_dynamic_connection_can_pin_the_models_api() {
     let inputs =
         json!({"endpoint": format!("{}/models", fake.base), "api_key": KEY, "question": "hi"});
     let (outcome, _) = run(
-        Arc::new(flow),
+        valid(flow),
         inputs,
         Arc::new(Saved(HashMap::new())),
         CancellationToken::new(),
@@ -467,7 +484,7 @@ async fn running_from_a_node_runs_upstream_nodes_that_have_no_result() {
 
 #[tokio::test]
 async fn a_single_node_runs_on_the_values_it_is_given() {
-    let flow: Arc<FlowDocument> = Arc::new(
+    let flow = valid(
         FlowDocument::parse(
             "schema: 1\ninputs:\n  topic: { type: string, default: tea }\nnodes:\n\
              - { id: prompt, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: \"About {{ t }}\", variables: { t: \"${inputs.topic}\" } } }\n\
@@ -555,15 +572,9 @@ async fn the_azure_openai_example_calls_the_deployment_url() {
 }
 
 /// A fixture flow, checked to validate without errors.
-fn dynamic_key_case(source: &str) -> (Arc<FlowDocument>, Value) {
+fn dynamic_key_case(source: &str) -> (Arc<ValidFlow>, Value) {
     let (yaml, inputs) = dynamic_key_flow(source);
-    let doc = FlowDocument::parse(&yaml).unwrap();
-    let errors: Vec<_> = weft_flow::validate(&doc, &Default::default())
-        .into_iter()
-        .filter(|d| d.severity == weft_flow::Severity::Error)
-        .collect();
-    assert!(errors.is_empty(), "{source}: {errors:?}");
-    (Arc::new(doc), inputs)
+    (valid(FlowDocument::parse(&yaml).unwrap()), inputs)
 }
 
 #[tokio::test]
@@ -639,7 +650,7 @@ nodes:
   - { id: show, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: "key={{ k }}", variables: { k: "${inputs.creds.api_key}" } } }
 "#;
     let (outcome, events) = run(
-        Arc::new(FlowDocument::parse(yaml).unwrap()),
+        valid(FlowDocument::parse(yaml).unwrap()),
         json!({"creds": {"api_key": DYNAMIC_KEY, "region": "westeurope"}}),
         saved(&fake),
         CancellationToken::new(),

@@ -18,7 +18,7 @@ use weft_engine::services::{BoxFuture, ModelClient, Services};
 use weft_engine::{
     ConnectionSource, Engine, Plan, Reuse, RunEvent, RunOutcome, RunRequest, RunStatus, Target,
 };
-use weft_flow::FlowDocument;
+use weft_flow::{Context, FlowDocument};
 
 /// One chat call as the port saw it.
 #[derive(Debug)]
@@ -118,11 +118,23 @@ impl ConnectionSource for Nowhere {
     }
 }
 
+/// Validated as a run's flow is; the connections are the two these flows name.
+fn valid(yaml: &str) -> weft_flow::ValidFlow {
+    let context = Context {
+        connections: vec!["azure-ai".into(), "search".into()],
+        strict: false,
+    };
+    let checked = weft_flow::validation(&FlowDocument::parse(yaml).unwrap(), &context);
+    checked
+        .valid
+        .unwrap_or_else(|| panic!("{:#?}", checked.diagnostics))
+}
+
 async fn run(model: Arc<Scripted>, flow: &str, inputs: Value) -> (RunOutcome, Vec<RunEvent>) {
     let (events, mut received) = mpsc::unbounded_channel();
     let request = RunRequest {
         run_id: "fake-run".into(),
-        flow: Arc::new(FlowDocument::parse(flow).unwrap()),
+        flow: Arc::new(valid(flow)),
         inputs: serde_json::from_value(inputs).unwrap(),
         connections: Arc::new(Nowhere),
         cancel: CancellationToken::new(),

@@ -174,11 +174,9 @@ impl AppCore {
         let database = {
             let db = self.db()?;
             let info = db.schema_info()?;
-            let owner_only = db.is_owner_only().map_err(|err| {
-                AppError::Internal(format!(
-                    "could not read the permissions of {}: {err}",
-                    db.path().display()
-                ))
+            let owner_only = db.is_owner_only().map_err(|source| AppError::Io {
+                what: format!("read the permissions of {}", db.path().display()),
+                source,
             })?;
             DatabaseReport {
                 path: db.path().display().to_string(),
@@ -257,6 +255,25 @@ mod tests {
         assert_eq!(report.keychain.service, "weft-test");
         assert!(report.keychain.probe.is_ok(), "{:?}", report.keychain.probe);
         assert!(report.entra.is_empty(), "no connection uses Entra ID");
+    }
+
+    #[tokio::test]
+    async fn a_database_file_gone_from_disk_is_an_io_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let core = core_in(&dir);
+        let path = core.db().unwrap().path().to_owned();
+        // The open connection keeps working; the file's permissions can no longer be read.
+        std::fs::remove_file(&path).unwrap();
+        let err = core.diagnostics().await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Io, "{err}");
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&format!(
+                "could not read the permissions of {}",
+                path.display()
+            )),
+            "{message}"
+        );
     }
 
     #[tokio::test]

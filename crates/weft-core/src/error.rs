@@ -34,6 +34,15 @@ pub enum AppError {
     /// What was asked for is already happening: a run with this id is in progress.
     #[error("{0}")]
     Busy(String),
+    /// A file of Weft's own (not a flow file: those are [`FlowFileError`]s) could not be read.
+    #[error(
+        "could not {what}: {source}; check that the file is there and that you may read and write it"
+    )]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("internal error: {0}; please report this")]
     Internal(String),
 }
@@ -68,6 +77,7 @@ impl AppError {
             Self::Invalid(_) => ErrorKind::InvalidInput,
             Self::NotFound(_) => ErrorKind::NotFound,
             Self::Busy(_) => ErrorKind::Busy,
+            Self::Io { .. } => ErrorKind::Io,
             Self::Internal(_) => ErrorKind::Internal,
         }
     }

@@ -483,6 +483,36 @@ async fn running_from_a_node_runs_upstream_nodes_that_have_no_result() {
 }
 
 #[tokio::test]
+async fn a_flow_port_or_an_unknown_node_cannot_be_run_alone_and_nothing_starts() {
+    let fake = FakeEndpoint::start(Vec::new());
+    for (plan, expected) in [
+        (
+            Plan::Only("inputs".into()),
+            "`inputs` only shows the flow's inputs or outputs; it does not run on its own",
+        ),
+        (
+            Plan::Only("outputs".into()),
+            "`outputs` only shows the flow's inputs or outputs; it does not run on its own",
+        ),
+        (Plan::Only("nope".into()), "the flow has no node `nope`"),
+        (Plan::From("nope".into()), "the flow has no node `nope`"),
+    ] {
+        let (refused, events) = execute(RunRequest {
+            plan: plan.clone(),
+            ..request(
+                example("chat.weft.yaml"),
+                json!({"question": "q"}),
+                saved(&fake),
+            )
+        })
+        .await;
+        assert_eq!(refused.unwrap_err().to_string(), expected, "{plan:?}");
+        assert!(events.is_empty(), "{plan:?}: {events:?}");
+    }
+    assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
 async fn a_single_node_runs_on_the_values_it_is_given() {
     let flow = valid(
         FlowDocument::parse(

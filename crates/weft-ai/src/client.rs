@@ -80,10 +80,6 @@ impl Client {
 
     /// The transport the service clients of this crate share with the model calls: the same
     /// connection pool, timeouts, retry policy and limits.
-    #[allow(
-        dead_code,
-        reason = "the service clients (content_safety, search, serp, http) call it; helper AI removes this once they do"
-    )]
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }

@@ -18,6 +18,7 @@ use crate::secret::{ApiKey, MASK, Secrets};
 pub(crate) struct PreparedRequest {
     method: Method,
     url: Url,
+    /// Name, value, and whether the value holds a secret (sent as given, never shown).
     headers: Vec<(String, String, bool)>,
     body: Option<Vec<u8>>,
     secret_query: Vec<String>,
@@ -58,10 +59,6 @@ impl PreparedRequest {
 
     /// `name=<secret>` appended to the query string (SerpAPI's `api_key`): shown as
     /// `name=******` in every URL this request reports.
-    #[allow(
-        dead_code,
-        reason = "the service clients (content_safety, search, serp, http) call it; helper AI removes this once they do"
-    )]
     pub(crate) fn secret_query(mut self, name: &str, secret: &ApiKey) -> Self {
         self.url
             .query_pairs_mut()
@@ -73,20 +70,12 @@ impl PreparedRequest {
 
     /// A secret that is somewhere else in the request (a template put it into the URL, a
     /// header or the body): masked wherever the request's URL or a reply's text is shown.
-    #[allow(
-        dead_code,
-        reason = "the service clients (content_safety, search, serp, http) call it; helper AI removes this once they do"
-    )]
     pub(crate) fn secret(mut self, secret: &ApiKey) -> Self {
         self.secrets.push(secret);
         self
     }
 
     /// `body` as JSON, with its content type.
-    #[allow(
-        dead_code,
-        reason = "the service clients (content_safety, search, serp, http) call it; helper AI removes this once they do"
-    )]
     pub(crate) fn json<T: serde::Serialize + ?Sized>(
         self,
         body: &T,
@@ -215,10 +204,6 @@ impl fmt::Debug for PreparedRequest {
 }
 
 /// A successful (2xx) reply, read whole within the body limit.
-#[allow(
-    dead_code,
-    reason = "the service clients (content_safety, search, serp, http) call it; helper AI removes this once they do"
-)]
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     pub status: u16,
@@ -228,10 +213,6 @@ pub(crate) struct Reply {
     pub request_id: Option<String>,
 }
 
-#[allow(
-    dead_code,
-    reason = "the service clients (content_safety, search, serp, http) call it; helper AI removes this once they do"
-)]
 impl Reply {
     /// The body as text; bytes that are not UTF-8 become U+FFFD.
     pub(crate) fn text(&self) -> String {

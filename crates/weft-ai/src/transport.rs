@@ -150,10 +150,6 @@ impl Transport {
     /// Sends `request` under the shared rules and returns its 2xx reply, read whole. Any other
     /// status is the error [`Failure::into_error`] makes of it, with `not_found` as the hint a
     /// 404 gives (say which URL or name to check).
-    #[allow(
-        dead_code,
-        reason = "the service clients (content_safety, search, serp, http) call it; helper AI removes this once they do"
-    )]
     pub(crate) async fn send(
         &self,
         request: &PreparedRequest,
@@ -166,10 +162,6 @@ impl Transport {
 
     /// [`Self::send`] with the service's own reading of a failed status (a service-specific
     /// code or hint); `map` falls back to [`Failure::into_error`] for the rest.
-    #[allow(
-        dead_code,
-        reason = "the service clients (content_safety, search, serp, http) call it; helper AI removes this once they do"
-    )]
     pub(crate) async fn send_mapped(
         &self,
         request: &PreparedRequest,

@@ -112,3 +112,104 @@ function embeddings(res, json, model) {
     usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
   }));
 }
+
+// A stand-in for an Azure AI Content Safety resource (`https://<resource>.cognitiveservices.azure.com`)
+// on 127.0.0.1: the text analysis operation, as the Rust fake (crates/weft-testkit/src/content_safety.rs)
+// and the app's client read the published contract
+// (https://learn.microsoft.com/rest/api/contentsafety/text-operations/analyze-text; Azure/azure-rest-api-specs
+// specification/cognitiveservices/data-plane/ContentSafety/stable/2024-09-01/contentsafety.json):
+//
+// - `POST {endpoint}/contentsafety/text:analyze?api-version=2024-09-01`, the key in
+//   `Ocp-Apim-Subscription-Key`;
+// - body `{text, categories?, blocklistNames?, haltOnBlocklistHit?, outputType?}`: `text` at most
+//   10,000 Unicode code points, no category named means all four (Hate, SelfHarm, Sexual,
+//   Violence), `outputType` `FourSeverityLevels` (default; 0, 2, 4, 6) or `EightSeverityLevels`;
+// - answer `{blocklistsMatch: [...], categoriesAnalysis: [{category, severity}]}`, with the
+//   an `apim-request-id` header (the resource's id for the call, which the app keeps for
+//   error messages);
+// - errors `{"error": {"code", "message"}}` with an `x-ms-error-code` header, codes from
+//   https://learn.microsoft.com/azure/ai-services/content-safety/concepts/response-codes; a refused key
+//   is 401 with the text Azure AI services send (quoted in MicrosoftDocs/azure-docs#36456).
+//
+// The fake's judgement: a text containing `VIOLENCE_TRIGGER` (any case) has Violence severity 6
+// (the highest four-level value; "high" on both scales); everything else is severity 0. The fake
+// holds no blocklists, so naming one is the service's ResourceNotFound.
+
+/** The word that makes the fake find high Violence severity. */
+export const VIOLENCE_TRIGGER = "crowbar";
+const CATEGORIES = ["Hate", "SelfHarm", "Sexual", "Violence"];
+const CONTENT_SAFETY_API_VERSION = "2024-09-01";
+const MAX_TEXT_CHARS = 10_000;
+const ACCESS_DENIED =
+  "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.";
+
+/**
+ * Starts the resource. With `key`, any other `Ocp-Apim-Subscription-Key` (or none) is refused
+ * with 401. Every request is recorded: method, URL, the subscription key header, body.
+ */
+export async function startFakeContentSafety({ key } = {}) {
+  const calls = [];
+  let requestCount = 0;
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      const subscriptionKey = req.headers["ocp-apim-subscription-key"];
+      let json;
+      try {
+        json = body ? JSON.parse(body) : {};
+      } catch {
+        json = undefined;
+      }
+      calls.push({ method: req.method, url: req.url, subscriptionKey, body: json });
+      res.setHeader("apim-request-id", `fake-cs-${++requestCount}`);
+      const url = new URL(req.url, "http://fake");
+      if (
+        req.method !== "POST" ||
+        url.pathname !== "/contentsafety/text:analyze" ||
+        url.searchParams.get("api-version") !== CONTENT_SAFETY_API_VERSION
+      ) {
+        return safetyError(res, 404, "404", "Resource not found");
+      }
+      if (key !== undefined && subscriptionKey !== key) return safetyError(res, 401, "401", ACCESS_DENIED);
+      if (json === undefined) return safetyError(res, 400, "InvalidRequestBody", "The request body is not valid JSON.");
+      analyzeText(res, json);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    calls,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+function safetyError(res, status, code, message) {
+  res.statusCode = status;
+  res.setHeader("content-type", "application/json");
+  res.setHeader("x-ms-error-code", code);
+  res.end(JSON.stringify({ error: { code, message } }));
+}
+
+function analyzeText(res, json) {
+  // The messages of these 400s are the fake's own: the docs give the codes, not the texts.
+  if (typeof json.text !== "string") return safetyError(res, 400, "InvalidRequestBody", "The text field is required.");
+  if ([...json.text].length > MAX_TEXT_CHARS) {
+    return safetyError(res, 400, "InvalidRequestBody", `The text exceeds the maximum length of ${MAX_TEXT_CHARS} characters.`);
+  }
+  const outputType = json.outputType ?? "FourSeverityLevels";
+  if (!["FourSeverityLevels", "EightSeverityLevels"].includes(outputType)) {
+    return safetyError(res, 400, "InvalidRequestBody", `Unknown output type '${outputType}'.`);
+  }
+  const categories = Array.isArray(json.categories) && json.categories.length ? json.categories : CATEGORIES;
+  const unknown = categories.find((category) => !CATEGORIES.includes(category));
+  if (unknown !== undefined) return safetyError(res, 400, "InvalidRequestBody", `Unknown category ${JSON.stringify(unknown)}.`);
+  const blocklist = (json.blocklistNames ?? [])[0];
+  if (blocklist !== undefined) return safetyError(res, 404, "ResourceNotFound", `Blocklist '${blocklist}' does not exist.`);
+  const violent = json.text.toLowerCase().includes(VIOLENCE_TRIGGER);
+  res.setHeader("content-type", "application/json");
+  res.end(JSON.stringify({
+    blocklistsMatch: [],
+    categoriesAnalysis: categories.map((category) => ({ category, severity: category === "Violence" && violent ? 6 : 0 })),
+  }));
+}

@@ -219,6 +219,17 @@ const fn shown_when(spec: FieldSpec, field: &'static str, equals: &'static str) 
     }
 }
 
+/// The dated version of its REST API that a service is called with.
+const fn api_version(help: &'static str, default: &'static str) -> FieldSpec {
+    optional(
+        FieldSpec {
+            help,
+            ..field("api_version", "API version", FieldInput::Text)
+        },
+        Some(default),
+    )
+}
+
 const AUTH_MODE: FieldSpec = FieldSpec {
     help: "Microsoft Entra ID signs in as you, through `az login` or `azd auth login`, and stores no secret.",
     choices: &[
@@ -306,12 +317,9 @@ const SPECS: [KindSpec; 8] = [
             KEYED_API_KEY,
             TOKEN_SCOPE,
             shown_when(
-                optional(
-                    FieldSpec {
-                        help: "The Azure AI Model Inference API version.",
-                        ..field("api_version", "API version", FieldInput::Text)
-                    },
-                    Some(MODEL_INFERENCE_API_VERSION),
+                api_version(
+                    "The Azure AI Model Inference API version.",
+                    MODEL_INFERENCE_API_VERSION,
                 ),
                 "api",
                 "model_inference",
@@ -346,9 +354,9 @@ const SPECS: [KindSpec; 8] = [
             KEYED_API_KEY,
             TOKEN_SCOPE,
             shown_when(
-                optional(
-                    field("api_version", "API version", FieldInput::Text),
-                    Some(AZURE_OPENAI_API_VERSION),
+                api_version(
+                    "The Azure OpenAI deployment API version.",
+                    AZURE_OPENAI_API_VERSION,
                 ),
                 "api",
                 "deployments",
@@ -403,12 +411,9 @@ const SPECS: [KindSpec; 8] = [
                 ..field("endpoint", "Endpoint", FieldInput::Url)
             },
             API_KEY,
-            optional(
-                FieldSpec {
-                    help: "The Content Safety REST API version.",
-                    ..field("api_version", "API version", FieldInput::Text)
-                },
-                Some(CONTENT_SAFETY_API_VERSION),
+            api_version(
+                "The Content Safety REST API version.",
+                CONTENT_SAFETY_API_VERSION,
             ),
         ],
     },
@@ -422,13 +427,7 @@ const SPECS: [KindSpec; 8] = [
                 ..field("api_base", "API base", FieldInput::Url)
             },
             API_KEY,
-            optional(
-                FieldSpec {
-                    help: "The Azure AI Search REST API version.",
-                    ..field("api_version", "API version", FieldInput::Text)
-                },
-                Some(SEARCH_API_VERSION),
-            ),
+            api_version("The Azure AI Search REST API version.", SEARCH_API_VERSION),
         ],
     },
     KindSpec {

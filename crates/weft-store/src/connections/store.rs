@@ -1,25 +1,28 @@
 //! Connections in SQLite and their secrets in the keychain: what a record holds
 //! (`records`), the changes (`writes`), undoing a change's keychain half (`rollback`), the intents
-//! that make keychain writes crash-safe (`intents`), and environment profiles (`profiles`).
+//! that make keychain writes crash-safe (`intents`), and environment profiles (`profiles`), what
+//! they change in a connection (`overrides`) and the connection as one sees it (`effective`).
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{Database, DbError, Keychain};
 
+mod effective;
 mod errors;
 #[cfg(test)]
 mod fixture;
 mod intents;
+mod overrides;
 mod profiles;
 mod records;
 mod rollback;
 mod writes;
 
+pub use effective::Effective;
 pub use errors::{ConnectionError, Rollback};
-pub use profiles::{
-    Effective, OverrideDraft, OverrideRecord, ProfileError, ProfileRecord, SavedOverride,
-};
+pub use overrides::{OverrideDraft, OverrideRecord, SavedOverride};
+pub use profiles::{ProfileError, ProfileRecord};
 pub use records::{ConnectionRecord, Saved};
 
 use errors::{keychain_failed, not_saved};

@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::params;
 
-use super::{Connections, account};
+use super::{ConnectionRecord, Connections, Effective, OverrideDraft, account};
 use crate::connections::draft::{Draft, SecretInput};
 use crate::connections::kind::ConnectionKind;
 use crate::{Database, Keychain};
@@ -146,4 +146,56 @@ pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|window| window == needle.as_bytes())
+}
+
+// Environment profiles: a dev connection and a prod profile that points it elsewhere.
+
+pub(crate) const DEV_KEY: &str = "sk-dev-3a9c41";
+pub(crate) const PROD_KEY: &str = "sk-prod-77e0b2";
+pub(crate) const DEV: &str = "https://dev.services.ai.azure.com/models";
+pub(crate) const PROD: &str = "https://prod.services.ai.azure.com/models";
+
+impl Fixture {
+    /// A dev connection `azure-ai` and a `prod` profile that points it at prod.
+    pub(crate) fn dev_and_prod(&self) -> ConnectionRecord {
+        let base = self
+            .connections()
+            .create(foundry_at("azure-ai", DEV, DEV_KEY))
+            .unwrap()
+            .record;
+        self.db().create_profile("prod").unwrap();
+        self.connections()
+            .set_override("azure-ai", "prod", prod_override(PROD_KEY))
+            .unwrap();
+        base
+    }
+
+    pub(crate) fn effective(&self, profile: Option<&str>) -> Effective {
+        self.db().effective_connection("azure-ai", profile).unwrap()
+    }
+
+    pub(crate) fn key(&self, profile: Option<&str>) -> String {
+        let effective = self.effective(profile);
+        self.connections()
+            .effective_secret(&effective, "api_key")
+            .unwrap()
+            .expose()
+            .to_owned()
+    }
+}
+
+/// An azure_ai draft with this endpoint.
+pub(crate) fn foundry_at(name: &str, endpoint: &str, key: &str) -> Draft {
+    foundry_with(name, &[("endpoint", endpoint)], key)
+}
+
+pub(crate) fn prod_override(key: &str) -> OverrideDraft {
+    OverrideDraft {
+        config: BTreeMap::from([("endpoint".into(), format!("{PROD}/"))]),
+        secrets: BTreeMap::from([("api_key".into(), SecretInput::from_raw(key))]),
+    }
+}
+
+pub(crate) fn prod_account(base: &ConnectionRecord) -> String {
+    format!("{}@prod/api_key", base.id)
 }

@@ -7,7 +7,7 @@ use super::intents::delete_intents;
 use super::records::insert_row;
 use super::{
     ConnectionError, ConnectionRecord, Connections, OverrideRecord, Rollback, account,
-    keychain_failed, profiles,
+    keychain_failed, overrides,
 };
 use crate::Secret;
 
@@ -108,7 +108,7 @@ impl Connections<'_> {
             insert_row(&tx, record)?;
             // The entries are the connection's again, not leftovers for a cleanup to remove.
             delete_intents(&tx, &record.id, &keys)?;
-            profiles::restore_overrides(&tx, overrides)?;
+            overrides::restore_overrides(&tx, overrides)?;
             tx.commit()?;
             Ok(())
         });

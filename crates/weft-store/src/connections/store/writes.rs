@@ -7,7 +7,7 @@ use rusqlite::params;
 use super::intents::{delete_intents, insert_intent, record_intents};
 use super::records::{insert_row, to_json};
 use super::{
-    ConnectionError, ConnectionRecord, Connections, Saved, account, not_saved, now_ms, profiles,
+    ConnectionError, ConnectionRecord, Connections, Saved, account, not_saved, now_ms, overrides,
 };
 use crate::connections::draft::{Draft, Problem};
 
@@ -149,14 +149,14 @@ impl Connections<'_> {
             let mut db = self.db()?;
             let tx = db.conn_mut().transaction()?;
             // Deleting the row deletes its profiles' overrides too; their entries go last.
-            let overrides = profiles::overrides_of(&tx, &existing.id)?;
+            let overrides = overrides::overrides_of(&tx, &existing.id)?;
             if tx.execute("DELETE FROM connections WHERE id = ?1", [&existing.id])? == 0 {
                 return Err(ConnectionError::NotFound(existing.name));
             }
             for key in &keys {
                 insert_intent(&tx, &existing.id, key)?;
             }
-            profiles::intend_override_removal(&tx, &overrides)?;
+            overrides::intend_override_removal(&tx, &overrides)?;
             tx.commit()?;
             overrides
         };

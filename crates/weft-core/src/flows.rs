@@ -8,7 +8,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
-use weft_flow::{Context, Diagnostic, FlowDocument, Validation, validation};
+use weft_flow::{
+    ConnectionType, Context, Diagnostic, FlowDocument, SavedConnection, Validation, validation,
+};
+use weft_store::connections::ConnectionKind;
 
 use crate::{AppCore, AppError};
 
@@ -274,9 +277,15 @@ impl AppCore {
         strict: bool,
     ) -> Result<Validation, AppError> {
         let connections = self
-            .list_connections()?
+            .db()?
+            .connections()?
             .into_iter()
-            .map(|c| c.name)
+            .map(|record| SavedConnection {
+                kind: connection_type(record.kind),
+                configs: record.config.keys().cloned().collect(),
+                secrets: record.secret_keys.iter().cloned().collect(),
+                name: record.name,
+            })
             .collect();
         Ok(validation(
             document,
@@ -353,5 +362,19 @@ impl AppCore {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(err) => Err(FlowFileError::io("remove", &path, err).into()),
         }
+    }
+}
+
+/// weft-flow's name for a stored connection's type (weft-flow knows nothing of the store).
+fn connection_type(kind: ConnectionKind) -> ConnectionType {
+    match kind {
+        ConnectionKind::AzureAi => ConnectionType::AzureAi,
+        ConnectionKind::AzureOpenAi => ConnectionType::AzureOpenAi,
+        ConnectionKind::OpenAi => ConnectionType::OpenAi,
+        ConnectionKind::Serverless => ConnectionType::Serverless,
+        ConnectionKind::AzureContentSafety => ConnectionType::AzureContentSafety,
+        ConnectionKind::CognitiveSearch => ConnectionType::CognitiveSearch,
+        ConnectionKind::Serp => ConnectionType::Serp,
+        ConnectionKind::Custom => ConnectionType::Custom,
     }
 }

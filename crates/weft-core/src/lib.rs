@@ -23,9 +23,10 @@ pub use crate::error::{AppError, ErrorKind, IpcError};
 pub use crate::flows::{FileVersion, FlowFileError, OpenedFlow, Recovery, Replace};
 pub use crate::logging::log_filter;
 pub use crate::profiles::{EffectiveConnectionView, OverrideInput, ProfileView, SavedOverride};
-pub use crate::resolve::{ConnectionCheck, ResolvedConnection, StoreConnections, endpoint_for};
+pub use crate::resolve::{ConnectionCheck, StoreConnections, endpoint_for};
 pub use crate::runs::{RunOrder, RunPlan, RunSummary, RunView, new_run_id};
 pub use crate::settings::{HOME_ENV, KEYRING_SERVICE_ENV, Settings};
+pub use weft_engine::{CustomSettings, ResolvedConnection};
 pub use weft_store::connections::{ConnectionKind, FieldInput, FieldSpec, KindSpec, Problem};
 
 /// The version of this build, shown in Diagnostics and `weft --version`.

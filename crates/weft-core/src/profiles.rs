@@ -267,7 +267,11 @@ mod tests {
         let started_under_prod = StoreConnections::new(core.clone(), Some("prod".into()));
         // The app switches back while the run goes on.
         core.set_active_profile(None).unwrap();
-        let target = started_under_prod.connection("azure-ai").unwrap();
+        let target = started_under_prod
+            .connection("azure-ai")
+            .unwrap()
+            .into_model()
+            .unwrap();
         assert_eq!(target.credential.key().unwrap().expose(), PROD_KEY);
         assert!(
             format!("{:?}", target.endpoint).contains("prod.services.ai.azure.com"),

@@ -2,7 +2,6 @@
 //! from the keychain, or the developer's Microsoft Entra ID sign-in), and a quick check that it
 //! answers.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -16,73 +15,13 @@ use weft_ai::{
     ApiKey, Call, ChatRequest, Credential, Endpoint, FoundryApi, InferenceError,
     MODEL_INFERENCE_API_VERSION, Message, Role, TimeoutPhase, UrlOrigin,
 };
-use weft_engine::Target;
+use weft_engine::{CustomSettings, ResolvedConnection, Target};
 use weft_store::connections::{
     AuthMode, CONTENT_SAFETY_API_VERSION, ConnectionKind, ConnectionRecord, Connections,
     SEARCH_API_VERSION,
 };
 
 use crate::{AppCore, AppError};
-
-/// A saved connection ready to call: one variant per service family, each holding the target
-/// its client takes, so a node gets a typed target rather than a map of fields. Never
-/// serialised; keys print as `******`.
-#[derive(Debug, Clone)]
-pub enum ResolvedConnection {
-    /// Azure AI Foundry, Azure OpenAI, OpenAI or a serverless endpoint: chat and embeddings.
-    /// The engine's own type, so a saved connection and one a flow creates are the same thing.
-    Model(Target),
-    /// Azure AI Content Safety: endpoint, key and API version.
-    ContentSafety {
-        name: String,
-        target: ContentSafetyTarget,
-    },
-    /// Azure AI Search: endpoint, key and API version.
-    Search { name: String, target: SearchTarget },
-    /// SerpAPI (or a proxy or test server standing in for it) and its key.
-    Serp { name: String, target: SerpTarget },
-    /// Free settings and secrets, for a node that builds its own request (HTTP).
-    Custom(CustomSettings),
-}
-
-/// A custom connection's `configs` and `secrets`, the secrets read from the keychain.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CustomSettings {
-    pub name: String,
-    pub configs: BTreeMap<String, String>,
-    pub secrets: BTreeMap<String, ApiKey>,
-}
-
-impl ResolvedConnection {
-    pub fn name(&self) -> &str {
-        match self {
-            Self::Model(target) => &target.name,
-            Self::ContentSafety { name, .. }
-            | Self::Search { name, .. }
-            | Self::Serp { name, .. } => name,
-            Self::Custom(settings) => &settings.name,
-        }
-    }
-
-    /// What the connection reaches, for messages.
-    pub fn family(&self) -> &'static str {
-        match self {
-            Self::Model(_) => "a model endpoint",
-            Self::ContentSafety { .. } => "an Azure AI Content Safety resource",
-            Self::Search { .. } => "an Azure AI Search service",
-            Self::Serp { .. } => "a SerpAPI account",
-            Self::Custom(_) => "a custom connection",
-        }
-    }
-
-    /// The model endpoint, when the connection is one.
-    pub fn as_model(&self) -> Option<&Target> {
-        match self {
-            Self::Model(target) => Some(target),
-            _ => None,
-        }
-    }
-}
 
 /// Whether calls must name a deployment (or model): every style but serverless and an Azure
 /// OpenAI URL that pins one.
@@ -230,23 +169,35 @@ impl AppCore {
                     AuthMode::Key => Credential::Key(secret("api_key")?),
                 },
             }),
-            ConnectionKind::AzureContentSafety => ResolvedConnection::ContentSafety {
-                target: ContentSafetyTarget::new(base("endpoint")?, secret("api_key")?)
-                    .map_err(|err| invalid(record, err))?
-                    .with_api_version(api_version(CONTENT_SAFETY_API_VERSION)),
-                name: name.clone(),
-            },
-            ConnectionKind::CognitiveSearch => ResolvedConnection::Search {
-                target: SearchTarget::new(base("api_base")?, secret("api_key")?)
-                    .map_err(|err| invalid(record, err))?
-                    .with_api_version(api_version(SEARCH_API_VERSION)),
-                name: name.clone(),
-            },
-            ConnectionKind::Serp => ResolvedConnection::Serp {
-                target: SerpTarget::new(base("endpoint")?, secret("api_key")?)
-                    .map_err(|err| invalid(record, err))?,
-                name: name.clone(),
-            },
+            ConnectionKind::AzureContentSafety => {
+                let key = secret("api_key")?;
+                ResolvedConnection::ContentSafety {
+                    target: ContentSafetyTarget::new(base("endpoint")?, key.clone())
+                        .map_err(|err| invalid(record, err))?
+                        .with_api_version(api_version(CONTENT_SAFETY_API_VERSION)),
+                    name: name.clone(),
+                    key,
+                }
+            }
+            ConnectionKind::CognitiveSearch => {
+                let key = secret("api_key")?;
+                ResolvedConnection::Search {
+                    target: SearchTarget::new(base("api_base")?, key.clone())
+                        .map_err(|err| invalid(record, err))?
+                        .with_api_version(api_version(SEARCH_API_VERSION)),
+                    name: name.clone(),
+                    key,
+                }
+            }
+            ConnectionKind::Serp => {
+                let key = secret("api_key")?;
+                ResolvedConnection::Serp {
+                    target: SerpTarget::new(base("endpoint")?, key.clone())
+                        .map_err(|err| invalid(record, err))?,
+                    name: name.clone(),
+                    key,
+                }
+            }
             ConnectionKind::Custom => ResolvedConnection::Custom(CustomSettings {
                 name: name.clone(),
                 configs: record.config.clone(),
@@ -352,19 +303,10 @@ impl StoreConnections {
 }
 
 impl weft_engine::ConnectionSource for StoreConnections {
-    fn connection(&self, name: &str) -> Result<Target, String> {
-        match self
-            .core
+    fn connection(&self, name: &str) -> Result<ResolvedConnection, String> {
+        self.core
             .resolve_connection_in(name, self.profile.as_deref())
-            .map_err(|err| err.to_string())?
-        {
-            ResolvedConnection::Model(target) => Ok(target),
-            other => Err(format!(
-                "`{}` is {}, and this node calls a model; choose an Azure AI Foundry, Azure OpenAI, OpenAI or serverless connection",
-                other.name(),
-                other.family()
-            )),
-        }
+            .map_err(|err| err.to_string())
     }
 }
 
@@ -572,7 +514,7 @@ mod tests {
         );
         let handles = Handles::default();
 
-        let ResolvedConnection::ContentSafety { name, target } =
+        let ResolvedConnection::ContentSafety { name, target, .. } =
             core.resolve_connection("safety").unwrap()
         else {
             panic!("not a content safety target");
@@ -685,10 +627,13 @@ mod tests {
         );
         let err = StoreConnections::new(core.clone(), None)
             .connection("web")
-            .unwrap_err();
+            .unwrap()
+            .into_model()
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
-            "`web` is a SerpAPI account, and this node calls a model; choose an Azure AI Foundry, Azure OpenAI, OpenAI or serverless connection"
+            "`web` is a SerpAPI account, and this node needs a model endpoint (azure_ai, azure_open_ai, open_ai, serverless connection); choose a connection of that type"
         );
         let resolved = core.resolve_connection("web").unwrap();
         let err = core.check_connection(&resolved, None).await.unwrap_err();

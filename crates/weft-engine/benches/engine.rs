@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 use weft_ai::{ApiKey, Credential, Endpoint, RetryPolicy, Timeouts};
 use weft_engine::services::Services;
-use weft_engine::{ConnectionSource, Engine, RunRequest, RunStatus, Target};
-use weft_flow::{Context, FlowDocument, ValidFlow};
+use weft_engine::{ConnectionSource, Engine, ResolvedConnection, RunRequest, RunStatus, Target};
+use weft_flow::{ConnectionType, Context, FlowDocument, SavedConnection, ValidFlow};
 
 fn main() {
     divan::main();
@@ -20,8 +20,8 @@ fn main() {
 struct One(Target);
 
 impl ConnectionSource for One {
-    fn connection(&self, _: &str) -> Result<Target, String> {
-        Ok(self.0.clone())
+    fn connection(&self, _: &str) -> Result<ResolvedConnection, String> {
+        Ok(ResolvedConnection::Model(self.0.clone()))
     }
 }
 
@@ -43,7 +43,7 @@ fn chain(length: usize) -> ValidFlow {
         );
     }
     let context = Context {
-        connections: vec!["azure-ai".into()],
+        connections: vec![SavedConnection::new("azure-ai", ConnectionType::AzureAi)],
         strict: false,
     };
     weft_flow::validation(&FlowDocument::parse(&yaml).unwrap(), &context)

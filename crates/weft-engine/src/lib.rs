@@ -13,7 +13,9 @@ mod scheduler;
 pub mod services;
 mod values;
 
-pub use connection::{ConnectionSource, Target};
+pub use connection::{
+    ConnectionSource, CustomSettings, ResolvedConnection, Target, WrongConnection,
+};
 pub use error::RunError;
 pub use event::{NodeState, RunEvent, RunStatus};
 pub use plan::{Plan, Reuse};

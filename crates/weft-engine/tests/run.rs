@@ -12,10 +12,10 @@ use url::Url;
 use weft_ai::{ApiKey, Credential, Endpoint, RetryPolicy, Timeouts};
 use weft_engine::services::Services;
 use weft_engine::{
-    ConnectionSource, Engine, NodeState, Plan, Reuse, RunError, RunEvent, RunRequest, RunStatus,
-    Target,
+    ConnectionSource, Engine, NodeState, Plan, ResolvedConnection, Reuse, RunError, RunEvent,
+    RunRequest, RunStatus, Target,
 };
-use weft_flow::{Context, FlowDocument, ValidFlow};
+use weft_flow::{ConnectionType, Context, FlowDocument, SavedConnection, ValidFlow};
 use weft_testkit::{DYNAMIC_KEY, FakeEndpoint, Reply, SOURCES, dynamic_key_flow};
 
 const KEY: &str = "sk-engine-test-7f2a91";
@@ -23,10 +23,11 @@ const KEY: &str = "sk-engine-test-7f2a91";
 struct Saved(HashMap<String, Target>);
 
 impl ConnectionSource for Saved {
-    fn connection(&self, name: &str) -> Result<Target, String> {
+    fn connection(&self, name: &str) -> Result<ResolvedConnection, String> {
         self.0
             .get(name)
             .cloned()
+            .map(ResolvedConnection::Model)
             .ok_or_else(|| format!("no connection `{name}`"))
     }
 }
@@ -57,7 +58,10 @@ fn document(name: &str) -> FlowDocument {
 /// the test when it has an error.
 fn valid(doc: FlowDocument) -> Arc<ValidFlow> {
     let context = Context {
-        connections: vec!["azure-ai".into(), "aoai".into()],
+        connections: vec![
+            SavedConnection::new("azure-ai", ConnectionType::AzureAi),
+            SavedConnection::new("aoai", ConnectionType::AzureOpenAi),
+        ],
         strict: false,
     };
     let checked = weft_flow::validation(&doc, &context);
@@ -706,7 +710,7 @@ struct Misbehaving {
 }
 
 impl ConnectionSource for Misbehaving {
-    fn connection(&self, _: &str) -> Result<Target, String> {
+    fn connection(&self, _: &str) -> Result<ResolvedConnection, String> {
         if self.panic {
             panic!("the store fell over");
         }

@@ -16,9 +16,10 @@ use weft_ai::{
 };
 use weft_engine::services::{BoxFuture, ModelClient, Services};
 use weft_engine::{
-    ConnectionSource, Engine, Plan, Reuse, RunEvent, RunOutcome, RunRequest, RunStatus, Target,
+    ConnectionSource, Engine, Plan, ResolvedConnection, Reuse, RunEvent, RunOutcome, RunRequest,
+    RunStatus, Target,
 };
-use weft_flow::{Context, FlowDocument};
+use weft_flow::{ConnectionType, Context, FlowDocument, SavedConnection};
 
 /// One chat call as the port saw it.
 #[derive(Debug)]
@@ -106,22 +107,25 @@ impl ModelClient for Scripted {
 struct Nowhere;
 
 impl ConnectionSource for Nowhere {
-    fn connection(&self, name: &str) -> Result<Target, String> {
-        Ok(Target {
+    fn connection(&self, name: &str) -> Result<ResolvedConnection, String> {
+        Ok(ResolvedConnection::Model(Target {
             name: name.to_owned(),
             endpoint: Endpoint::ModelInference {
                 endpoint: Url::parse("https://weft-no-such-host.invalid/models").unwrap(),
                 api_version: "2024-05-01-preview".into(),
             },
             credential: Credential::Key(ApiKey::new("sk-never-sent")),
-        })
+        }))
     }
 }
 
 /// Validated as a run's flow is; the connections are the two these flows name.
 fn valid(yaml: &str) -> weft_flow::ValidFlow {
     let context = Context {
-        connections: vec!["azure-ai".into(), "search".into()],
+        connections: vec![
+            SavedConnection::new("azure-ai", ConnectionType::AzureAi),
+            SavedConnection::new("search", ConnectionType::AzureAi),
+        ],
         strict: false,
     };
     let checked = weft_flow::validation(&FlowDocument::parse(yaml).unwrap(), &context);

@@ -45,6 +45,47 @@ pub enum NodeKind {
     Condition,
 }
 
+/// The type of a saved connection, as weft-store names it (a connection's `type:`). A kind's
+/// spec lists the types its `connection` property takes, so the validator refuses another
+/// and the property panel can offer only those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ConnectionType {
+    AzureAi,
+    AzureOpenAi,
+    OpenAi,
+    Serverless,
+    AzureContentSafety,
+    CognitiveSearch,
+    Serp,
+    Custom,
+}
+
+impl ConnectionType {
+    /// The name a connection file and the CLI use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AzureAi => "azure_ai",
+            Self::AzureOpenAi => "azure_open_ai",
+            Self::OpenAi => "open_ai",
+            Self::Serverless => "serverless",
+            Self::AzureContentSafety => "azure_content_safety",
+            Self::CognitiveSearch => "cognitive_search",
+            Self::Serp => "serp",
+            Self::Custom => "custom",
+        }
+    }
+}
+
+/// The connection types a model-calling property takes.
+pub const MODEL_CONNECTIONS: &[ConnectionType] = &[
+    ConnectionType::AzureAi,
+    ConnectionType::AzureOpenAi,
+    ConnectionType::OpenAi,
+    ConnectionType::Serverless,
+];
+
 /// The palette's sections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -154,6 +195,8 @@ pub struct NodeKindSpec {
     pub summary: &'static [&'static str],
     /// The key of the property naming the variable the node writes, when it writes one.
     pub writes_variable: Option<&'static str>,
+    /// The connection types the `connection` property takes (empty: the kind has none).
+    pub connection_types: &'static [ConnectionType],
 }
 
 impl NodeKind {

@@ -17,11 +17,13 @@ pub use document::{
 };
 pub use graph::Graph;
 pub use kind::{
-    Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, OutputSpec, PropertySpec, ValueType,
+    ConnectionType, Editor, MODEL_CONNECTIONS, NodeGroup, NodeKind, NodeKindSpec, NodeRole,
+    OutputSpec, PropertySpec, ValueType,
 };
 pub use reference::{Reference, Source, find_references};
 pub use schema::{catalog, json_schema};
 pub use taint::{secret_inputs, secret_references};
 pub use validate::{
-    Context, Diagnostic, Severity, ValidFlow, Validation, dependencies, validate, validation,
+    Context, Diagnostic, SavedConnection, Severity, ValidFlow, Validation, dependencies, validate,
+    validation,
 };

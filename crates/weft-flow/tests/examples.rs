@@ -1,7 +1,7 @@
 //! The flows shipped in examples/ parse and validate cleanly against the connections they name.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use weft_flow::{Context, FlowDocument, validate};
+use weft_flow::{ConnectionType, Context, FlowDocument, SavedConnection, validate};
 
 #[test]
 fn every_example_is_valid() {
@@ -15,7 +15,10 @@ fn every_example_is_valid() {
         let doc = FlowDocument::parse(&std::fs::read_to_string(&path).unwrap())
             .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
         let context = Context {
-            connections: vec!["azure-ai".into(), "aoai".into()],
+            connections: vec![
+                SavedConnection::new("azure-ai", ConnectionType::AzureAi),
+                SavedConnection::new("aoai", ConnectionType::AzureOpenAi),
+            ],
             strict: true,
         };
         let found = validate(&doc, &context);

@@ -21,7 +21,7 @@ use weft_flow::kinds::common::ConnectionChoice;
 use weft_flow::kinds::props::PropsError;
 use weft_flow::{NodeKind, PropertySpec};
 
-use crate::connection::{Connections, Target};
+use crate::connection::{Connections, ResolvedConnection, Target, WrongConnection};
 use crate::event::RunEvent;
 use crate::redact::{Redactor, StreamRedactor};
 use crate::services::Services;
@@ -97,22 +97,30 @@ fn render(spec: &PropertySpec, source: &str, vars: &Map<String, Value>) -> Resul
         .map_err(|err| format!("`{}` could not be rendered: {err}", spec.key))
 }
 
-/// The connection the node chose: one made in this run, or a saved one, whose key is
-/// registered as a secret before anything else happens.
+/// The connection the node chose: one made in this run, or a saved model connection.
 async fn target(ctx: &NodeContext, choice: &ConnectionChoice) -> Result<Target, String> {
-    let name = match choice {
-        ConnectionChoice::Dynamic(handle) => return ctx.connections.made(&handle.connection),
-        ConnectionChoice::Saved(name) => name,
-    };
-    let target = ctx.connections.saved(name).await?;
-    // Only a key is known here; an Entra token is fetched by the client and masked there.
-    if let Some(key) = target.credential.key() {
-        ctx.redactor
-            .lock()
-            .map_err(|_| "internal: redactor lock")?
-            .add(key.expose());
+    match choice {
+        ConnectionChoice::Dynamic(handle) => ctx.connections.made(&handle.connection),
+        ConnectionChoice::Saved(name) => saved(ctx, name, ResolvedConnection::into_model).await,
     }
-    Ok(target)
+}
+
+/// The saved connection `name` as the type the node calls (`into`: one of
+/// `ResolvedConnection`'s `into_…`, whose error names the type needed). Its keys are registered
+/// as secrets before anything else happens, whatever its type.
+async fn saved<T>(
+    ctx: &NodeContext,
+    name: &str,
+    into: fn(ResolvedConnection) -> Result<T, WrongConnection>,
+) -> Result<T, String> {
+    let resolved = ctx.connections.saved(name).await?;
+    {
+        let mut redactor = ctx.redactor.lock().map_err(|_| "internal: redactor lock")?;
+        for key in resolved.secrets() {
+            redactor.add(key.expose());
+        }
+    }
+    into(resolved).map_err(|err| err.to_string())
 }
 
 /// Forwards the client's streamed text and retry notices as run events, until the call ends.

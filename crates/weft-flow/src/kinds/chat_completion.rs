@@ -9,7 +9,9 @@ use super::common::{
 };
 use super::props::{Evaluated, PropsError};
 use crate::document::Node;
-use crate::kind::{Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType};
+use crate::kind::{
+    Editor, MODEL_CONNECTIONS, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType,
+};
 use crate::validate::{Context, Diagnostic};
 
 pub const SYSTEM_PROMPT: PropertySpec = prop(
@@ -118,6 +120,7 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     ],
     summary: &[DEPLOYMENT.key, CONNECTION.key, USER_PROMPT.key],
     writes_variable: None,
+    connection_types: MODEL_CONNECTIONS,
 };
 
 pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::props::{Evaluated, PropsError};
 use crate::document::Node;
-use crate::kind::{Editor, OutputSpec, PropertySpec, ValueType};
+use crate::kind::{ConnectionType, Editor, OutputSpec, PropertySpec, ValueType};
 use crate::reference::find_references;
 use crate::validate::{Context, Diagnostic};
 
@@ -113,35 +113,104 @@ fn is_blank(value: &Value) -> bool {
     }
 }
 
-/// A kind with `connection` needs a saved connection that exists, or a dynamic one.
+/// The types in `accepted`, for messages: `azure_ai, azure_open_ai, open_ai or serverless`.
+pub(crate) fn type_list(accepted: &[ConnectionType]) -> String {
+    let names: Vec<&str> = accepted.iter().map(|t| t.as_str()).collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// A saved connection named in `key` exists and is one of the types the property takes. A
+/// reference (`${inputs.conn}`) is checked when the run reads it. Returns whether the property
+/// names a connection at all.
+pub(crate) fn check_saved_connection(
+    node: &Node,
+    key: &str,
+    accepted: &[ConnectionType],
+    context: &Context,
+    found: &mut Vec<Diagnostic>,
+) -> bool {
+    let Some(Value::String(name)) = node.properties.get(key) else {
+        return false;
+    };
+    let name = name.trim();
+    if name.is_empty() {
+        return false;
+    }
+    if !find_references(name).is_ok_and(|refs| refs.is_empty()) {
+        return true;
+    }
+    match context.connection(name) {
+        None => found.push(Diagnostic::error(
+            Some(&node.id),
+            Some(key),
+            format!(
+                "unknown connection `{name}`; create it in Connections or with `weft connection create`"
+            ),
+        )),
+        Some(saved) if !accepted.contains(&saved.kind) => found.push(Diagnostic::error(
+            Some(&node.id),
+            Some(key),
+            format!(
+                "`{}` is a {} connection, and this node takes {} connections; choose one of those",
+                saved.name,
+                saved.kind.as_str(),
+                type_list(accepted)
+            ),
+        )),
+        Some(_) => {}
+    }
+    true
+}
+
+/// A kind with `connection` needs a saved connection of a type its spec takes, or a dynamic one.
 pub(crate) fn check_connection(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
     let dynamic = node
         .properties
         .get(DYNAMIC_CONNECTION.key)
         .is_some_and(|v| !is_blank(v));
-    let key = CONNECTION.key;
-    match node.properties.get(key) {
-        Some(Value::String(name)) if !name.trim().is_empty() => {
-            let known = context
-                .connections
-                .iter()
-                .any(|c| c.eq_ignore_ascii_case(name.trim()));
-            if !known && find_references(name).is_ok_and(|refs| refs.is_empty()) {
-                found.push(Diagnostic::error(
-                    Some(&node.id),
-                    Some(key),
-                    format!(
-                        "unknown connection `{}`; create it in Connections or with `weft connection create`",
-                        name.trim()
-                    ),
-                ));
-            }
-        }
-        _ if dynamic => {}
-        _ => found.push(Diagnostic::error(
+    let accepted = node.kind.spec().connection_types;
+    if !check_saved_connection(node, CONNECTION.key, accepted, context, found) && !dynamic {
+        found.push(Diagnostic::error(
             Some(&node.id),
-            Some(key),
+            Some(CONNECTION.key),
             "needs a connection, or a dynamic connection".into(),
-        )),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kind::ConnectionType;
+    use crate::validate::tests::CHAT;
+    use crate::{Context, FlowDocument, SavedConnection, Severity, validate};
+
+    #[test]
+    fn a_saved_connection_of_another_type_is_an_error_naming_the_types_the_node_takes() {
+        let context = Context {
+            connections: vec![
+                SavedConnection::new("azure-ai", ConnectionType::AzureAi),
+                SavedConnection::new("web", ConnectionType::Serp),
+            ],
+            strict: false,
+        };
+        let check = |yaml: &str| -> Vec<String> {
+            validate(&FlowDocument::parse(yaml).unwrap(), &context)
+                .into_iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(|d| d.to_string())
+                .collect()
+        };
+        assert!(check(CHAT).is_empty());
+        // Names are compared ignoring case, as the store does.
+        assert_eq!(
+            check(&CHAT.replace("connection: azure-ai", "connection: WEB")),
+            [
+                "error: node chat, connection: `web` is a serp connection, and this node takes azure_ai, azure_open_ai, open_ai or serverless connections; choose one of those"
+            ]
+        );
     }
 }

@@ -7,7 +7,9 @@ use super::common::{
 };
 use super::props::{Evaluated, PropsError};
 use crate::document::Node;
-use crate::kind::{Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType};
+use crate::kind::{
+    Editor, MODEL_CONNECTIONS, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType,
+};
 use crate::validate::{Context, Diagnostic};
 
 pub const INPUT: PropertySpec = prop(
@@ -31,6 +33,7 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     outputs: &[out("output", ValueType::List)],
     summary: &[DEPLOYMENT.key, CONNECTION.key],
     writes_variable: None,
+    connection_types: MODEL_CONNECTIONS,
 };
 
 pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {

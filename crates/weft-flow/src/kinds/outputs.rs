@@ -15,4 +15,5 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     outputs: &[],
     summary: &[],
     writes_variable: None,
+    connection_types: &[],
 };

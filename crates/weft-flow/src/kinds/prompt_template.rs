@@ -27,6 +27,7 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     outputs: &[out("output", ValueType::String)],
     summary: &[TEMPLATE.key],
     writes_variable: None,
+    connection_types: &[],
 };
 
 #[derive(Debug, Clone, PartialEq)]

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::document::{FlowDocument, Node, SCHEMA_VERSION};
 use crate::graph::Graph;
+use crate::kind::ConnectionType;
 use crate::reference::Reference;
 use crate::taint::{secret_inputs_of, secret_references};
 
@@ -70,10 +71,44 @@ impl fmt::Display for Diagnostic {
 /// What validation needs from outside the file.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
-    /// Names of the saved connections (compared ignoring case).
-    pub connections: Vec<String>,
+    /// The saved connections (names compared ignoring case).
+    pub connections: Vec<SavedConnection>,
     /// Undefined template variables are errors instead of warnings.
     pub strict: bool,
+}
+
+/// A saved connection as validation sees it: its name, its type and, for a custom connection,
+/// the names of its settings (never their values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedConnection {
+    pub name: String,
+    pub kind: ConnectionType,
+    /// A custom connection's `configs` keys.
+    pub configs: Vec<String>,
+    /// A custom connection's `secrets` keys.
+    pub secrets: Vec<String>,
+}
+
+impl SavedConnection {
+    /// A connection with no custom settings.
+    pub fn new(name: &str, kind: ConnectionType) -> Self {
+        Self {
+            name: name.to_owned(),
+            kind,
+            configs: Vec::new(),
+            secrets: Vec::new(),
+        }
+    }
+}
+
+impl Context {
+    /// The saved connection `name`, ignoring case.
+    pub fn connection(&self, name: &str) -> Option<&SavedConnection> {
+        let name = name.trim();
+        self.connections
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
 }
 
 struct Checker<'a> {
@@ -199,7 +234,10 @@ pub(crate) mod tests {
         validate(
             &doc,
             &Context {
-                connections: vec!["azure-ai".into()],
+                connections: vec![crate::SavedConnection::new(
+                    "azure-ai",
+                    crate::ConnectionType::AzureAi,
+                )],
                 strict: false,
             },
         )

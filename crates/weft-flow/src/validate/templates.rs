@@ -80,7 +80,10 @@ mod tests {
         let strict = validate(
             &doc,
             &Context {
-                connections: vec!["azure-ai".into()],
+                connections: vec![crate::SavedConnection::new(
+                    "azure-ai",
+                    crate::ConnectionType::AzureAi,
+                )],
                 strict: true,
             },
         );

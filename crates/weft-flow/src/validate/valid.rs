@@ -95,7 +95,10 @@ mod tests {
 
     fn context() -> Context {
         Context {
-            connections: vec!["azure-ai".into()],
+            connections: vec![crate::SavedConnection::new(
+                "azure-ai",
+                crate::ConnectionType::AzureAi,
+            )],
             strict: false,
         }
     }

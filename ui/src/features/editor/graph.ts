@@ -16,7 +16,10 @@ export type FlowNodeData = {
   node: FlowNode;
   /** Only on the flow ports (the Inputs and Outputs nodes), whose handles are the flow's inputs/outputs. */
   ports?: FlowDocument["inputs"] | FlowDocument["outputs"];
+  /** The card shows its folded ports: the user opened them, or a wire being dragged is over it. */
+  showAll?: ShowAll;
 };
+export type ShowAll = "user" | "wire";
 export type NoteData = { note: Note };
 export type FlowCanvasNode = RfNode<FlowNodeData>;
 export type NoteCanvasNode = RfNode<NoteData, "note">;
@@ -45,10 +48,11 @@ export function flowPorts(node: FlowNode, doc: FlowDocument): FlowNodeData["port
  * no size change sent back through the store. React Flow still reads a mounted node's handles from
  * the DOM; if the DOM disagrees on its size, the store drops the estimate (`measuredNode`).
  */
-export function toCanvasNode(node: FlowNode, doc: FlowDocument): FlowCanvasNode {
+export function toCanvasNode(node: FlowNode, doc: FlowDocument, showAll?: ShowAll): FlowCanvasNode {
   const ports = flowPorts(node, doc);
-  const { width, height, handles } = cardGeometry(cardLayout(node, ports));
-  return { id: node.id, type: node.type, position: node.position, data: ports ? { node, ports } : { node }, measured: { width, height }, handles };
+  const { width, height, handles } = cardGeometry(cardLayout(node, ports, showAll !== undefined));
+  const data: FlowNodeData = { node, ...(ports ? { ports } : {}), ...(showAll ? { showAll } : {}) };
+  return { id: node.id, type: node.type, position: node.position, data, measured: { width, height }, handles };
 }
 
 const NOTE_WIDTH = 160;

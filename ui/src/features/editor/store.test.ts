@@ -188,6 +188,33 @@ describe("editor store", () => {
     expect(editor().document.notes![0]!.text).toBe("Why this flow");
   });
 
+  it("opens a card's folded ports on request, or while a wire is dragged over it until the drag ends", () => {
+    const data = () => {
+      const node = editor().nodes.find((n) => n.id === "chat")!;
+      return "node" in node.data ? node.data : undefined;
+    };
+    const height = () => editor().nodes.find((n) => n.id === "chat")!.measured!.height!;
+    const folded = height();
+    editor().togglePorts("chat");
+    expect(data()?.showAll).toBe("user");
+    expect(height()).toBe(folded + 10 * 18);
+    editor().endConnecting(); // the user opened it: a wire drag does not fold it
+    expect(data()?.showAll).toBe("user");
+    editor().togglePorts("chat");
+    expect(height()).toBe(folded);
+
+    editor().updateFlow((d) => ({ ...d, inputs: { ...d.inputs, history: { type: "list" } } }));
+    editor().revealPorts("chat");
+    expect(data()?.showAll).toBe("wire");
+    // An edit during the drag keeps it open; the drag's end folds it, keeping what got wired.
+    editor().onConnect({ source: "inputs", sourceHandle: "history", target: "chat", targetHandle: "chat_history" });
+    expect(data()?.showAll).toBe("wire");
+    editor().endConnecting();
+    expect(data()?.showAll).toBeUndefined();
+    expect(editor().nodes.find((n) => n.id === "chat")!.handles!.map((h) => h.id)).toContain("chat_history");
+    expect(height()).toBe(folded + 18);
+  });
+
   it("makes independent stores: an edit in one is not in another, nor in its history", () => {
     const other = createEditorStore();
     editor().setNodeTitle("chat", "Answer");

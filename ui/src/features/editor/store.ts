@@ -16,7 +16,7 @@ import { type CanvasNode, NOTE_PREFIX, type Wire, connect, connectionProblem, di
 import { type HistoryActions, type HistoryState, createHistorySlice, emptyHistory, recordEdit } from "./history";
 import { type AlignMode, alignPositions, layeredPositions } from "./layout";
 import { uniqueId } from "./references";
-import { syncEdges, syncNodes } from "./sync";
+import { showPorts, syncEdges, syncNodes } from "./sync";
 
 export const emptyDocument = (): FlowDocument => ({
   schema: 1,
@@ -75,7 +75,12 @@ export type EditorActions = HistoryActions & {
   onConnect: (connection: Connection) => void;
   /** Why a wire may not go there, or null; also shown over the canvas while dragging. */
   checkConnection: (connection: Connection | Wire) => string | null;
+  /** A wire drag ended: cards it opened fold again. */
   endConnecting: () => void;
+  /** Shows a card's folded ports, or folds them again. */
+  togglePorts: (nodeId: string) => void;
+  /** Shows a card's folded ports while a wire is dragged over it, so it can be dropped on one. */
+  revealPorts: (nodeId: string) => void;
   deleteElements: (canvasIds: string[], edgeIds: string[]) => void;
   deleteSelection: () => void;
   addNode: (kind: string, position: { x: number; y: number }) => string;
@@ -219,7 +224,24 @@ export const createEditorStore = () =>
       },
 
       endConnecting: () => {
-        if (get().connectionHint !== null) set({ connectionHint: null });
+        const s = get();
+        if (s.connectionHint !== null) set({ connectionHint: null });
+        const opened = new Set(s.nodes.flatMap((n) => (!isNoteNode(n) && n.data.showAll === "wire" ? [n.id] : [])));
+        if (opened.size) set({ nodes: showPorts(s.nodes, s.document, opened, undefined) });
+      },
+
+      togglePorts: (nodeId) => {
+        const s = get();
+        const node = s.nodes.find((n) => n.id === nodeId);
+        if (!node || isNoteNode(node)) return;
+        set({ nodes: showPorts(s.nodes, s.document, new Set([nodeId]), node.data.showAll === "user" ? undefined : "user") });
+      },
+
+      revealPorts: (nodeId) => {
+        const s = get();
+        const node = s.nodes.find((n) => n.id === nodeId);
+        if (!node || isNoteNode(node) || node.data.showAll) return;
+        set({ nodes: showPorts(s.nodes, s.document, new Set([nodeId]), "wire") });
       },
 
       deleteElements: (canvasIds, edgeIds) => {

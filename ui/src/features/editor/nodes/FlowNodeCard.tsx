@@ -1,14 +1,14 @@
 // One component for every node kind, drawn from the catalog: title, icon, a few key properties,
 // and a typed handle per property (left) and per output (right). Memoised: React Flow re-renders a
 // node only when its own object changes, and the store keeps unchanged nodes' objects.
-import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
+import { Handle, type NodeProps, Position, useStoreApi, useUpdateNodeInternals } from "@xyflow/react";
 import { memo, useEffect, useMemo } from "react";
 
 import { NodeRunBadge } from "../../run/NodeRunBadge";
 import { isFlowPort, kindIcon, kindSpec } from "../catalog";
 import type { FlowCanvasNode } from "../graph";
 import { useEditor } from "../store";
-import { type CardPort, cardLayout } from "./card";
+import { type CardLayout, type CardPort, cardLayout } from "./card";
 import "./kind-icon.css";
 import "./nodes.css";
 
@@ -48,11 +48,26 @@ function ProblemBadge({ id }: { id: string }) {
   );
 }
 
+/** The row under the input ports that shows the folded ones ("+ 10 more") or folds them again. */
+function FoldRow({ id, fold }: { id: string; fold: NonNullable<CardLayout["fold"]> }) {
+  const togglePorts = useEditor((s) => s.togglePorts);
+  return (
+    <button type="button" className="port port-fold nodrag" data-testid={`ports-fold-${id}`} aria-expanded={fold.open} onClick={() => togglePorts(id)}>
+      {fold.open ? "Show fewer" : `+ ${fold.hidden} more`}
+    </button>
+  );
+}
+
 function FlowNodeCardInner({ id, type, data, selected }: NodeProps<FlowCanvasNode>) {
   const spec = kindSpec(type);
-  const { node, ports } = data;
+  const { node, ports, showAll } = data;
   const properties = node.properties ?? {};
-  const { summary, inputs, outputs } = useMemo(() => cardLayout(node, ports), [node, ports]);
+  const { summary, inputs, outputs, fold } = useMemo(() => cardLayout(node, ports, showAll !== undefined), [node, ports, showAll]);
+  // A wire dragged over the card opens its folded ports, so it can be dropped on any of them (as
+  // ComfyUI shows an input's socket while a link is dragged); they fold again when the drag ends.
+  const flow = useStoreApi();
+  const revealPorts = useEditor((s) => s.revealPorts);
+  const onPointerEnter = fold && !fold.open ? () => flow.getState().connection.inProgress && revealPorts(id) : undefined;
   // The Inputs and Outputs nodes' handles are the flow's inputs and outputs. React Flow measures
   // handles only when a node resizes, so a renamed input would not take a wire until told.
   const updateNodeInternals = useUpdateNodeInternals();
@@ -64,7 +79,7 @@ function FlowNodeCardInner({ id, type, data, selected }: NodeProps<FlowCanvasNod
     if (flowPorts) updateNodeInternals(id);
   }, [flowPorts, id, handleIds, updateNodeInternals]);
   return (
-    <div className={`fnode${selected ? " fnode-selected" : ""}`} data-kind={type}>
+    <div className={`fnode${selected ? " fnode-selected" : ""}`} data-kind={type} onPointerEnter={onPointerEnter}>
       <header className="fnode-head">
         <span className="fnode-icon" aria-hidden>
           {kindIcon(type)}
@@ -91,6 +106,7 @@ function FlowNodeCardInner({ id, type, data, selected }: NodeProps<FlowCanvasNod
           {inputs.map((port) => (
             <Port key={port.id} side="in" port={port} />
           ))}
+          {fold && <FoldRow id={id} fold={fold} />}
         </div>
         <div className="ports-out">
           {outputs.map((port) => (

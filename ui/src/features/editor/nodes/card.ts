@@ -10,7 +10,9 @@ import { Position } from "@xyflow/react";
 import type { FlowDocument } from "../../../ipc/generated/FlowDocument";
 import type { Node as FlowNode } from "../../../ipc/generated/Node";
 import type { ValueType } from "../../../ipc/generated/ValueType";
+import type { JsonValue } from "../../../ipc/generated/serde_json/JsonValue";
 import { NEW_OUTPUT, VARIABLES, flowPortList, kindSpec } from "../catalog";
+import { findReferences, mapStrings } from "../references";
 
 export type CardPort = { id: string; label: string; type: ValueType | "new"; required?: boolean };
 export type CardLayout = {
@@ -20,11 +22,32 @@ export type CardLayout = {
   inputs: CardPort[];
   /** Source handles (right): the node's outputs, or the flow's inputs on the inputs node. */
   outputs: CardPort[];
+  /**
+   * The row under the inputs that shows or folds the optional properties nothing is wired into
+   * (`hidden` of them); null when the kind has none.
+   */
+  fold: { hidden: number; open: boolean } | null;
 };
 
 const SUMMARY_ROWS = 3;
 
-export function cardLayout(node: FlowNode, ports: FlowDocument["inputs"] | FlowDocument["outputs"] | undefined): CardLayout {
+/** Whether a value reads another node's output or a flow input, i.e. a wire goes into it. */
+function isWired(value: JsonValue | undefined): boolean {
+  let wired = false;
+  if (value !== undefined)
+    mapStrings(value, (text) => {
+      wired ||= findReferences(text).some((ref) => ref.source.kind !== "var");
+      return text;
+    });
+  return wired;
+}
+
+/**
+ * What the card shows. As node editors do, a property port that is optional and unwired is folded
+ * away unless `showAll`: a Chat completion has 13 properties, and most nodes wire two or three.
+ * Required ports, wired ones and Template variables (the port that takes many wires) stay.
+ */
+export function cardLayout(node: FlowNode, ports: FlowDocument["inputs"] | FlowDocument["outputs"] | undefined, showAll = false): CardLayout {
   const spec = kindSpec(node.type);
   const properties = node.properties ?? {};
   const summary = (spec?.summary ?? []).filter((key) => properties[key] !== undefined && properties[key] !== "").slice(0, SUMMARY_ROWS);
@@ -38,11 +61,16 @@ export function cardLayout(node: FlowNode, ports: FlowDocument["inputs"] | FlowD
   if (list === "inputs") {
     for (const [name, input] of Object.entries((ports ?? {}) as NonNullable<FlowDocument["inputs"]>)) outputs.push({ id: name, label: name, type: input.type });
   }
+  let hidden = 0;
   for (const p of spec?.properties ?? []) {
+    if (!p.required && p.key !== VARIABLES && !isWired(properties[p.key])) {
+      hidden += 1;
+      if (!showAll) continue;
+    }
     inputs.push(p.key === VARIABLES ? { id: p.key, label: `${p.label} …`, type: "any" } : { id: p.key, label: p.label, type: p.value_type, required: p.required });
   }
   for (const o of spec?.outputs ?? []) outputs.push({ id: o.port, label: o.port, type: o.value_type });
-  return { summary, inputs, outputs };
+  return { summary, inputs, outputs, fold: hidden ? { hidden, open: showAll } : null };
 }
 
 // nodes.css `.fnode` and its rows, in CSS pixels.
@@ -62,7 +90,8 @@ export type CardGeometry = { width: number; height: number; handles: NodeHandle[
 export function cardGeometry(layout: CardLayout): CardGeometry {
   const summary = layout.summary.length ? SUMMARY_CHROME + LINE * layout.summary.length : 0;
   const portsTop = BORDER + HEAD + SUB + summary + PORTS_TOP;
-  const rows = Math.max(layout.inputs.length, layout.outputs.length);
+  // The fold row sits under the input ports, a port row's height.
+  const rows = Math.max(layout.inputs.length + (layout.fold ? 1 : 0), layout.outputs.length);
   const height = portsTop + rows * PORT + PORTS_BOTTOM + BORDER;
   // React Flow stores a handle's box as the DOM reports it: the connection handle is turned 45°,
   // so its bounding box is wider than the 9 px square.

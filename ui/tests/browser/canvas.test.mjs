@@ -16,6 +16,29 @@ async function dragFromPalette(page, kind, x, y) {
   await pane.dispatchEvent("drop", { dataTransfer: transfer, clientX: x, clientY: y });
 }
 
+/** The nodes whose box on screen meets the minimap's. */
+const underMinimap = (page) =>
+  page.evaluate(() => {
+    const m = document.querySelector(".react-flow__minimap").getBoundingClientRect();
+    return [...document.querySelectorAll(".react-flow__node")]
+      .filter((n) => {
+        const b = n.getBoundingClientRect();
+        return b.left < m.right && m.left < b.right && b.top < m.bottom && m.top < b.bottom;
+      })
+      .map((n) => n.getAttribute("data-id"));
+  });
+
+/** Waits until the viewport has stopped moving (the fit runs two frames after a flow loads). */
+async function settled(page) {
+  let last = "";
+  for (;;) {
+    await page.waitForTimeout(150);
+    const now = await page.evaluate(() => getComputedStyle(document.querySelector(".react-flow__viewport")).transform);
+    if (now === last) return;
+    last = now;
+  }
+}
+
 test("a Chat completion card folds its optional ports nothing is wired into, and opens them on request", () =>
   withApp(async (page) => {
     await node(page, "chat").waitFor();
@@ -60,3 +83,46 @@ test("a wire dragged over a folded card opens it, drops on a folded port, and th
     await page.getByTestId("ports-fold-chat").filter({ hasText: "+ 9 more" }).waitFor();
     assert.deepEqual(await inputHandles(page, "chat"), ["deployment", "user_prompt", "variables", "when"]);
   }));
+
+test("no node is under the minimap when the sample flow opens, nor when a flow opens in a short canvas", () =>
+  withApp(
+    async (page) => {
+      await node(page, "outputs").waitFor();
+      await settled(page);
+      assert.deepEqual(await underMinimap(page), []);
+
+      // A tall run panel leaves a canvas 284 px high: centred there, the row of cards would reach
+      // into the minimap in the bottom-right corner.
+      await page.getByTestId("run-tab-problems").click();
+      const divider = page.getByTestId("run-panel-resize");
+      await divider.focus();
+      while (Number(await divider.getAttribute("aria-valuenow")) < 440) await page.keyboard.press("ArrowUp");
+      assert.equal(await divider.getAttribute("aria-valuenow"), "440");
+      await page.evaluate(() => { window.__WEFT_MOCK__.flows.dialog = { open: "/flows/row.weft.yaml" }; });
+      await page.getByTestId("file-open").click();
+      await node(page, "answer").waitFor();
+      await settled(page);
+      assert.deepEqual(await underMinimap(page), []);
+      await screenshot(page, "fit-short-canvas.png");
+    },
+    {
+      mock: {
+        flows: {
+          files: {
+            "/flows/row.weft.yaml": {
+              schema: 1,
+              title: "Row",
+              inputs: { question: { type: "string" } },
+              outputs: { answer: { value: "${answer.output}" } },
+              nodes: [
+                { id: "inputs", type: "inputs", position: { x: 0, y: 120 } },
+                { id: "prompt", type: "prompt_template", position: { x: 320, y: 120 }, properties: { template: "{{ q }}", variables: { q: "${inputs.question}" } } },
+                { id: "answer", type: "prompt_template", position: { x: 640, y: 120 }, properties: { template: "{{ p }}", variables: { p: "${prompt.output}" } } },
+                { id: "outputs", type: "outputs", position: { x: 960, y: 120 } },
+              ],
+            },
+          },
+        },
+      },
+    },
+  ));

@@ -23,6 +23,7 @@ import { FileBanner } from "../files/FileBanner";
 import { KIND_MIME } from "../palette/Palette";
 import { CanvasToolbar } from "./CanvasToolbar";
 import { ContextMenu, type MenuItem } from "./ContextMenu";
+import { FIT_MAX_ZOOM, useFitFlow } from "./fit";
 import { FlowMiniMap } from "./FlowMiniMap";
 import { paneMenu, selectionMenu, wireMenu } from "./menus";
 import { registerPointer } from "./pointer";
@@ -36,7 +37,7 @@ const edgeTypes: EdgeTypes = { wire: WireEdge };
 const ONLY_VISIBLE_ABOVE = 200;
 const multiSelect = ["Shift", "Meta", "Control"];
 const deleteKeys = ["Delete", "Backspace"];
-const fitOptions = { maxZoom: 1 };
+const fitOptions = { maxZoom: FIT_MAX_ZOOM };
 const proOptions = { hideAttribution: true };
 
 /** Where a popup opened: inside the canvas (for the popup) and on the flow (for what it adds). */
@@ -86,18 +87,18 @@ function useFocusRequests() {
   }, [request, getInternalNode, setCenter, getZoom]);
 }
 
-/** Fits each newly loaded flow into view; the `fitView` prop only covers the first one. */
+/** Fits each newly loaded flow into view, clear of the minimap; the `fitView` prop only covers the first one. */
 function useFitOnLoad() {
-  const { fitView } = useReactFlow();
+  const fitFlow = useFitFlow();
   const loads = useEditor((s) => s.loads);
   useEffect(() => {
     if (!loads) return;
     // Two frames: React Flow measures the new nodes in the first.
     let frame = requestAnimationFrame(() => {
-      frame = requestAnimationFrame(() => void fitView({ maxZoom: 1 }));
+      frame = requestAnimationFrame(() => fitFlow());
     });
     return () => cancelAnimationFrame(frame);
-  }, [loads, fitView]);
+  }, [loads, fitFlow]);
 }
 
 function EmptyHint() {
@@ -145,6 +146,9 @@ export function Canvas() {
   const closeMenu = useCallback(() => setMenu(null), []);
   useFocusRequests();
   useFitOnLoad();
+  const fitFlow = useFitFlow();
+  // The controls' button fits as fitView does first; this moves the nodes clear of the minimap.
+  const refit = useCallback(() => fitFlow(), [fitFlow]);
 
   const popupAt = useCallback((screen: { x: number; y: number }): PopupAt | null => {
     const box = frame.current?.getBoundingClientRect();
@@ -185,10 +189,10 @@ export function Canvas() {
         paneMenu({
           at: at.flow,
           addNode: () => setQuickAdd(at),
-          fitView: () => void flow.current?.fitView({ duration: 200, maxZoom: 1 }),
+          fitView: () => fitFlow(200),
         }),
       ),
-    [openMenu],
+    [openMenu, fitFlow],
   );
 
   // Paste and "here" find the pointer through this, not through a store update per pointer move.
@@ -277,7 +281,7 @@ export function Canvas() {
       >
         <Background variant={BackgroundVariant.Dots} gap={18} size={1.4} />
         <FlowMiniMap ariaLabel="Minimap" />
-        <Controls showInteractive={false} aria-label="Zoom controls" />
+        <Controls showInteractive={false} fitViewOptions={fitOptions} onFitView={refit} aria-label="Zoom controls" />
         <Panel position="top-left">
           <CanvasToolbar />
         </Panel>

@@ -1,6 +1,7 @@
 import { useReactFlow } from "@xyflow/react";
 
 import { useEditor } from "../editor/store";
+import { useFitFlow } from "./fit";
 
 /** Arrange the canvas: align the selection, lay the flow out left to right, add a note, fit. */
 export function CanvasToolbar() {
@@ -8,7 +9,8 @@ export function CanvasToolbar() {
   const align = useEditor((s) => s.align);
   const autoLayout = useEditor((s) => s.autoLayout);
   const addNote = useEditor((s) => s.addNote);
-  const { fitView, screenToFlowPosition } = useReactFlow();
+  const { screenToFlowPosition } = useReactFlow();
+  const fitFlow = useFitFlow();
   const canAlign = selectedCount > 1;
   return (
     <div className="canvas-toolbar" role="toolbar" aria-label="Arrange">
@@ -27,7 +29,7 @@ export function CanvasToolbar() {
         data-testid="auto-layout"
         onClick={() => {
           autoLayout();
-          requestAnimationFrame(() => void fitView({ duration: 200, maxZoom: 1 }));
+          requestAnimationFrame(() => fitFlow(200));
         }}
       >
         Auto layout

@@ -64,7 +64,8 @@ function FlowNodeCardInner({ id, type, data, selected }: NodeProps<FlowCanvasNod
   const properties = node.properties ?? {};
   const { summary, inputs, outputs, fold } = useMemo(() => cardLayout(node, ports, showAll !== undefined), [node, ports, showAll]);
   // A wire dragged over the card opens its folded ports, so it can be dropped on any of them (as
-  // ComfyUI shows an input's socket while a link is dragged); they fold again when the drag ends.
+  // ComfyUI shows a widget's socket while a link is dropped on it,
+  // https://github.com/Comfy-Org/litegraph.js/pull/891); they fold again when the drag ends.
   const flow = useStoreApi();
   const revealPorts = useEditor((s) => s.revealPorts);
   const onPointerEnter = fold && !fold.open ? () => flow.getState().connection.inProgress && revealPorts(id) : undefined;

@@ -7,8 +7,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use weft_ai::content_safety::{Analysis, AnalyzeRequest, ContentSafetyTarget};
 use weft_ai::{
-    Call, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, InferenceError,
+    Call, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, Handles, InferenceError,
 };
 
 /// A boxed future, so the ports stay object-safe (`async fn` in a trait is not `dyn`-callable).
@@ -66,18 +67,45 @@ impl ModelClient for weft_ai::Client {
     }
 }
 
+/// Azure AI Content Safety's text analysis, as the Content Safety (Text) node uses it.
+/// `handles` carries the node's cancel token and hears each retry.
+pub trait ContentSafety: Send + Sync {
+    fn analyze<'a>(
+        &'a self,
+        target: &'a ContentSafetyTarget,
+        request: &'a AnalyzeRequest,
+        handles: &'a Handles,
+    ) -> BoxFuture<'a, Result<Analysis, InferenceError>>;
+}
+
+impl ContentSafety for weft_ai::Client {
+    fn analyze<'a>(
+        &'a self,
+        target: &'a ContentSafetyTarget,
+        request: &'a AnalyzeRequest,
+        handles: &'a Handles,
+    ) -> BoxFuture<'a, Result<Analysis, InferenceError>> {
+        Box::pin(weft_ai::content_safety::analyze(
+            self, target, request, handles,
+        ))
+    }
+}
+
 /// Every port a run's nodes may call. Cheap to clone: each node gets a copy.
 #[derive(Clone)]
 pub struct Services {
     pub model: Arc<dyn ModelClient>,
+    pub content_safety: Arc<dyn ContentSafety>,
 }
 
 impl Services {
     /// Every port served by the one inference client (it pools connections and holds the Entra
     /// ID tokens, so the app and the CLI make one per process).
     pub fn from_client(client: weft_ai::Client) -> Self {
+        let client = Arc::new(client);
         Self {
-            model: Arc::new(client),
+            model: client.clone(),
+            content_safety: client,
         }
     }
 }

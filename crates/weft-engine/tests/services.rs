@@ -146,10 +146,19 @@ async fn run(model: Arc<Scripted>, flow: &str, inputs: Value) -> (RunOutcome, Ve
         plan: Plan::All,
         reuse: Reuse::default(),
     };
-    let outcome = Engine::new(Services { model })
-        .run(request, events)
-        .await
-        .unwrap();
+    // The other ports are never called by these flows.
+    let unused = weft_ai::Client::new(
+        weft_ai::Timeouts::default(),
+        weft_ai::RetryPolicy::default(),
+    )
+    .unwrap();
+    let outcome = Engine::new(Services {
+        model,
+        ..Services::from_client(unused)
+    })
+    .run(request, events)
+    .await
+    .unwrap();
     let mut seen = Vec::new();
     while let Ok(event) = received.try_recv() {
         seen.push(event);

@@ -43,6 +43,7 @@ pub enum NodeKind {
     CreateAzureAiConnection,
     Embeddings,
     Condition,
+    ContentSafetyText,
 }
 
 /// The type of a saved connection, as weft-store names it (a connection's `type:`). A kind's
@@ -200,7 +201,7 @@ pub struct NodeKindSpec {
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 9] = [
+    pub const ALL: [NodeKind; 10] = [
         Self::Inputs,
         Self::Outputs,
         Self::DeclareVariable,
@@ -210,6 +211,7 @@ impl NodeKind {
         Self::CreateAzureAiConnection,
         Self::Embeddings,
         Self::Condition,
+        Self::ContentSafetyText,
     ];
 
     /// Whether the engine runs nodes of this kind (flow ports only place the flow's inputs and

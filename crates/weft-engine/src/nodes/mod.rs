@@ -4,6 +4,7 @@
 
 mod chat_completion;
 mod condition;
+mod content_safety_text;
 mod create_azure_ai_connection;
 mod declare_variable;
 mod embeddings;
@@ -68,6 +69,7 @@ pub(crate) async fn execute(ctx: NodeContext) -> Result<NodeDone, String> {
         NodeKind::CreateAzureAiConnection => create_azure_ai_connection::run(&ctx),
         NodeKind::ChatCompletion => chat_completion::run(&ctx).await,
         NodeKind::Embeddings => embeddings::run(&ctx).await,
+        NodeKind::ContentSafetyText => content_safety_text::run(&ctx).await,
     }
 }
 

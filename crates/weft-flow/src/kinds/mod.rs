@@ -8,6 +8,7 @@ pub mod props;
 
 pub mod chat_completion;
 pub mod condition;
+pub mod content_safety_text;
 pub mod create_azure_ai_connection;
 pub mod declare_variable;
 pub mod embeddings;
@@ -35,6 +36,7 @@ impl NodeKind {
             Self::CreateAzureAiConnection => create_azure_ai_connection::SPEC,
             Self::Embeddings => embeddings::SPEC,
             Self::Condition => condition::SPEC,
+            Self::ContentSafetyText => content_safety_text::SPEC,
         }
     }
 }
@@ -45,6 +47,7 @@ pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>)
     match node.kind {
         NodeKind::ChatCompletion => chat_completion::check(node, context, found),
         NodeKind::Embeddings => embeddings::check(node, context, found),
+        NodeKind::ContentSafetyText => content_safety_text::check(node, context, found),
         NodeKind::Inputs
         | NodeKind::Outputs
         | NodeKind::DeclareVariable

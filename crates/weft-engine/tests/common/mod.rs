@@ -1,0 +1,132 @@
+//! What the tool nodes' tests share: an engine whose client retries quickly, saved connections
+//! given as resolved ones, a flow validated against their types, and a run's whole record.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use weft_ai::{RetryPolicy, Timeouts};
+use weft_engine::services::Services;
+use weft_engine::{
+    ConnectionSource, Engine, Plan, ResolvedConnection, Reuse, RunEvent, RunOutcome, RunRequest,
+};
+use weft_flow::{ConnectionType, Context, FlowDocument, SavedConnection, ValidFlow};
+
+/// Saved connections by name, already resolved.
+pub struct Source(pub HashMap<String, ResolvedConnection>);
+
+impl ConnectionSource for Source {
+    fn connection(&self, name: &str) -> Result<ResolvedConnection, String> {
+        self.0
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("no connection `{name}`"))
+    }
+}
+
+pub fn source(connections: Vec<ResolvedConnection>) -> Arc<Source> {
+    Arc::new(Source(
+        connections
+            .into_iter()
+            .map(|c| (c.name().to_owned(), c))
+            .collect(),
+    ))
+}
+
+/// Two quick retries, so a 429's `Retry-After` is what the test waits for.
+pub fn engine() -> Engine {
+    let retry = RetryPolicy {
+        max_retries: 2,
+        budget: Duration::from_secs(20),
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_secs(5),
+    };
+    Engine::new(Services::from_client(
+        weft_ai::Client::new(Timeouts::default(), retry).unwrap(),
+    ))
+}
+
+/// Validation's result for `yaml` when these connections are saved.
+pub fn validation(yaml: &str, saved: &[SavedConnection]) -> weft_flow::Validation {
+    let doc = FlowDocument::parse(yaml).unwrap();
+    weft_flow::validation(
+        &doc,
+        &Context {
+            connections: saved.to_vec(),
+            strict: false,
+        },
+    )
+}
+
+/// `yaml` as a run gets it; fails the test when validation finds an error.
+pub fn valid(yaml: &str, saved: &[(&str, ConnectionType)]) -> Arc<ValidFlow> {
+    let saved: Vec<SavedConnection> = saved
+        .iter()
+        .map(|(name, kind)| SavedConnection::new(name, *kind))
+        .collect();
+    let checked = validation(yaml, &saved);
+    let errors: Vec<String> = checked.errors().map(ToString::to_string).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    Arc::new(checked.valid.unwrap())
+}
+
+/// The validation errors of `yaml` when these connections are saved.
+pub fn errors(yaml: &str, saved: &[SavedConnection]) -> Vec<String> {
+    validation(yaml, saved)
+        .errors()
+        .map(ToString::to_string)
+        .collect()
+}
+
+pub async fn run(
+    flow: Arc<ValidFlow>,
+    inputs: Value,
+    connections: Arc<dyn ConnectionSource>,
+    cancel: CancellationToken,
+) -> (RunOutcome, Vec<RunEvent>) {
+    let request = RunRequest {
+        run_id: "tool-run".into(),
+        flow,
+        inputs: serde_json::from_value(inputs).unwrap(),
+        connections,
+        cancel,
+        node_timeout: Duration::from_secs(30),
+        plan: Plan::All,
+        reuse: Reuse::default(),
+    };
+    let (events, mut received) = mpsc::unbounded_channel();
+    let outcome = engine().run(request, events).await.unwrap();
+    let mut seen = Vec::new();
+    while let Ok(event) = received.try_recv() {
+        seen.push(event);
+    }
+    (outcome, seen)
+}
+
+/// Everything a run reports, as text: its record and its events.
+pub fn reported(outcome: &RunOutcome, events: &[RunEvent]) -> String {
+    format!(
+        "{}\n{}",
+        serde_json::to_string(outcome).unwrap(),
+        serde_json::to_string(events).unwrap()
+    )
+}
+
+/// The node's events, in order, as their kinds: `started`, `retrying`, `finished`, `failed`…
+pub fn node_events(events: &[RunEvent], id: &str) -> Vec<&'static str> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            RunEvent::NodeStarted { node } if node == id => Some("started"),
+            RunEvent::Retrying { node, .. } if node == id => Some("retrying"),
+            RunEvent::NodeFinished { node, .. } if node == id => Some("finished"),
+            RunEvent::NodeFailed { node, .. } if node == id => Some("failed"),
+            RunEvent::NodeSkipped { node, .. } if node == id => Some("skipped"),
+            _ => None,
+        })
+        .collect()
+}

@@ -50,15 +50,20 @@ pub struct ConnectionCheck {
     pub api: String,
 }
 
-/// A URL field as the connection uses it (a row saved before the field existed reads as the
-/// field's default).
-fn url(record: &ConnectionRecord, field: &str) -> Result<Url, AppError> {
-    let raw = record.setting(field).ok_or_else(|| {
+/// A field the connection needs, as it uses it (a row saved before the field existed reads as
+/// the field's default).
+fn required<'r>(record: &'r ConnectionRecord, field: &str) -> Result<&'r str, AppError> {
+    record.setting(field).ok_or_else(|| {
         AppError::Invalid(format!(
             "connection `{}` has no {field}; edit it and set one",
             record.name
         ))
-    })?;
+    })
+}
+
+/// A URL field of a model connection.
+fn url(record: &ConnectionRecord, field: &str) -> Result<Url, AppError> {
+    let raw = required(record, field)?;
     Url::parse(raw).map_err(|err| {
         AppError::Invalid(format!(
             "connection `{}` has a bad {field} ({err}); edit it",
@@ -145,15 +150,8 @@ impl AppCore {
                 Connections::new(self.database(), &keychain).effective_secret(&effective, key)?;
             Ok(ApiKey::new(value.expose()))
         };
-        // The URL as the connection uses it (a row saved before the field existed reads as the
-        // field's default), checked by the service's client as it takes it.
-        let base = |field: &str| {
-            record.setting(field).ok_or_else(|| {
-                AppError::Invalid(format!(
-                    "connection `{name}` has no {field}; edit it and set one"
-                ))
-            })
-        };
+        // A tool's URL is checked by its client as it takes it.
+        let base = |field: &str| required(record, field);
         let api_version = |default: &'static str| record.setting("api_version").unwrap_or(default);
         Ok(match record.kind {
             ConnectionKind::AzureAi
@@ -473,6 +471,16 @@ mod tests {
         .unwrap();
     }
 
+    /// The one request a fake recorded went to a path and query ending in `tail`, with the key
+    /// in its header.
+    fn sent(requests: &[weft_testkit::Recorded], tail: &str, (header, key): (&str, &str)) {
+        let [sent] = requests else {
+            panic!("{} requests, not one", requests.len());
+        };
+        assert!(sent.target.ends_with(tail), "{}", sent.target);
+        assert_eq!(sent.header(header), Some(key));
+    }
+
     #[tokio::test]
     async fn each_seed_tool_connection_reaches_its_service_with_its_key_and_api_version() {
         use ConnectionKind::{AzureContentSafety, CognitiveSearch, Serp};
@@ -527,14 +535,11 @@ mod tests {
         content_safety::analyze(core.ai(), &target, &request, &handles)
             .await
             .unwrap();
-        let sent = &safety.requests()[0];
-        assert!(
-            sent.target
-                .ends_with("/contentsafety/text:analyze?api-version=2024-09-01"),
-            "{}",
-            sent.target
+        sent(
+            &safety.requests(),
+            "/contentsafety/text:analyze?api-version=2024-09-01",
+            ("Ocp-Apim-Subscription-Key", "cs-key"),
         );
-        assert_eq!(sent.header("Ocp-Apim-Subscription-Key"), Some("cs-key"));
 
         let ResolvedConnection::Search { target, .. } = core.resolve_connection("search").unwrap()
         else {
@@ -547,14 +552,11 @@ mod tests {
         };
         // The fake serves 2024-07-01 only; what matters is what was asked.
         let _ = search::query(core.ai(), &target, &request, &handles).await;
-        let sent = &index.requests()[0];
-        assert!(
-            sent.target
-                .ends_with("/indexes/docs/docs/search?api-version=2023-11-01"),
-            "{}",
-            sent.target
+        sent(
+            &index.requests(),
+            "/indexes/docs/docs/search?api-version=2023-11-01",
+            ("api-key", "search-key"),
         );
-        assert_eq!(sent.header("api-key"), Some("search-key"));
 
         let ResolvedConnection::Serp { target, .. } = core.resolve_connection("web").unwrap()
         else {

@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use weft_ai::content_safety::{Analysis, AnalyzeRequest, ContentSafetyTarget};
+use weft_ai::serp::{OrganicResult, SerpRequest, SerpTarget};
 use weft_ai::{
     Call, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, Handles, InferenceError,
 };
@@ -91,11 +92,33 @@ impl ContentSafety for weft_ai::Client {
     }
 }
 
+/// SerpApi's web search, as the Web search node uses it; `handles` as for [`ContentSafety`].
+pub trait WebSearch: Send + Sync {
+    fn search<'a>(
+        &'a self,
+        target: &'a SerpTarget,
+        request: &'a SerpRequest,
+        handles: &'a Handles,
+    ) -> BoxFuture<'a, Result<Vec<OrganicResult>, InferenceError>>;
+}
+
+impl WebSearch for weft_ai::Client {
+    fn search<'a>(
+        &'a self,
+        target: &'a SerpTarget,
+        request: &'a SerpRequest,
+        handles: &'a Handles,
+    ) -> BoxFuture<'a, Result<Vec<OrganicResult>, InferenceError>> {
+        Box::pin(weft_ai::serp::search(self, target, request, handles))
+    }
+}
+
 /// Every port a run's nodes may call. Cheap to clone: each node gets a copy.
 #[derive(Clone)]
 pub struct Services {
     pub model: Arc<dyn ModelClient>,
     pub content_safety: Arc<dyn ContentSafety>,
+    pub web_search: Arc<dyn WebSearch>,
 }
 
 impl Services {
@@ -105,7 +128,8 @@ impl Services {
         let client = Arc::new(client);
         Self {
             model: client.clone(),
-            content_safety: client,
+            content_safety: client.clone(),
+            web_search: client,
         }
     }
 }

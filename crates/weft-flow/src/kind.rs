@@ -44,6 +44,7 @@ pub enum NodeKind {
     Embeddings,
     Condition,
     ContentSafetyText,
+    SerpSearch,
 }
 
 /// The type of a saved connection, as weft-store names it (a connection's `type:`). A kind's
@@ -201,7 +202,7 @@ pub struct NodeKindSpec {
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 10] = [
+    pub const ALL: [NodeKind; 11] = [
         Self::Inputs,
         Self::Outputs,
         Self::DeclareVariable,
@@ -212,6 +213,7 @@ impl NodeKind {
         Self::Embeddings,
         Self::Condition,
         Self::ContentSafetyText,
+        Self::SerpSearch,
     ];
 
     /// Whether the engine runs nodes of this kind (flow ports only place the flow's inputs and

@@ -9,6 +9,7 @@ mod create_azure_ai_connection;
 mod declare_variable;
 mod embeddings;
 mod prompt_template;
+mod serp_search;
 mod set_variable;
 
 use std::sync::{Arc, Mutex};
@@ -70,6 +71,7 @@ pub(crate) async fn execute(ctx: NodeContext) -> Result<NodeDone, String> {
         NodeKind::ChatCompletion => chat_completion::run(&ctx).await,
         NodeKind::Embeddings => embeddings::run(&ctx).await,
         NodeKind::ContentSafetyText => content_safety_text::run(&ctx).await,
+        NodeKind::SerpSearch => serp_search::run(&ctx).await,
     }
 }
 

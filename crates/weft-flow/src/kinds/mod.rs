@@ -15,6 +15,7 @@ pub mod embeddings;
 pub mod inputs;
 pub mod outputs;
 pub mod prompt_template;
+pub mod serp_search;
 pub mod set_variable;
 
 pub use common::{ConnectionChoice, ConnectionHandle};
@@ -37,6 +38,7 @@ impl NodeKind {
             Self::Embeddings => embeddings::SPEC,
             Self::Condition => condition::SPEC,
             Self::ContentSafetyText => content_safety_text::SPEC,
+            Self::SerpSearch => serp_search::SPEC,
         }
     }
 }
@@ -48,6 +50,7 @@ pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>)
         NodeKind::ChatCompletion => chat_completion::check(node, context, found),
         NodeKind::Embeddings => embeddings::check(node, context, found),
         NodeKind::ContentSafetyText => content_safety_text::check(node, context, found),
+        NodeKind::SerpSearch => serp_search::check(node, context, found),
         NodeKind::Inputs
         | NodeKind::Outputs
         | NodeKind::DeclareVariable

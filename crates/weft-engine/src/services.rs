@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use weft_ai::content_safety::{Analysis, AnalyzeRequest, ContentSafetyTarget};
+use weft_ai::search::{Document, SearchRequest, SearchTarget};
 use weft_ai::serp::{OrganicResult, SerpRequest, SerpTarget};
 use weft_ai::{
     Call, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, Handles, InferenceError,
@@ -113,12 +114,35 @@ impl WebSearch for weft_ai::Client {
     }
 }
 
+/// Azure AI Search's document search, as the AI Search lookup node uses it; `handles` as for
+/// [`ContentSafety`].
+pub trait DocumentSearch: Send + Sync {
+    fn query<'a>(
+        &'a self,
+        target: &'a SearchTarget,
+        request: &'a SearchRequest,
+        handles: &'a Handles,
+    ) -> BoxFuture<'a, Result<Vec<Document>, InferenceError>>;
+}
+
+impl DocumentSearch for weft_ai::Client {
+    fn query<'a>(
+        &'a self,
+        target: &'a SearchTarget,
+        request: &'a SearchRequest,
+        handles: &'a Handles,
+    ) -> BoxFuture<'a, Result<Vec<Document>, InferenceError>> {
+        Box::pin(weft_ai::search::query(self, target, request, handles))
+    }
+}
+
 /// Every port a run's nodes may call. Cheap to clone: each node gets a copy.
 #[derive(Clone)]
 pub struct Services {
     pub model: Arc<dyn ModelClient>,
     pub content_safety: Arc<dyn ContentSafety>,
     pub web_search: Arc<dyn WebSearch>,
+    pub document_search: Arc<dyn DocumentSearch>,
 }
 
 impl Services {
@@ -129,7 +153,8 @@ impl Services {
         Self {
             model: client.clone(),
             content_safety: client.clone(),
-            web_search: client,
+            web_search: client.clone(),
+            document_search: client,
         }
     }
 }

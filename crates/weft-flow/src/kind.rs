@@ -45,6 +45,7 @@ pub enum NodeKind {
     Condition,
     ContentSafetyText,
     SerpSearch,
+    AiSearch,
 }
 
 /// The type of a saved connection, as weft-store names it (a connection's `type:`). A kind's
@@ -202,7 +203,7 @@ pub struct NodeKindSpec {
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 11] = [
+    pub const ALL: [NodeKind; 12] = [
         Self::Inputs,
         Self::Outputs,
         Self::DeclareVariable,
@@ -214,6 +215,7 @@ impl NodeKind {
         Self::Condition,
         Self::ContentSafetyText,
         Self::SerpSearch,
+        Self::AiSearch,
     ];
 
     /// Whether the engine runs nodes of this kind (flow ports only place the flow's inputs and

@@ -2,6 +2,7 @@
 //! gets its evaluated properties and returns its output ports; the one `match` below is
 //! exhaustive, so a kind without an executor does not compile.
 
+mod ai_search;
 mod chat_completion;
 mod condition;
 mod content_safety_text;
@@ -72,6 +73,7 @@ pub(crate) async fn execute(ctx: NodeContext) -> Result<NodeDone, String> {
         NodeKind::Embeddings => embeddings::run(&ctx).await,
         NodeKind::ContentSafetyText => content_safety_text::run(&ctx).await,
         NodeKind::SerpSearch => serp_search::run(&ctx).await,
+        NodeKind::AiSearch => ai_search::run(&ctx).await,
     }
 }
 

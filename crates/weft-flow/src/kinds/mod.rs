@@ -6,6 +6,7 @@
 pub mod common;
 pub mod props;
 
+pub mod ai_search;
 pub mod chat_completion;
 pub mod condition;
 pub mod content_safety_text;
@@ -39,6 +40,7 @@ impl NodeKind {
             Self::Condition => condition::SPEC,
             Self::ContentSafetyText => content_safety_text::SPEC,
             Self::SerpSearch => serp_search::SPEC,
+            Self::AiSearch => ai_search::SPEC,
         }
     }
 }
@@ -51,6 +53,7 @@ pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>)
         NodeKind::Embeddings => embeddings::check(node, context, found),
         NodeKind::ContentSafetyText => content_safety_text::check(node, context, found),
         NodeKind::SerpSearch => serp_search::check(node, context, found),
+        NodeKind::AiSearch => ai_search::check(node, context, found),
         NodeKind::Inputs
         | NodeKind::Outputs
         | NodeKind::DeclareVariable

@@ -190,7 +190,7 @@ impl RunState {
         let values: Vec<Value> = self
             .tainted
             .iter()
-            .filter_map(|reference| self.scope.lookup(reference).ok())
+            .filter_map(|reference| self.scope.lookup(reference).ok().flatten())
             .collect();
         let mut redactor = self.redactor();
         values.iter().for_each(|value| redactor.add_value(value));

@@ -15,12 +15,14 @@ pub(crate) struct Scope {
 }
 
 impl Scope {
-    /// The value a reference points at (`null` for what is not there yet).
-    pub fn lookup(&self, reference: &Reference) -> Result<Value, String> {
+    /// The value a reference points at (`null` for what is not there yet); None for a
+    /// `${connection.…}` reference, which stays as written for the node that sends it.
+    pub fn lookup(&self, reference: &Reference) -> Result<Option<Value>, String> {
         let base = match &reference.source {
             Source::Input(name) => self.inputs.get(name),
             Source::Var(name) => self.vars.get(name),
             Source::Node { id, port } => self.nodes.get(id).and_then(|ports| ports.get(port)),
+            Source::Connection { .. } => return Ok(None),
         };
         let mut value = base.cloned().unwrap_or(Value::Null);
         for field in &reference.path {
@@ -35,7 +37,7 @@ impl Scope {
                 _ => Value::Null,
             };
         }
-        Ok(value)
+        Ok(Some(value))
     }
 
     /// A property's value with its references resolved: a string that is one reference becomes
@@ -46,13 +48,18 @@ impl Scope {
                 let refs = find_references(text)?;
                 match refs.first() {
                     None => value.clone(),
-                    Some(only) if refs.len() == 1 && only.is_whole(text) => self.lookup(only)?,
+                    Some(only) if refs.len() == 1 && only.is_whole(text) => {
+                        self.lookup(only)?.unwrap_or_else(|| value.clone())
+                    }
                     Some(_) => {
                         let mut out = String::new();
                         let mut at = 0;
                         for reference in &refs {
                             out.push_str(&text[at..reference.span.start]);
-                            out.push_str(&as_text(&self.lookup(reference)?));
+                            match self.lookup(reference)? {
+                                Some(found) => out.push_str(&as_text(&found)),
+                                None => out.push_str(&text[reference.span.clone()]),
+                            }
                             at = reference.span.end;
                         }
                         out.push_str(&text[at..]);
@@ -116,6 +123,24 @@ mod tests {
         assert_eq!(
             scope.eval(&json!("${chat.output.missing}")).unwrap(),
             Value::Null
+        );
+    }
+
+    #[test]
+    fn connection_references_stay_as_written_for_the_node_that_sends_them() {
+        let mut scope = Scope::default();
+        scope.inputs.insert("id".into(), json!(7));
+        assert_eq!(
+            scope
+                .eval(&json!("${connection.configs.base_url}/items/${inputs.id}"))
+                .unwrap(),
+            json!("${connection.configs.base_url}/items/7")
+        );
+        assert_eq!(
+            scope
+                .eval(&json!({"auth": "${connection.secrets.token}"}))
+                .unwrap(),
+            json!({"auth": "${connection.secrets.token}"})
         );
     }
 }

@@ -83,7 +83,8 @@ impl Graph {
                 .flat_map(|text| find_references(text).unwrap_or_default());
             for reference in references {
                 match reference.source {
-                    Source::Input(_) => {}
+                    // A node's own connection is no other node.
+                    Source::Input(_) | Source::Connection { .. } => {}
                     Source::Node { id, .. } => {
                         if id != node.id && ids.contains(id.as_str()) {
                             graph.edge(&node.id, &id);

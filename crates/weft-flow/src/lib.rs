@@ -20,7 +20,7 @@ pub use kind::{
     ConnectionType, Editor, MODEL_CONNECTIONS, NodeGroup, NodeKind, NodeKindSpec, NodeRole,
     OutputSpec, PropertySpec, ValueType,
 };
-pub use reference::{Reference, Source, find_references};
+pub use reference::{ConnectionSection, Reference, Source, find_references};
 pub use schema::{catalog, json_schema};
 pub use taint::{secret_inputs, secret_references};
 pub use validate::{

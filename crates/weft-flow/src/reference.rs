@@ -9,6 +9,29 @@ pub enum Source {
     Var(String),
     /// `${node.port}`, e.g. `${chat.output}`
     Node { id: String, port: String },
+    /// `${connection.configs.x}` or `${connection.secrets.y}`: a setting of the node's own
+    /// custom connection. The engine leaves it in the evaluated properties as written; only the
+    /// node that sends the request puts the value in, into what it sends.
+    Connection {
+        section: ConnectionSection,
+        key: String,
+    },
+}
+
+/// Which settings of a custom connection a `${connection.…}` reference reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectionSection {
+    Configs,
+    Secrets,
+}
+
+impl ConnectionSection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Configs => "configs",
+            Self::Secrets => "secrets",
+        }
+    }
 }
 
 /// One `${…}` in a property, with a path into the value (`${chat.output.answer}`).
@@ -60,6 +83,29 @@ pub fn find_references(text: &str) -> Result<Vec<Reference>, String> {
             ));
         }
         let source = match segments[0] {
+            "connection" => {
+                let section = match segments[1] {
+                    "configs" => ConnectionSection::Configs,
+                    "secrets" => ConnectionSection::Secrets,
+                    _ => return Err(connection_form(&text[start..end])),
+                };
+                let [_, _, key] = segments[..] else {
+                    return Err(connection_form(&text[start..end]));
+                };
+                if !is_ident(key) {
+                    return Err(connection_form(&text[start..end]));
+                }
+                found.push(Reference {
+                    source: Source::Connection {
+                        section,
+                        key: key.to_owned(),
+                    },
+                    path: Vec::new(),
+                    span: start..end,
+                });
+                rest = end;
+                continue;
+            }
             "inputs" => Source::Input(segments[1].to_owned()),
             "vars" => Source::Var(segments[1].to_owned()),
             id => Source::Node {
@@ -76,6 +122,12 @@ pub fn find_references(text: &str) -> Result<Vec<Reference>, String> {
         rest = end;
     }
     Ok(found)
+}
+
+fn connection_form(written: &str) -> String {
+    format!(
+        "`{written}` is not a connection reference; write ${{connection.configs.name}} or ${{connection.secrets.name}}"
+    )
 }
 
 #[cfg(test)]
@@ -100,6 +152,39 @@ mod tests {
         assert!(!refs[0].is_whole(text));
         let whole = "${chat.output}";
         assert!(find_references(whole).unwrap()[0].is_whole(whole));
+    }
+
+    #[test]
+    fn connection_references_name_a_section_and_one_key() {
+        let refs =
+            find_references("${connection.configs.base_url}/v1?k=${connection.secrets.api_key}")
+                .unwrap();
+        assert_eq!(
+            refs[0].source,
+            Source::Connection {
+                section: ConnectionSection::Configs,
+                key: "base_url".into()
+            }
+        );
+        assert_eq!(
+            refs[1].source,
+            Source::Connection {
+                section: ConnectionSection::Secrets,
+                key: "api_key".into()
+            }
+        );
+        for bad in [
+            "${connection.other.x}",
+            "${connection.secrets}",
+            "${connection.secrets.a.b}",
+        ] {
+            assert!(
+                find_references(bad)
+                    .unwrap_err()
+                    .contains("write ${connection.configs.name} or ${connection.secrets.name}"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

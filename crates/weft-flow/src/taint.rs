@@ -104,6 +104,9 @@ mod tests {
                     Source::Input(name) => format!("inputs.{name}"),
                     Source::Var(name) => format!("vars.{name}"),
                     Source::Node { id, port } => format!("{id}.{port}"),
+                    Source::Connection { section, key } => {
+                        format!("connection.{}.{key}", section.as_str())
+                    }
                 };
                 std::iter::once(base)
                     .chain(r.path)

@@ -37,7 +37,8 @@ impl<'a> Checker<'a> {
                         pinned.unwrap_or_default()
                     ),
                 );
-            } else if pinned.is_none() && matches!(id, "inputs" | "outputs" | "vars") {
+            } else if pinned.is_none() && matches!(id, "inputs" | "outputs" | "vars" | "connection")
+            {
                 self.error(
                     Some(id),
                     None,

@@ -1,10 +1,12 @@
 //! `${…}` references: each points at an input, a declared variable or a node's output, and
 //! yields a type; the flow's outputs are references.
 
-use super::Checker;
+use serde_json::Value;
+
+use super::{Checker, Severity};
 use crate::document::Node;
-use crate::kind::ValueType;
-use crate::reference::{Reference, Source, find_references};
+use crate::kind::{ConnectionType, ValueType};
+use crate::reference::{ConnectionSection, Reference, Source, find_references};
 
 impl<'a> Checker<'a> {
     /// Each flow output is a reference to something that exists.
@@ -63,6 +65,10 @@ impl<'a> Checker<'a> {
                 }
                 Some(ValueType::Any)
             }
+            Source::Connection { section, key } => {
+                self.connection_setting(node, property, *section, key);
+                Some(ValueType::String)
+            }
             Source::Node { id, port } => {
                 let Some(source) = self.node(id) else {
                     self.error(
@@ -113,10 +119,90 @@ impl<'a> Checker<'a> {
     }
 }
 
+impl Checker<'_> {
+    /// `${connection.<section>.<key>}` reads the node's own custom connection: only a kind whose
+    /// connection may be custom takes it, and only with a saved connection set. A key the saved
+    /// connection does not have is a warning (it may be added before the run, which fails on it).
+    fn connection_setting(
+        &mut self,
+        node: Option<&Node>,
+        property: &str,
+        section: ConnectionSection,
+        key: &str,
+    ) {
+        let written = format!("${{connection.{}.{key}}}", section.as_str());
+        let Some(node) = node.filter(|node| {
+            node.kind
+                .spec()
+                .connection_types
+                .contains(&ConnectionType::Custom)
+        }) else {
+            self.error(
+                node.map(|node| node.id.as_str()),
+                Some(property),
+                format!(
+                    "`{written}` reads a custom connection's settings; only an HTTP request node with a custom connection can use it"
+                ),
+            );
+            return;
+        };
+        let Some(Value::String(name)) = node.properties.get("connection") else {
+            self.error(
+                Some(&node.id),
+                Some(property),
+                format!("`{written}` needs the node's connection: choose a custom connection"),
+            );
+            return;
+        };
+        let Some(saved) = self.context.connection(name) else {
+            // An unknown connection is reported on `connection` itself.
+            return;
+        };
+        if saved.kind != ConnectionType::Custom {
+            return;
+        }
+        let keys = match section {
+            ConnectionSection::Configs => &saved.configs,
+            ConnectionSection::Secrets => &saved.secrets,
+        };
+        if !keys.iter().any(|k| k == key) {
+            let has = if keys.is_empty() {
+                "none".to_owned()
+            } else {
+                keys.join(", ")
+            };
+            self.report(
+                Severity::Warning,
+                Some(&node.id),
+                Some(property),
+                format!(
+                    "`{written}`: connection `{}` has no {} `{key}` (it has {has}); add it to the connection, or the run fails here",
+                    saved.name,
+                    section.as_str()
+                ),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
 
     use crate::validate::tests::{CHAT, errors};
+
+    #[test]
+    fn a_connection_reference_outside_a_node_with_a_custom_connection_is_an_error() {
+        let yaml = CHAT.replace(
+            "system_prompt: You answer in one sentence.",
+            "system_prompt: \"Key ${connection.secrets.api_key}\"",
+        );
+        assert_eq!(
+            errors(&yaml),
+            [
+                "error: node chat, system_prompt: `${connection.secrets.api_key}` reads a custom connection's settings; only an HTTP request node with a custom connection can use it"
+            ]
+        );
+    }
 
     #[test]
     fn dangling_references_are_reported() {

@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use weft_ai::content_safety::{Analysis, AnalyzeRequest, ContentSafetyTarget};
+use weft_ai::http::{HttpRequest, HttpResponse};
 use weft_ai::search::{Document, SearchRequest, SearchTarget};
 use weft_ai::serp::{OrganicResult, SerpRequest, SerpTarget};
 use weft_ai::{
@@ -136,6 +137,25 @@ impl DocumentSearch for weft_ai::Client {
     }
 }
 
+/// A plain HTTP request, as the HTTP request node sends it; `handles` as for [`ContentSafety`].
+pub trait HttpClient: Send + Sync {
+    fn send<'a>(
+        &'a self,
+        request: &'a HttpRequest,
+        handles: &'a Handles,
+    ) -> BoxFuture<'a, Result<HttpResponse, InferenceError>>;
+}
+
+impl HttpClient for weft_ai::Client {
+    fn send<'a>(
+        &'a self,
+        request: &'a HttpRequest,
+        handles: &'a Handles,
+    ) -> BoxFuture<'a, Result<HttpResponse, InferenceError>> {
+        Box::pin(weft_ai::http::send(self, request, handles))
+    }
+}
+
 /// Every port a run's nodes may call. Cheap to clone: each node gets a copy.
 #[derive(Clone)]
 pub struct Services {
@@ -143,6 +163,7 @@ pub struct Services {
     pub content_safety: Arc<dyn ContentSafety>,
     pub web_search: Arc<dyn WebSearch>,
     pub document_search: Arc<dyn DocumentSearch>,
+    pub http: Arc<dyn HttpClient>,
 }
 
 impl Services {
@@ -154,7 +175,8 @@ impl Services {
             model: client.clone(),
             content_safety: client.clone(),
             web_search: client.clone(),
-            document_search: client,
+            document_search: client.clone(),
+            http: client,
         }
     }
 }

@@ -46,6 +46,7 @@ pub enum NodeKind {
     ContentSafetyText,
     SerpSearch,
     AiSearch,
+    HttpRequest,
 }
 
 /// The type of a saved connection, as weft-store names it (a connection's `type:`). A kind's
@@ -203,7 +204,7 @@ pub struct NodeKindSpec {
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 12] = [
+    pub const ALL: [NodeKind; 13] = [
         Self::Inputs,
         Self::Outputs,
         Self::DeclareVariable,
@@ -216,6 +217,7 @@ impl NodeKind {
         Self::ContentSafetyText,
         Self::SerpSearch,
         Self::AiSearch,
+        Self::HttpRequest,
     ];
 
     /// Whether the engine runs nodes of this kind (flow ports only place the flow's inputs and

@@ -9,6 +9,7 @@ mod content_safety_text;
 mod create_azure_ai_connection;
 mod declare_variable;
 mod embeddings;
+mod http_request;
 mod prompt_template;
 mod serp_search;
 mod set_variable;
@@ -74,6 +75,7 @@ pub(crate) async fn execute(ctx: NodeContext) -> Result<NodeDone, String> {
         NodeKind::ContentSafetyText => content_safety_text::run(&ctx).await,
         NodeKind::SerpSearch => serp_search::run(&ctx).await,
         NodeKind::AiSearch => ai_search::run(&ctx).await,
+        NodeKind::HttpRequest => http_request::run(&ctx).await,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod content_safety_text;
 pub mod create_azure_ai_connection;
 pub mod declare_variable;
 pub mod embeddings;
+pub mod http_request;
 pub mod inputs;
 pub mod outputs;
 pub mod prompt_template;
@@ -41,6 +42,7 @@ impl NodeKind {
             Self::ContentSafetyText => content_safety_text::SPEC,
             Self::SerpSearch => serp_search::SPEC,
             Self::AiSearch => ai_search::SPEC,
+            Self::HttpRequest => http_request::SPEC,
         }
     }
 }
@@ -54,6 +56,7 @@ pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>)
         NodeKind::ContentSafetyText => content_safety_text::check(node, context, found),
         NodeKind::SerpSearch => serp_search::check(node, context, found),
         NodeKind::AiSearch => ai_search::check(node, context, found),
+        NodeKind::HttpRequest => http_request::check(node, context, found),
         NodeKind::Inputs
         | NodeKind::Outputs
         | NodeKind::DeclareVariable

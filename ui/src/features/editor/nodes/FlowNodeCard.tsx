@@ -50,9 +50,15 @@ function ProblemBadge({ id }: { id: string }) {
 
 /** The row under the input ports that shows the folded ones ("+ 10 more") or folds them again. */
 function FoldRow({ id, fold }: { id: string; fold: NonNullable<CardLayout["fold"]> }) {
-  const togglePorts = useEditor((s) => s.togglePorts);
+  // The store is read when clicked, not subscribed to: every subscriber runs on every edit.
   return (
-    <button type="button" className="port port-fold nodrag" data-testid={`ports-fold-${id}`} aria-expanded={fold.open} onClick={() => togglePorts(id)}>
+    <button
+      type="button"
+      className="port port-fold nodrag"
+      data-testid={`ports-fold-${id}`}
+      aria-expanded={fold.open}
+      onClick={() => useEditor.getState().togglePorts(id)}
+    >
       {fold.open ? "Show fewer" : `+ ${fold.hidden} more`}
     </button>
   );
@@ -67,8 +73,7 @@ function FlowNodeCardInner({ id, type, data, selected }: NodeProps<FlowCanvasNod
   // ComfyUI shows a widget's socket while a link is dropped on it,
   // https://github.com/Comfy-Org/litegraph.js/pull/891); they fold again when the drag ends.
   const flow = useStoreApi();
-  const revealPorts = useEditor((s) => s.revealPorts);
-  const onPointerEnter = fold && !fold.open ? () => flow.getState().connection.inProgress && revealPorts(id) : undefined;
+  const onPointerEnter = fold && !fold.open ? () => flow.getState().connection.inProgress && useEditor.getState().revealPorts(id) : undefined;
   // The Inputs and Outputs nodes' handles are the flow's inputs and outputs. React Flow measures
   // handles only when a node resizes, so a renamed input would not take a wire until told.
   const updateNodeInternals = useUpdateNodeInternals();

@@ -18,6 +18,9 @@ fn every_example_is_valid() {
             connections: vec![
                 SavedConnection::new("azure-ai", ConnectionType::AzureAi),
                 SavedConnection::new("aoai", ConnectionType::AzureOpenAi),
+                SavedConnection::new("safety", ConnectionType::AzureContentSafety),
+                SavedConnection::new("search", ConnectionType::CognitiveSearch),
+                SavedConnection::new("serp", ConnectionType::Serp),
             ],
             strict: true,
         };
@@ -32,7 +35,10 @@ fn every_example_is_valid() {
             "azure-openai.weft.yaml",
             "chat.weft.yaml",
             "condition-branches.weft.yaml",
-            "dynamic-connection.weft.yaml"
+            "dynamic-connection.weft.yaml",
+            "moderated-chat.weft.yaml",
+            "rag-search.weft.yaml",
+            "web-answer.weft.yaml"
         ]
     );
 }

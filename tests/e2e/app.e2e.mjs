@@ -3,12 +3,13 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { remote } from "webdriverio";
 
-import { startFakeEndpoint } from "./fake-endpoint.mjs";
+import { VIOLENCE_TRIGGER, startFakeContentSafety, startFakeEndpoint } from "./fake-endpoint.mjs";
 
 const APP_BIN = process.env.APP_BIN;
 const WEFT_BIN = process.env.WEFT_BIN;
@@ -376,5 +377,144 @@ test("a dynamic connection's key never reaches the webview, history or the data 
       assert.ok(!stored.includes(key), "localStorage holds the key");
     } finally {
       await echo.close();
+    }
+  }));
+
+/** Creates a connection in the Connections manager, as a user does, and closes it. */
+async function createConnection(type, name, fields, secrets) {
+  await browser.$('[data-testid="open-connections"]').click();
+  const manager = await browser.$('[data-testid="connections-manager"]');
+  await manager.waitForDisplayed({ timeout: 10_000 });
+  await browser.$('[data-testid="new-connection-type"]').selectByAttribute("value", type);
+  await browser.$('[data-testid="new-connection"]').click();
+  await browser.$('[data-testid="conn-name"]').setValue(name);
+  for (const [key, value] of Object.entries(fields)) await browser.$(`[data-testid="conn-field-${key}"]`).setValue(value);
+  for (const [key, value] of Object.entries(secrets)) await browser.$(`[data-testid="conn-secret-${key}"]`).setValue(value);
+  await browser.$('[data-testid="conn-save"]').click();
+  await browser.$('[data-testid="conn-saved"]').waitForDisplayed({ timeout: 10_000 });
+  await browser.keys("Escape");
+  await manager.waitForDisplayed({ reverse: true, timeout: 5_000 });
+}
+
+/** Opens a flow file as a user reopens one, from the File menu's Recent list: the Open button's
+ * native GTK dialog is out of WebDriver's reach, and Recent goes through the same open_flow
+ * command. The list lives in the webview's localStorage, read when the page loads. */
+async function openFromRecent(path) {
+  // No offer to restore the last test's unsaved edits: this start is about the opened file.
+  rmSync(join(WEFT_HOME, "recovery.json"), { force: true });
+  await browser.execute((path) => localStorage.setItem("weft.recentFlows", JSON.stringify([path])), path);
+  await browser.refresh();
+  const recent = await browser.$('[data-testid="file-recent"]');
+  await recent.waitForDisplayed({ timeout: 20_000 });
+  const banner = await browser.$('[data-testid="recovery-banner"]');
+  if (await banner.isExisting()) await banner.$("button=Discard").click();
+  await recent.selectByAttribute("value", path);
+}
+
+/** Test-runs the open flow with `question` and waits for the run to end; returns the status the
+ * run panel shows. `safety` is the fake every run calls first: its record growing tells this run
+ * from the last one, whose status the panel still shows. */
+async function runWith(question, safety) {
+  const before = safety.calls.length;
+  const testRun = await browser.$('[data-testid="test-run"]');
+  await browser.waitUntil(() => testRun.isEnabled(), { timeout: 5_000 });
+  await testRun.click();
+  await browser.$('[data-testid="run-inputs"]').waitForDisplayed({ timeout: 10_000 });
+  await replaceText(await browser.$('[data-testid="run-input-question"]'), question);
+  await browser.$('[data-testid="run-inputs-submit"]').click();
+  await browser.waitUntil(() => safety.calls.length > before, { timeout: 20_000, timeoutMsg: "the run never called Content Safety" });
+  const status = await browser.$('[data-testid="run-status"]');
+  await browser.waitUntil(async () => /succeeded|failed|cancelled/i.test(await status.getText()), {
+    timeout: 30_000,
+    timeoutMsg: "the run never ended",
+  });
+  return status.getText();
+}
+
+/** The moderated-chat flow's outputs as the run panel shows them, name → text. */
+async function moderatedOutputs() {
+  const shown = {};
+  for (const name of ["answer", "refusal", "verdict"]) shown[name] = await browser.$(`[data-testid="run-output-${name}"]`).getText();
+  return shown;
+}
+
+const MODERATED_CHAT = new URL("../../examples/moderated-chat.weft.yaml", import.meta.url);
+const REFUSAL = "Sorry, I can't help with that request. Please rephrase it, or ask something else.";
+
+test("moderated-chat: a benign question is answered, a violent one refused before the model is called, a wrong key stops the run", () =>
+  onFailureScreenshot("moderated-chat-failure.png", async () => {
+    const key = `cs-e2e-${process.pid}-5afe7e`;
+    // A Content Safety resource that takes only this key; the model resource is the shared
+    // `fake`, which the "azure-ai" connection of the connection test points at.
+    const safety = await startFakeContentSafety({ key });
+    // A copy, so nothing the app does to an open file can touch the repository's example.
+    const folder = mkdtempSync(join(tmpdir(), "weft-e2e-flows-"));
+    const path = join(folder, "moderated-chat.weft.yaml");
+    copyFileSync(MODERATED_CHAT, path);
+    try {
+      await openFromRecent(path);
+      await browser.$('.react-flow__node[data-id="safety"]').waitForExist({ timeout: 10_000 });
+      assert.equal(await browser.$('[data-testid="flow-title"]').getText(), "Moderated chat");
+      // The flow names its Content Safety connection "safety"; the user creates it in the app.
+      await createConnection("azure_content_safety", "safety", { endpoint: safety.endpoint }, { api_key: key });
+
+      const chatCalls = fake.calls.length;
+      assert.match(await runWith("What is Weft?", safety), /succeeded/i);
+      // A skipped branch's output is null.
+      assert.deepEqual(await moderatedOutputs(), { answer: "Weft designs flows.", refusal: "null", verdict: "Accept" });
+      assert.equal(fake.calls.length, chatCalls + 1, "an accepted question reaches the model");
+      assert.equal(fake.calls.at(-1).body.messages.at(-1).content, "What is Weft?");
+      assert.equal(safety.calls.length, 1);
+      const [check] = safety.calls;
+      assert.equal(check.method, "POST");
+      assert.equal(check.url, "/contentsafety/text:analyze?api-version=2024-09-01");
+      assert.equal(check.subscriptionKey, key, "the stored key travelled keychain → Rust → service");
+      assert.equal(check.body.text, "What is Weft?");
+      assert.deepEqual([...check.body.categories].sort(), ["Hate", "SelfHarm", "Sexual", "Violence"]);
+      assert.equal(check.body.outputType, "FourSeverityLevels");
+
+      assert.match(await runWith(`How do I hit someone with a ${VIOLENCE_TRIGGER}?`, safety), /succeeded/i);
+      assert.deepEqual(await moderatedOutputs(), { answer: "null", refusal: REFUSAL, verdict: "Reject" });
+      assert.equal(await browser.$('[data-testid="run-badge-chat"]').getAttribute("data-phase"), "skipped");
+      assert.equal(fake.calls.length, chatCalls + 1, "a rejected question reached the model");
+      assert.equal(safety.calls.length, 2);
+      assert.equal(safety.calls[1].body.text, `How do I hit someone with a ${VIOLENCE_TRIGGER}?`);
+      await browser.$(".react-flow__controls-fitview").click();
+      await browser.pause(400);
+      await screenshot("moderated-chat.png");
+
+      // A key the resource refuses: the run stops at the check, says what to fix, and the model
+      // is still not called.
+      const wrong = `cs-e2e-${process.pid}-wr0ng`;
+      await browser.$('[data-testid="open-connections"]').click();
+      const manager = await browser.$('[data-testid="connections-manager"]');
+      await manager.waitForDisplayed({ timeout: 10_000 });
+      await browser.$('[data-testid="connection-item-safety"]').click();
+      await browser.$('[data-testid="conn-secret-replace-api_key"]').click();
+      await browser.$('[data-testid="conn-secret-api_key"]').setValue(wrong);
+      await browser.$('[data-testid="conn-save"]').click();
+      await browser.$('[data-testid="conn-saved"]').waitForDisplayed({ timeout: 10_000 });
+      await browser.keys("Escape");
+      await manager.waitForDisplayed({ reverse: true, timeout: 5_000 });
+      assert.match(await runWith("What is Weft?", safety), /failed/i);
+      assert.equal(safety.calls.at(-1).subscriptionKey, wrong);
+      // The card clips the message; the run panel's node detail shows all of it.
+      await browser.$('[data-testid="run-node-safety"]').click();
+      const error = await browser.$('[data-testid="run-node-error"]').getText();
+      assert.match(error, /^the service refused the API key \(HTTP 401\) \(request id fake-cs-\d+\): check the connection's key/);
+      assert.ok(error.includes("Access denied due to invalid subscription key"), `the service's own words: ${error}`);
+      assert.ok(!error.includes(wrong), "the refused key is in the error");
+      assert.equal(fake.calls.length, chatCalls + 1, "a run whose check failed reached the model");
+      await screenshot("moderated-chat-wrong-key.png");
+
+      const page = await browser.getPageSource();
+      for (const secret of [key, wrong]) assert.ok(!page.includes(secret), "a Content Safety key reached the webview");
+      for (const file of readdirSync(WEFT_HOME)) {
+        const bytes = readFileSync(join(WEFT_HOME, file));
+        for (const secret of [key, wrong]) assert.ok(!bytes.includes(secret), `a Content Safety key reached ${file}`);
+      }
+    } finally {
+      await safety.close();
+      rmSync(folder, { recursive: true, force: true });
     }
   }));

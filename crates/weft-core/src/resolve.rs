@@ -635,7 +635,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "`web` is a SerpAPI account, and this node needs a model endpoint (azure_ai, azure_open_ai, open_ai, serverless connection); choose a connection of that type"
+            "`web` is a SerpAPI account, and this node needs a model endpoint; choose a connection of type azure_ai, azure_open_ai, open_ai or serverless"
         );
         let resolved = core.resolve_connection("web").unwrap();
         let err = core.check_connection(&resolved, None).await.unwrap_err();

@@ -61,15 +61,13 @@ pub struct CustomSettings {
 
 /// A node was given a saved connection of another type than the one it calls.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`{name}` is {is}, and this node needs {needs} ({types} connection); choose a connection of that type"
-)]
+#[error("`{name}` is {is}, and this node needs {needs}; choose a connection of type {types}")]
 pub struct WrongConnection {
     pub name: String,
     /// What the connection reaches, as [`ResolvedConnection::family`] says it.
     pub is: &'static str,
     pub needs: &'static str,
-    /// The connection types that would do, as a connection file names them.
+    /// The connection types that would do, as a connection file names them (`a, b or c`).
     pub types: String,
 }
 
@@ -120,11 +118,16 @@ impl ResolvedConnection {
             name: self.name().to_owned(),
             is: self.family(),
             needs,
-            types: types
+            types: match types
                 .iter()
                 .map(|t| t.as_str())
                 .collect::<Vec<_>>()
-                .join(", "),
+                .split_last()
+            {
+                Some((last, [])) => (*last).to_owned(),
+                Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                None => String::new(),
+            },
         }
     }
 

@@ -326,7 +326,7 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
     assert_eq!(
         outcome.nodes["search"].error.as_deref(),
         Some(
-            "`docs` is a SerpAPI account, and this node needs an Azure AI Search service (cognitive_search connection); choose a connection of that type"
+            "`docs` is a SerpAPI account, and this node needs an Azure AI Search service; choose a connection of type cognitive_search"
         )
     );
     assert!(!reported(&outcome, &events).contains("serp-key-77"));

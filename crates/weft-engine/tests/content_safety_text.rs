@@ -236,7 +236,7 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
     .await;
     assert_eq!(
         failure(&outcome),
-        "`moderation` is a SerpAPI account, and this node needs an Azure AI Content Safety resource (azure_content_safety connection); choose a connection of that type"
+        "`moderation` is a SerpAPI account, and this node needs an Azure AI Content Safety resource; choose a connection of type azure_content_safety"
     );
     assert!(!reported(&outcome, &events).contains("serp-key-99"));
 }

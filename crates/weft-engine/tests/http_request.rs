@@ -228,7 +228,7 @@ async fn an_unknown_setting_warns_when_the_connections_keys_are_known_and_fails_
     assert_eq!(
         warnings,
         [
-            "warning: node http, headers: `${connection.secrets.token}`: connection `tracker` has no secrets `token` (it has api_key); add it to the connection, or the run fails here"
+            "warning: node http, headers: `${connection.secrets.token}`: connection `tracker` has no secret `token` (it has api_key); add it to the connection, or the run fails here"
         ]
     );
     let fake = HttpFake::start(vec![Answer::json(200, &json!({}))]);
@@ -236,7 +236,7 @@ async fn an_unknown_setting_warns_when_the_connections_keys_are_known_and_fails_
     let (outcome, events) = call(&flow, &fake.base).await;
     assert_eq!(
         failure(&outcome, &events),
-        "`${connection.configs.squad}`: connection `tracker` has no configs `squad` (it has base_url, team); add it to the connection or fix the name"
+        "`${connection.configs.squad}`: connection `tracker` has no config `squad` (it has base_url, team); add it to the connection or fix the name"
     );
     assert!(fake.requests().is_empty());
 }
@@ -267,7 +267,7 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
     assert_eq!(
         outcome.nodes["http"].error.as_deref(),
         Some(
-            "`tracker` is a SerpAPI account, and this node needs a custom connection (custom connection); choose a connection of that type"
+            "`tracker` is a SerpAPI account, and this node needs a custom connection; choose a connection of type custom"
         )
     );
     assert!(!reported(&outcome, &events).contains("serp-key-55"));

@@ -234,7 +234,7 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
     assert_eq!(
         outcome.nodes["web"].error.as_deref(),
         Some(
-            "`serp` is an Azure AI Search service, and this node needs a SerpAPI account (serp connection); choose a connection of that type"
+            "`serp` is an Azure AI Search service, and this node needs a SerpAPI account; choose a connection of type serp"
         )
     );
     assert!(!reported(&outcome, &events).contains("search-key-31"));

@@ -32,6 +32,14 @@ impl ConnectionSection {
             Self::Secrets => "secrets",
         }
     }
+
+    /// One setting of the section, for messages: `config`, `secret`.
+    pub fn one(self) -> &'static str {
+        match self {
+            Self::Configs => "config",
+            Self::Secrets => "secret",
+        }
+    }
 }
 
 /// One `${…}` in a property, with a path into the value (`${chat.output.answer}`).

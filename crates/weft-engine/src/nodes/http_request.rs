@@ -117,7 +117,7 @@ fn fill(
             return Err(format!(
                 "`{written}`: connection `{}` has no {} `{key}` (it has {}); add it to the connection or fix the name",
                 settings.name,
-                section.as_str(),
+                section.one(),
                 if keys.is_empty() {
                     "none".to_owned()
                 } else {

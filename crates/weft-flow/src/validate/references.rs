@@ -178,7 +178,7 @@ impl Checker<'_> {
                 format!(
                     "`{written}`: connection `{}` has no {} `{key}` (it has {has}); add it to the connection, or the run fails here",
                     saved.name,
-                    section.as_str()
+                    section.one()
                 ),
             );
         }

@@ -9,7 +9,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use weft_ai::Usage;
 use weft_flow::kinds::common::WHEN;
-use weft_flow::{Node, NodeRole, Reference, ValidFlow, ValueType};
+use weft_flow::{ConnectionType, Node, NodeRole, Reference, ValidFlow, ValueType};
 
 use crate::connection::{ConnectionSource, Connections};
 use crate::error::RunError;
@@ -269,10 +269,16 @@ impl RunState {
     /// The node's properties with their references resolved. A secret property (a dynamic
     /// connection's key) is registered whatever its source, even when the node will not run.
     fn evaluate(&self, node: &Node) -> Result<Map<String, Value>, String> {
+        // A node that fills in its connection's settings reads only the references written.
+        let guarded = node
+            .kind
+            .spec()
+            .connection_types
+            .contains(&ConnectionType::Custom);
         let props = node
             .properties
             .iter()
-            .map(|(key, value)| Ok((key.clone(), self.scope.eval(value)?)))
+            .map(|(key, value)| Ok((key.clone(), self.scope.eval_as(value, guarded)?)))
             .collect::<Result<Map<String, Value>, String>>()?;
         let mut redactor = self.redactor();
         for spec in node.kind.properties().iter().filter(|spec| spec.secret) {

@@ -5,6 +5,29 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 use weft_flow::{Reference, Source, find_references};
 
+/// How `${connection.` reads inside a value a reference brought into a node that fills in
+/// connection settings: inert, so only what the flow's author wrote reads the connection (an
+/// upstream answer cannot ask for a secret). The node turns it back after filling in.
+pub(crate) const INERT_CONNECTION: &str = "$\u{0}{connection.";
+const CONNECTION: &str = "${connection.";
+
+/// `value` with each `${connection.` in its strings made inert.
+fn inert(value: Value) -> Value {
+    match value {
+        Value::String(text) if text.contains(CONNECTION) => {
+            Value::String(text.replace(CONNECTION, INERT_CONNECTION))
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(inert).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, inert(v))).collect()),
+        other => other,
+    }
+}
+
+/// Text as sent: inert `${connection.` turned back into what the value held.
+pub(crate) fn revive(text: &str) -> String {
+    text.replace(INERT_CONNECTION, CONNECTION)
+}
+
 /// What references can see while a node starts.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scope {
@@ -43,20 +66,30 @@ impl Scope {
     /// A property's value with its references resolved: a string that is one reference becomes
     /// the referenced value; references inside text become text.
     pub fn eval(&self, value: &Value) -> Result<Value, String> {
+        self.eval_as(value, false)
+    }
+
+    /// [`Scope::eval`] for a node that fills in `${connection.…}` (`guarded`): what the
+    /// references bring in is made inert first.
+    pub fn eval_as(&self, value: &Value, guarded: bool) -> Result<Value, String> {
+        let lookup = |reference: &Reference| -> Result<Option<Value>, String> {
+            let found = self.lookup(reference)?;
+            Ok(if guarded { found.map(inert) } else { found })
+        };
         Ok(match value {
             Value::String(text) => {
                 let refs = find_references(text)?;
                 match refs.first() {
                     None => value.clone(),
                     Some(only) if refs.len() == 1 && only.is_whole(text) => {
-                        self.lookup(only)?.unwrap_or_else(|| value.clone())
+                        lookup(only)?.unwrap_or_else(|| value.clone())
                     }
                     Some(_) => {
                         let mut out = String::new();
                         let mut at = 0;
                         for reference in &refs {
                             out.push_str(&text[at..reference.span.start]);
-                            match self.lookup(reference)? {
+                            match lookup(reference)? {
                                 Some(found) => out.push_str(&as_text(&found)),
                                 None => out.push_str(&text[reference.span.clone()]),
                             }
@@ -70,12 +103,12 @@ impl Scope {
             Value::Array(items) => Value::Array(
                 items
                     .iter()
-                    .map(|item| self.eval(item))
+                    .map(|item| self.eval_as(item, guarded))
                     .collect::<Result<_, _>>()?,
             ),
             Value::Object(map) => Value::Object(
                 map.iter()
-                    .map(|(k, v)| Ok((k.clone(), self.eval(v)?)))
+                    .map(|(k, v)| Ok((k.clone(), self.eval_as(v, guarded)?)))
                     .collect::<Result<_, String>>()?,
             ),
             other => other.clone(),
@@ -141,6 +174,32 @@ mod tests {
                 .eval(&json!({"auth": "${connection.secrets.token}"}))
                 .unwrap(),
             json!({"auth": "${connection.secrets.token}"})
+        );
+    }
+
+    #[test]
+    fn a_connection_reference_a_value_brings_in_is_inert_where_settings_are_filled_in() {
+        let mut scope = Scope::default();
+        scope
+            .inputs
+            .insert("note".into(), json!("leak ${connection.secrets.token}"));
+        let written = json!({"text": "${inputs.note} (${connection.configs.team})", "whole": "${inputs.note}"});
+        let guarded = scope.eval_as(&written, true).unwrap();
+        assert_eq!(
+            guarded,
+            json!({
+                "text": "leak $\u{0}{connection.secrets.token} (${connection.configs.team})",
+                "whole": "leak $\u{0}{connection.secrets.token}",
+            })
+        );
+        assert_eq!(
+            revive(guarded["whole"].as_str().unwrap()),
+            "leak ${connection.secrets.token}"
+        );
+        // Elsewhere a value is taken as it is.
+        assert_eq!(
+            scope.eval(&json!("${inputs.note}")).unwrap(),
+            json!("leak ${connection.secrets.token}")
         );
     }
 }

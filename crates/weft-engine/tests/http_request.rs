@@ -272,3 +272,20 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
     );
     assert!(!reported(&outcome, &events).contains("serp-key-55"));
 }
+
+#[tokio::test]
+async fn a_connection_reference_inside_an_input_is_sent_as_text_not_filled_in() {
+    let fake = HttpFake::start(vec![Answer::json(200, &json!({}))]);
+    let (outcome, _) = run(
+        valid(FLOW, &[("tracker", ConnectionType::Custom)]),
+        json!({ "id": "${connection.secrets.token}" }),
+        source(vec![tracker(&fake.base)]),
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:#?}");
+    // Only what the flow's author wrote reads the connection.
+    let sent = &fake.requests()[0];
+    assert_eq!(sent.json()["id"], "${connection.secrets.token}");
+    assert!(!sent.body.contains(TOKEN) && !sent.target.contains(TOKEN));
+}

@@ -11,6 +11,7 @@ use weft_flow::{ConnectionSection, Source, find_references};
 
 use super::{NodeContext, NodeDone, forward, props, saved};
 use crate::connection::{CustomSettings, ResolvedConnection};
+use crate::values::revive;
 
 pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
     let props = props(ctx, Props::from_evaluated)?;
@@ -88,7 +89,7 @@ fn fill(
     used_secret: &AtomicBool,
 ) -> Result<String, String> {
     let Ok(references) = find_references(text) else {
-        return Ok(text.to_owned());
+        return Ok(revive(text));
     };
     let mut out = String::new();
     let mut at = 0;
@@ -130,7 +131,7 @@ fn fill(
         at = reference.span.end;
     }
     out.push_str(&text[at..]);
-    Ok(out)
+    Ok(revive(&out))
 }
 
 fn fill_pairs(

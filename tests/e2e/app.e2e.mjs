@@ -404,10 +404,16 @@ async function openFromRecent(path) {
   rmSync(join(WEFT_HOME, "recovery.json"), { force: true });
   await browser.execute((path) => localStorage.setItem("weft.recentFlows", JSON.stringify([path])), path);
   await browser.refresh();
-  const recent = await browser.$('[data-testid="file-recent"]');
-  await recent.waitForDisplayed({ timeout: 20_000 });
+  // Wait for the start to finish (the sample flow, or the offer of edits an autosave wrote since
+  // the file was removed), else the sample could load over the opened file.
   const banner = await browser.$('[data-testid="recovery-banner"]');
+  const title = await browser.$('[data-testid="flow-title"]');
+  await browser.waitUntil(async () => (await banner.isExisting()) || (await title.getText()) === "Chat", {
+    timeout: 20_000,
+    timeoutMsg: "the app did not start again after the reload",
+  });
   if (await banner.isExisting()) await banner.$("button=Discard").click();
+  const recent = await browser.$('[data-testid="file-recent"]');
   await recent.selectByAttribute("value", path);
 }
 

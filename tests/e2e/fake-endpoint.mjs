@@ -129,7 +129,9 @@ function embeddings(res, json, model) {
 //   error messages);
 // - errors `{"error": {"code", "message"}}` with an `x-ms-error-code` header, codes from
 //   https://learn.microsoft.com/azure/ai-services/content-safety/concepts/response-codes; a refused key
-//   is 401 with the text Azure AI services send (quoted in MicrosoftDocs/azure-docs#36456).
+//   is 401 with the text Azure AI services send (quoted in MicrosoftDocs/azure-docs#36456). The docs
+//   say nothing of an unknown route or api-version, nor of the 400s' texts: the fake answers 404
+//   `Resource not found` and its own messages there, as the Rust fake does.
 //
 // The fake's judgement: a text containing `VIOLENCE_TRIGGER` (any case) has Violence severity 6
 // (the highest four-level value; "high" on both scales); everything else is severity 0. The fake

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
-use weft_engine::{NodeRecord, Plan, Reuse, RunEvent, RunOutcome, RunRequest, RunStatus};
+use weft_engine::{NodeRecord, Plan, Reuse, RunError, RunEvent, RunOutcome, RunRequest, RunStatus};
 use weft_flow::{FlowDocument, ValidFlow};
 use weft_store::{Retention, RunRecord};
 
@@ -211,7 +211,10 @@ impl AppCore {
             .engine()
             .run(request, events)
             .await
-            .map_err(|err| AppError::Invalid(err.to_string()))?;
+            .map_err(|err| match err {
+                RunError::UnknownNode(_) => AppError::NotFound(err.to_string()),
+                _ => AppError::Invalid(err.to_string()),
+            })?;
         self.runs()
             .reuse
             .entry(key)
@@ -248,8 +251,9 @@ impl AppCore {
         }
         let mut runs = self.runs();
         if runs.active.contains_key(run_id) {
-            return Err(AppError::Invalid(format!(
-                "a run with the id `{run_id}` is already in progress"
+            return Err(AppError::Busy(format!(
+                "a run with the id `{run_id}` is already in progress; wait for it to end, cancel \
+                 it, or start this one with another id"
             )));
         }
         runs.active.insert(run_id.to_owned(), cancel.clone());
@@ -327,7 +331,7 @@ impl AppCore {
             None if db.run_prefix_is_ambiguous(id)? => Err(AppError::Invalid(format!(
                 "several runs start with `{id}`; give more of the id"
             ))),
-            None => Err(AppError::Invalid(format!(
+            None => Err(AppError::NotFound(format!(
                 "no run `{id}`; `weft runs list` shows the ids"
             ))),
         }

@@ -9,7 +9,8 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 use weft_core::{
-    AppCore, ConnectionInput, ConnectionKind, FileVersion, Replace, RunOrder, RunPlan, Settings,
+    AppCore, ConnectionInput, ConnectionKind, ErrorKind, FileVersion, Replace, RunOrder, RunPlan,
+    Settings,
 };
 use weft_engine::{NodeState, RunEvent, RunStatus};
 use weft_flow::{FlowDocument, FlowInput, ValueType};
@@ -257,6 +258,13 @@ async fn runs_are_cancelled_by_id_and_one_ending_leaves_the_others_cancellable()
     while fake.requests().is_empty() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // The first run's id is taken while it runs: asking again is "busy", not bad input.
+    let mut again = order(RunPlan::All, "tea");
+    again.run_id = first_id.clone();
+    let (busy, _) = run(&core, two_nodes(), again).await;
+    let busy = busy.unwrap_err();
+    assert_eq!(busy.kind(), ErrorKind::Busy);
+    assert!(busy.to_string().contains("cancel"), "{busy}");
     // A second run goes on beside the first and ends; the first stays cancellable.
     let second = order(RunPlan::All, "tea");
     let second_id = second.run_id.clone();
@@ -281,4 +289,31 @@ async fn runs_are_cancelled_by_id_and_one_ending_leaves_the_others_cancellable()
         !core.cancel_run(&first_id),
         "the registry forgets a run that ended"
     );
+}
+
+#[tokio::test]
+async fn an_unknown_run_or_node_is_not_found() {
+    let fake = FakeEndpoint::start(vec![]);
+    let dir = tempfile::tempdir().unwrap();
+    let core = core(&dir);
+    with_connection(&core, &fake);
+    assert_eq!(
+        core.run("ffffffff").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    let (missing, _) = run(
+        &core,
+        two_nodes(),
+        order(
+            RunPlan::Only {
+                node: "nope".into(),
+            },
+            "tea",
+        ),
+    )
+    .await;
+    let missing = missing.unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
+    assert!(missing.to_string().contains("nope"));
+    assert!(fake.requests().is_empty());
 }

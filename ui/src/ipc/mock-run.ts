@@ -151,7 +151,7 @@ async function runFlow(args: Args<"run_flow">): Promise<RunSummary> {
   let toRun: Set<string>;
   if (plan.mode === "all") toRun = new Set(doc.nodes.filter(runsOnItsOwn).map((n) => n.id));
   else {
-    const target = byId.get(plan.node) ?? fail("invalidInput", `the flow has no node \`${plan.node}\``);
+    const target = byId.get(plan.node) ?? fail("notFound", `the flow has no node \`${plan.node}\``);
     if (!runsOnItsOwn(target)) fail("invalidInput", `\`${plan.node}\` only shows the flow's inputs or outputs; it does not run on its own`);
     toRun = new Set([plan.node]);
     if (plan.mode === "from")
@@ -302,5 +302,5 @@ export const runHandlers = {
   },
   list_runs: ({ limit }) => history.slice(0, limit),
   get_run: ({ id }) =>
-    history.find((r) => r.id === id || r.id.startsWith(id)) ?? fail("invalidInput", `no run \`${id}\`; \`weft runs list\` shows the ids`),
+    history.find((r) => r.id === id || r.id.startsWith(id)) ?? fail("notFound", `no run \`${id}\`; \`weft runs list\` shows the ids`),
 } satisfies Partial<Handlers>;

@@ -24,6 +24,5 @@ pub use reference::{ConnectionSection, Reference, Source, find_references};
 pub use schema::{catalog, json_schema};
 pub use taint::{secret_inputs, secret_references};
 pub use validate::{
-    Context, Diagnostic, SavedConnection, Severity, ValidFlow, Validation, dependencies, validate,
-    validation,
+    Context, Diagnostic, SavedConnection, Severity, ValidFlow, Validation, validate, validation,
 };

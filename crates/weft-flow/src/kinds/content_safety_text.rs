@@ -84,7 +84,7 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     group: NodeGroup::Ai,
     role: NodeRole::Runnable,
     id_stem: "safety",
-    icon: "⛨",
+    icon: "⊘",
     description: "Checks a text for harm with Azure AI Content Safety; suggests Accept or Reject.",
     properties: &[
         CONNECTION,

@@ -74,7 +74,7 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     group: NodeGroup::Logic,
     role: NodeRole::Runnable,
     id_stem: "http",
-    icon: "⇄",
+    icon: "⇅",
     description: "Calls an HTTP endpoint; the reply is parsed when it is JSON.",
     properties: &[CONNECTION, METHOD, URL, HEADERS, QUERY, BODY, WHEN],
     outputs: &[

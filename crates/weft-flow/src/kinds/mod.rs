@@ -99,4 +99,23 @@ mod tests {
             }
         }
     }
+
+    /// The palette and the cards tell kinds apart by their glyph first. Each glyph must also be
+    /// in the fonts Debian's desktop installs (DejaVu): U+26E8, tried for Content Safety, is in
+    /// none of them and drew an empty box.
+    #[test]
+    fn every_kind_has_its_own_icon_and_id_stem() {
+        let mut icons = std::collections::BTreeMap::new();
+        let mut stems = std::collections::BTreeMap::new();
+        for kind in NodeKind::ALL {
+            let spec = kind.spec();
+            assert_eq!(spec.icon.chars().count(), 1, "{kind:?}: one glyph");
+            if let Some(other) = icons.insert(spec.icon, kind) {
+                panic!("{kind:?} and {other:?} share the icon {}", spec.icon);
+            }
+            if let Some(other) = stems.insert(spec.id_stem, kind) {
+                panic!("{kind:?} and {other:?} share the id stem {}", spec.id_stem);
+            }
+        }
+    }
 }

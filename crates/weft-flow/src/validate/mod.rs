@@ -12,7 +12,7 @@ mod variables;
 
 pub use valid::{ValidFlow, Validation};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde_json::Value;
@@ -138,12 +138,6 @@ pub fn validation(doc: &FlowDocument, context: &Context) -> Validation {
 /// The diagnostics alone, for callers that only show them (`validation(…).diagnostics`).
 pub fn validate(doc: &FlowDocument, context: &Context) -> Vec<Diagnostic> {
     validation(doc, context).diagnostics
-}
-
-/// The flow's edges, as the scheduler needs them: each node id with the ids it waits for
-/// (references, variable order). Meaningful for a flow that validates.
-pub fn dependencies(doc: &FlowDocument) -> BTreeMap<String, BTreeSet<String>> {
-    Graph::new(doc).edges().clone()
 }
 
 pub(super) fn strings<'v>(value: &'v Value, out: &mut Vec<&'v str>) {

@@ -25,6 +25,22 @@ describe("flow document ↔ canvas", () => {
     expect(edges.length).toBeGreaterThan(0);
   });
 
+  it.each(files)("%s opens with no card over another", (file) => {
+    const cards = documentToGraph(load(file)).nodes.filter((n) => n.type !== "note");
+    const overlaps: string[] = [];
+    for (const [i, a] of cards.entries()) {
+      for (const b of cards.slice(i + 1)) {
+        const apart =
+          a.position.x + a.measured!.width! <= b.position.x ||
+          b.position.x + b.measured!.width! <= a.position.x ||
+          a.position.y + a.measured!.height! <= b.position.y ||
+          b.position.y + b.measured!.height! <= a.position.y;
+        if (!apart) overlaps.push(`${a.id} × ${b.id}`);
+      }
+    }
+    expect(overlaps).toEqual([]);
+  });
+
   it("draws each reference as a wire, variables entries and flow outputs included", () => {
     expect(wires(load("condition-branches.weft.yaml"))).toEqual([
       "inputs.text → route.variables",

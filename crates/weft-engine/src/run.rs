@@ -18,7 +18,7 @@ use crate::nodes::{NodeContext, NodeDone};
 use crate::plan::{Done, Plan, Reuse};
 use crate::redact::{MASK, Redactor};
 use crate::services::Services;
-use crate::values::Scope;
+use crate::values::{Scope, revived};
 
 /// What a run is asked to do. Its flow is a `ValidFlow`, which only `weft_flow::validation` makes,
 /// so a flow with an error cannot reach the engine: handing it a document does not compile.
@@ -312,7 +312,7 @@ impl RunState {
         self.send(RunEvent::NodeStarted {
             node: node.id.clone(),
         });
-        let shown = Value::Object(props.clone());
+        let shown = revived(Value::Object(props.clone()));
         self.running
             .insert(node.id.clone(), (Instant::now(), shown));
         NodeContext {

@@ -28,6 +28,19 @@ pub(crate) fn revive(text: &str) -> String {
     text.replace(INERT_CONNECTION, CONNECTION)
 }
 
+/// `value` as the user should see it in the run record: what the references brought in, as
+/// they held it (the inert marker is the engine's, not the user's).
+pub(crate) fn revived(value: Value) -> Value {
+    match value {
+        Value::String(text) if text.contains(INERT_CONNECTION) => Value::String(revive(&text)),
+        Value::Array(items) => Value::Array(items.into_iter().map(revived).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, revived(v))).collect())
+        }
+        other => other,
+    }
+}
+
 /// What references can see while a node starts.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scope {

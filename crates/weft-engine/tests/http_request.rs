@@ -288,4 +288,9 @@ async fn a_connection_reference_inside_an_input_is_sent_as_text_not_filled_in() 
     let sent = &fake.requests()[0];
     assert_eq!(sent.json()["id"], "${connection.secrets.token}");
     assert!(!sent.body.contains(TOKEN) && !sent.target.contains(TOKEN));
+    // The run record shows the input's text as it was, without the engine's marker in it.
+    assert_eq!(
+        outcome.nodes["http"].inputs["body"]["id"],
+        "${connection.secrets.token}"
+    );
 }

@@ -3,9 +3,6 @@ import { createRoot } from "react-dom/client";
 
 import "@xyflow/react/dist/style.css";
 import "./app/app.css";
-import "./features/connections/connections.css";
-import "./features/profiles/profiles.css";
-import "./features/run/run.css";
 
 async function start() {
   // Browser tests build with VITE_MOCK_IPC=1 to stand in for Rust; production bundles drop this.

@@ -6,6 +6,7 @@ import { ValuesFor } from "../profiles/ConnectionValues";
 import { ConnectionForm } from "./ConnectionForm";
 import { KIND_BADGE, addressOf, draftFromView, emptyDraft } from "./form";
 import { useConnections } from "./store";
+import "./connections.css";
 
 /** The Connections manager: a searchable list beside the selected connection's form. */
 export function ConnectionsManager() {

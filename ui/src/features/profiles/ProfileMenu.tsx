@@ -6,6 +6,7 @@ import { useShallow } from "zustand/react/shallow";
 
 import { type DialogShown, ProfileDialog } from "./ProfileDialog";
 import { useProfiles } from "./store";
+import "./profiles.css";
 
 /** How long a notice stays in the top bar. */
 const NOTICE_MS = 4000;

@@ -8,6 +8,7 @@ import { HistoryTab } from "./HistoryTab";
 import { ProblemsTab } from "./ProblemsTab";
 import { RunTab } from "./RunTab";
 import { PANEL_MAX, PANEL_MIN, type RunTab as Tab, useRun } from "./store";
+import "./run.css";
 
 const TABS: { tab: Tab; label: string }[] = [
   { tab: "problems", label: "Problems" },

@@ -1,6 +1,7 @@
 // The run commands for browser tests, behaving like the Rust contract: validation first, one run at
 // a time, events streamed over the Channel with real delays, cancel honoured between events,
 // partial runs only on reusable results, and every run kept in a history with secrets redacted.
+import { isRunnable } from "../features/editor/catalog";
 import type { Args } from "./client";
 import type { Diagnostic } from "./generated/Diagnostic";
 import type { FlowDocument } from "./generated/FlowDocument";
@@ -29,7 +30,8 @@ const connectionNames = () => savedConnections().map((c) => c.name);
 
 const REF = /\$\{\s*([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)\s*\}/g;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const runsOnItsOwn = (node: Node) => node.type !== "inputs" && node.type !== "outputs";
+// The flow ports (Inputs, Outputs) only show the flow's own lists; the catalog says which kinds run.
+const runsOnItsOwn = (node: Node) => isRunnable(node.type);
 
 function strings(value: JsonValue | undefined, out: string[] = []): string[] {
   if (typeof value === "string") out.push(value);

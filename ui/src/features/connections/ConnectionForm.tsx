@@ -124,6 +124,11 @@ export function ConnectionForm({ spec, initial }: Props) {
           Saved. Secrets are in your OS keychain.
         </p>
       )}
+      {saved?.pickedFor && (
+        <p className="banner banner-ok" role="status" data-testid="conn-picked">
+          Chosen as {saved.pickedFor}.
+        </p>
+      )}
       {saved?.warnings.map((warning) => (
         <p className="banner banner-warning" role="status" data-testid="conn-warning" key={warning}>
           {warning}

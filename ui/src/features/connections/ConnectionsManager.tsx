@@ -10,10 +10,11 @@ import "./connections.css";
 
 /** The Connections manager: a searchable list beside the selected connection's form. */
 export function ConnectionsManager() {
-  const { open, kinds, connections, loading, loadError, selection, close, select } = useConnections();
+  const { open, kinds, connections, loading, loadError, selection, newKind, target, close, select, setNewKind } = useConnections();
   const [query, setQuery] = useState("");
-  const [newKind, setNewKind] = useState<ConnectionKind>("azure_ai");
   const dialog = useModalDialog(open);
+  // Opened by a node's picker: a new connection is one of the types that node takes.
+  const newKinds = target?.accepts ? kinds.filter((spec) => target.accepts?.includes(spec.kind)) : kinds;
 
   const shown = useMemo(() => {
     const needle = query.trim().toLowerCase();
@@ -68,7 +69,7 @@ export function ConnectionsManager() {
               value={newKind}
               onChange={(event) => setNewKind(event.target.value as ConnectionKind)}
             >
-              {kinds.map((spec) => (
+              {newKinds.map((spec) => (
                 <option key={spec.kind} value={spec.kind}>
                   {spec.label}
                 </option>
@@ -114,6 +115,11 @@ export function ConnectionsManager() {
           </ul>
         </aside>
         <section className="conn-detail">
+          {target && (
+            <p className="banner" role="status" data-testid="conn-for-node">
+              A connection created here becomes {target.label}.
+            </p>
+          )}
           {form ? (
             <ValuesFor name={form.draft.original} spec={form.spec}>
               <ConnectionForm key={form.key} spec={form.spec} initial={form.draft} />

@@ -4,6 +4,7 @@ import { create } from "zustand";
 
 import { connectionsIpc } from "../../ipc/connections";
 import { toIpcError } from "../../ipc/errors";
+import type { ConnectionKind } from "../../ipc/generated/ConnectionKind";
 import type { ConnectionView } from "../../ipc/generated/ConnectionView";
 import type { IpcError } from "../../ipc/generated/IpcError";
 import type { KindSpec } from "../../ipc/generated/KindSpec";
@@ -13,6 +14,10 @@ import { type ConnectionDraft, toInput } from "./form";
 /** What the form edits: an existing connection (by name) or a new one of a type. */
 export type Selection = { mode: "edit"; name: string } | { mode: "new"; kind: KindSpec["kind"] } | null;
 
+/** A node property's picker that opened the manager for a new connection: the types it takes
+ * (null: any), and how the connection created next becomes the property's value. */
+export type PickTarget = { label: string; accepts: ConnectionKind[] | null; pick: (name: string) => void };
+
 type State = {
   open: boolean;
   kinds: KindSpec[];
@@ -20,12 +25,21 @@ type State = {
   loading: boolean;
   loadError: IpcError | null;
   selection: Selection;
-  /** The outcome of the last save, shown on the (re-mounted) form of that connection. */
-  lastSaved: { name: string; warnings: string[] } | null;
+  /** The type the sidebar's New button creates. */
+  newKind: ConnectionKind;
+  /** Set while the manager was opened by a node's "New connection…". */
+  target: PickTarget | null;
+  /** The outcome of the last save, shown on the (re-mounted) form of that connection; `pickedFor`
+   * names the node property it was chosen for. */
+  lastSaved: { name: string; warnings: string[]; pickedFor?: string } | null;
 };
 
 type Actions = {
-  openManager: (selection?: Selection) => Promise<void>;
+  /** Opens the manager; with `target`, on a new connection of a type it accepts. */
+  openManager: (selection?: Selection, target?: PickTarget) => Promise<void>;
+  /** Fills the list and the types once, for a picker shown before the manager was opened. */
+  load: () => Promise<void>;
+  setNewKind: (kind: ConnectionKind) => void;
   close: () => void;
   select: (selection: Selection) => void;
   /** Saves the draft of a connection of type `spec` and selects it; rejects with an IpcError. */
@@ -40,10 +54,13 @@ export const useConnections = create<State & Actions>()((set, get) => ({
   loading: false,
   loadError: null,
   selection: null,
+  newKind: "azure_ai",
+  target: null,
   lastSaved: null,
 
-  openManager: async (selection = null) => {
-    set({ open: true, selection, loading: true, loadError: null });
+  openManager: async (selection = null, target) => {
+    const newKind = selection?.mode === "new" ? selection.kind : get().newKind;
+    set({ open: true, selection, newKind, target: target ?? null, loading: true, loadError: null, lastSaved: null });
     try {
       const [kinds, connections] = await Promise.all([connectionsIpc.kinds(), connectionsIpc.list()]);
       const first = connections[0];
@@ -58,7 +75,20 @@ export const useConnections = create<State & Actions>()((set, get) => ({
     }
   },
 
-  close: () => set({ open: false }),
+  load: async () => {
+    if (get().kinds.length) return;
+    try {
+      const [kinds, connections] = await Promise.all([connectionsIpc.kinds(), connectionsIpc.list()]);
+      // The manager may have loaded (and since changed) the list meanwhile.
+      if (!get().kinds.length) set({ kinds, connections });
+    } catch {
+      // The picker then lists nothing; opening the manager shows the error and what to do.
+    }
+  },
+
+  setNewKind: (newKind) => set({ newKind }),
+
+  close: () => set({ open: false, target: null }),
 
   select: (selection) => set({ selection, lastSaved: null }),
 
@@ -69,7 +99,16 @@ export const useConnections = create<State & Actions>()((set, get) => ({
       : await connectionsIpc.create(input);
     const connections = await connectionsIpc.list();
     const name = saved.connection.name;
-    set({ connections, selection: { mode: "edit", name }, lastSaved: { name, warnings: saved.warnings } });
+    // A connection created for a node's picker becomes its value, once.
+    const target = get().target;
+    const picked = !draft.original && target && (!target.accepts || target.accepts.includes(saved.connection.type));
+    if (picked) target.pick(name);
+    set({
+      connections,
+      selection: { mode: "edit", name },
+      target: picked ? null : target,
+      lastSaved: { name, warnings: saved.warnings, ...(picked ? { pickedFor: target.label } : {}) },
+    });
     return saved;
   },
 

@@ -2,14 +2,14 @@
 // store coalesces by node and property until the field loses focus).
 import { type ReactNode, useEffect, useState } from "react";
 
+import type { ConnectionType } from "../../ipc/generated/ConnectionType";
 import type { Diagnostic } from "../../ipc/generated/Diagnostic";
 import type { PropertySpec } from "../../ipc/generated/PropertySpec";
 import type { JsonValue } from "../../ipc/generated/serde_json/JsonValue";
 import { useConnections } from "../connections/store";
-import { connectionsIpc } from "../../ipc/connections";
 import { useEditor } from "../editor/store";
 import { CodeField } from "./CodeField";
-import { type Field, asText, referenceChoices } from "./fields";
+import { type Field, asText, connectionChoices, referenceChoices, wrongTypeMessage } from "./fields";
 import { MapField } from "./MapField";
 
 type Props = { nodeId: string; field: Field };
@@ -94,7 +94,7 @@ export function PropertyField({ nodeId, field }: Props) {
       );
       break;
     case "connection":
-      control = <ConnectionPicker {...common} value={asText(value)} onPick={(name) => set(name, false)} />;
+      control = <ConnectionPicker {...common} nodeId={nodeId} spec={spec} accepts={field.accepts} value={asText(value)} onPick={(name) => set(name, false)} />;
       break;
     case "variable":
       control = <ReferencePicker {...common} nodeId={nodeId} spec={spec} value={asText(value)} onPick={(ref) => set(ref, false)} />;
@@ -131,37 +131,57 @@ export function PropertyField({ nodeId, field }: Props) {
 
 type PickerProps = { id: string; value: string; onBlur: () => void; "data-testid": string; "aria-invalid": boolean };
 
-function ConnectionPicker({ value, onPick, ...rest }: PickerProps & { onPick: (name: string) => void }) {
+function ConnectionPicker({ value, nodeId, spec, accepts, onPick, ...rest }: PickerProps & { nodeId: string; spec: PropertySpec; accepts: ConnectionType[] | null; onPick: (name: string) => void }) {
   const connections = useConnections((s) => s.connections);
+  const kinds = useConnections((s) => s.kinds);
   const openManager = useConnections((s) => s.openManager);
   useEffect(() => {
-    // The manager keeps the list fresh after an edit; this fills it the first time.
-    if (!useConnections.getState().connections.length)
-      connectionsIpc.list().then((list) => useConnections.setState({ connections: list }), () => undefined);
+    // The manager keeps the list fresh after an edit; this fills it (and the types' labels) the first time.
+    void useConnections.getState().load();
   }, []);
-  const names = connections.map((c) => c.name);
+  const choices = connectionChoices(connections, accepts);
+  const named = value.trim().toLowerCase();
+  const saved = named ? connections.find((c) => c.name.toLowerCase() === named) : undefined;
+  const wrongType = saved && accepts && !accepts.includes(saved.type) ? saved : undefined;
+  const labels = new Map(kinds.map((k) => [k.kind as string, k.label]));
+  const errorId = `${rest.id}-type-error`;
   return (
-    <div className="picker-row">
-      <select
-        {...rest}
-        value={value}
-        onChange={(event) => {
-          if (event.target.value === "\u0000new") void openManager({ mode: "new", kind: "azure_ai" });
-          else onPick(event.target.value);
-        }}
-      >
-        <option value="">{names.length ? "Choose a connection…" : "No saved connections"}</option>
-        {value && !names.includes(value) && <option value={value}>{value} (not saved here)</option>}
-        {connections.map((c) => (
-          <option key={c.name} value={c.name}>
-            {c.name} · {c.type}
-          </option>
-        ))}
-        <option value={"\u0000new"}>New connection…</option>
-      </select>
-    </div>
+    <>
+      <div className="picker-row">
+        <select
+          {...rest}
+          aria-invalid={rest["aria-invalid"] || wrongType !== undefined}
+          aria-errormessage={wrongType ? errorId : undefined}
+          value={value}
+          onChange={(event) => {
+            if (event.target.value !== NEW) return onPick(event.target.value);
+            const kind = accepts?.[0] ?? useConnections.getState().newKind;
+            void openManager({ mode: "new", kind }, { label: `the ${spec.label} of node ${nodeId}`, accepts, pick: onPick });
+          }}
+        >
+          <option value="">{choices.length ? "Choose a connection…" : connections.length ? "No saved connection of this type" : "No saved connections"}</option>
+          {value && !choices.some((c) => c.name === value) && (
+            <option value={value}>{wrongType ? `${value} · ${wrongType.type}` : `${value} (not saved here)`}</option>
+          )}
+          {choices.map((c) => (
+            <option key={c.name} value={c.name}>
+              {c.name} · {c.type}
+            </option>
+          ))}
+          <option value={NEW}>New connection…</option>
+        </select>
+      </div>
+      {wrongType && accepts && (
+        <p className="field-error" id={errorId} data-testid={errorId}>
+          {wrongTypeMessage(wrongType, accepts, labels)}
+        </p>
+      )}
+    </>
   );
 }
+
+/** The picker's "New connection…" entry: a value no connection name can be. */
+const NEW = "\u0000new";
 
 function ReferencePicker({ value, nodeId, spec, onPick, ...rest }: PickerProps & { nodeId: string; spec: PropertySpec; onPick: (ref: string) => void }) {
   const doc = useEditor((s) => s.document);

@@ -2,7 +2,18 @@ import { describe, expect, it } from "vitest";
 
 import type { FlowDocument } from "../../ipc/generated/FlowDocument";
 import { catalog } from "../editor/catalog";
-import { asText, fieldsFor, nodeProblems, referenceChoices } from "./fields";
+import type { ConnectionView } from "../../ipc/generated/ConnectionView";
+import { asText, connectionChoices, fieldsFor, nodeProblems, referenceChoices, wrongTypeMessage } from "./fields";
+
+const view = (name: string, type: ConnectionView["type"]): ConnectionView => ({
+  id: name,
+  name,
+  type,
+  config: {},
+  secrets: {},
+  createdAt: "2026-12-02T00:00:00Z",
+  updatedAt: "2026-12-02T00:00:00Z",
+});
 
 describe("property form", () => {
   it("has one field per property spec of the kind, in order, with its editor", () => {
@@ -45,5 +56,44 @@ describe("property form", () => {
     expect(referenceChoices(doc, "chat", when).map((c) => c.value)).toEqual(["${vars.conn}", "${route.output}", "${route.true}", "${route.false}"]);
     expect(asText(0.2)).toBe("0.2");
     expect(asText(undefined)).toBe("");
+  });
+
+  it("gives the connection property the kind's connection types, and no other property any", () => {
+    const at = { x: 0, y: 0 };
+    const accepts = (type: "chat_completion" | "content_safety_text" | "ai_search" | "http_request", key: string) =>
+      fieldsFor({ id: "n", type, position: at }, []).find((f) => f.spec.key === key)!.accepts;
+    expect(accepts("chat_completion", "connection")).toEqual(["azure_ai", "azure_open_ai", "open_ai", "serverless"]);
+    expect(accepts("content_safety_text", "connection")).toEqual(["azure_content_safety"]);
+    expect(accepts("http_request", "connection")).toEqual(["custom"]);
+    expect(accepts("ai_search", "connection")).toEqual(["cognitive_search"]);
+    // Its spec declares no types for the embeddings connection, so the picker offers every one.
+    expect(accepts("ai_search", "embeddings_connection")).toBeNull();
+    expect(accepts("chat_completion", "deployment")).toBeNull();
+  });
+
+  it("lists only the saved connections of a type the property takes", () => {
+    const saved = [view("azure-ai", "azure_ai"), view("safety", "azure_content_safety"), view("oai", "open_ai")];
+    expect(connectionChoices(saved, ["azure_ai", "azure_open_ai", "open_ai", "serverless"]).map((c) => c.name)).toEqual(["azure-ai", "oai"]);
+    expect(connectionChoices(saved, ["azure_content_safety"]).map((c) => c.name)).toEqual(["safety"]);
+    expect(connectionChoices(saved, ["serp"])).toEqual([]);
+    expect(connectionChoices(saved, null)).toEqual(saved);
+  });
+
+  it("says which types a node needs when its connection is of another", () => {
+    const labels = new Map([
+      ["azure_ai", "Azure AI Foundry"],
+      ["open_ai", "OpenAI"],
+      ["serverless", "Serverless endpoint"],
+      ["azure_content_safety", "Azure AI Content Safety"],
+      ["serp", "SerpAPI"],
+    ]);
+    expect(wrongTypeMessage(view("web", "serp"), ["azure_content_safety"], labels)).toBe(
+      "`web` is a SerpAPI connection; this node needs an Azure AI Content Safety connection",
+    );
+    expect(wrongTypeMessage(view("safety", "azure_content_safety"), ["azure_ai", "open_ai", "serverless"], labels)).toBe(
+      "`safety` is an Azure AI Content Safety connection; this node needs an Azure AI Foundry, OpenAI or Serverless endpoint connection",
+    );
+    // Before the types' labels have loaded, their names.
+    expect(wrongTypeMessage(view("web", "serp"), ["custom"], new Map())).toBe("`web` is a serp connection; this node needs a custom connection");
   });
 });

@@ -1,5 +1,7 @@
 // The property form of a node, generated from its kind's property specs: one field per spec, with
 // the value to show, and the validator's messages for that property.
+import type { ConnectionType } from "../../ipc/generated/ConnectionType";
+import type { ConnectionView } from "../../ipc/generated/ConnectionView";
 import type { Diagnostic } from "../../ipc/generated/Diagnostic";
 import type { FlowDocument } from "../../ipc/generated/FlowDocument";
 import type { Node as FlowNode } from "../../ipc/generated/Node";
@@ -8,7 +10,12 @@ import type { JsonValue } from "../../ipc/generated/serde_json/JsonValue";
 import { flowsInto, kindSpec } from "../editor/catalog";
 import { referenceTo } from "../editor/references";
 
-export type Field = { spec: PropertySpec; value: JsonValue | undefined; problems: Diagnostic[] };
+/** `accepts`: the connection types a connection picker offers (null: any type). */
+export type Field = { spec: PropertySpec; value: JsonValue | undefined; problems: Diagnostic[]; accepts: ConnectionType[] | null };
+
+/** The kind's `connection_types` are those of its `connection` property; another connection
+ * property (AI Search's embeddings connection) has no declared types, so it offers them all. */
+const CONNECTION = "connection";
 
 export function fieldsFor(node: FlowNode, diagnostics: Diagnostic[]): Field[] {
   const spec = kindSpec(node.type);
@@ -17,7 +24,25 @@ export function fieldsFor(node: FlowNode, diagnostics: Diagnostic[]): Field[] {
     spec: property,
     value: node.properties?.[property.key],
     problems: diagnostics.filter((d) => d.node === node.id && d.property === property.key),
+    accepts: property.key === CONNECTION && spec.connection_types.length ? spec.connection_types : null,
   }));
+}
+
+/** The saved connections a picker lists: those of a type the property takes. */
+export function connectionChoices(connections: ConnectionView[], accepts: ConnectionType[] | null): ConnectionView[] {
+  return accepts ? connections.filter((c) => accepts.includes(c.type)) : connections;
+}
+
+/**
+ * What the picker says under a value naming a saved connection of another type (the validator's
+ * diagnostic says it too), with the types' labels: "needs an Azure AI Content Safety connection".
+ */
+export function wrongTypeMessage(connection: ConnectionView, accepts: ConnectionType[], labels: Map<string, string>): string {
+  const label = (type: string) => labels.get(type) ?? type;
+  const names = accepts.map(label);
+  const needs = names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}` : (names[0] ?? "");
+  const article = (text: string) => (/^[aeiou]/i.test(text) ? "an" : "a");
+  return `\`${connection.name}\` is ${article(label(connection.type))} ${label(connection.type)} connection; this node needs ${article(needs)} ${needs} connection`;
 }
 
 /** Messages about the node as a whole, or about properties the form does not show. */

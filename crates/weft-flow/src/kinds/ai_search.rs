@@ -5,7 +5,9 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::common::{WHEN, check_saved_connection, out, prop};
+use super::common::{
+    WHEN, check_saved_connection, check_saved_only, count, out, prop, saved_connection,
+};
 use super::props::{Evaluated, PropsError};
 use crate::document::Node;
 use crate::kind::{
@@ -14,14 +16,7 @@ use crate::kind::{
 };
 use crate::validate::{Context, Diagnostic};
 
-pub const CONNECTION: PropertySpec = prop(
-    "connection",
-    "Connection",
-    ValueType::String,
-    true,
-    Editor::Connection,
-    "A saved Azure AI Search connection.",
-);
+pub const CONNECTION: PropertySpec = saved_connection(true, "A saved Azure AI Search connection.");
 pub const INDEX: PropertySpec = prop(
     "index",
     "Index",
@@ -80,16 +75,10 @@ pub const EMBEDDINGS_DEPLOYMENT: PropertySpec = prop(
     Editor::Text,
     "The embeddings model to call, such as text-embedding-3-small.",
 );
-pub const TOP_K: PropertySpec = prop(
+pub const TOP_K: PropertySpec = count(
     "top_k",
     "Top k",
-    ValueType::Number,
-    false,
-    Editor::Number {
-        min: 1.0,
-        max: 1000.0,
-        step: 1.0,
-    },
+    1000.0,
     "How many documents (5 when empty).",
 );
 pub const SELECT: PropertySpec = prop(
@@ -168,7 +157,7 @@ fn given(node: &Node, spec: &PropertySpec) -> bool {
 }
 
 pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
-    check_saved_connection(node, CONNECTION.key, SPEC.connection_types, context, found);
+    check_saved_only(node, context, found);
     let embeds = check_saved_connection(
         node,
         EMBEDDINGS_CONNECTION.key,
@@ -255,17 +244,6 @@ pub struct Props {
 impl Props {
     pub fn from_evaluated(props: &Map<String, Value>) -> Result<Self, PropsError> {
         let props = Evaluated(props);
-        let top_k: Option<f64> = props.optional(&TOP_K)?;
-        let top_k = match top_k {
-            None => DEFAULT_TOP_K,
-            Some(n) if n.fract() == 0.0 && (1.0..=1000.0).contains(&n) => n as u32,
-            Some(n) => {
-                return Err(PropsError::Invalid {
-                    key: TOP_K.key,
-                    problem: format!("{n} is not a whole number from 1 to 1000"),
-                });
-            }
-        };
         // An Embeddings node outputs one vector per text: take the first of a list of lists.
         let vector = match props.optional::<Value>(&VECTOR)? {
             None => None,
@@ -300,7 +278,7 @@ impl Props {
             vector,
             vector_field: props.optional(&VECTOR_FIELD)?,
             embedder,
-            top_k,
+            top_k: props.count(&TOP_K, DEFAULT_TOP_K)?,
             select: select
                 .iter()
                 .flat_map(|list| list.split(','))

@@ -4,15 +4,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::common::{
-    CONNECTION, ConnectionChoice, DEPLOYMENT, DYNAMIC_CONNECTION, VARIABLES, WHEN,
-    check_connection, out, prop,
+    CONNECTION, ConnectionChoice, DEPLOYMENT, DYNAMIC_CONNECTION, VARIABLES, WHEN, out, prop,
 };
 use super::props::{Evaluated, PropsError};
-use crate::document::Node;
 use crate::kind::{
     Editor, MODEL_CONNECTIONS, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType,
 };
-use crate::validate::{Context, Diagnostic};
 
 pub const SYSTEM_PROMPT: PropertySpec = prop(
     "system_prompt",
@@ -122,10 +119,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     writes_variable: None,
     connection_types: MODEL_CONNECTIONS,
 };
-
-pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
-    check_connection(node, context, found);
-}
 
 /// Who said an earlier turn; a turn without a role is the user's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

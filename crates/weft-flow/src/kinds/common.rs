@@ -29,6 +29,39 @@ pub(crate) const fn prop(
     }
 }
 
+/// A kind's `connection`: a saved connection, of a type its spec's `connection_types` takes.
+pub(crate) const fn saved_connection(required: bool, help: &'static str) -> PropertySpec {
+    prop(
+        "connection",
+        "Connection",
+        ValueType::String,
+        required,
+        Editor::Connection,
+        help,
+    )
+}
+
+/// A whole number from 1 to `max`; [`Evaluated::count`] reads it within that range.
+pub(crate) const fn count(
+    key: &'static str,
+    label: &'static str,
+    max: f64,
+    help: &'static str,
+) -> PropertySpec {
+    prop(
+        key,
+        label,
+        ValueType::Number,
+        false,
+        Editor::Number {
+            min: 1.0,
+            max,
+            step: 1.0,
+        },
+        help,
+    )
+}
+
 pub(crate) const fn out(port: &'static str, value_type: ValueType) -> OutputSpec {
     OutputSpec { port, value_type }
 }
@@ -52,12 +85,8 @@ pub const VARIABLES: PropertySpec = prop(
     Editor::Map,
     "Names the template can use, each a value or a reference such as ${inputs.question}.",
 );
-pub const CONNECTION: PropertySpec = prop(
-    "connection",
-    "Connection",
-    ValueType::String,
+pub const CONNECTION: PropertySpec = saved_connection(
     false,
-    Editor::Connection,
     "A saved connection. A dynamic connection, when set, is used instead.",
 );
 pub const DYNAMIC_CONNECTION: PropertySpec = prop(
@@ -164,6 +193,13 @@ pub(crate) fn check_saved_connection(
         Some(_) => {}
     }
     true
+}
+
+/// A kind whose `connection` takes only a saved connection: when one is named, it exists and is
+/// of a type the kind's spec takes.
+pub(crate) fn check_saved_only(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
+    let accepted = node.kind.spec().connection_types;
+    check_saved_connection(node, CONNECTION.key, accepted, context, found);
 }
 
 /// A kind with `connection` needs a saved connection of a type its spec takes, or a dynamic one.

@@ -5,22 +5,14 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::common::{WHEN, check_saved_connection, out, prop};
+use super::common::{WHEN, out, prop, saved_connection};
 use super::props::{Evaluated, PropsError};
-use crate::document::Node;
 use crate::kind::{
     ConnectionType, Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType,
 };
-use crate::validate::{Context, Diagnostic};
 
-pub const CONNECTION: PropertySpec = prop(
-    "connection",
-    "Connection",
-    ValueType::String,
-    true,
-    Editor::Connection,
-    "A saved Azure AI Content Safety connection.",
-);
+pub const CONNECTION: PropertySpec =
+    saved_connection(true, "A saved Azure AI Content Safety connection.");
 pub const TEXT: PropertySpec = prop(
     "text",
     "Text",
@@ -106,10 +98,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     writes_variable: None,
     connection_types: &[ConnectionType::AzureContentSafety],
 };
-
-pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
-    check_saved_connection(node, CONNECTION.key, SPEC.connection_types, context, found);
-}
 
 /// How strictly one category is judged.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -3,14 +3,12 @@
 use serde_json::{Map, Value};
 
 use super::common::{
-    CONNECTION, ConnectionChoice, DEPLOYMENT, DYNAMIC_CONNECTION, WHEN, check_connection, out, prop,
+    CONNECTION, ConnectionChoice, DEPLOYMENT, DYNAMIC_CONNECTION, WHEN, out, prop,
 };
 use super::props::{Evaluated, PropsError};
-use crate::document::Node;
 use crate::kind::{
     Editor, MODEL_CONNECTIONS, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType,
 };
-use crate::validate::{Context, Diagnostic};
 
 pub const INPUT: PropertySpec = prop(
     "input",
@@ -35,10 +33,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     writes_variable: None,
     connection_types: MODEL_CONNECTIONS,
 };
-
-pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
-    check_connection(node, context, found);
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Props {

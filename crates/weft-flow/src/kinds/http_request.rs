@@ -6,20 +6,14 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::common::{WHEN, check_saved_connection, out, prop};
+use super::common::{WHEN, out, prop, saved_connection};
 use super::props::{Evaluated, PropsError};
-use crate::document::Node;
 use crate::kind::{
     ConnectionType, Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType,
 };
-use crate::validate::{Context, Diagnostic};
 
-pub const CONNECTION: PropertySpec = prop(
-    "connection",
-    "Connection",
-    ValueType::String,
+pub const CONNECTION: PropertySpec = saved_connection(
     false,
-    Editor::Connection,
     "A saved custom connection whose settings the request reads as ${connection.configs.x} and ${connection.secrets.y}.",
 );
 pub const METHOD: PropertySpec = prop(
@@ -86,10 +80,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     writes_variable: None,
     connection_types: &[ConnectionType::Custom],
 };
-
-pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
-    check_saved_connection(node, CONNECTION.key, SPEC.connection_types, context, found);
-}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 pub enum Method {

@@ -51,12 +51,13 @@ impl NodeKind {
 /// choices, secrets) come from the specs.
 pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
     match node.kind {
-        NodeKind::ChatCompletion => chat_completion::check(node, context, found),
-        NodeKind::Embeddings => embeddings::check(node, context, found),
-        NodeKind::ContentSafetyText => content_safety_text::check(node, context, found),
-        NodeKind::SerpSearch => serp_search::check(node, context, found),
+        NodeKind::ChatCompletion | NodeKind::Embeddings => {
+            common::check_connection(node, context, found)
+        }
+        NodeKind::ContentSafetyText | NodeKind::SerpSearch | NodeKind::HttpRequest => {
+            common::check_saved_only(node, context, found)
+        }
         NodeKind::AiSearch => ai_search::check(node, context, found),
-        NodeKind::HttpRequest => http_request::check(node, context, found),
         NodeKind::Inputs
         | NodeKind::Outputs
         | NodeKind::DeclareVariable

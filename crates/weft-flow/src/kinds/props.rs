@@ -95,6 +95,31 @@ impl Evaluated<'_> {
             .ok_or(PropsError::Missing { key: spec.key })
     }
 
+    /// A whole number within the range the spec's number editor offers (see
+    /// [`super::common::count`]), `default` when the node has none.
+    pub(crate) fn count(
+        &self,
+        spec: &'static PropertySpec,
+        default: u32,
+    ) -> Result<u32, PropsError> {
+        let Some(n) = self.optional::<f64>(spec)? else {
+            return Ok(default);
+        };
+        // A spec without a number editor has no range of its own: any count a u32 holds.
+        let (min, max) = match spec.editor {
+            Editor::Number { min, max, .. } => (min, max),
+            _ => (0.0, f64::from(u32::MAX)),
+        };
+        if n.fract() == 0.0 && (min..=max).contains(&n) {
+            Ok(n as u32)
+        } else {
+            Err(PropsError::Invalid {
+                key: spec.key,
+                problem: format!("{n} is not a whole number from {min} to {max}"),
+            })
+        }
+    }
+
     /// An `Any` value, null when the node has none.
     pub(crate) fn any(&self, spec: &'static PropertySpec) -> Value {
         self.value(spec).unwrap_or(Value::Null)

@@ -6,22 +6,13 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::common::{WHEN, check_saved_connection, out, prop};
+use super::common::{WHEN, count, out, prop, saved_connection};
 use super::props::{Evaluated, PropsError};
-use crate::document::Node;
 use crate::kind::{
     ConnectionType, Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType,
 };
-use crate::validate::{Context, Diagnostic};
 
-pub const CONNECTION: PropertySpec = prop(
-    "connection",
-    "Connection",
-    ValueType::String,
-    true,
-    Editor::Connection,
-    "A saved SerpAPI connection.",
-);
+pub const CONNECTION: PropertySpec = saved_connection(true, "A saved SerpAPI connection.");
 pub const QUERY: PropertySpec = prop(
     "query",
     "Query",
@@ -40,16 +31,10 @@ pub const ENGINE: PropertySpec = prop(
     },
     "The search engine (google when empty).",
 );
-pub const NUM: PropertySpec = prop(
+pub const NUM: PropertySpec = count(
     "num",
     "Results",
-    ValueType::Number,
-    false,
-    Editor::Number {
-        min: 1.0,
-        max: 100.0,
-        step: 1.0,
-    },
+    100.0,
     "How many results (10 when empty; Bing gives at most 50).",
 );
 pub const LOCATION: PropertySpec = prop(
@@ -97,10 +82,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     connection_types: &[ConnectionType::Serp],
 };
 
-pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
-    check_saved_connection(node, CONNECTION.key, SPEC.connection_types, context, found);
-}
-
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
@@ -124,22 +105,11 @@ pub struct Props {
 impl Props {
     pub fn from_evaluated(props: &Map<String, Value>) -> Result<Self, PropsError> {
         let props = Evaluated(props);
-        let num: Option<f64> = props.optional(&NUM)?;
-        let num = match num {
-            None => DEFAULT_NUM,
-            Some(n) if n.fract() == 0.0 && (1.0..=100.0).contains(&n) => n as u32,
-            Some(n) => {
-                return Err(PropsError::Invalid {
-                    key: NUM.key,
-                    problem: format!("{n} is not a whole number from 1 to 100"),
-                });
-            }
-        };
         Ok(Self {
             connection: props.required(&CONNECTION)?,
             query: props.required(&QUERY)?,
             engine: props.optional(&ENGINE)?.unwrap_or_default(),
-            num,
+            num: props.count(&NUM, DEFAULT_NUM)?,
             location: props.optional(&LOCATION)?,
             language: props.optional(&LANGUAGE)?,
             safe: props.optional(&SAFE)?.unwrap_or(false),

@@ -145,7 +145,9 @@ mod tests {
     use super::*;
     use crate::kinds::chat_completion::{self, ResponseFormat, TurnRole};
     use crate::kinds::common::{ConnectionChoice, ConnectionHandle};
-    use crate::kinds::{create_azure_ai_connection, declare_variable, embeddings};
+    use crate::kinds::{
+        ai_search, create_azure_ai_connection, declare_variable, embeddings, serp_search,
+    };
 
     fn map(value: Value) -> Map<String, Value> {
         match value {
@@ -198,6 +200,36 @@ mod tests {
         assert_eq!(full.max_tokens, Some(200));
         assert_eq!(full.response_format, ResponseFormat::JsonSchema);
         assert!(!full.stream);
+    }
+
+    #[test]
+    fn a_count_is_a_whole_number_within_its_editors_range_or_the_default() {
+        let web = |num: Value| {
+            serp_search::Props::from_evaluated(&map(
+                json!({ "connection": "c", "query": "q", "num": num }),
+            ))
+            .map(|props| props.num)
+        };
+        assert_eq!(web(Value::Null), Ok(serp_search::DEFAULT_NUM));
+        assert_eq!(web(json!(1)), Ok(1));
+        assert_eq!(web(json!(100)), Ok(100));
+        for bad in [json!(0), json!(101), json!(2.5)] {
+            let problem = format!("{bad} is not a whole number from 1 to 100");
+            assert_eq!(
+                web(bad),
+                Err(PropsError::Invalid {
+                    key: "num",
+                    problem,
+                })
+            );
+        }
+        let search = ai_search::Props::from_evaluated(&map(
+            json!({ "connection": "c", "index": "i", "query": "q", "top_k": 1001 }),
+        ));
+        assert_eq!(
+            search.unwrap_err().to_string(),
+            "`top_k` does not fit at run time (1001 is not a whole number from 1 to 1000); check the value or what its reference held"
+        );
     }
 
     #[test]

@@ -158,17 +158,11 @@ impl Database {
         let Some((connection_id, profile)) = owner.split_once('@') else {
             return Ok(false);
         };
-        let live: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT secret_keys FROM connection_overrides WHERE connection_id = ?1 AND profile = ?2",
-                [connection_id, profile],
-                |row| row.get(0),
-            )
-            .optional()?;
-        Ok(live
-            .and_then(|keys| serde_json::from_str::<BTreeSet<String>>(&keys).ok())
-            .is_some_and(|keys| keys.contains(key)))
+        self.lists_secret(
+            "SELECT secret_keys FROM connection_overrides WHERE connection_id = ?1 AND profile = ?2",
+            [connection_id, profile],
+            key,
+        )
     }
 }
 

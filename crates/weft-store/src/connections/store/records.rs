@@ -112,13 +112,24 @@ impl Database {
         if profiles::is_override_owner(connection_id) {
             return self.override_uses_secret(connection_id, key);
         }
+        self.lists_secret(
+            "SELECT secret_keys FROM connections WHERE id = ?1",
+            [connection_id],
+            key,
+        )
+    }
+
+    /// Whether the `secret_keys` list that `sql` reads (one row at most) names `key`. No row,
+    /// or a list that does not parse, names none: the cleanup then treats the entry as a leftover.
+    pub(super) fn lists_secret(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        key: &str,
+    ) -> Result<bool, ConnectionError> {
         let live: Option<String> = self
             .conn()
-            .query_row(
-                "SELECT secret_keys FROM connections WHERE id = ?1",
-                [connection_id],
-                |row| row.get(0),
-            )
+            .query_row(sql, params, |row| row.get(0))
             .optional()?;
         Ok(live
             .and_then(|keys| serde_json::from_str::<BTreeSet<String>>(&keys).ok())

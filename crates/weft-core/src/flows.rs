@@ -378,3 +378,19 @@ fn connection_type(kind: ConnectionKind) -> ConnectionType {
         ConnectionKind::Custom => ConnectionType::Custom,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use weft_store::connections::ConnectionKind;
+
+    use super::connection_type;
+
+    /// weft-flow and weft-store each spell the connection types (neither depends on the other);
+    /// a flow file names a type as the store does, so the two spellings must agree.
+    #[test]
+    fn each_stored_connection_type_has_weft_flows_name_for_it() {
+        for kind in ConnectionKind::ALL {
+            assert_eq!(connection_type(kind).as_str(), kind.as_str(), "{kind:?}");
+        }
+    }
+}

@@ -406,7 +406,7 @@ impl Endpoint {
 
 /// What an Azure URL turns out to be, for connections built at run time from a pasted URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DetectedUrl {
+pub(crate) enum DetectedUrl {
     /// An Azure AI Foundry resource: `…/models` on any host, or the bare
     /// `https://<res>.services.ai.azure.com`. [`Endpoint::foundry`] takes either.
     Foundry { url: Url },
@@ -423,7 +423,7 @@ pub enum DetectedUrl {
 /// Recognises Foundry `/models`, Azure OpenAI (deployment, v1 or resource) and serverless URLs,
 /// for a URL given at run time. Such a URL was never saved, so nobody saw the warning a saved
 /// connection gets for plain http: here it is refused, except to this machine.
-pub fn detect_azure_url(raw: &str) -> Result<DetectedUrl, String> {
+pub(crate) fn detect_azure_url(raw: &str) -> Result<DetectedUrl, String> {
     let raw = raw.trim();
     let url = Url::parse(raw).map_err(|err| format!("`{raw}` is not a URL: {err}"))?;
     match url.scheme() {
@@ -455,7 +455,7 @@ fn is_loopback(url: &Url) -> bool {
 
 /// What kind of Azure URL this is, whatever its scheme: for a saved connection, whose URL was
 /// checked (and plain http warned about) when it was saved.
-pub fn classify_azure_url(mut url: Url) -> Result<DetectedUrl, String> {
+pub(crate) fn classify_azure_url(mut url: Url) -> Result<DetectedUrl, String> {
     let raw = url.to_string();
     url.set_query(None);
     url.set_fragment(None);

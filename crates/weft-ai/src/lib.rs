@@ -24,8 +24,8 @@ mod wire;
 pub use client::{Call, Client};
 pub use credential::{Credential, ENTRA_DEFAULT_SCOPE, ENTRA_FALLBACK_SCOPE, EntraSignIn};
 pub use endpoint::{
-    AZURE_OPENAI_API_VERSION, DetectedUrl, Endpoint, FoundryApi, MODEL_INFERENCE_API_VERSION,
-    Operation, UrlOrigin, classify_azure_url, detect_azure_url,
+    AZURE_OPENAI_API_VERSION, Endpoint, FoundryApi, MODEL_INFERENCE_API_VERSION, Operation,
+    UrlOrigin,
 };
 pub use error::{InferenceError, SignInCli, SignInError, TimeoutPhase};
 pub use retry::RetryPolicy;

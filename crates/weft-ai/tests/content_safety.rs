@@ -2,28 +2,27 @@
 //! error class, retries, and the key only where it belongs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use support::client;
 use weft_ai::content_safety::{
-    AnalyzeRequest, Category, ContentSafetyTarget, MAX_TEXT_CHARS, OutputType, analyze,
+    Analysis, AnalyzeRequest, Category, ContentSafetyTarget, MAX_TEXT_CHARS, OutputType, analyze,
 };
-use weft_ai::{ApiKey, Client, ClientEvent, Handles, InferenceError, RetryPolicy, Timeouts};
+use weft_ai::{ApiKey, ClientEvent, Handles, InferenceError};
 use weft_testkit::{ContentSafetyFake, Failure};
 
 const KEY: &str = "cs-key-0123456789";
 
-fn client() -> Client {
-    Client::new(
-        Timeouts::default(),
-        RetryPolicy {
-            max_retries: 2,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        },
-    )
-    .unwrap()
+/// Analyses `request` against `fake` with `key`, through the fast-retry client and no handles.
+async fn ask(
+    fake: &ContentSafetyFake,
+    key: &str,
+    request: &AnalyzeRequest,
+) -> Result<Analysis, InferenceError> {
+    analyze(&client(), &target(fake, key), request, &Handles::default()).await
 }
 
 fn target(fake: &ContentSafetyFake, key: &str) -> ContentSafetyTarget {
@@ -51,14 +50,7 @@ async fn analyses_a_text_with_the_documented_request_and_reads_the_answer() {
         halt_on_blocklist_hit: false,
         output_type: OutputType::EightSeverityLevels,
     };
-    let analysis = analyze(
-        &client(),
-        &target(&fake, KEY),
-        &request,
-        &Handles::default(),
-    )
-    .await
-    .unwrap();
+    let analysis = ask(&fake, KEY, &request).await.unwrap();
     assert_eq!(analysis.severity(Category::Violence), Some(5));
     assert_eq!(analysis.severity(Category::Hate), Some(0));
     assert_eq!(analysis.severity(Category::Sexual), None, "not asked for");
@@ -102,14 +94,7 @@ async fn four_levels_by_default_and_a_blocklist_hit_can_halt_the_analysis() {
         .severity("Hate", 5)
         .blocklist("words", &["forbidden"])
         .start();
-    let four = analyze(
-        &client(),
-        &target(&fake, KEY),
-        &text("plain"),
-        &Handles::default(),
-    )
-    .await
-    .unwrap();
+    let four = ask(&fake, KEY, &text("plain")).await.unwrap();
     assert_eq!(four.severity(Category::Hate), Some(4));
     assert_eq!(
         four.categories_analysis.len(),
@@ -117,16 +102,15 @@ async fn four_levels_by_default_and_a_blocklist_hit_can_halt_the_analysis() {
         "all four when none named"
     );
 
-    let halted = analyze(
-        &client(),
-        &target(&fake, KEY),
+    let halted = ask(
+        &fake,
+        KEY,
         &AnalyzeRequest {
             text: "a forbidden word".into(),
             blocklist_names: vec!["words".into()],
             halt_on_blocklist_hit: true,
             ..AnalyzeRequest::default()
         },
-        &Handles::default(),
     )
     .await
     .unwrap();
@@ -143,14 +127,7 @@ async fn four_levels_by_default_and_a_blocklist_hit_can_halt_the_analysis() {
 async fn a_refused_key_says_to_check_the_connections_key_and_never_shows_it() {
     let fake = ContentSafetyFake::setup().key(KEY).start();
     let wrong = "wrong-key-987";
-    let err = analyze(
-        &client(),
-        &target(&fake, wrong),
-        &text("hello"),
-        &Handles::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = ask(&fake, wrong, &text("hello")).await.unwrap_err();
     assert!(
         matches!(err, InferenceError::Unauthorized { .. }),
         "{err:?}"
@@ -165,15 +142,14 @@ async fn a_refused_key_says_to_check_the_connections_key_and_never_shows_it() {
 #[tokio::test]
 async fn an_unknown_blocklist_is_named_as_the_thing_to_check() {
     let fake = ContentSafetyFake::setup().start();
-    let err = analyze(
-        &client(),
-        &target(&fake, KEY),
+    let err = ask(
+        &fake,
+        KEY,
         &AnalyzeRequest {
             text: "hello".into(),
             blocklist_names: vec!["missing-list".into()],
             ..AnalyzeRequest::default()
         },
-        &Handles::default(),
     )
     .await
     .unwrap_err();
@@ -210,23 +186,9 @@ async fn text_over_the_limit_is_refused_before_any_call() {
     let fake = ContentSafetyFake::setup().start();
     // Code points, not bytes: 10,000 two-byte characters are within the limit.
     let at_limit = "é".repeat(MAX_TEXT_CHARS);
-    analyze(
-        &client(),
-        &target(&fake, KEY),
-        &text(&at_limit),
-        &Handles::default(),
-    )
-    .await
-    .unwrap();
+    ask(&fake, KEY, &text(&at_limit)).await.unwrap();
     let over = "é".repeat(MAX_TEXT_CHARS + 1);
-    let err = analyze(
-        &client(),
-        &target(&fake, KEY),
-        &text(&over),
-        &Handles::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = ask(&fake, KEY, &text(&over)).await.unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, InferenceError::Config(_)), "{err:?}");
     assert!(message.contains("10001 characters"), "{message}");
@@ -271,14 +233,7 @@ async fn throttling_that_outlasts_the_retries_ends_as_rate_limited_and_a_500_as_
         .fail_next(Failure::RateLimited { retry_after: None })
         .fail_next(Failure::RateLimited { retry_after: None })
         .start();
-    let err = analyze(
-        &client(),
-        &target(&fake, KEY),
-        &text("hello"),
-        &Handles::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = ask(&fake, KEY, &text("hello")).await.unwrap_err();
     assert!(matches!(err, InferenceError::RateLimited { .. }), "{err:?}");
     assert!(
         err.to_string().starts_with("rate limited (HTTP 429)"),
@@ -290,14 +245,7 @@ async fn throttling_that_outlasts_the_retries_ends_as_rate_limited_and_a_500_as_
     for _ in 0..3 {
         fake.fail_next(Failure::Internal);
     }
-    let err = analyze(
-        &client(),
-        &target(&fake, KEY),
-        &text("hello"),
-        &Handles::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = ask(&fake, KEY, &text("hello")).await.unwrap_err();
     assert!(
         matches!(err, InferenceError::Server { status: 500, .. }),
         "{err:?}"

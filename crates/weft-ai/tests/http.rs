@@ -2,27 +2,17 @@
 //! and text replies, errors, retries, and the request's secrets masked in what it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use support::client;
 use weft_ai::http::{HttpBody, HttpRequest, send};
-use weft_ai::{ApiKey, Client, Handles, InferenceError, RetryPolicy, Timeouts};
+use weft_ai::{ApiKey, Handles, InferenceError};
 use weft_testkit::{Answer, HttpFake};
 
 const SECRET: &str = "custom-secret-7f3a";
-
-fn client() -> Client {
-    Client::new(
-        Timeouts::default(),
-        RetryPolicy {
-            max_retries: 2,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        },
-    )
-    .unwrap()
-}
 
 fn get(url: String) -> HttpRequest {
     HttpRequest {

@@ -2,26 +2,25 @@
 //! queries as documented, each error class, retries, and the key only in its header.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::client;
 use weft_ai::search::{Document, SearchRequest, SearchTarget, VectorQuery, query};
-use weft_ai::{ApiKey, Client, Handles, InferenceError, RetryPolicy, Timeouts};
+use weft_ai::{ApiKey, Handles, InferenceError};
 use weft_testkit::{Failure, SearchFake, SearchSetup};
 
 const KEY: &str = "search-query-key-42";
 
-fn client() -> Client {
-    Client::new(
-        Timeouts::default(),
-        RetryPolicy {
-            max_retries: 2,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        },
-    )
-    .unwrap()
+/// Sends `request` to `fake` with `key`, through the fast-retry client and no handles.
+async fn ask(
+    fake: &SearchFake,
+    key: &str,
+    request: &SearchRequest,
+) -> Result<Vec<Document>, InferenceError> {
+    query(&client(), &target(fake, key), request, &Handles::default()).await
 }
 
 fn docs(setup: SearchSetup) -> SearchFake {
@@ -51,9 +50,9 @@ fn ids(documents: &[Document]) -> Vec<&str> {
 #[tokio::test]
 async fn a_keyword_query_sends_the_documented_body_and_returns_scored_documents() {
     let fake = docs(SearchFake::setup().key(KEY));
-    let found = query(
-        &client(),
-        &target(&fake, KEY),
+    let found = ask(
+        &fake,
+        KEY,
         &SearchRequest {
             index: "handbook".into(),
             search: Some("holiday".into()),
@@ -63,7 +62,6 @@ async fn a_keyword_query_sends_the_documented_body_and_returns_scored_documents(
             top: Some(5),
             ..SearchRequest::default()
         },
-        &Handles::default(),
     )
     .await
     .unwrap();
@@ -115,16 +113,15 @@ async fn vector_and_hybrid_queries_send_vector_queries() {
         fields: vec!["embedding".into()],
         k: 2,
     };
-    let nearest = query(
-        &client(),
-        &target(&fake, KEY),
+    let nearest = ask(
+        &fake,
+        KEY,
         &SearchRequest {
             index: "handbook".into(),
             vector: Some(vector.clone()),
             select: vec!["id".into()],
             ..SearchRequest::default()
         },
-        &Handles::default(),
     )
     .await
     .unwrap();
@@ -137,9 +134,9 @@ async fn vector_and_hybrid_queries_send_vector_queries() {
         })
     );
 
-    let hybrid = query(
-        &client(),
-        &target(&fake, KEY),
+    let hybrid = ask(
+        &fake,
+        KEY,
         &SearchRequest {
             index: "handbook".into(),
             search: Some("holiday".into()),
@@ -147,7 +144,6 @@ async fn vector_and_hybrid_queries_send_vector_queries() {
             top: Some(3),
             ..SearchRequest::default()
         },
-        &Handles::default(),
     )
     .await
     .unwrap();
@@ -165,15 +161,14 @@ async fn vector_and_hybrid_queries_send_vector_queries() {
 async fn a_refused_key_says_to_check_the_connections_key() {
     let fake = docs(SearchFake::setup().key(KEY));
     let wrong = "not-the-key";
-    let err = query(
-        &client(),
-        &target(&fake, wrong),
+    let err = ask(
+        &fake,
+        wrong,
         &SearchRequest {
             index: "handbook".into(),
             search: Some("*".into()),
             ..SearchRequest::default()
         },
-        &Handles::default(),
     )
     .await
     .unwrap_err();
@@ -195,15 +190,14 @@ async fn a_refused_key_says_to_check_the_connections_key() {
 #[tokio::test]
 async fn an_unknown_index_is_named() {
     let fake = docs(SearchFake::setup());
-    let err = query(
-        &client(),
-        &target(&fake, KEY),
+    let err = ask(
+        &fake,
+        KEY,
         &SearchRequest {
             index: "handbok".into(),
             search: Some("holiday".into()),
             ..SearchRequest::default()
         },
-        &Handles::default(),
     )
     .await
     .unwrap_err();
@@ -217,16 +211,15 @@ async fn an_unknown_index_is_named() {
 #[tokio::test]
 async fn a_bad_filter_or_vector_field_is_the_services_message() {
     let fake = docs(SearchFake::setup());
-    let err = query(
-        &client(),
-        &target(&fake, KEY),
+    let err = ask(
+        &fake,
+        KEY,
         &SearchRequest {
             index: "handbook".into(),
             search: Some("holiday".into()),
             filter: Some("category = hr".into()),
             ..SearchRequest::default()
         },
-        &Handles::default(),
     )
     .await
     .unwrap_err();
@@ -236,9 +229,9 @@ async fn a_bad_filter_or_vector_field_is_the_services_message() {
     );
     assert!(err.to_string().contains("$filter"), "{err}");
 
-    let err = query(
-        &client(),
-        &target(&fake, KEY),
+    let err = ask(
+        &fake,
+        KEY,
         &SearchRequest {
             index: "handbook".into(),
             vector: Some(VectorQuery {
@@ -248,7 +241,6 @@ async fn a_bad_filter_or_vector_field_is_the_services_message() {
             }),
             ..SearchRequest::default()
         },
-        &Handles::default(),
     )
     .await
     .unwrap_err();
@@ -266,14 +258,7 @@ async fn throttling_is_retried_after_the_wait_it_asks_for_then_ends_as_rate_limi
         ..SearchRequest::default()
     };
     let started = Instant::now();
-    let found = query(
-        &client(),
-        &target(&fake, KEY),
-        &request,
-        &Handles::default(),
-    )
-    .await
-    .unwrap();
+    let found = ask(&fake, KEY, &request).await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(950));
     assert_eq!(ids(&found), ["2"]);
     assert_eq!(fake.requests().len(), 2);
@@ -281,14 +266,7 @@ async fn throttling_is_retried_after_the_wait_it_asks_for_then_ends_as_rate_limi
     for _ in 0..3 {
         fake.fail_next(Failure::RateLimited { retry_after: None });
     }
-    let err = query(
-        &client(),
-        &target(&fake, KEY),
-        &request,
-        &Handles::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = ask(&fake, KEY, &request).await.unwrap_err();
     assert!(matches!(err, InferenceError::RateLimited { .. }), "{err:?}");
     assert!(
         err.to_string().starts_with("rate limited (HTTP 429)"),
@@ -328,14 +306,7 @@ async fn a_query_without_an_index_or_anything_to_match_is_refused_before_any_cal
             "the vector field",
         ),
     ] {
-        let err = query(
-            &client(),
-            &target(&fake, KEY),
-            &request,
-            &Handles::default(),
-        )
-        .await
-        .unwrap_err();
+        let err = ask(&fake, KEY, &request).await.unwrap_err();
         assert!(err.to_string().contains(says), "{err}");
     }
     assert!(fake.requests().is_empty());

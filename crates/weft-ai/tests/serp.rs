@@ -3,26 +3,25 @@
 //! query string.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use weft_ai::serp::{Engine, SerpRequest, SerpTarget, search};
-use weft_ai::{ApiKey, Client, ClientEvent, Handles, InferenceError, RetryPolicy, Timeouts};
+use support::client;
+use weft_ai::serp::{Engine, OrganicResult, SerpRequest, SerpTarget, search};
+use weft_ai::{ApiKey, ClientEvent, Handles, InferenceError};
 use weft_testkit::{Answer, Failure, HttpFake, Recorded, SerpFake, SerpSetup};
 
 /// A key with characters a query string must encode, so masking is tested in that form too.
 const KEY: &str = "serp/key+42&x=1";
 
-fn client() -> Client {
-    Client::new(
-        Timeouts::default(),
-        RetryPolicy {
-            max_retries: 2,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        },
-    )
-    .unwrap()
+/// Sends `request` to the fake at `base` with `key`, through the fast-retry client and no handles.
+async fn run(
+    base: &str,
+    key: &str,
+    request: &SerpRequest,
+) -> Result<Vec<OrganicResult>, InferenceError> {
+    search(&client(), &target(base, key), request, &Handles::default()).await
 }
 
 fn three_results(setup: SerpSetup) -> SerpFake {
@@ -72,9 +71,9 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn a_google_search_sends_googles_parameters_and_cuts_the_results_to_num() {
     let fake = three_results(SerpFake::setup().key(KEY));
-    let results = search(
-        &client(),
-        &target(&fake.base, KEY),
+    let results = run(
+        &fake.base,
+        KEY,
         &SerpRequest {
             engine: Engine::Google,
             query: "rust language".into(),
@@ -83,7 +82,6 @@ async fn a_google_search_sends_googles_parameters_and_cuts_the_results_to_num() 
             language: Some("en".into()),
             safe: true,
         },
-        &Handles::default(),
     )
     .await
     .unwrap();
@@ -123,9 +121,9 @@ async fn a_google_search_sends_googles_parameters_and_cuts_the_results_to_num() 
 #[tokio::test]
 async fn a_bing_search_sends_bings_parameters() {
     let fake = three_results(SerpFake::setup());
-    search(
-        &client(),
-        &target(&fake.base, KEY),
+    run(
+        &fake.base,
+        KEY,
         &SerpRequest {
             engine: Engine::Bing,
             query: "rust".into(),
@@ -134,7 +132,6 @@ async fn a_bing_search_sends_bings_parameters() {
             language: Some("en-GB".into()),
             safe: true,
         },
-        &Handles::default(),
     )
     .await
     .unwrap();
@@ -155,14 +152,7 @@ async fn a_bing_search_sends_bings_parameters() {
 #[tokio::test]
 async fn a_search_that_finds_nothing_is_an_empty_list() {
     let fake = SerpFake::setup().start();
-    let results = search(
-        &client(),
-        &target(&fake.base, KEY),
-        &ask("zxqv nothing"),
-        &Handles::default(),
-    )
-    .await
-    .unwrap();
+    let results = run(&fake.base, KEY, &ask("zxqv nothing")).await.unwrap();
     assert!(results.is_empty());
 }
 
@@ -170,14 +160,7 @@ async fn a_search_that_finds_nothing_is_an_empty_list() {
 async fn a_refused_key_says_to_check_it_and_never_shows_it() {
     let fake = three_results(SerpFake::setup().key(KEY));
     let wrong = "wrong/serp+key";
-    let err = search(
-        &client(),
-        &target(&fake.base, wrong),
-        &ask("rust"),
-        &Handles::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = run(&fake.base, wrong, &ask("rust")).await.unwrap_err();
     assert!(
         matches!(err, InferenceError::Unauthorized { .. }),
         "{err:?}"
@@ -288,14 +271,7 @@ async fn a_429_is_retried_after_the_wait_it_asks_for_then_ends_as_rate_limited()
     for _ in 0..3 {
         fake.fail_next(Failure::RateLimited { retry_after: None });
     }
-    let err = search(
-        &client(),
-        &target(&fake.base, KEY),
-        &ask("rust"),
-        &Handles::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = run(&fake.base, KEY, &ask("rust")).await.unwrap_err();
     assert!(matches!(err, InferenceError::RateLimited { .. }), "{err:?}");
     assert!(err.to_string().contains("run out of searches"), "{err}");
 }
@@ -327,14 +303,7 @@ async fn a_search_serpapi_could_not_complete_is_an_error() {
 #[tokio::test]
 async fn an_empty_query_is_refused_before_any_call() {
     let fake = three_results(SerpFake::setup());
-    let err = search(
-        &client(),
-        &target(&fake.base, KEY),
-        &ask("  "),
-        &Handles::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = run(&fake.base, KEY, &ask("  ")).await.unwrap_err();
     assert!(err.to_string().contains("no query"), "{err}");
     assert!(fake.requests().is_empty());
 }
@@ -380,12 +349,7 @@ fn the_retry_log_shows_the_url_with_the_key_masked() {
         .build()
         .unwrap();
     let results = runtime
-        .block_on(search(
-            &client(),
-            &target(&fake.base, KEY),
-            &ask("rust"),
-            &Handles::default(),
-        ))
+        .block_on(run(&fake.base, KEY, &ask("rust")))
         .unwrap();
     assert_eq!(results.len(), 3);
     let lines = logged.0.lock().unwrap().clone();

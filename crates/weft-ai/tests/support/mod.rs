@@ -1,5 +1,6 @@
-//! A scripted HTTP/1.1 server on 127.0.0.1: it records each request and answers with the next
-//! scripted reply, including the ways real endpoints misbehave (stalls, resets mid-stream).
+//! What the client tests share: a scripted HTTP/1.1 server on 127.0.0.1 that records each
+//! request and answers with the next scripted reply, including the ways real endpoints misbehave
+//! (stalls, resets mid-stream); and the client the service tests send with.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::VecDeque;
@@ -10,8 +11,24 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use weft_ai::{Client, RetryPolicy, Timeouts};
+
 /// The same request record the project's other fakes keep.
 pub use weft_testkit::Recorded;
+
+/// A client that retries twice after a few milliseconds, so a test of retries stays fast.
+pub fn client() -> Client {
+    Client::new(
+        Timeouts::default(),
+        RetryPolicy {
+            max_retries: 2,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        },
+    )
+    .unwrap()
+}
 
 #[derive(Debug, Clone)]
 pub enum Reply {

@@ -9,14 +9,15 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use url::Url;
-use weft_ai::search::SearchTarget;
-use weft_ai::serp::SerpTarget;
 use weft_ai::{ApiKey, Credential, Endpoint};
 use weft_engine::{NodeState, ResolvedConnection, RunEvent, RunOutcome, RunStatus, Target};
 use weft_flow::{ConnectionType, SavedConnection};
 use weft_testkit::{Failure, FakeEndpoint, Reply, SearchFake, SearchSetup};
 
-use common::{errors, node_events, reported, run, source, valid};
+use common::{
+    cancel_after, errors, node_events, reported, run, search_connection, serp_connection, source,
+    valid,
+};
 
 const KEY: &str = "search-engine-key-8e21f0";
 const MODEL_KEY: &str = "sk-embed-key-4410ab";
@@ -79,11 +80,7 @@ fn handbook() -> SearchSetup {
 }
 
 fn docs(base: &str) -> ResolvedConnection {
-    ResolvedConnection::Search {
-        name: "docs".into(),
-        target: SearchTarget::new(base, ApiKey::new(KEY)).unwrap(),
-        key: ApiKey::new(KEY),
-    }
+    search_connection("docs", base, KEY)
 }
 
 fn model(fake: &FakeEndpoint) -> ResolvedConnection {
@@ -287,12 +284,7 @@ async fn cancelling_ends_the_lookup_while_it_waits_to_retry() {
             retry_after: Some(3),
         })
         .start();
-    let cancel = CancellationToken::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        trigger.cancel();
-    });
+    let cancel = cancel_after(Duration::from_millis(300));
     let started = Instant::now();
     let (outcome, _) = run(
         valid(KEYWORD, SAVED),
@@ -317,11 +309,7 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
             "error: node search, connection: `docs` is a serp connection, and this node takes cognitive_search connections; choose one of those"
         ]
     );
-    let serp = ResolvedConnection::Serp {
-        name: "docs".into(),
-        target: SerpTarget::new("https://serpapi.com", ApiKey::new("serp-key-77")).unwrap(),
-        key: ApiKey::new("serp-key-77"),
-    };
+    let serp = serp_connection("docs", "https://serpapi.com", "serp-key-77");
     let (outcome, events) = lookup(KEYWORD, vec![serp]).await;
     assert_eq!(
         outcome.nodes["search"].error.as_deref(),

@@ -9,12 +9,11 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use weft_ai::ApiKey;
 use weft_ai::content_safety::ContentSafetyTarget;
-use weft_ai::serp::SerpTarget;
 use weft_engine::{NodeState, ResolvedConnection, RunEvent, RunStatus};
 use weft_flow::{ConnectionType, SavedConnection};
 use weft_testkit::{ContentSafetyFake, Failure};
 
-use common::{errors, node_events, reported, run, source, valid};
+use common::{cancel_after, errors, node_events, reported, run, serp_connection, source, valid};
 
 const KEY: &str = "cs-engine-key-5d1e07";
 
@@ -193,12 +192,7 @@ async fn cancelling_ends_the_node_while_it_waits_to_retry() {
             retry_after: Some(3),
         })
         .start();
-    let cancel = CancellationToken::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        trigger.cancel();
-    });
+    let cancel = cancel_after(Duration::from_millis(300));
     let started = Instant::now();
     let (outcome, _) = run(
         valid(FLOW, &[("moderation", ConnectionType::AzureContentSafety)]),
@@ -222,11 +216,7 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
         ]
     );
     // The store changed between validation and the run.
-    let serp = ResolvedConnection::Serp {
-        name: "moderation".into(),
-        target: SerpTarget::new("https://serpapi.com", ApiKey::new("serp-key-99")).unwrap(),
-        key: ApiKey::new("serp-key-99"),
-    };
+    let serp = serp_connection("moderation", "https://serpapi.com", "serp-key-99");
     let (outcome, events) = run(
         valid(FLOW, &[("moderation", ConnectionType::AzureContentSafety)]),
         json!({ "text": "hi" }),

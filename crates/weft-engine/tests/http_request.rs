@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use weft_ai::ApiKey;
-use weft_ai::serp::SerpTarget;
 use weft_engine::{CustomSettings, NodeState, ResolvedConnection, RunEvent, RunOutcome, RunStatus};
 use weft_flow::{ConnectionType, SavedConnection, Severity};
 use weft_testkit::{Answer, HttpFake};
 
-use common::{errors, node_events, reported, run, source, valid, validation};
+use common::{
+    cancel_after, errors, node_events, reported, run, serp_connection, source, valid, validation,
+};
 
 const TOKEN: &str = "tok-http-engine-6a93d2";
 
@@ -193,12 +194,7 @@ async fn cancelling_ends_the_request_while_it_waits_to_retry() {
     let fake = HttpFake::start(vec![
         Answer::text(429, "text/plain", "slow down").header("Retry-After", "3"),
     ]);
-    let cancel = CancellationToken::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        trigger.cancel();
-    });
+    let cancel = cancel_after(Duration::from_millis(300));
     let started = Instant::now();
     let (outcome, _) = run(
         valid(FLOW, &[("tracker", ConnectionType::Custom)]),
@@ -252,11 +248,7 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
             "error: node http, connection: `tracker` is a serp connection, and this node takes custom connections; choose one of those"
         ]
     );
-    let serp = ResolvedConnection::Serp {
-        name: "tracker".into(),
-        target: SerpTarget::new("https://serpapi.com", ApiKey::new("serp-key-55")).unwrap(),
-        key: ApiKey::new("serp-key-55"),
-    };
+    let serp = serp_connection("tracker", "https://serpapi.com", "serp-key-55");
     let (outcome, events) = run(
         valid(FLOW, &[("tracker", ConnectionType::Custom)]),
         json!({ "id": "42" }),

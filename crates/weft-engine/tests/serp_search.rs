@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-use weft_ai::ApiKey;
-use weft_ai::search::SearchTarget;
-use weft_ai::serp::SerpTarget;
 use weft_engine::{NodeState, ResolvedConnection, RunOutcome, RunStatus};
 use weft_flow::{ConnectionType, SavedConnection};
 use weft_testkit::{Failure, SerpFake};
 
-use common::{errors, node_events, reported, run, source, valid};
+use common::{
+    cancel_after, errors, node_events, reported, run, search_connection, serp_connection, source,
+    valid,
+};
 
 const KEY: &str = "serp-engine-key-0b7c44";
 
@@ -39,11 +39,7 @@ nodes:
 "#;
 
 fn serp(base: &str) -> ResolvedConnection {
-    ResolvedConnection::Serp {
-        name: "serp".into(),
-        target: SerpTarget::new(base, ApiKey::new(KEY)).unwrap(),
-        key: ApiKey::new(KEY),
-    }
+    serp_connection("serp", base, KEY)
 }
 
 async fn search(
@@ -185,12 +181,7 @@ async fn cancelling_ends_the_search_while_it_waits_to_retry() {
             retry_after: Some(3),
         })
         .start();
-    let cancel = CancellationToken::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        trigger.cancel();
-    });
+    let cancel = cancel_after(Duration::from_millis(300));
     let started = Instant::now();
     let (outcome, _) = run(
         valid(FLOW, &[("serp", ConnectionType::Serp)]),
@@ -218,12 +209,7 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
             "error: node web, connection: `serp` is a cognitive_search connection, and this node takes serp connections; choose one of those"
         ]
     );
-    let search = ResolvedConnection::Search {
-        name: "serp".into(),
-        target: SearchTarget::new("https://s.search.windows.net", ApiKey::new("search-key-31"))
-            .unwrap(),
-        key: ApiKey::new("search-key-31"),
-    };
+    let search = search_connection("serp", "https://s.search.windows.net", "search-key-31");
     let (outcome, events) = run(
         valid(FLOW, &[("serp", ConnectionType::Serp)]),
         json!({ "question": "weft" }),

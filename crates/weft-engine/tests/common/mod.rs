@@ -1,5 +1,6 @@
 //! What the tool nodes' tests share: an engine whose client retries quickly, saved connections
-//! given as resolved ones, a flow validated against their types, and a run's whole record.
+//! given as resolved ones, a flow validated against their types, a run (which a test may cancel
+//! midway) and its whole record.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -9,7 +10,9 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use weft_ai::{RetryPolicy, Timeouts};
+use weft_ai::search::SearchTarget;
+use weft_ai::serp::SerpTarget;
+use weft_ai::{ApiKey, RetryPolicy, Timeouts};
 use weft_engine::services::Services;
 use weft_engine::{
     ConnectionSource, Engine, Plan, ResolvedConnection, Reuse, RunEvent, RunOutcome, RunRequest,
@@ -48,6 +51,35 @@ pub fn engine() -> Engine {
     Engine::new(Services::from_client(
         weft_ai::Client::new(Timeouts::default(), retry).unwrap(),
     ))
+}
+
+/// A SerpAPI connection called `name` with `key`, its service at `base`.
+pub fn serp_connection(name: &str, base: &str, key: &str) -> ResolvedConnection {
+    ResolvedConnection::Serp {
+        name: name.into(),
+        target: SerpTarget::new(base, ApiKey::new(key)).unwrap(),
+        key: ApiKey::new(key),
+    }
+}
+
+/// An Azure AI Search connection called `name` with `key`, its service at `base`.
+pub fn search_connection(name: &str, base: &str, key: &str) -> ResolvedConnection {
+    ResolvedConnection::Search {
+        name: name.into(),
+        target: SearchTarget::new(base, ApiKey::new(key)).unwrap(),
+        key: ApiKey::new(key),
+    }
+}
+
+/// A token that is cancelled `after` from now, as when the user stops a run midway.
+pub fn cancel_after(after: Duration) -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        trigger.cancel();
+    });
+    cancel
 }
 
 /// Validation's result for `yaml` when these connections are saved.

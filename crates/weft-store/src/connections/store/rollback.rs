@@ -152,9 +152,25 @@ impl Connections<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connections::store::fixture::{custom, fixture, foundry};
+    use crate::connections::store::fixture::{Fixture, custom, fixture, foundry};
     use crate::connections::store::intents::INTENT_GRACE_MS;
-    use crate::connections::store::now_ms;
+    use crate::connections::store::{Saved, now_ms};
+
+    /// A saved custom connection `svc` with two secrets, `a` (sa) and `b` (sb).
+    fn svc_with_two_secrets(f: &Fixture) -> Saved {
+        f.connections()
+            .create(custom("svc", &[("a", "sa"), ("b", "sb")]))
+            .unwrap()
+    }
+
+    /// The value the keychain holds for `record`'s secret `key`.
+    fn secret_of(f: &Fixture, record: &ConnectionRecord, key: &str) -> String {
+        f.connections()
+            .secret(record, key)
+            .unwrap()
+            .expose()
+            .to_owned()
+    }
 
     #[test]
     fn a_failed_keychain_write_rolls_back_the_whole_create() {
@@ -170,14 +186,8 @@ mod tests {
         assert!(f.db().connections().unwrap().is_empty());
         assert_eq!(f.intents(), 0);
         // The first secret, already written, was removed again: the create can simply be retried.
-        let saved = f
-            .connections()
-            .create(custom("svc", &[("a", "sa"), ("b", "sb")]))
-            .unwrap();
-        assert_eq!(
-            f.connections().secret(&saved.record, "b").unwrap().expose(),
-            "sb"
-        );
+        let saved = svc_with_two_secrets(&f);
+        assert_eq!(secret_of(&f, &saved.record, "b"), "sb");
     }
 
     #[test]
@@ -202,40 +212,28 @@ mod tests {
             "{err:?}"
         );
         let record = f.db().connection("svc").unwrap();
-        assert_eq!(
-            f.connections().secret(&record, "a").unwrap().expose(),
-            "old-a"
-        );
-        assert_eq!(
-            f.connections().secret(&record, "b").unwrap().expose(),
-            "old-b"
-        );
+        assert_eq!(secret_of(&f, &record, "a"), "old-a");
+        assert_eq!(secret_of(&f, &record, "b"), "old-b");
     }
 
     #[test]
     fn a_failed_keychain_delete_restores_the_connection() {
         let f = fixture();
-        let saved = f
-            .connections()
-            .create(custom("svc", &[("a", "sa"), ("b", "sb")]))
-            .unwrap();
+        let saved = svc_with_two_secrets(&f);
         f.keychain.fail_next("/b");
         let err = f.connections().delete("svc").unwrap_err();
         assert!(err.to_string().contains("nothing was changed"), "{err}");
         let record = f.db().connection("svc").unwrap();
         assert_eq!(record, saved.record);
-        assert_eq!(f.connections().secret(&record, "a").unwrap().expose(), "sa");
-        assert_eq!(f.connections().secret(&record, "b").unwrap().expose(), "sb");
+        assert_eq!(secret_of(&f, &record, "a"), "sa");
+        assert_eq!(secret_of(&f, &record, "b"), "sb");
         assert_eq!(f.intents(), 0);
     }
 
     #[test]
     fn a_failed_delete_puts_the_row_back_even_when_the_keychain_stays_locked() {
         let f = fixture();
-        let saved = f
-            .connections()
-            .create(custom("svc", &[("a", "sa"), ("b", "sb")]))
-            .unwrap();
+        let saved = svc_with_two_secrets(&f);
         // `a` is deleted, `b` fails, and writing `a` back fails too: the keychain is locked.
         f.keychain.fail_next("/b");
         f.keychain.fail_next("/a");
@@ -247,10 +245,7 @@ mod tests {
             "{text}"
         );
         assert_eq!(f.db().connection("svc").unwrap(), saved.record);
-        assert_eq!(
-            f.connections().secret(&saved.record, "b").unwrap().expose(),
-            "sb"
-        );
+        assert_eq!(secret_of(&f, &saved.record, "b"), "sb");
         assert!(matches!(
             f.connections().secret(&saved.record, "a"),
             Err(ConnectionError::MissingSecret { .. })

@@ -7,7 +7,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 use url::Url;
 use weft_ai::{ApiKey, Credential, Endpoint};
 use weft_engine::{NodeState, ResolvedConnection, RunEvent, RunOutcome, RunStatus, Target};
@@ -15,8 +14,8 @@ use weft_flow::{ConnectionType, SavedConnection};
 use weft_testkit::{Failure, FakeEndpoint, Reply, SearchFake, SearchSetup};
 
 use common::{
-    cancel_after, errors, node_events, reported, run, search_connection, serp_connection, source,
-    valid,
+    cancel_after, errors, node_events, reported, run, run_resolving, search_connection,
+    serp_connection, source, valid,
 };
 
 const KEY: &str = "search-engine-key-8e21f0";
@@ -95,13 +94,7 @@ fn model(fake: &FakeEndpoint) -> ResolvedConnection {
 }
 
 async fn lookup(flow: &str, connections: Vec<ResolvedConnection>) -> (RunOutcome, Vec<RunEvent>) {
-    run(
-        valid(flow, SAVED),
-        json!({ "question": "holiday" }),
-        source(connections),
-        CancellationToken::new(),
-    )
-    .await
+    run_resolving(flow, SAVED, json!({ "question": "holiday" }), connections).await
 }
 
 fn failure(outcome: &RunOutcome, events: &[RunEvent]) -> String {

@@ -6,14 +6,15 @@ mod common;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 use weft_ai::ApiKey;
 use weft_ai::content_safety::ContentSafetyTarget;
 use weft_engine::{NodeState, ResolvedConnection, RunEvent, RunStatus};
 use weft_flow::{ConnectionType, SavedConnection};
 use weft_testkit::{ContentSafetyFake, Failure};
 
-use common::{cancel_after, errors, node_events, reported, run, serp_connection, source, valid};
+use common::{
+    cancel_after, errors, node_events, reported, run, run_resolving, serp_connection, source, valid,
+};
 
 const KEY: &str = "cs-engine-key-5d1e07";
 
@@ -46,11 +47,11 @@ fn moderation(fake: &ContentSafetyFake) -> ResolvedConnection {
 }
 
 async fn analyse(fake: &ContentSafetyFake, text: &str) -> (weft_engine::RunOutcome, Vec<RunEvent>) {
-    run(
-        valid(FLOW, &[("moderation", ConnectionType::AzureContentSafety)]),
+    run_resolving(
+        FLOW,
+        &[("moderation", ConnectionType::AzureContentSafety)],
         json!({ "text": text }),
-        source(vec![moderation(fake)]),
-        CancellationToken::new(),
+        vec![moderation(fake)],
     )
     .await
 }
@@ -217,11 +218,11 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
     );
     // The store changed between validation and the run.
     let serp = serp_connection("moderation", "https://serpapi.com", "serp-key-99");
-    let (outcome, events) = run(
-        valid(FLOW, &[("moderation", ConnectionType::AzureContentSafety)]),
+    let (outcome, events) = run_resolving(
+        FLOW,
+        &[("moderation", ConnectionType::AzureContentSafety)],
         json!({ "text": "hi" }),
-        source(vec![serp]),
-        CancellationToken::new(),
+        vec![serp],
     )
     .await;
     assert_eq!(
@@ -241,11 +242,11 @@ async fn the_node_reads_eight_levels_when_asked() {
         "      blocklist_names: [banned]\n",
         "      blocklist_names: [banned]\n      output_type: EightSeverityLevels\n",
     );
-    let (outcome, _) = run(
-        valid(&flow, &[("moderation", ConnectionType::AzureContentSafety)]),
+    let (outcome, _) = run_resolving(
+        &flow,
+        &[("moderation", ConnectionType::AzureContentSafety)],
         json!({ "text": "hi" }),
-        source(vec![moderation(&fake)]),
-        CancellationToken::new(),
+        vec![moderation(&fake)],
     )
     .await;
     assert_eq!(

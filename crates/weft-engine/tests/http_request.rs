@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 use weft_ai::ApiKey;
 use weft_engine::{CustomSettings, NodeState, ResolvedConnection, RunEvent, RunOutcome, RunStatus};
 use weft_flow::{ConnectionType, SavedConnection, Severity};
 use weft_testkit::{Answer, HttpFake};
 
 use common::{
-    cancel_after, errors, node_events, reported, run, serp_connection, source, valid, validation,
+    cancel_after, errors, node_events, reported, run, run_resolving, serp_connection, source,
+    valid, validation,
 };
 
 const TOKEN: &str = "tok-http-engine-6a93d2";
@@ -55,11 +55,11 @@ fn tracker(base_url: &str) -> ResolvedConnection {
 }
 
 async fn call(flow: &str, base_url: &str) -> (RunOutcome, Vec<RunEvent>) {
-    run(
-        valid(flow, &[("tracker", ConnectionType::Custom)]),
+    run_resolving(
+        flow,
+        &[("tracker", ConnectionType::Custom)],
         json!({ "id": "42" }),
-        source(vec![tracker(base_url)]),
-        CancellationToken::new(),
+        vec![tracker(base_url)],
     )
     .await
 }
@@ -120,13 +120,7 @@ nodes:
 "#,
         fake.base
     );
-    let (outcome, _) = run(
-        valid(&flow, &[]),
-        json!({}),
-        source(vec![]),
-        CancellationToken::new(),
-    )
-    .await;
+    let (outcome, _) = run_resolving(&flow, &[], json!({}), vec![]).await;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:#?}");
     assert_eq!(outcome.outputs["reply"], "pong");
     assert_eq!(fake.requests()[0].method, "GET");
@@ -249,11 +243,11 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
         ]
     );
     let serp = serp_connection("tracker", "https://serpapi.com", "serp-key-55");
-    let (outcome, events) = run(
-        valid(FLOW, &[("tracker", ConnectionType::Custom)]),
+    let (outcome, events) = run_resolving(
+        FLOW,
+        &[("tracker", ConnectionType::Custom)],
         json!({ "id": "42" }),
-        source(vec![serp]),
-        CancellationToken::new(),
+        vec![serp],
     )
     .await;
     assert_eq!(
@@ -268,11 +262,11 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
 #[tokio::test]
 async fn a_connection_reference_inside_an_input_is_sent_as_text_not_filled_in() {
     let fake = HttpFake::start(vec![Answer::json(200, &json!({}))]);
-    let (outcome, _) = run(
-        valid(FLOW, &[("tracker", ConnectionType::Custom)]),
+    let (outcome, _) = run_resolving(
+        FLOW,
+        &[("tracker", ConnectionType::Custom)],
         json!({ "id": "${connection.secrets.token}" }),
-        source(vec![tracker(&fake.base)]),
-        CancellationToken::new(),
+        vec![tracker(&fake.base)],
     )
     .await;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:#?}");

@@ -7,14 +7,13 @@ mod common;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 use weft_engine::{NodeState, ResolvedConnection, RunOutcome, RunStatus};
 use weft_flow::{ConnectionType, SavedConnection};
 use weft_testkit::{Failure, SerpFake};
 
 use common::{
-    cancel_after, errors, node_events, reported, run, search_connection, serp_connection, source,
-    valid,
+    cancel_after, errors, node_events, reported, run, run_resolving, search_connection,
+    serp_connection, source, valid,
 };
 
 const KEY: &str = "serp-engine-key-0b7c44";
@@ -47,11 +46,11 @@ async fn search(
     base: &str,
     question: &str,
 ) -> (RunOutcome, Vec<weft_engine::RunEvent>) {
-    run(
-        valid(flow, &[("serp", ConnectionType::Serp)]),
+    run_resolving(
+        flow,
+        &[("serp", ConnectionType::Serp)],
         json!({ "question": question }),
-        source(vec![serp(base)]),
-        CancellationToken::new(),
+        vec![serp(base)],
     )
     .await
 }
@@ -210,11 +209,11 @@ async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time()
         ]
     );
     let search = search_connection("serp", "https://s.search.windows.net", "search-key-31");
-    let (outcome, events) = run(
-        valid(FLOW, &[("serp", ConnectionType::Serp)]),
+    let (outcome, events) = run_resolving(
+        FLOW,
+        &[("serp", ConnectionType::Serp)],
         json!({ "question": "weft" }),
-        source(vec![search]),
-        CancellationToken::new(),
+        vec![search],
     )
     .await;
     assert_eq!(

@@ -139,6 +139,23 @@ pub async fn run(
     (outcome, seen)
 }
 
+/// `yaml` validated with `saved`, run to its end (never cancelled) with the store resolving
+/// its connections to `resolved`.
+pub async fn run_resolving(
+    yaml: &str,
+    saved: &[(&str, ConnectionType)],
+    inputs: Value,
+    resolved: Vec<ResolvedConnection>,
+) -> (RunOutcome, Vec<RunEvent>) {
+    run(
+        valid(yaml, saved),
+        inputs,
+        source(resolved),
+        CancellationToken::new(),
+    )
+    .await
+}
+
 /// Everything a run reports, as text: its record and its events.
 pub fn reported(outcome: &RunOutcome, events: &[RunEvent]) -> String {
     format!(

@@ -14,8 +14,8 @@ use weft_flow::{ConnectionType, SavedConnection};
 use weft_testkit::{Failure, FakeEndpoint, Reply, SearchFake, SearchSetup};
 
 use common::{
-    cancel_after, errors, node_events, reported, run, run_resolving, search_connection,
-    serp_connection, source, valid,
+    cancel_after, errors, node_events, reported, run, run_resolving, search_connection, source,
+    valid, wrong_connection_type,
 };
 
 const KEY: &str = "search-engine-key-8e21f0";
@@ -293,22 +293,22 @@ async fn cancelling_ends_the_lookup_while_it_waits_to_retry() {
 
 #[tokio::test]
 async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time() {
+    let (refused, at_run) = wrong_connection_type(
+        KEYWORD,
+        "search",
+        json!({ "question": "holiday" }),
+        ("docs", ConnectionType::CognitiveSearch),
+        ConnectionType::Serp,
+    )
+    .await;
     assert_eq!(
-        errors(
-            KEYWORD,
-            &[SavedConnection::new("docs", ConnectionType::Serp)]
-        ),
+        refused,
         [
             "error: node search, connection: `docs` is a serp connection, and this node takes cognitive_search connections; choose one of those"
         ]
     );
-    let serp = serp_connection("docs", "https://serpapi.com", "serp-key-77");
-    let (outcome, events) = lookup(KEYWORD, vec![serp]).await;
     assert_eq!(
-        outcome.nodes["search"].error.as_deref(),
-        Some(
-            "`docs` is a SerpAPI account, and this node needs an Azure AI Search service; choose a connection of type cognitive_search"
-        )
+        at_run,
+        "`docs` is a SerpAPI account, and this node needs an Azure AI Search service; choose a connection of type cognitive_search"
     );
-    assert!(!reported(&outcome, &events).contains("serp-key-77"));
 }

@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 use weft_ai::ApiKey;
 use weft_ai::content_safety::ContentSafetyTarget;
 use weft_engine::{NodeState, ResolvedConnection, RunEvent, RunStatus};
-use weft_flow::{ConnectionType, SavedConnection};
+use weft_flow::ConnectionType;
 use weft_testkit::{ContentSafetyFake, Failure};
 
 use common::{
-    cancel_after, errors, node_events, reported, run, run_resolving, serp_connection, source, valid,
+    cancel_after, node_events, reported, run, run_resolving, source, valid, wrong_connection_type,
 };
 
 const KEY: &str = "cs-engine-key-5d1e07";
@@ -209,27 +209,24 @@ async fn cancelling_ends_the_node_while_it_waits_to_retry() {
 
 #[tokio::test]
 async fn a_connection_of_another_type_is_refused_by_validation_and_at_run_time() {
-    let saved = [SavedConnection::new("moderation", ConnectionType::Serp)];
+    let (refused, at_run) = wrong_connection_type(
+        FLOW,
+        "safety",
+        json!({ "text": "hi" }),
+        ("moderation", ConnectionType::AzureContentSafety),
+        ConnectionType::Serp,
+    )
+    .await;
     assert_eq!(
-        errors(FLOW, &saved),
+        refused,
         [
             "error: node safety, connection: `moderation` is a serp connection, and this node takes azure_content_safety connections; choose one of those"
         ]
     );
-    // The store changed between validation and the run.
-    let serp = serp_connection("moderation", "https://serpapi.com", "serp-key-99");
-    let (outcome, events) = run_resolving(
-        FLOW,
-        &[("moderation", ConnectionType::AzureContentSafety)],
-        json!({ "text": "hi" }),
-        vec![serp],
-    )
-    .await;
     assert_eq!(
-        failure(&outcome),
+        at_run,
         "`moderation` is a SerpAPI account, and this node needs an Azure AI Content Safety resource; choose a connection of type azure_content_safety"
     );
-    assert!(!reported(&outcome, &events).contains("serp-key-99"));
 }
 
 #[tokio::test]

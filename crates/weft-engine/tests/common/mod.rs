@@ -15,7 +15,8 @@ use weft_ai::serp::SerpTarget;
 use weft_ai::{ApiKey, RetryPolicy, Timeouts};
 use weft_engine::services::Services;
 use weft_engine::{
-    ConnectionSource, Engine, Plan, ResolvedConnection, Reuse, RunEvent, RunOutcome, RunRequest,
+    ConnectionSource, Engine, NodeState, Plan, ResolvedConnection, Reuse, RunEvent, RunOutcome,
+    RunRequest, RunStatus,
 };
 use weft_flow::{ConnectionType, Context, FlowDocument, SavedConnection, ValidFlow};
 
@@ -154,6 +155,33 @@ pub async fn run_resolving(
         CancellationToken::new(),
     )
     .await
+}
+
+/// A saved connection of a type the node does not take, met twice. Returns the validation
+/// errors of `yaml` when `name` is saved as `wrong`, and the error node `node` fails with when
+/// validation saw `name` as `right` but the store changed before the run and resolves it to a
+/// `wrong` one (Serp or CognitiveSearch). Fails the test when the run reports that one's key.
+pub async fn wrong_connection_type(
+    yaml: &str,
+    node: &str,
+    inputs: Value,
+    (name, right): (&str, ConnectionType),
+    wrong: ConnectionType,
+) -> (Vec<String>, String) {
+    const KEY: &str = "wrong-type-key-0451";
+    let refused = errors(yaml, &[SavedConnection::new(name, wrong)]);
+    let resolved = match wrong {
+        ConnectionType::Serp => serp_connection(name, "https://serpapi.com", KEY),
+        ConnectionType::CognitiveSearch => {
+            search_connection(name, "https://s.search.windows.net", KEY)
+        }
+        other => panic!("no test connection of type {other:?}"),
+    };
+    let (outcome, events) = run_resolving(yaml, &[(name, right)], inputs, vec![resolved]).await;
+    assert_eq!(outcome.status, RunStatus::Failed, "{outcome:#?}");
+    assert_eq!(outcome.nodes[node].state, NodeState::Failed);
+    assert!(!reported(&outcome, &events).contains(KEY));
+    (refused, outcome.nodes[node].error.clone().unwrap())
 }
 
 /// Everything a run reports, as text: its record and its events.

@@ -273,7 +273,7 @@ impl RunState {
         let guarded = node
             .kind
             .spec()
-            .connection_types
+            .connection_types()
             .contains(&ConnectionType::Custom);
         let props = node
             .properties

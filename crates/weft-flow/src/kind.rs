@@ -132,8 +132,10 @@ pub enum Editor {
     Select {
         options: &'static [&'static str],
     },
-    /// The name of a saved connection.
-    Connection,
+    /// The name of a saved connection, of one of `types`.
+    Connection {
+        types: &'static [ConnectionType],
+    },
     /// A reference to a variable, such as `${vars.conn}`.
     Variable,
     /// Any JSON value, or a reference.
@@ -163,6 +165,14 @@ impl PropertySpec {
         Self {
             secret: true,
             ..self
+        }
+    }
+
+    /// The connection types a connection property takes (none for any other property).
+    pub fn connection_types(&self) -> &'static [ConnectionType] {
+        match self.editor {
+            Editor::Connection { types } => types,
+            _ => &[],
         }
     }
 
@@ -199,8 +209,16 @@ pub struct NodeKindSpec {
     pub summary: &'static [&'static str],
     /// The key of the property naming the variable the node writes, when it writes one.
     pub writes_variable: Option<&'static str>,
-    /// The connection types the `connection` property takes (empty: the kind has none).
-    pub connection_types: &'static [ConnectionType],
+}
+
+impl NodeKindSpec {
+    /// The connection types the kind's `connection` property takes (none: it has no such property).
+    pub fn connection_types(&self) -> &'static [ConnectionType] {
+        self.properties
+            .iter()
+            .find(|p| p.key == "connection")
+            .map_or(&[], PropertySpec::connection_types)
+    }
 }
 
 impl NodeKind {

@@ -1,5 +1,5 @@
 // The node's Connection picker offers the saved connections of the types its kind takes
-// (nodeKinds.json's connection_types), flags a connection of another type, and its "New
+// (nodeKinds.json: the connection property's editor types), flags a connection of another type, and its "New
 // connection…" opens the form on the node's type and gives the node the connection saved there.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { screenshot, withApp } from "./harness.mjs";
 
 const specs = JSON.parse(readFileSync(new URL("../../src/ipc/generated/nodeKinds.json", import.meta.url), "utf8"));
-const typesOf = (kind) => specs.find((s) => s.kind === kind).connection_types;
+const typesOf = (kind) => specs.find((s) => s.kind === kind).properties.find((p) => p.key === "connection").editor.types;
 
 const node = (page, id) => page.locator(`.react-flow__node[data-id="${id}"]`);
 const picker = (page, id) => page.getByTestId(`prop-${id}-connection`);

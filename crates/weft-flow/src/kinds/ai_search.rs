@@ -16,7 +16,11 @@ use crate::kind::{
 };
 use crate::validate::{Context, Diagnostic};
 
-pub const CONNECTION: PropertySpec = saved_connection(true, "A saved Azure AI Search connection.");
+pub const CONNECTION: PropertySpec = saved_connection(
+    true,
+    &[ConnectionType::CognitiveSearch],
+    "A saved Azure AI Search connection.",
+);
 pub const INDEX: PropertySpec = prop(
     "index",
     "Index",
@@ -64,7 +68,9 @@ pub const EMBEDDINGS_CONNECTION: PropertySpec = prop(
     "Embeddings connection",
     ValueType::String,
     false,
-    Editor::Connection,
+    Editor::Connection {
+        types: MODEL_CONNECTIONS,
+    },
     "A model connection that embeds the query when no vector is given.",
 );
 pub const EMBEDDINGS_DEPLOYMENT: PropertySpec = prop(
@@ -126,7 +132,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     outputs: &[out("output", ValueType::List)],
     summary: &[INDEX.key, MODE.key],
     writes_variable: None,
-    connection_types: &[ConnectionType::CognitiveSearch],
 };
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -161,7 +166,7 @@ pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>)
     let embeds = check_saved_connection(
         node,
         EMBEDDINGS_CONNECTION.key,
-        MODEL_CONNECTIONS,
+        EMBEDDINGS_CONNECTION.connection_types(),
         context,
         found,
     );

@@ -7,9 +7,7 @@ use super::common::{
     CONNECTION, ConnectionChoice, DEPLOYMENT, DYNAMIC_CONNECTION, VARIABLES, WHEN, out, prop,
 };
 use super::props::{Evaluated, PropsError};
-use crate::kind::{
-    Editor, MODEL_CONNECTIONS, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType,
-};
+use crate::kind::{Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType};
 
 pub const SYSTEM_PROMPT: PropertySpec = prop(
     "system_prompt",
@@ -117,7 +115,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     ],
     summary: &[DEPLOYMENT.key, CONNECTION.key, USER_PROMPT.key],
     writes_variable: None,
-    connection_types: MODEL_CONNECTIONS,
 };
 
 /// Who said an earlier turn; a turn without a role is the user's.

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::props::{Evaluated, PropsError};
 use crate::document::Node;
-use crate::kind::{ConnectionType, Editor, OutputSpec, PropertySpec, ValueType};
+use crate::kind::{ConnectionType, Editor, MODEL_CONNECTIONS, OutputSpec, PropertySpec, ValueType};
 use crate::reference::find_references;
 use crate::validate::{Context, Diagnostic};
 
@@ -29,14 +29,18 @@ pub(crate) const fn prop(
     }
 }
 
-/// A kind's `connection`: a saved connection, of a type its spec's `connection_types` takes.
-pub(crate) const fn saved_connection(required: bool, help: &'static str) -> PropertySpec {
+/// A kind's `connection`: a saved connection of one of `types`.
+pub(crate) const fn saved_connection(
+    required: bool,
+    types: &'static [ConnectionType],
+    help: &'static str,
+) -> PropertySpec {
     prop(
         "connection",
         "Connection",
         ValueType::String,
         required,
-        Editor::Connection,
+        Editor::Connection { types },
         help,
     )
 }
@@ -87,6 +91,7 @@ pub const VARIABLES: PropertySpec = prop(
 );
 pub const CONNECTION: PropertySpec = saved_connection(
     false,
+    MODEL_CONNECTIONS,
     "A saved connection. A dynamic connection, when set, is used instead.",
 );
 pub const DYNAMIC_CONNECTION: PropertySpec = prop(
@@ -198,7 +203,7 @@ pub(crate) fn check_saved_connection(
 /// A kind whose `connection` takes only a saved connection: when one is named, it exists and is
 /// of a type the kind's spec takes.
 pub(crate) fn check_saved_only(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
-    let accepted = node.kind.spec().connection_types;
+    let accepted = node.kind.spec().connection_types();
     check_saved_connection(node, CONNECTION.key, accepted, context, found);
 }
 
@@ -208,7 +213,7 @@ pub(crate) fn check_connection(node: &Node, context: &Context, found: &mut Vec<D
         .properties
         .get(DYNAMIC_CONNECTION.key)
         .is_some_and(|v| !is_blank(v));
-    let accepted = node.kind.spec().connection_types;
+    let accepted = node.kind.spec().connection_types();
     if !check_saved_connection(node, CONNECTION.key, accepted, context, found) && !dynamic {
         found.push(Diagnostic::error(
             Some(&node.id),

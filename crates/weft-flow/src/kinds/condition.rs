@@ -31,7 +31,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     ],
     summary: &[EXPRESSION.key],
     writes_variable: None,
-    connection_types: &[],
 };
 
 #[derive(Debug, Clone, PartialEq)]

@@ -11,8 +11,11 @@ use crate::kind::{
     ConnectionType, Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType,
 };
 
-pub const CONNECTION: PropertySpec =
-    saved_connection(true, "A saved Azure AI Content Safety connection.");
+pub const CONNECTION: PropertySpec = saved_connection(
+    true,
+    &[ConnectionType::AzureContentSafety],
+    "A saved Azure AI Content Safety connection.",
+);
 pub const TEXT: PropertySpec = prop(
     "text",
     "Text",
@@ -96,7 +99,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     ],
     summary: &[CONNECTION.key, TEXT.key],
     writes_variable: None,
-    connection_types: &[ConnectionType::AzureContentSafety],
 };
 
 /// How strictly one category is judged.

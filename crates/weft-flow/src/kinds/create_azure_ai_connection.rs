@@ -64,7 +64,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     outputs: &[out("output", ValueType::Connection)],
     summary: &[ENDPOINT.key],
     writes_variable: Some(VARIABLE.key),
-    connection_types: &[],
 };
 
 /// The `api` choice, for a Foundry URL.

@@ -6,9 +6,7 @@ use super::common::{
     CONNECTION, ConnectionChoice, DEPLOYMENT, DYNAMIC_CONNECTION, WHEN, out, prop,
 };
 use super::props::{Evaluated, PropsError};
-use crate::kind::{
-    Editor, MODEL_CONNECTIONS, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType,
-};
+use crate::kind::{Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType};
 
 pub const INPUT: PropertySpec = prop(
     "input",
@@ -31,7 +29,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     outputs: &[out("output", ValueType::List)],
     summary: &[DEPLOYMENT.key, CONNECTION.key],
     writes_variable: None,
-    connection_types: MODEL_CONNECTIONS,
 };
 
 #[derive(Debug, Clone, PartialEq)]

@@ -14,6 +14,7 @@ use crate::kind::{
 
 pub const CONNECTION: PropertySpec = saved_connection(
     false,
+    &[ConnectionType::Custom],
     "A saved custom connection whose settings the request reads as ${connection.configs.x} and ${connection.secrets.y}.",
 );
 pub const METHOD: PropertySpec = prop(
@@ -78,7 +79,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     ],
     summary: &[METHOD.key, URL.key],
     writes_variable: None,
-    connection_types: &[ConnectionType::Custom],
 };
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -15,5 +15,4 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     outputs: &[],
     summary: &[],
     writes_variable: None,
-    connection_types: &[],
 };

@@ -27,7 +27,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     outputs: &[out("output", ValueType::String)],
     summary: &[TEMPLATE.key],
     writes_variable: None,
-    connection_types: &[],
 };
 
 #[derive(Debug, Clone, PartialEq)]

@@ -12,7 +12,8 @@ use crate::kind::{
     ConnectionType, Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType,
 };
 
-pub const CONNECTION: PropertySpec = saved_connection(true, "A saved SerpAPI connection.");
+pub const CONNECTION: PropertySpec =
+    saved_connection(true, &[ConnectionType::Serp], "A saved SerpAPI connection.");
 pub const QUERY: PropertySpec = prop(
     "query",
     "Query",
@@ -79,7 +80,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     outputs: &[out("output", ValueType::List)],
     summary: &[QUERY.key, ENGINE.key],
     writes_variable: None,
-    connection_types: &[ConnectionType::Serp],
 };
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

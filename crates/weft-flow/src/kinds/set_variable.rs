@@ -35,7 +35,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     outputs: &[out("output", ValueType::Any)],
     summary: &[NAME.key],
     writes_variable: Some(NAME.key),
-    connection_types: &[],
 };
 
 #[derive(Debug, Clone, PartialEq)]

@@ -134,7 +134,7 @@ impl Checker<'_> {
         let Some(node) = node.filter(|node| {
             node.kind
                 .spec()
-                .connection_types
+                .connection_types()
                 .contains(&ConnectionType::Custom)
         }) else {
             self.error(

@@ -58,7 +58,7 @@ describe("property form", () => {
     expect(asText(undefined)).toBe("");
   });
 
-  it("gives the connection property the kind's connection types, and no other property any", () => {
+  it("gives each connection property the types its editor takes, and no other property any", () => {
     const at = { x: 0, y: 0 };
     const accepts = (type: "chat_completion" | "content_safety_text" | "ai_search" | "http_request", key: string) =>
       fieldsFor({ id: "n", type, position: at }, []).find((f) => f.spec.key === key)!.accepts;
@@ -66,8 +66,8 @@ describe("property form", () => {
     expect(accepts("content_safety_text", "connection")).toEqual(["azure_content_safety"]);
     expect(accepts("http_request", "connection")).toEqual(["custom"]);
     expect(accepts("ai_search", "connection")).toEqual(["cognitive_search"]);
-    // Its spec declares no types for the embeddings connection, so the picker offers every one.
-    expect(accepts("ai_search", "embeddings_connection")).toBeNull();
+    // The model connection that embeds AI Search's query takes model connections only.
+    expect(accepts("ai_search", "embeddings_connection")).toEqual(["azure_ai", "azure_open_ai", "open_ai", "serverless"]);
     expect(accepts("chat_completion", "deployment")).toBeNull();
   });
 

@@ -13,10 +13,6 @@ import { referenceTo } from "../editor/references";
 /** `accepts`: the connection types a connection picker offers (null: any type). */
 export type Field = { spec: PropertySpec; value: JsonValue | undefined; problems: Diagnostic[]; accepts: ConnectionType[] | null };
 
-/** The kind's `connection_types` are those of its `connection` property; another connection
- * property (AI Search's embeddings connection) has no declared types, so it offers them all. */
-const CONNECTION = "connection";
-
 export function fieldsFor(node: FlowNode, diagnostics: Diagnostic[]): Field[] {
   const spec = kindSpec(node.type);
   if (!spec) return [];
@@ -24,7 +20,7 @@ export function fieldsFor(node: FlowNode, diagnostics: Diagnostic[]): Field[] {
     spec: property,
     value: node.properties?.[property.key],
     problems: diagnostics.filter((d) => d.node === node.id && d.property === property.key),
-    accepts: property.key === CONNECTION && spec.connection_types.length ? spec.connection_types : null,
+    accepts: property.editor.type === "connection" ? property.editor.types : null,
   }));
 }
 

@@ -3,10 +3,10 @@
 
 use serde_json::json;
 use weft_ai::search::{SearchRequest, VectorQuery};
-use weft_ai::{Call, EmbeddingsRequest, Handles};
+use weft_ai::{Call, EmbeddingsRequest};
 use weft_flow::kinds::ai_search::{Embedder, Props};
 
-use super::{NodeContext, NodeDone, forward, props, saved};
+use super::{NodeContext, NodeDone, call_service, forward, props, saved};
 use crate::connection::ResolvedConnection;
 
 pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
@@ -34,16 +34,11 @@ pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
         filter: props.filter.clone(),
         top: Some(props.top_k),
     };
-    let (sender, forwarder) = forward(ctx);
-    let handles = Handles::new(ctx.cancel.clone()).with_events(sender);
-    let result = ctx
-        .services
-        .document_search
-        .query(&target, &request, &handles)
-        .await;
-    drop(handles);
-    let _ = forwarder.await;
-    let documents = result.map_err(|err| err.to_string())?;
+    let documents = call_service(ctx, |handles| async move {
+        let port = &ctx.services.document_search;
+        port.query(&target, &request, &handles).await
+    })
+    .await?;
     Ok(NodeDone::output(json!(documents)))
 }
 

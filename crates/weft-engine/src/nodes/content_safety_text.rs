@@ -3,11 +3,10 @@
 //! or any blocklist matches.
 
 use serde_json::{Map, Value, json};
-use weft_ai::Handles;
 use weft_ai::content_safety::{AnalyzeRequest, Category, OutputType};
 use weft_flow::kinds::content_safety_text::{self, Props, Sensitivity};
 
-use super::{NodeContext, NodeDone, forward, props, saved};
+use super::{NodeContext, NodeDone, call_service, props, saved};
 use crate::connection::ResolvedConnection;
 
 pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
@@ -38,16 +37,11 @@ pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
             content_safety_text::OutputType::EightSeverityLevels => OutputType::EightSeverityLevels,
         },
     };
-    let (sender, forwarder) = forward(ctx);
-    let handles = Handles::new(ctx.cancel.clone()).with_events(sender);
-    let result = ctx
-        .services
-        .content_safety
-        .analyze(&target, &request, &handles)
-        .await;
-    drop(handles);
-    let _ = forwarder.await;
-    let analysis = result.map_err(|err| err.to_string())?;
+    let analysis = call_service(ctx, |handles| async move {
+        let port = &ctx.services.content_safety;
+        port.analyze(&target, &request, &handles).await
+    })
+    .await?;
 
     let mut actions = Map::new();
     let mut severities = Map::new();

@@ -4,12 +4,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value, json};
+use weft_ai::ApiKey;
 use weft_ai::http::{HttpBody, HttpRequest};
-use weft_ai::{ApiKey, Handles};
 use weft_flow::kinds::http_request::{BASE_URL_CONFIG, Props};
 use weft_flow::{ConnectionSection, Source, find_references};
 
-use super::{NodeContext, NodeDone, forward, props, saved};
+use super::{NodeContext, NodeDone, call_service, props, saved};
 use crate::connection::{CustomSettings, ResolvedConnection};
 use crate::values::revive;
 
@@ -46,12 +46,10 @@ pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
             props.connection.as_deref().unwrap_or_default()
         ));
     }
-    let (sender, forwarder) = forward(ctx);
-    let handles = Handles::new(ctx.cancel.clone()).with_events(sender);
-    let result = ctx.services.http.send(&request, &handles).await;
-    drop(handles);
-    let _ = forwarder.await;
-    let reply = result.map_err(|err| err.to_string())?;
+    let reply = call_service(ctx, |handles| async move {
+        ctx.services.http.send(&request, &handles).await
+    })
+    .await?;
     let mut headers = Map::new();
     for (name, value) in reply.headers {
         match headers.get_mut(&name) {

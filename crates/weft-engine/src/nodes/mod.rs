@@ -14,13 +14,14 @@ mod prompt_template;
 mod serp_search;
 mod set_variable;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use minijinja::Environment;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
-use weft_ai::{ClientEvent, Usage};
+use weft_ai::{ClientEvent, Handles, InferenceError, Usage};
 use weft_flow::kinds::common::ConnectionChoice;
 use weft_flow::kinds::props::PropsError;
 use weft_flow::{NodeKind, PropertySpec};
@@ -129,6 +130,20 @@ async fn saved<T>(
         }
     }
     into(resolved).map_err(|err| err.to_string())
+}
+
+/// One service call with the node's cancel token, its retry notices forwarded as run events;
+/// every event has been sent by the time it returns, so none comes after the node's end.
+async fn call_service<T, F, Fut>(ctx: &NodeContext, call: F) -> Result<T, String>
+where
+    F: FnOnce(Handles) -> Fut,
+    Fut: Future<Output = Result<T, InferenceError>>,
+{
+    let (sender, forwarder) = forward(ctx);
+    // The call owns the handles, and with them the sender: the forwarder ends when it does.
+    let result = call(Handles::new(ctx.cancel.clone()).with_events(sender)).await;
+    let _ = forwarder.await;
+    result.map_err(|err| err.to_string())
 }
 
 /// Forwards the client's streamed text and retry notices as run events, until the call ends.

@@ -1,11 +1,10 @@
 //! Web search (SerpAPI): one search, its organic results as a list for a template.
 
 use serde_json::json;
-use weft_ai::Handles;
 use weft_ai::serp::{Engine, SerpRequest};
 use weft_flow::kinds::serp_search::{self, Props};
 
-use super::{NodeContext, NodeDone, forward, props, saved};
+use super::{NodeContext, NodeDone, call_service, props, saved};
 use crate::connection::ResolvedConnection;
 
 pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
@@ -22,15 +21,10 @@ pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
         language: props.language,
         safe: props.safe,
     };
-    let (sender, forwarder) = forward(ctx);
-    let handles = Handles::new(ctx.cancel.clone()).with_events(sender);
-    let result = ctx
-        .services
-        .web_search
-        .search(&target, &request, &handles)
-        .await;
-    drop(handles);
-    let _ = forwarder.await;
-    let results = result.map_err(|err| err.to_string())?;
+    let results = call_service(ctx, |handles| async move {
+        let port = &ctx.services.web_search;
+        port.search(&target, &request, &handles).await
+    })
+    .await?;
     Ok(NodeDone::output(json!(results)))
 }

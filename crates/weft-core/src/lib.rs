@@ -3,6 +3,7 @@
 //! Everything that crosses to the web UI is defined here and exported to TypeScript with ts-rs, so
 //! the two sides cannot drift apart.
 
+mod batch;
 mod connections;
 mod core;
 mod diagnostics;
@@ -14,6 +15,11 @@ mod resolve;
 mod runs;
 mod settings;
 
+pub use crate::batch::{
+    BadChoice, BadConcurrency, BatchCounts, BatchEvent, BatchOrder, BatchProgress, BatchRowStatus,
+    BatchRowView, BatchStatus, BatchSummary, BatchView, Concurrency, DataFileFormat, DataPreview,
+    ExportFormat, MAX_CONCURRENCY, PreviewRow, RowFilter,
+};
 pub use crate::connections::{ConnectionInput, ConnectionView, SavedConnection};
 pub use crate::core::AppCore;
 pub use crate::diagnostics::{

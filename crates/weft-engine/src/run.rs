@@ -45,7 +45,7 @@ pub struct RunRequest {
 }
 
 /// What a node did, redacted, for the run panel and run history.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[ts(export)]
 pub struct NodeRecord {
     pub state: NodeState,

@@ -1,5 +1,6 @@
 //! `weft`: the headless face of Weft, on the same engine and store as the desktop app.
 
+mod batch;
 mod connection;
 mod connection_file;
 mod doctor;
@@ -49,6 +50,9 @@ enum Command {
     /// `weft connection update NAME --profile P`.
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
+    /// Run a flow over every row of a JSONL or CSV file; resume, inspect and export batches.
+    #[command(subcommand)]
+    Batch(batch::BatchCommand),
 }
 
 /// Reads the profile of the environment: another source of the same choice as --profile.
@@ -101,6 +105,10 @@ pub(crate) enum Exit {
     Ok = 0,
     Failure = 1,
     Usage = 2,
+    /// A batch finished with failed rows.
+    Failed = 3,
+    /// A batch was cancelled (Ctrl-C): 128 + SIGINT, as shells report it.
+    Cancelled = 130,
 }
 
 impl From<Exit> for ExitCode {
@@ -136,6 +144,7 @@ fn main() -> ExitCode {
         Command::Flow(command) => report(flow::run(command, profile)),
         Command::Runs(command) => report(runs::run(command)),
         Command::Profile(command) => report(profile::run(command)),
+        Command::Batch(command) => batch::run(command, profile),
     }
     .into()
 }

@@ -11,6 +11,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0003_runs.sql")),
     M::up(include_str!("../migrations/0004_secret_intent_owner.sql")),
     M::up(include_str!("../migrations/0005_profiles.sql")),
+    M::up(include_str!("../migrations/0006_batches.sql")),
 ];
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -306,7 +307,7 @@ mod tests {
             .unwrap();
         }
         let mut db = Database::open(&path, "0.2.0").unwrap();
-        assert_eq!(db.schema_info().unwrap().version, 5);
+        assert_eq!(db.schema_info().unwrap().version, latest_version());
         assert_eq!(db.connection("azure-ai").unwrap().id, "c1");
         assert_eq!(db.run("run-old1").unwrap().unwrap().profile, None);
         assert!(db.profiles().unwrap().is_empty());
@@ -314,6 +315,37 @@ mod tests {
         db.create_profile("prod").unwrap();
         let prod = db.effective_connection("azure-ai", Some("prod")).unwrap();
         assert_eq!(prod.profile.as_deref(), Some("prod"));
+    }
+
+    #[test]
+    fn a_version_5_database_gains_batches_and_keeps_its_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weft.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            Migrations::from_slice(&MIGRATIONS[..5])
+                .to_latest(&mut conn)
+                .unwrap();
+            assert_eq!(user_version(&conn).unwrap(), 5);
+            conn.execute_batch(
+                r#"INSERT INTO runs (id, flow_path, flow_hash, started_at, finished_at, status, inputs, outputs, nodes, profile)
+                   VALUES ('run-old1', '/f.weft.yaml', 'h', 1, 2, 'succeeded', '{}', '{}', '{}', NULL);"#,
+            )
+            .unwrap();
+        }
+        let db = Database::open(&path, "0.3.0").unwrap();
+        assert_eq!(db.schema_info().unwrap().version, latest_version());
+        assert_eq!(db.run("run-old1").unwrap().unwrap().status, "succeeded");
+        assert!(db.batches(10).unwrap().is_empty());
+        let indexes: Vec<String> = db
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'batch_rows' AND sql IS NOT NULL")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(indexes, ["batch_rows_by_status"]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows about Tauri or a window; the desktop app and the `weft` CLI share it.
 
+mod batches;
 pub mod connections;
 mod db;
 mod keychain;
@@ -9,6 +10,7 @@ mod paths;
 mod runs;
 mod secret;
 
+pub use batches::{BatchCounts, BatchRecord, BatchRowRecord, RowFilter};
 pub use db::{Database, DbError, SchemaInfo};
 pub use keychain::{Backend, Keychain, KeychainError, ProbeReport};
 /// The keyring API this crate is built on, so that a test store (see

@@ -6,6 +6,7 @@
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use serde_json::Value;
 
+use crate::runs::json;
 use crate::{Database, DbError};
 
 /// A batch as stored.
@@ -93,16 +94,6 @@ const BATCH_COLUMNS: &str = "id, name, flow_path, flow_hash, flow_text, data_pat
 
 const ROW_COLUMNS: &str = "batch_id, row, line, status, inputs, outputs, nodes, error, latency_ms, \
     prompt_tokens, completion_tokens, finished_at";
-
-fn json(text: String, column: usize) -> rusqlite::Result<Value> {
-    serde_json::from_str(&text).map_err(|err| {
-        rusqlite::Error::FromSqlConversionFailure(
-            column,
-            rusqlite::types::Type::Text,
-            Box::new(err),
-        )
-    })
-}
 
 fn read_batch(row: &Row<'_>) -> rusqlite::Result<BatchRecord> {
     Ok(BatchRecord {

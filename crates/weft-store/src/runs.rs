@@ -39,7 +39,8 @@ impl Default for Retention {
     }
 }
 
-fn json(text: String, column: usize) -> rusqlite::Result<Value> {
+/// A JSON column read back; text that does not parse is a conversion error naming the column.
+pub(crate) fn json(text: String, column: usize) -> rusqlite::Result<Value> {
     serde_json::from_str(&text).map_err(|err| {
         rusqlite::Error::FromSqlConversionFailure(
             column,

@@ -17,7 +17,7 @@ pub use connection::{
     ConnectionSource, CustomSettings, ResolvedConnection, Target, WrongConnection,
 };
 pub use error::RunError;
-pub use event::{NodeState, RunEvent, RunStatus};
+pub use event::{FailureCause, NodeState, RunEvent, RunStatus};
 pub use plan::{Plan, Reuse};
 pub use redact::Redactor;
 pub use run::{NodeRecord, RunOutcome, RunRequest};

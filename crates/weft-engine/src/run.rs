@@ -13,8 +13,8 @@ use weft_flow::{ConnectionType, Node, NodeRole, Reference, ValidFlow, ValueType}
 
 use crate::connection::{ConnectionSource, Connections};
 use crate::error::RunError;
-use crate::event::{NodeState, RunEvent, RunStatus};
-use crate::nodes::{NodeContext, NodeDone};
+use crate::event::{FailureCause, NodeState, RunEvent, RunStatus};
+use crate::nodes::{NodeContext, NodeDone, NodeError};
 use crate::plan::{Done, Plan, Reuse};
 use crate::redact::{MASK, Redactor};
 use crate::services::Services;
@@ -54,6 +54,11 @@ pub struct NodeRecord {
     pub error: Option<String>,
     pub latency_ms: f64,
     pub usage: Option<Usage>,
+    /// Why it failed, when a service call told (a batch's circuit breaker reads it). Absent in
+    /// records stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub cause: Option<FailureCause>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -260,7 +265,7 @@ impl RunState {
         match props {
             Ok(props) => Some(self.begin(node, props)),
             Err(err) => {
-                self.fail(&node.id, &err, Value::Null, 0.0);
+                self.fail(&node.id, NodeError::from(err), Value::Null, 0.0);
                 None
             }
         }
@@ -329,19 +334,20 @@ impl RunState {
 
     /// Records a node's result. Its ports are in scope, and the secrets they carry registered,
     /// before anything about it is reported.
-    pub fn finish(&mut self, id: &str, result: Result<NodeDone, String>) {
+    pub fn finish(&mut self, id: &str, result: Result<NodeDone, NodeError>) {
         let Some((at, shown)) = self.running.remove(id) else {
             return;
         };
         let latency_ms = at.elapsed().as_secs_f64() * 1000.0;
         match result {
             Ok(done) => self.succeed(id, done, &shown, latency_ms),
-            Err(error) => self.fail(id, &error, shown, latency_ms),
+            Err(error) => self.fail(id, error, shown, latency_ms),
         }
     }
 
-    fn fail(&mut self, id: &str, error: &str, inputs: Value, latency_ms: f64) {
-        let error = self.redactor().text(error);
+    fn fail(&mut self, id: &str, error: NodeError, inputs: Value, latency_ms: f64) {
+        let NodeError { message, cause } = error;
+        let error = self.redactor().text(&message);
         self.send(RunEvent::NodeFailed {
             node: id.to_owned(),
             error: error.clone(),
@@ -352,6 +358,7 @@ impl RunState {
             id.to_owned(),
             NodeRecord {
                 latency_ms,
+                cause,
                 ..failed
             },
         );
@@ -429,6 +436,7 @@ impl RunState {
                 id,
                 NodeRecord {
                     latency_ms,
+                    cause: Some(FailureCause::Cancelled),
                     ..stopped
                 },
             );
@@ -505,5 +513,6 @@ fn record(state: NodeState, inputs: Value, error: Option<String>) -> NodeRecord 
         error,
         latency_ms: 0.0,
         usage: None,
+        cause: None,
     }
 }

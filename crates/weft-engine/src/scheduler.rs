@@ -8,8 +8,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 
 use crate::error::RunError;
-use crate::event::RunEvent;
-use crate::nodes::{NodeContext, NodeDone, execute};
+use crate::event::{FailureCause, RunEvent};
+use crate::nodes::{NodeContext, NodeDone, NodeError, execute};
 use crate::plan::select;
 use crate::run::{RunOutcome, RunRequest, RunState, checked_inputs};
 use crate::services::Services;
@@ -41,7 +41,7 @@ impl Engine {
         run.send(RunEvent::RunStarted {
             run_id: request.run_id.clone(),
         });
-        let mut tasks: JoinSet<(String, Result<NodeDone, String>)> = JoinSet::new();
+        let mut tasks: JoinSet<(String, Result<NodeDone, NodeError>)> = JoinSet::new();
         let mut cancelled = false;
         loop {
             let nodes = flow.document().nodes.iter();
@@ -76,15 +76,18 @@ impl Engine {
 
 /// Runs a node under its timeout. A panic inside it (a bug, or a connection source that
 /// panicked) fails that node with a clear sentence instead of leaving the run half done.
-async fn supervised(ctx: NodeContext, timeout: Duration) -> (String, Result<NodeDone, String>) {
+async fn supervised(ctx: NodeContext, timeout: Duration) -> (String, Result<NodeDone, NodeError>) {
     let id = ctx.id.clone();
     let work = AssertUnwindSafe(tokio::time::timeout(timeout, execute(ctx))).catch_unwind();
     let result = match work.await {
         Ok(Ok(result)) => result,
-        Ok(Err(_elapsed)) => Err(format!(
-            "the node took longer than its {} s timeout",
-            timeout.as_secs_f64()
-        )),
+        Ok(Err(_elapsed)) => Err(NodeError {
+            message: format!(
+                "the node took longer than its {} s timeout",
+                timeout.as_secs_f64()
+            ),
+            cause: Some(FailureCause::Timeout),
+        }),
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
@@ -93,9 +96,12 @@ async fn supervised(ctx: NodeContext, timeout: Duration) -> (String, Result<Node
                 .unwrap_or_default();
             // The message may quote a value; it is masked with the node's error, not logged.
             tracing::error!(node = %id, "a node panicked");
-            Err(format!(
-                "internal error in node `{id}`; please report it (the node panicked: {what})"
-            ))
+            Err(NodeError {
+                message: format!(
+                    "internal error in node `{id}`; please report it (the node panicked: {what})"
+                ),
+                cause: Some(FailureCause::Other),
+            })
         }
     };
     (id, result)

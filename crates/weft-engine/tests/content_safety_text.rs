@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use weft_ai::ApiKey;
 use weft_ai::content_safety::ContentSafetyTarget;
-use weft_engine::{NodeState, ResolvedConnection, RunEvent, RunStatus};
+use weft_engine::{FailureCause, NodeState, ResolvedConnection, RunEvent, RunStatus};
 use weft_flow::ConnectionType;
 use weft_testkit::{ContentSafetyFake, Failure};
 
@@ -127,6 +127,8 @@ async fn each_refusal_of_the_service_fails_the_node_saying_what_to_do() {
     let error = failure(&outcome);
     assert!(error.contains("401"), "{error}");
     assert!(!reported(&outcome, &events).contains(KEY));
+    // A tool's call reports its cause like a model call.
+    assert_eq!(outcome.nodes["safety"].cause, Some(FailureCause::Auth));
 
     // A blocklist the resource does not have.
     let fake = ContentSafetyFake::setup().start();

@@ -12,7 +12,7 @@ use url::Url;
 use weft_ai::{ApiKey, Credential, Endpoint, RetryPolicy, Timeouts};
 use weft_engine::services::Services;
 use weft_engine::{
-    ConnectionSource, Engine, NodeState, Plan, ResolvedConnection, Reuse, RunError, RunEvent,
+    ConnectionSource, Engine, FailureCause, NodeState, Plan, ResolvedConnection, Reuse, RunError, RunEvent,
     RunRequest, RunStatus, Target,
 };
 use weft_flow::{ConnectionType, Context, FlowDocument, SavedConnection, ValidFlow};
@@ -309,6 +309,8 @@ async fn a_failing_node_fails_the_run_with_the_services_sentence() {
         error.contains("the service refused the API key (HTTP 401)"),
         "{error}"
     );
+    // What a batch's circuit breaker reads, without parsing the sentence.
+    assert_eq!(outcome.nodes["chat"].cause, Some(FailureCause::Auth));
     assert!(
         events
             .iter()
@@ -333,6 +335,7 @@ async fn cancelling_stops_a_run_within_100_ms_and_keeps_what_finished() {
     assert!(reaction < Duration::from_millis(100), "took {reaction:?}");
     assert_eq!(outcome.status, RunStatus::Cancelled);
     assert_eq!(outcome.nodes["chat"].state, NodeState::Cancelled);
+    assert_eq!(outcome.nodes["chat"].cause, Some(FailureCause::Cancelled));
     assert!(matches!(
         events.last(),
         Some(RunEvent::RunFinished {
@@ -403,6 +406,7 @@ async fn a_node_that_outlasts_its_timeout_fails_and_says_so() {
         outcome.nodes["chat"].error.as_deref(),
         Some("the node took longer than its 0.2 s timeout")
     );
+    assert_eq!(outcome.nodes["chat"].cause, Some(FailureCause::Timeout));
     assert!(
         events
             .iter()

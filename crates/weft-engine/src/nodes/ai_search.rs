@@ -6,10 +6,10 @@ use weft_ai::search::{SearchRequest, VectorQuery};
 use weft_ai::{Call, EmbeddingsRequest};
 use weft_flow::kinds::ai_search::{Embedder, Props};
 
-use super::{NodeContext, NodeDone, call_service, forward, props, saved};
+use super::{NodeContext, NodeDone, NodeError, call_service, forward, props, saved};
 use crate::connection::ResolvedConnection;
 
-pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
+pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, NodeError> {
     let props = props(ctx, Props::from_evaluated)?;
     let target = saved(ctx, &props.connection, ResolvedConnection::into_search).await?;
     let vector = match (&props.vector, props.mode.needs_vector()) {
@@ -43,7 +43,7 @@ pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
 }
 
 /// The query's vector, from the node's embeddings model.
-async fn embed(ctx: &NodeContext, props: &Props) -> Result<Vec<f32>, String> {
+async fn embed(ctx: &NodeContext, props: &Props) -> Result<Vec<f32>, NodeError> {
     let (
         Some(Embedder {
             connection,
@@ -52,10 +52,10 @@ async fn embed(ctx: &NodeContext, props: &Props) -> Result<Vec<f32>, String> {
         Some(query),
     ) = (&props.embedder, &props.query)
     else {
-        return Err(
+        return Err(NodeError::from(
             "this search needs a vector: wire one (such as ${embed.output}), or give a query with an embeddings connection and deployment to embed it"
                 .to_owned(),
-        );
+        ));
     };
     let target = saved(ctx, connection, ResolvedConnection::into_model).await?;
     let (sender, forwarder) = forward(ctx);
@@ -73,10 +73,9 @@ async fn embed(ctx: &NodeContext, props: &Props) -> Result<Vec<f32>, String> {
     let result = ctx.services.model.embeddings(&call, &request).await;
     drop(call);
     let _ = forwarder.await;
-    let reply = result.map_err(|err| format!("embedding the query failed: {err}"))?;
-    reply
-        .vectors
-        .into_iter()
-        .next()
-        .ok_or_else(|| "the embeddings model returned no vector for the query".to_owned())
+    let reply = result
+        .map_err(|err| NodeError::service(&err, format!("embedding the query failed: {err}")))?;
+    reply.vectors.into_iter().next().ok_or_else(|| {
+        NodeError::from("the embeddings model returned no vector for the query".to_owned())
+    })
 }

@@ -4,10 +4,10 @@ use serde_json::{Map, Value};
 use weft_ai::{Call, ChatRequest, Message, ResponseFormat, Role};
 use weft_flow::kinds::chat_completion::{self, Props, SYSTEM_PROMPT, TurnRole, USER_PROMPT};
 
-use super::{NodeContext, NodeDone, forward, props, render, target};
+use super::{NodeContext, NodeDone, NodeError, forward, props, render, target};
 use crate::values::as_text;
 
-pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
+pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, NodeError> {
     let props = props(ctx, Props::from_evaluated)?;
     let target = target(ctx, &props.connection).await?;
     let request = ChatRequest {
@@ -38,7 +38,7 @@ pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
     };
     drop(call);
     let _ = forwarder.await;
-    let reply = result.map_err(|err| err.to_string())?;
+    let reply = result?;
     let output = match props.response_format {
         chat_completion::ResponseFormat::Text => Value::String(reply.text),
         chat_completion::ResponseFormat::JsonObject

@@ -3,9 +3,9 @@
 use serde_json::{Map, Value};
 use weft_flow::kinds::condition::Props;
 
-use super::{NodeContext, NodeDone, environment, props, variables};
+use super::{NodeContext, NodeDone, NodeError, environment, props, variables};
 
-pub(super) fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
+pub(super) fn run(ctx: &NodeContext) -> Result<NodeDone, NodeError> {
     let props = props(ctx, Props::from_evaluated)?;
     let env = environment();
     let expression = env

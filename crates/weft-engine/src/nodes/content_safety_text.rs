@@ -6,10 +6,10 @@ use serde_json::{Map, Value, json};
 use weft_ai::content_safety::{AnalyzeRequest, Category, OutputType};
 use weft_flow::kinds::content_safety_text::{self, Props, Sensitivity};
 
-use super::{NodeContext, NodeDone, call_service, props, saved};
+use super::{NodeContext, NodeDone, NodeError, call_service, props, saved};
 use crate::connection::ResolvedConnection;
 
-pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
+pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, NodeError> {
     let props = props(ctx, Props::from_evaluated)?;
     let target = saved(
         ctx,

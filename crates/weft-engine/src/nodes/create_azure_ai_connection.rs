@@ -6,10 +6,10 @@ use weft_ai::{ApiKey, Credential, Endpoint, FoundryApi, UrlOrigin};
 
 use weft_flow::kinds::create_azure_ai_connection::{Api, Props};
 
-use super::{NodeContext, NodeDone, props};
+use super::{NodeContext, NodeDone, NodeError, props};
 use crate::connection::Target;
 
-pub(super) fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
+pub(super) fn run(ctx: &NodeContext) -> Result<NodeDone, NodeError> {
     // The scheduler registered the key as a secret before this node was recorded.
     let props = props(ctx, Props::from_evaluated)?;
     let api = props.api.map(|api| match api {

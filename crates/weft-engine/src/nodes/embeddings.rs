@@ -4,10 +4,10 @@ use serde_json::json;
 use weft_ai::{Call, EmbeddingsRequest};
 use weft_flow::kinds::embeddings::Props;
 
-use super::{NodeContext, NodeDone, props, target};
+use super::{NodeContext, NodeDone, NodeError, props, target};
 use crate::values::as_text;
 
-pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
+pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, NodeError> {
     let props = props(ctx, Props::from_evaluated)?;
     let target = target(ctx, &props.connection).await?;
     let call = Call {
@@ -21,12 +21,7 @@ pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
         input: props.input.iter().map(as_text).collect(),
         dimensions: None,
     };
-    let reply = ctx
-        .services
-        .model
-        .embeddings(&call, &request)
-        .await
-        .map_err(|err| err.to_string())?;
+    let reply = ctx.services.model.embeddings(&call, &request).await?;
     Ok(NodeDone {
         usage: reply.usage,
         ..NodeDone::output(json!(reply.vectors))

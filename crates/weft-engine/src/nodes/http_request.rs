@@ -9,11 +9,11 @@ use weft_ai::http::{HttpBody, HttpRequest};
 use weft_flow::kinds::http_request::{BASE_URL_CONFIG, Props};
 use weft_flow::{ConnectionSection, Source, find_references};
 
-use super::{NodeContext, NodeDone, call_service, props, saved};
+use super::{NodeContext, NodeDone, NodeError, call_service, props, saved};
 use crate::connection::{CustomSettings, ResolvedConnection};
 use crate::values::revive;
 
-pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
+pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, NodeError> {
     let props = props(ctx, Props::from_evaluated)?;
     let settings = match &props.connection {
         Some(name) => Some(saved(ctx, name, ResolvedConnection::into_custom).await?),
@@ -41,10 +41,10 @@ pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
             .and_then(|settings| settings.configs.get(BASE_URL_CONFIG).cloned()),
     };
     if used_secret.load(Ordering::Relaxed) && request.secret_origin.is_none() {
-        return Err(format!(
+        return Err(NodeError::from(format!(
             "the request reads a secret of connection `{}`, which has no `{BASE_URL_CONFIG}` config to say where its secrets may go; add {BASE_URL_CONFIG} (such as https://api.example.com) to the connection",
             props.connection.as_deref().unwrap_or_default()
-        ));
+        )));
     }
     let reply = call_service(ctx, |handles| async move {
         ctx.services.http.send(&request, &handles).await

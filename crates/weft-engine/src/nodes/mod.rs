@@ -27,7 +27,7 @@ use weft_flow::kinds::props::PropsError;
 use weft_flow::{NodeKind, PropertySpec};
 
 use crate::connection::{Connections, ResolvedConnection, Target, WrongConnection};
-use crate::event::RunEvent;
+use crate::event::{FailureCause, RunEvent};
 use crate::redact::{Redactor, StreamRedactor};
 use crate::services::Services;
 
@@ -40,6 +40,68 @@ pub(crate) struct NodeContext {
     pub redactor: Arc<Mutex<Redactor>>,
     pub cancel: CancellationToken,
     pub events: UnboundedSender<RunEvent>,
+}
+
+/// Why a node failed: its message (masked before anyone sees it) and, when a service call failed,
+/// the cause the client reported.
+#[derive(Debug)]
+pub(crate) struct NodeError {
+    pub message: String,
+    pub cause: Option<FailureCause>,
+}
+
+impl NodeError {
+    /// A failed service call, with `message` in place of the client's own.
+    fn service(err: &InferenceError, message: String) -> Self {
+        Self {
+            message,
+            cause: Some(cause(err)),
+        }
+    }
+}
+
+/// A failure of the node's own (a property, a template, a connection): no service said anything.
+impl From<String> for NodeError {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            cause: None,
+        }
+    }
+}
+
+impl From<InferenceError> for NodeError {
+    fn from(err: InferenceError) -> Self {
+        Self::service(&err, err.to_string())
+    }
+}
+
+/// The one mapping from a client error to a [`FailureCause`].
+fn cause(err: &InferenceError) -> FailureCause {
+    match err {
+        InferenceError::Unauthorized { .. }
+        | InferenceError::Forbidden { .. }
+        | InferenceError::TokenRefused { .. }
+        | InferenceError::SignIn(_) => FailureCause::Auth,
+        InferenceError::NotFound { .. } | InferenceError::RetiredApi { .. } => {
+            FailureCause::NotFound
+        }
+        InferenceError::RateLimited { .. } => FailureCause::RateLimited,
+        InferenceError::Timeout { .. } => FailureCause::Timeout,
+        InferenceError::Network { .. }
+        | InferenceError::Dns { .. }
+        | InferenceError::Tls { .. } => FailureCause::Network,
+        InferenceError::Server { .. } => FailureCause::Service,
+        InferenceError::BadRequest { .. }
+        | InferenceError::ContentFiltered { .. }
+        | InferenceError::Config(_) => FailureCause::Invalid,
+        // The stream broke off: why is the error it broke on.
+        InferenceError::Interrupted { source, .. } => cause(source),
+        InferenceError::Cancelled { .. } => FailureCause::Cancelled,
+        InferenceError::Redirected { .. }
+        | InferenceError::TooLarge { .. }
+        | InferenceError::Protocol { .. } => FailureCause::Other,
+    }
 }
 
 pub(crate) struct NodeDone {
@@ -59,13 +121,13 @@ impl NodeDone {
     }
 }
 
-pub(crate) async fn execute(ctx: NodeContext) -> Result<NodeDone, String> {
+pub(crate) async fn execute(ctx: NodeContext) -> Result<NodeDone, NodeError> {
     match ctx.kind {
         // Their role is `FlowPort`: the scheduler records them without starting them.
-        NodeKind::Inputs | NodeKind::Outputs => Err(format!(
+        NodeKind::Inputs | NodeKind::Outputs => Err(NodeError::from(format!(
             "internal: `{}` only shows the flow's inputs or outputs and was started; please report it",
             ctx.id
-        )),
+        ))),
         NodeKind::DeclareVariable => declare_variable::run(&ctx),
         NodeKind::SetVariable => set_variable::run(&ctx),
         NodeKind::PromptTemplate => prompt_template::run(&ctx),
@@ -134,7 +196,7 @@ async fn saved<T>(
 
 /// One service call with the node's cancel token, its retry notices forwarded as run events;
 /// every event has been sent by the time it returns, so none comes after the node's end.
-async fn call_service<T, F, Fut>(ctx: &NodeContext, call: F) -> Result<T, String>
+async fn call_service<T, F, Fut>(ctx: &NodeContext, call: F) -> Result<T, NodeError>
 where
     F: FnOnce(Handles) -> Fut,
     Fut: Future<Output = Result<T, InferenceError>>,
@@ -143,7 +205,7 @@ where
     // The call owns the handles, and with them the sender: the forwarder ends when it does.
     let result = call(Handles::new(ctx.cancel.clone()).with_events(sender)).await;
     let _ = forwarder.await;
-    result.map_err(|err| err.to_string())
+    result.map_err(NodeError::from)
 }
 
 /// Forwards the client's streamed text and retry notices as run events, until the call ends.
@@ -184,4 +246,80 @@ fn forward(ctx: &NodeContext) -> (UnboundedSender<ClientEvent>, tokio::task::Joi
         }
     });
     (sender, task)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use weft_ai::TimeoutPhase;
+
+    use super::*;
+
+    #[test]
+    fn each_client_error_maps_to_the_cause_a_batch_branches_on() {
+        let cases = [
+            (
+                InferenceError::Forbidden {
+                    message: String::new(),
+                    request_id: None,
+                },
+                FailureCause::Auth,
+            ),
+            (
+                InferenceError::NotFound {
+                    url: "u".into(),
+                    hint: "h".into(),
+                    message: String::new(),
+                    request_id: None,
+                },
+                FailureCause::NotFound,
+            ),
+            (
+                InferenceError::RateLimited {
+                    retry_after: None,
+                    message: String::new(),
+                    request_id: None,
+                },
+                FailureCause::RateLimited,
+            ),
+            (
+                InferenceError::Server {
+                    status: 503,
+                    message: String::new(),
+                    request_id: None,
+                },
+                FailureCause::Service,
+            ),
+            (
+                InferenceError::Timeout {
+                    phase: TimeoutPhase::FirstByte,
+                    after: Duration::from_secs(1),
+                },
+                FailureCause::Timeout,
+            ),
+            (
+                InferenceError::Interrupted {
+                    partial: "half".into(),
+                    source: Box::new(InferenceError::Network {
+                        host: "h".into(),
+                        message: "reset".into(),
+                    }),
+                },
+                FailureCause::Network,
+            ),
+            (
+                InferenceError::Protocol { what: "?".into() },
+                FailureCause::Other,
+            ),
+        ];
+        for (err, expected) in cases {
+            let text = err.to_string();
+            let failed = NodeError::from(err);
+            assert_eq!(failed.cause, Some(expected), "{text}");
+            assert_eq!(failed.message, text);
+        }
+        // A node's own failure (a template, a property) has no service cause.
+        assert_eq!(NodeError::from("bad template".to_owned()).cause, None);
+    }
 }

@@ -3,9 +3,9 @@
 use serde_json::Value;
 use weft_flow::kinds::prompt_template::{Props, TEMPLATE};
 
-use super::{NodeContext, NodeDone, props, render};
+use super::{NodeContext, NodeDone, NodeError, props, render};
 
-pub(super) fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
+pub(super) fn run(ctx: &NodeContext) -> Result<NodeDone, NodeError> {
     let props = props(ctx, Props::from_evaluated)?;
     let text = render(&TEMPLATE, &props.template, &props.variables)?;
     Ok(NodeDone::output(Value::String(text)))

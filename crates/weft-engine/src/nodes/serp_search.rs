@@ -4,10 +4,10 @@ use serde_json::json;
 use weft_ai::serp::{Engine, SerpRequest};
 use weft_flow::kinds::serp_search::{self, Props};
 
-use super::{NodeContext, NodeDone, call_service, props, saved};
+use super::{NodeContext, NodeDone, NodeError, call_service, props, saved};
 use crate::connection::ResolvedConnection;
 
-pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, String> {
+pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, NodeError> {
     let props = props(ctx, Props::from_evaluated)?;
     let target = saved(ctx, &props.connection, ResolvedConnection::into_serp).await?;
     let request = SerpRequest {

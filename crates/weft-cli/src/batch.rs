@@ -1,6 +1,7 @@
 //! `weft batch`: a flow over every row of a JSONL or CSV file, in the same engine and store as the
 //! app's Batch panel. Exit codes and `--json` shapes are a contract (docs/cli.md).
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc::UnboundedSender;
+use weft_batch::ColumnMapping;
 use weft_core::{
     AppCore, AppError, BatchEvent, BatchOrder, BatchProgress, BatchStatus, BatchSummary, BatchView,
     Concurrency, ExportFormat, RowFilter, new_run_id,
@@ -155,20 +157,12 @@ enum Start {
     },
 }
 
-/// `INPUT=VALUE` pairs into the map a batch order carries; weft-core checks them against the
-/// flow and the file.
-fn mapping_pairs(pairs: &[String]) -> Result<std::collections::BTreeMap<String, String>, CliError> {
-    pairs
-        .iter()
-        .map(|pair| {
-            let (input, value) = pair.split_once('=').ok_or_else(|| {
-                CliError::Usage(format!(
-                    "--column-mapping takes INPUT=VALUE, such as question='${{data.question}}'; got `{pair}`"
-                ))
-            })?;
-            Ok((input.trim().to_owned(), value.to_owned()))
-        })
-        .collect()
+/// `--column-mapping` pairs, read as weft-batch reads them (one mapping per input, `${data.COL}`
+/// or static text), into the map a batch order carries.
+fn mapping_pairs(pairs: &[String]) -> Result<BTreeMap<String, String>, CliError> {
+    ColumnMapping::parse(pairs)
+        .map(|mapping| mapping.to_map())
+        .map_err(|err| CliError::Usage(format!("--column-mapping: {err}")))
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -206,11 +200,6 @@ fn start(profile: Option<&str>, start: Start, json: bool) -> Result<Exit, CliErr
             concurrency,
         } => (core.batch(&batch_id)?.id, Ok(concurrency)),
     };
-    // First, so that whatever happens next the user knows what to resume.
-    eprintln!(
-        "batch {batch_id} (resume with `weft batch resume {}`)",
-        short(&batch_id)
-    );
     let summary = runtime.block_on(async {
         let (events, received) = tokio::sync::mpsc::unbounded_channel();
         let progress = Progress::new(std::io::stderr().is_terminal());
@@ -220,12 +209,12 @@ fn start(profile: Option<&str>, start: Start, json: bool) -> Result<Exit, CliErr
         tokio::pin!(work);
         let summary = tokio::select! {
             summary = &mut work => summary,
-            _ = tokio::signal::ctrl_c() => {
+            Ok(()) = tokio::signal::ctrl_c() => {
                 notice(notices.as_ref(), "cancelling: rows in flight finish or are marked cancelled; Ctrl-C again to quit at once");
                 core.cancel_run(&batch_id);
                 tokio::select! {
                     summary = &mut work => summary,
-                    _ = tokio::signal::ctrl_c() => {
+                    Ok(()) = tokio::signal::ctrl_c() => {
                         // Rows already committed are kept: SQLite wrote them in transactions.
                         notice(notices.as_ref(), "quit before the batch stopped");
                         std::process::exit(Exit::Cancelled as i32);
@@ -307,27 +296,46 @@ fn render_summary(summary: &BatchSummary) -> String {
 }
 
 /// One plain progress line: what the bar shows, for logs and pipes.
-fn progress_line(progress: &BatchProgress) -> String {
+fn progress_line(progress: &BatchProgress, pause: Option<&Pause>) -> String {
     let total = progress
         .total
         .map_or_else(|| "?".to_owned(), |total| total.to_string());
     format!(
         "{}/{total} rows, {}",
         progress.done,
-        progress_detail(progress)
+        progress_detail(progress, pause)
     )
 }
 
-fn progress_detail(progress: &BatchProgress) -> String {
+fn progress_detail(progress: &BatchProgress, pause: Option<&Pause>) -> String {
     let eta = progress
         .eta_ms
         .map(|ms| format!(", ETA {}", seconds(ms)))
         .unwrap_or_default();
+    let pause = pause
+        .map(|pause| {
+            format!(
+                "; {} asked to wait {}",
+                pause.endpoint,
+                seconds(pause.wait_ms)
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "{} failed, {:.1} rows/s, concurrency {}, {} throttled{eta}",
+        "{} failed, {:.1} rows/s, concurrency {}, {} throttled{eta}{pause}",
         progress.failed, progress.rows_per_s, progress.concurrency, progress.throttles
     )
 }
+
+/// An endpoint's `retry-after`: every call to it waits, so the rows/s drop has a reason to show.
+struct Pause {
+    endpoint: String,
+    wait_ms: u64,
+    at: Instant,
+}
+
+/// How long a pause stays in the progress after it began: long enough to be read.
+const PAUSE_SHOWN: Duration = Duration::from_secs(3);
 
 /// A line on stderr that does not tear the bar.
 fn notice(bar: Option<&ProgressBar>, text: &str) {
@@ -350,6 +358,7 @@ struct Progress {
     last_line: Option<Instant>,
     bad_rows: u64,
     length_known: bool,
+    pause: Option<Pause>,
 }
 
 impl Progress {
@@ -365,6 +374,7 @@ impl Progress {
             last_line: None,
             bad_rows: 0,
             length_known: false,
+            pause: None,
         }
     }
 
@@ -380,20 +390,30 @@ impl Progress {
     fn event(&mut self, event: &BatchEvent) {
         match event {
             BatchEvent::Started {
-                resumed: true,
+                batch_id,
+                resumed,
                 skipped,
-                ..
-            } => self.notice(&format!("resuming: {skipped} rows already succeeded")),
-            BatchEvent::Started { .. } => {}
-            BatchEvent::Progress(progress) => self.progress(progress),
-            BatchEvent::Throttled { endpoint, wait_ms } => {
-                // The service's own pause: worth a line, at most one a second in a log.
-                if self.bar.is_some() || self.due() {
-                    self.notice(&format!(
-                        "throttled by {endpoint}: waiting {}",
-                        seconds(*wait_ms)
-                    ));
+            } => {
+                // First, once the batch is stored: whatever happens next, the user knows what
+                // to resume.
+                self.notice(&format!(
+                    "batch {batch_id} (resume with `weft batch resume {}`)",
+                    short(batch_id)
+                ));
+                if *resumed {
+                    self.notice(&format!("resuming: {skipped} rows already succeeded"));
                 }
+            }
+            BatchEvent::Progress(progress) => self.progress(progress),
+            // A 429 without a wait is counted in the progress' throttles; a wait is shown in it
+            // (not as lines of its own, which a 429 storm would flood).
+            BatchEvent::Throttled { wait_ms: 0, .. } => {}
+            BatchEvent::Throttled { endpoint, wait_ms } => {
+                self.pause = Some(Pause {
+                    endpoint: endpoint.clone(),
+                    wait_ms: *wait_ms,
+                    at: Instant::now(),
+                });
             }
             BatchEvent::BadRow { message, .. } => {
                 self.bad_rows += 1;
@@ -408,9 +428,16 @@ impl Progress {
     }
 
     fn progress(&mut self, progress: &BatchProgress) {
+        if self
+            .pause
+            .as_ref()
+            .is_some_and(|pause| pause.at.elapsed() > PAUSE_SHOWN)
+        {
+            self.pause = None;
+        }
         let Some(bar) = &self.bar else {
             if self.due() {
-                eprintln!("{}", progress_line(progress));
+                eprintln!("{}", progress_line(progress, self.pause.as_ref()));
             }
             return;
         };
@@ -420,7 +447,7 @@ impl Progress {
             self.length_known = true;
         }
         bar.set_position(progress.done);
-        bar.set_message(progress_detail(progress));
+        bar.set_message(progress_detail(progress, self.pause.as_ref()));
     }
 
     /// Whether a plain line may be printed now (and then counts it as printed).
@@ -442,12 +469,13 @@ impl Progress {
 
 fn spinner_style() -> ProgressStyle {
     // A template of ours that is known to parse; the default style is the fallback all the same.
-    ProgressStyle::with_template("{spinner} {pos} rows  {msg}")
+    // wide_msg: cut to the terminal's width, so the bar never wraps onto a second line.
+    ProgressStyle::with_template("{spinner} {pos} rows  {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 fn bar_style() -> ProgressStyle {
-    ProgressStyle::with_template("{bar:30} {pos}/{len} rows  {msg}")
+    ProgressStyle::with_template("{bar:20} {pos}/{len} rows  {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
@@ -466,7 +494,15 @@ fn show(batch_id: &str, rows: bool, json: bool) -> Result<(), CliError> {
     } else {
         show_text(&core, &batch, rows, &mut out)
     };
-    written.map_err(|err| CliError::Runtime(format!("could not write the batch: {err}")))
+    match written {
+        Ok(()) => Ok(()),
+        // `weft batch show ID --rows | head`: the reader has all it wanted.
+        Err(ShowError::Io(err)) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(ShowError::Io(err)) => Err(CliError::Runtime(format!(
+            "could not print the batch: {err}"
+        ))),
+        Err(ShowError::App(err)) => Err(err.into()),
+    }
 }
 
 /// Rows are read from the store a page at a time, so showing 100,000 rows holds one page.
@@ -500,35 +536,22 @@ enum ShowError {
     Io(#[from] std::io::Error),
 }
 
-impl From<ShowError> for std::io::Error {
-    fn from(err: ShowError) -> Self {
-        match err {
-            ShowError::Io(err) => err,
-            ShowError::App(err) => std::io::Error::other(err.to_string()),
-        }
-    }
-}
-
 fn show_json(
     core: &AppCore,
     batch: &BatchView,
     rows: bool,
     out: &mut dyn Write,
-) -> std::io::Result<()> {
+) -> Result<(), ShowError> {
     if !rows {
-        serde_json::to_writer(&mut *out, batch)?;
-        return writeln!(out);
+        serde_json::to_writer(&mut *out, batch).map_err(std::io::Error::from)?;
+        return Ok(writeln!(out)?);
     }
     // The batch object with a `rows` array, streamed: the rows are never all in memory.
-    let mut head = serde_json::to_value(batch)?;
-    let object = head
-        .as_object_mut()
+    let head = serde_json::to_string(batch).map_err(std::io::Error::from)?;
+    let open = head
+        .strip_suffix('}')
         .ok_or_else(|| std::io::Error::other("a batch serialises as an object"))?;
-    object.remove("rows");
-    let head = serde_json::to_string(object)?;
-    let open = head.strip_suffix('}').unwrap_or(&head);
-    let comma = if open.len() > 1 { "," } else { "" };
-    write!(out, "{open}{comma}\"rows\":[")?;
+    write!(out, "{open},\"rows\":[")?;
     let mut first = true;
     each_row(core, &batch.id, &mut |row| {
         if !std::mem::take(&mut first) {
@@ -536,7 +559,7 @@ fn show_json(
         }
         serde_json::to_writer(&mut *out, &row).map_err(std::io::Error::from)
     })?;
-    writeln!(out, "]}}")
+    Ok(writeln!(out, "]}}")?)
 }
 
 fn show_text(
@@ -544,7 +567,7 @@ fn show_text(
     batch: &BatchView,
     rows: bool,
     out: &mut dyn Write,
-) -> std::io::Result<()> {
+) -> Result<(), ShowError> {
     let total = batch
         .total
         .map_or_else(|| "not known yet".to_owned(), |total| total.to_string());
@@ -695,12 +718,17 @@ mod tests {
     #[test]
     fn a_plain_line_says_what_the_bar_shows() {
         assert_eq!(
-            progress_line(&progress(Some(1000), Some(21_300))),
+            progress_line(&progress(Some(1000), Some(21_300)), None),
             "120/1000 rows, 3 failed, 41.2 rows/s, concurrency 32, 2 throttled, ETA 21.3 s"
         );
+        let pause = Pause {
+            endpoint: "contoso.openai.azure.com/gpt-4o".into(),
+            wait_ms: 2000,
+            at: Instant::now(),
+        };
         assert_eq!(
-            progress_line(&progress(None, None)),
-            "120/? rows, 3 failed, 41.2 rows/s, concurrency 32, 2 throttled"
+            progress_line(&progress(None, None), Some(&pause)),
+            "120/? rows, 3 failed, 41.2 rows/s, concurrency 32, 2 throttled; contoso.openai.azure.com/gpt-4o asked to wait 2.0 s"
         );
         assert_eq!(seconds(3_723_000), "1h 2m 3s");
     }
@@ -715,11 +743,31 @@ mod tests {
     }
 
     #[test]
-    fn mapping_pairs_split_at_the_first_equals_sign() {
+    fn a_wait_shows_in_the_progress_for_a_while_and_a_bare_429_does_not() {
+        let mut shown = Progress::new(false);
+        let throttled = |wait_ms| BatchEvent::Throttled {
+            endpoint: "127.0.0.1:9/gpt-4o".into(),
+            wait_ms,
+        };
+        shown.event(&throttled(0));
+        assert!(shown.pause.is_none());
+        shown.event(&throttled(1500));
+        assert_eq!(shown.pause.as_ref().map(|pause| pause.wait_ms), Some(1500));
+        shown.event(&BatchEvent::Progress(progress(None, None)));
+        assert!(shown.pause.is_some(), "still shown right after");
+        shown.pause.as_mut().unwrap().at -= PAUSE_SHOWN + Duration::from_millis(1);
+        shown.event(&BatchEvent::Progress(progress(None, None)));
+        assert!(shown.pause.is_none());
+    }
+
+    #[test]
+    fn mapping_pairs_split_at_the_first_equals_sign_once_per_input() {
         let pairs = mapping_pairs(&["q=${data.question}".into(), "tone=a=b".into()]).unwrap();
         assert_eq!(pairs["q"], "${data.question}");
         assert_eq!(pairs["tone"], "a=b");
         let err = mapping_pairs(&["question".into()]).unwrap_err();
-        assert!(err.to_string().contains("takes INPUT=VALUE"), "{err}");
+        assert!(err.to_string().starts_with("--column-mapping: "), "{err}");
+        let twice = mapping_pairs(&["q=a".into(), "q=b".into()]).unwrap_err();
+        assert!(twice.to_string().contains("mapped twice"), "{twice}");
     }
 }

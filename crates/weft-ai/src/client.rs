@@ -10,11 +10,12 @@ use tokio_util::sync::CancellationToken;
 use crate::credential::{Authorization, ENTRA_FALLBACK_SCOPE, EntraSignIn, Tokens, entra_scope};
 use crate::endpoint::{Operation, Target};
 use crate::error::InferenceError;
+use crate::limiter::{Admission, EndpointLoad};
 use crate::request::{PreparedRequest, json_body};
 use crate::retry::RetryPolicy;
 use crate::status::{filtered_categories, model_error};
 use crate::stream::Assembly;
-use crate::transport::{ClientEvent, Limits, Timeouts, Transport, Watch, cancellable};
+use crate::transport::{ClientEvent, Exchanged, Limits, Timeouts, Transport, Watch, cancellable};
 use crate::wire::{
     ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, FinishReason, RawCompletion,
     RawEmbeddings, ToolCall,
@@ -78,6 +79,22 @@ impl Client {
         self
     }
 
+    /// The same client, but each attempt of its calls (model calls and service calls alike)
+    /// first takes a place at its endpoint, under a limit that adapts to the endpoint's answers
+    /// (see [`Admission`]); the place is held for that attempt only (for a stream, until it has
+    /// been read or dropped), never during a retry's wait. Clones share the limits. Meant for a
+    /// batch; a client without it sends at once, as before.
+    pub fn with_admission(mut self, admission: Admission) -> Self {
+        self.transport = self.transport.with_admission(admission);
+        self
+    }
+
+    /// The endpoints this client's admission has seen, with their limit and load now (empty
+    /// without [`Self::with_admission`]).
+    pub fn load(&self) -> Vec<EndpointLoad> {
+        self.transport.load()
+    }
+
     /// The transport the service clients of this crate share with the model calls: the same
     /// connection pool, timeouts, retry policy and limits.
     pub(crate) fn transport(&self) -> &Transport {
@@ -92,7 +109,7 @@ impl Client {
     ) -> Result<ChatResponse, InferenceError> {
         let target = self.target(call, Operation::ChatCompletions)?;
         let body = json_body(&request.body(call.endpoint, target.model.as_deref(), false))?;
-        let (raw, request_id) = self
+        let exchanged = self
             .send(call, &target, Method::POST, Some(body), |response| {
                 Box::pin(
                     self.transport
@@ -100,7 +117,7 @@ impl Client {
                 )
             })
             .await?;
-        completion(raw, request_id)
+        completion(exchanged.answer, exchanged.request_id)
     }
 
     /// A streamed chat completion: each piece of text goes to `call.events` as it arrives, and
@@ -112,7 +129,13 @@ impl Client {
     ) -> Result<ChatResponse, InferenceError> {
         let target = self.target(call, Operation::ChatCompletions)?;
         let body = json_body(&request.body(call.endpoint, target.model.as_deref(), true))?;
-        let (response, request_id) = self
+        let Exchanged {
+            answer: response,
+            request_id,
+            // The attempt goes on while the stream is read: its place is given back when this
+            // function returns, or when its future is dropped mid-stream.
+            permit: _permit,
+        } = self
             .send(call, &target, Method::POST, Some(body), |response| {
                 Box::pin(async { Ok(response) })
             })
@@ -143,14 +166,15 @@ impl Client {
             map.insert("model".into(), Value::String(model.clone()));
         }
         let body = json_body(&body)?;
-        let (raw, _) = self
+        let raw = self
             .send(call, &target, Method::POST, Some(body), |response| {
                 Box::pin(
                     self.transport
                         .read_json::<RawEmbeddings>(&call.cancel, response),
                 )
             })
-            .await?;
+            .await?
+            .answer;
         let mut data = raw.data;
         data.sort_by_key(|item| item.index);
         if data.len() != request.input.len() {
@@ -180,11 +204,12 @@ impl Client {
     /// `GET {endpoint}/info`: the model behind a serverless or Foundry endpoint.
     pub async fn info(&self, call: &Call<'_>) -> Result<Value, InferenceError> {
         let target = self.target(call, Operation::Info)?;
-        let (info, _) = self
+        let info = self
             .send(call, &target, Method::GET, None, |response| {
                 Box::pin(self.transport.read_json(&call.cancel, response))
             })
-            .await?;
+            .await?
+            .answer;
         Ok(info)
     }
 
@@ -206,7 +231,7 @@ impl Client {
         method: Method,
         body: Option<Vec<u8>>,
         take: impl Fn(Response) -> BoxFuture<'a, Result<T, InferenceError>>,
-    ) -> Result<(T, Option<String>), InferenceError> {
+    ) -> Result<Exchanged<T>, InferenceError> {
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let (auth, may_fall_back) = self.authorize(call, target, None).await?;
         let prepare = |auth: &Authorization| {
@@ -229,6 +254,7 @@ impl Client {
                 self.transport
                     .exchange(
                         &request,
+                        target.model.as_deref(),
                         call.watch(),
                         |failure| model_error(failure, scope, call.endpoint),
                         take,

@@ -11,6 +11,7 @@ mod client;
 mod credential;
 mod endpoint;
 mod error;
+mod limiter;
 mod request;
 mod retry;
 mod secret;
@@ -28,6 +29,7 @@ pub use endpoint::{
     UrlOrigin,
 };
 pub use error::{InferenceError, SignInCli, SignInError, TimeoutPhase};
+pub use limiter::{Admission, EndpointLoad};
 pub use retry::RetryPolicy;
 pub use secret::{ApiKey, text_forms};
 pub use services::{Handles, content_safety, http, search, serp};

@@ -1,6 +1,7 @@
 //! Sending one request, for any service Weft calls (the model APIs, and the tools' services): timeouts,
 //! no redirects, a cap on the reply, cancellation, and retries with backoff that honour
-//! `Retry-After`, with every secret the request carries masked in what it reports.
+//! `Retry-After`, with every secret the request carries masked in what it reports; for a client
+//! built with an [`Admission`], a permit per attempt from the endpoint's [`Limiter`].
 
 use std::fmt;
 use std::future::Future;
@@ -14,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::error::{InferenceError, TimeoutPhase};
+use crate::limiter::{Admission, EndpointLoad, Limiter, Permit, endpoint_key};
 use crate::request::{PreparedRequest, Reply, not_json};
 use crate::retry::{RetryPolicy, is_retryable, retry_after};
 use crate::status::Failure;
@@ -104,13 +106,23 @@ impl Watch<'_> {
 }
 
 /// The HTTP side every client of this crate shares: one connection pool, its timeouts, retry
-/// policy and reply limits.
+/// policy and reply limits, and (for a batch's client) the limiter its clones share.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     http: reqwest::Client,
     timeouts: Timeouts,
     retry: RetryPolicy,
     limits: Limits,
+    limiter: Option<Limiter>,
+}
+
+/// What a successful exchange gives back: the answer, the request id, and the attempt's permit
+/// when the client has a limiter. A caller that goes on reading the reply (a stream) keeps the
+/// permit until it is done; dropping it gives the place back.
+pub(crate) struct Exchanged<T> {
+    pub answer: T,
+    pub request_id: Option<String>,
+    pub permit: Option<Permit>,
 }
 
 impl Transport {
@@ -131,7 +143,20 @@ impl Transport {
             timeouts,
             retry,
             limits: Limits::default(),
+            limiter: None,
         })
+    }
+
+    /// From now on each attempt waits for a place at its endpoint (a limiter of its own, shared
+    /// by this transport's clones).
+    pub(crate) fn with_admission(mut self, admission: Admission) -> Self {
+        self.limiter = Some(Limiter::new(admission));
+        self
+    }
+
+    /// The endpoints the limiter has seen (none without an admission).
+    pub(crate) fn load(&self) -> Vec<EndpointLoad> {
+        self.limiter.as_ref().map(Limiter::load).unwrap_or_default()
     }
 
     pub(crate) fn with_limits(mut self, limits: Limits) -> Self {
@@ -168,8 +193,8 @@ impl Transport {
         watch: Watch<'_>,
         map: impl Fn(Failure) -> InferenceError,
     ) -> Result<Reply, InferenceError> {
-        let (reply, request_id) = self
-            .exchange(request, watch, map, |response| {
+        let exchanged = self
+            .exchange(request, None, watch, map, |response| {
                 Box::pin(async move {
                     let status = response.status().as_u16();
                     let headers = response.headers().clone();
@@ -178,12 +203,12 @@ impl Transport {
                 })
             })
             .await?;
-        let (status, headers, body) = reply;
+        let (status, headers, body) = exchanged.answer;
         Ok(Reply {
             status,
             headers,
             body,
-            request_id,
+            request_id: exchanged.request_id,
         })
     }
 
@@ -192,17 +217,36 @@ impl Transport {
     /// off (nothing has reached the caller yet) the call is retried like a failed connection.
     /// `map` turns a failed status into its error; the statuses [`is_retryable`] names are
     /// retried whatever it makes of them.
+    ///
+    /// With a limiter, each attempt first waits for a permit of the endpoint the request's URL
+    /// and `model` (the deployment a body names) make; the wait does not count against the retry
+    /// budget, which is for the service's failures, not for the client's own queue.
     pub(crate) async fn exchange<'a, T>(
         &self,
         request: &PreparedRequest,
+        model: Option<&str>,
         watch: Watch<'_>,
         map: impl Fn(Failure) -> InferenceError,
         take: impl Fn(Response) -> BoxFuture<'a, Result<T, InferenceError>>,
-    ) -> Result<(T, Option<String>), InferenceError> {
+    ) -> Result<Exchanged<T>, InferenceError> {
         let headers = request.header_map()?;
+        let endpoint = self
+            .limiter
+            .as_ref()
+            .map(|_| endpoint_key(request.url(), model));
         let started = Instant::now();
+        let mut queued = Duration::ZERO;
         let mut retries = 0;
         loop {
+            let permit = match (&self.limiter, &endpoint) {
+                (Some(limiter), Some(endpoint)) => {
+                    let asked = Instant::now();
+                    let permit = cancellable(watch.cancel, limiter.acquire(endpoint)).await?;
+                    queued += asked.elapsed();
+                    Some(permit)
+                }
+                _ => None,
+            };
             let attempt = request.attempt(&self.http, &headers);
             let outcome = cancellable(watch.cancel, async {
                 tokio::time::timeout(self.timeouts.first_byte, attempt.send()).await
@@ -225,8 +269,17 @@ impl Transport {
                 Ok(Ok(response)) if response.status().is_success() => {
                     let request_id = request_id(&response)
                         .or_else(|| request.sent_request_id().map(str::to_owned));
+                    if let Some(permit) = &permit {
+                        permit.answered(response.headers());
+                    }
                     match take(response).await {
-                        Ok(answer) => return Ok((answer, request_id)),
+                        Ok(answer) => {
+                            return Ok(Exchanged {
+                                answer,
+                                request_id,
+                                permit,
+                            });
+                        }
                         Err(
                             error @ (InferenceError::Network { .. }
                             | InferenceError::Timeout { .. }),
@@ -240,6 +293,9 @@ impl Transport {
                 Ok(Ok(response)) => {
                     let status = response.status().as_u16();
                     let wait = retry_after(response.headers(), SystemTime::now());
+                    if let Some(permit) = permit.as_ref().filter(|_| status == 429) {
+                        permit.throttled(response.headers(), wait);
+                    }
                     let request_id = request_id(&response)
                         .or_else(|| request.sent_request_id().map(str::to_owned));
                     let body = self
@@ -254,13 +310,18 @@ impl Transport {
                     (error, wait)
                 }
             };
-            // Only failures before any answer, and transient statuses, get here.
+            // Only failures before any answer, and transient statuses, get here; the attempt is
+            // over, so its place goes back before any wait.
+            drop(permit);
             if retries >= self.retry.max_retries {
                 return Err(error);
             }
             retries += 1;
             let delay = wait.unwrap_or_else(|| self.retry.backoff(retries));
-            let left = self.retry.budget.saturating_sub(started.elapsed());
+            let left = self
+                .retry
+                .budget
+                .saturating_sub(started.elapsed().saturating_sub(queued));
             if delay > left {
                 return Err(match error {
                     InferenceError::RateLimited {

@@ -12,6 +12,7 @@ use serde_json::Value;
 mod azure;
 mod content_safety;
 mod dynamic_key;
+mod limited;
 mod search;
 mod serp;
 mod service;
@@ -20,6 +21,7 @@ pub use content_safety::{
     CONTENT_SAFETY_API_VERSION, ContentSafetyFake, ContentSafetySetup, MAX_TEXT_CHARS,
 };
 pub use dynamic_key::{DYNAMIC_KEY, SOURCES, dynamic_key_flow};
+pub use limited::{Arrival, LimitedChat, LimitedFake};
 pub use search::{SEARCH_API_VERSION, SearchFake, SearchSetup};
 pub use serp::{SerpFake, SerpSetup};
 pub use service::{Answer, Failure, HttpFake};

@@ -2,15 +2,18 @@
 //! the core, call it off the UI thread (SQLite and the keychain block), and turn its error into
 //! an [`IpcError`]. No command returns a secret value.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use tokio::sync::mpsc::UnboundedSender;
 use weft_core::{
-    AppCore, AppError, ConnectionCheck, ConnectionInput, ConnectionView, Diagnostics,
-    EffectiveConnectionView, FileVersion, IpcError, KindSpec, OpenedFlow, OverrideInput,
-    ProfileView, Recovery, Replace, RunOrder, RunPlan, RunSummary, RunView, SavedConnection,
-    SavedOverride,
+    AppCore, AppError, BatchEvent, BatchOrder, BatchRowView, BatchSummary, BatchView, Concurrency,
+    ConnectionCheck, ConnectionInput, ConnectionView, DataPreview, Diagnostics,
+    EffectiveConnectionView, ExportFormat, FileVersion, IpcError, KindSpec, OpenedFlow,
+    OverrideInput, ProfileView, Recovery, Replace, RowFilter, RunOrder, RunPlan, RunSummary,
+    RunView, SavedConnection, SavedOverride,
 };
 use weft_engine::RunEvent;
 use weft_flow::{Diagnostic, FlowDocument};
@@ -18,8 +21,11 @@ use weft_flow::{Diagnostic, FlowDocument};
 use crate::ipc::commands;
 use crate::state::CoreState;
 
-/// How long one node of a test run may take, retries included.
+/// How long one node of a test run (or of one batch row) may take, retries included.
 const NODE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The data rows the Batch panel shows before a batch starts.
+const PREVIEW_ROWS: usize = 10;
 
 commands! {
     /// The app's version, data folder, database, keychain and Entra ID sign-ins, for the status bar.
@@ -128,14 +134,6 @@ commands! {
         events: Channel<RunEvent>
     ) -> RunSummary {
         let core = state.core()?;
-        let (sender, mut received) = tokio::sync::mpsc::unbounded_channel();
-        let forward = tauri::async_runtime::spawn(async move {
-            while let Some(event) = received.recv().await {
-                if events.send(event).is_err() {
-                    break;
-                }
-            }
-        });
         let order = RunOrder {
             run_id,
             path,
@@ -144,14 +142,107 @@ commands! {
             given: Default::default(),
             node_timeout: NODE_TIMEOUT,
         };
-        let summary = settled(async move { core.run_flow(document, order, sender).await }).await;
-        let _ = forward.await;
-        summary
+        streamed(events, |sender| async move { core.run_flow(document, order, sender).await }).await
     }
 
     /// Stops the run with this id; `false` when it is not (or no longer) running.
     fn cancel_run(state, run_id: String) -> bool {
         Ok(state.core()?.cancel_run(&run_id))
+    }
+
+    /// A data file's columns and first rows (a bad one with why), and the mapping proposed for
+    /// the open flow's inputs.
+    fn batch_preview(state, document: FlowDocument, path: PathBuf) -> DataPreview {
+        blocking(&state, move |core| {
+            core.preview_data(&document, &path, PREVIEW_ROWS)
+        })
+        .await
+    }
+
+    /// Runs the flow file at `flow_path` over every row of the data file; its events stream over
+    /// `events`, the summary returns at the end, whatever the batch's status. Rejects only when
+    /// the batch cannot start (the flow, the data file or the mapping), before any call. The
+    /// caller picks `batch_id`, so `batch_cancel` works from the moment it is asked for.
+    fn batch_start(
+        state,
+        batch_id: String,
+        name: Option<String>,
+        flow_path: PathBuf,
+        data_path: PathBuf,
+        mapping: BTreeMap<String, String>,
+        concurrency: Concurrency;
+        events: Channel<BatchEvent>
+    ) -> BatchSummary {
+        let core = state.core()?;
+        let order = BatchOrder {
+            batch_id,
+            name,
+            flow_path,
+            data_path,
+            mapping,
+            concurrency,
+            node_timeout: NODE_TIMEOUT,
+        };
+        streamed(events, |sender| async move { core.run_batch(order, sender).await }).await
+    }
+
+    /// Runs again the rows of a stored batch that did not succeed, with the flow as it ran then;
+    /// `concurrency` `null`: as it was started.
+    fn batch_resume(
+        state,
+        batch_id: String,
+        concurrency: Option<Concurrency>;
+        events: Channel<BatchEvent>
+    ) -> BatchSummary {
+        let core = state.core()?;
+        streamed(events, |sender| async move {
+            core.resume_batch(&batch_id, concurrency, sender).await
+        })
+        .await
+    }
+
+    /// Stops the batch with this id (rows in flight are recorded cancelled); `false` when it is
+    /// not (or no longer) running.
+    fn batch_cancel(state, batch_id: String) -> bool {
+        Ok(state.core()?.cancel_run(&batch_id))
+    }
+
+    /// The latest batches first, with their row counts.
+    fn batch_list(state, limit: u32) -> Vec<BatchView> {
+        blocking(&state, move |core| core.batches(limit)).await
+    }
+
+    /// One batch by its id (or a unique prefix of it).
+    fn batch_get(state, id: String) -> BatchView {
+        blocking(&state, move |core| core.batch(&id)).await
+    }
+
+    /// A page of a batch's rows in row order, those of one status or all, redacted as stored.
+    fn batch_rows(
+        state,
+        id: String,
+        filter: RowFilter,
+        offset: u32,
+        limit: u32
+    ) -> Vec<BatchRowView> {
+        blocking(&state, move |core| {
+            core.batch_rows(&id, filter, u64::from(offset), limit)
+        })
+        .await
+    }
+
+    /// One row of a batch with what each of its nodes did.
+    fn batch_row(state, id: String, row: u32) -> BatchRowView {
+        blocking(&state, move |core| core.batch_row(&id, u64::from(row))).await
+    }
+
+    /// Writes every row of the batch to `path` (chosen in the save dialog) as JSONL or CSV; a
+    /// failed export leaves no file behind.
+    fn batch_export(state, id: String, format: ExportFormat, path: PathBuf) -> () {
+        blocking(&state, move |core| {
+            crate::batch::export_to_file(core, &id, format, &path)
+        })
+        .await
     }
 
     /// The latest runs first, secrets redacted.
@@ -236,6 +327,28 @@ async fn settled<T: Send + 'static>(
         .await
         .map_err(|err| AppError::Internal(format!("a background task failed: {err}")))?
         .map_err(IpcError::from)
+}
+
+/// Runs work that reports events, forwarding each one to the window's `Channel` as it comes, and
+/// answers once the work has ended and every event it sent has been forwarded.
+async fn streamed<E, T, W, F>(events: tauri::ipc::Channel<E>, work: W) -> Result<T, IpcError>
+where
+    E: tauri::ipc::IpcResponse + Send + 'static,
+    T: Send + 'static,
+    W: FnOnce(UnboundedSender<E>) -> F,
+    F: Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let forward = tauri::async_runtime::spawn(async move {
+        while let Some(event) = received.recv().await {
+            if events.send(event).is_err() {
+                break;
+            }
+        }
+    });
+    let result = settled(work(sender)).await;
+    let _ = forward.await;
+    result
 }
 
 async fn blocking<T, F>(state: &CoreState, call: F) -> Result<T, IpcError>

@@ -36,6 +36,9 @@ macro_rules! commands {
         $(
             $(#[doc = $doc])*
             #[tauri::command]
+            // The arguments are the fields of the command's IPC message, each named by the UI;
+            // grouping them would only add a wrapper type on both sides.
+            #[allow(clippy::too_many_arguments)]
             async fn $name(
                 $state: tauri::State<'_, $crate::state::CoreState>,
                 $($arg: $ty,)*

@@ -1,6 +1,7 @@
 //! The desktop shell: wires Weft's core into a Tauri window. It holds no logic of its own;
 //! commands parse, call `weft_core`, and map the error.
 
+mod batch;
 mod commands;
 mod ipc;
 mod state;

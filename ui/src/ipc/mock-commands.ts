@@ -1,6 +1,7 @@
 // Every Weft command the browser-test mock answers, one handler per command of the generated map.
 // The `satisfies` makes a command added in Rust a type error here until it is handled; the
 // Vitest test beside this file checks the same at run time against the generated name list.
+import { batchHandlers } from "./mock-batch";
 import { connectionHandlers } from "./mock-connections";
 import { flowHandlers } from "./mock-flows";
 import type { Handlers } from "./mock-options";
@@ -8,6 +9,7 @@ import { profileHandlers } from "./mock-profiles";
 import { runHandlers } from "./mock-run";
 
 export const handlers = {
+  ...batchHandlers,
   ...connectionHandlers,
   ...flowHandlers,
   ...profileHandlers,

@@ -2,6 +2,7 @@
 // command handler, and how a handler rejects.
 import type { Args, CommandName, Result } from "./client";
 import type { IpcError } from "./generated/IpcError";
+import type { BatchMockOptions } from "./mock-batch";
 import type { FlowsMockOptions } from "./mock-flows";
 import type { RunMockOptions } from "./mock-run";
 
@@ -15,6 +16,8 @@ export type MockOptions = {
   entraSignedOut?: boolean;
   /** How test runs behave (a failing node, a throttled node, slow tokens). */
   run?: RunMockOptions;
+  /** Batch data files and how batches run. */
+  batch?: BatchMockOptions;
   /** Flow files, recovery and native dialog answers. */
   flows?: FlowsMockOptions;
 };

@@ -1,12 +1,19 @@
 // Generated from the command table in src-tauri/src/commands.rs by `cargo test -p weft-desktop`; do not edit.
 import type { Channel } from "@tauri-apps/api/core";
 
+import type { BatchEvent } from "./BatchEvent";
+import type { BatchRowView } from "./BatchRowView";
+import type { BatchSummary } from "./BatchSummary";
+import type { BatchView } from "./BatchView";
+import type { Concurrency } from "./Concurrency";
 import type { ConnectionCheck } from "./ConnectionCheck";
 import type { ConnectionInput } from "./ConnectionInput";
 import type { ConnectionView } from "./ConnectionView";
+import type { DataPreview } from "./DataPreview";
 import type { Diagnostic } from "./Diagnostic";
 import type { Diagnostics } from "./Diagnostics";
 import type { EffectiveConnectionView } from "./EffectiveConnectionView";
+import type { ExportFormat } from "./ExportFormat";
 import type { FileVersion } from "./FileVersion";
 import type { FlowDocument } from "./FlowDocument";
 import type { JsonValue } from "./serde_json/JsonValue";
@@ -16,6 +23,7 @@ import type { OverrideInput } from "./OverrideInput";
 import type { ProfileView } from "./ProfileView";
 import type { Recovery } from "./Recovery";
 import type { Replace } from "./Replace";
+import type { RowFilter } from "./RowFilter";
 import type { RunEvent } from "./RunEvent";
 import type { RunPlan } from "./RunPlan";
 import type { RunSummary } from "./RunSummary";
@@ -62,6 +70,31 @@ export type Commands = {
   run_flow: { args: { document: FlowDocument; path: string | null; inputs: { [key in string]: JsonValue }; plan: RunPlan; runId: string; events: Channel<RunEvent> }; result: RunSummary };
   /** Stops the run with this id; `false` when it is not (or no longer) running. */
   cancel_run: { args: { runId: string }; result: boolean };
+  /** A data file's columns and first rows (a bad one with why), and the mapping proposed for
+   * the open flow's inputs. */
+  batch_preview: { args: { document: FlowDocument; path: string }; result: DataPreview };
+  /** Runs the flow file at `flow_path` over every row of the data file; its events stream over
+   * `events`, the summary returns at the end, whatever the batch's status. Rejects only when
+   * the batch cannot start (the flow, the data file or the mapping), before any call. The
+   * caller picks `batch_id`, so `batch_cancel` works from the moment it is asked for. */
+  batch_start: { args: { batchId: string; name: string | null; flowPath: string; dataPath: string; mapping: { [key in string]: string }; concurrency: Concurrency; events: Channel<BatchEvent> }; result: BatchSummary };
+  /** Runs again the rows of a stored batch that did not succeed, with the flow as it ran then;
+   * `concurrency` `null`: as it was started. */
+  batch_resume: { args: { batchId: string; concurrency: Concurrency | null; events: Channel<BatchEvent> }; result: BatchSummary };
+  /** Stops the batch with this id (rows in flight are recorded cancelled); `false` when it is
+   * not (or no longer) running. */
+  batch_cancel: { args: { batchId: string }; result: boolean };
+  /** The latest batches first, with their row counts. */
+  batch_list: { args: { limit: number }; result: Array<BatchView> };
+  /** One batch by its id (or a unique prefix of it). */
+  batch_get: { args: { id: string }; result: BatchView };
+  /** A page of a batch's rows in row order, those of one status or all, redacted as stored. */
+  batch_rows: { args: { id: string; filter: RowFilter; offset: number; limit: number }; result: Array<BatchRowView> };
+  /** One row of a batch with what each of its nodes did. */
+  batch_row: { args: { id: string; row: number }; result: BatchRowView };
+  /** Writes every row of the batch to `path` (chosen in the save dialog) as JSONL or CSV; a
+   * failed export leaves no file behind. */
+  batch_export: { args: { id: string; format: ExportFormat; path: string }; result: null };
   /** The latest runs first, secrets redacted. */
   list_runs: { args: { limit: number }; result: Array<RunView> };
   /** One run by its id (or a unique prefix of it). */
@@ -109,6 +142,15 @@ export const commandNames: readonly CommandName[] = [
   "clear_recovery",
   "run_flow",
   "cancel_run",
+  "batch_preview",
+  "batch_start",
+  "batch_resume",
+  "batch_cancel",
+  "batch_list",
+  "batch_get",
+  "batch_rows",
+  "batch_row",
+  "batch_export",
   "list_runs",
   "get_run",
   "list_profiles",

@@ -1,5 +1,6 @@
 import { ReactFlowProvider } from "@xyflow/react";
 
+import { BatchPanel } from "../features/batch/BatchPanel";
 import { Canvas } from "../features/canvas/Canvas";
 import { ConnectionsManager } from "../features/connections/ConnectionsManager";
 import { DiagnosticsDialog } from "../features/diagnostics/DiagnosticsDialog";
@@ -31,6 +32,7 @@ export function App() {
       <ConnectionsManager />
       <ShortcutHelp />
       <InputsDialog />
+      <BatchPanel />
     </ReactFlowProvider>
   );
 }

@@ -1,3 +1,4 @@
+import { BatchButton } from "../features/batch/BatchButton";
 import { useConnections } from "../features/connections/store";
 import { useEditor } from "../features/editor/store";
 import { DirtyMarker, FileMenu } from "../features/files/FileMenu";
@@ -26,6 +27,7 @@ export function TopBar() {
         <button type="button" className="btn" data-testid="open-connections" onClick={() => void openConnections()}>
           Connections
         </button>
+        <BatchButton />
         <TestRunButton />
       </div>
     </header>

@@ -1,7 +1,10 @@
-// The last 50 stored runs, newest first; opening one shows it in the Run tab.
+// The last 50 stored runs, newest first; opening one shows it in the Run tab. Batches follow,
+// listed by the Batch panel's own component.
+import { useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 
 import type { RunView } from "../../ipc/generated/RunView";
+import { BatchHistory } from "../batch/BatchHistory";
 import { capitalised, formatMs } from "./format";
 import { useRun } from "./store";
 
@@ -40,11 +43,15 @@ export function HistoryTab() {
       openId: s.stored?.run.id,
     })),
   );
+  const [reloads, setReloads] = useState(0);
   return (
     <div className="run-history">
       <div className="run-toolbar">
         <span className="muted">{history ? `${history.length} recent run${history.length === 1 ? "" : "s"}` : ""}</span>
-        <button type="button" className="btn btn-small" onClick={() => void reload()} disabled={loading}>
+        <button type="button" className="btn btn-small" onClick={() => {
+            void reload();
+            setReloads((n) => n + 1);
+          }} disabled={loading}>
           Refresh
         </button>
       </div>
@@ -77,6 +84,7 @@ export function HistoryTab() {
           </tbody>
         </table>
       )}
+      <BatchHistory reloads={reloads} />
     </div>
   );
 }

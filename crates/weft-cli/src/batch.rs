@@ -423,7 +423,8 @@ impl Progress {
                     self.notice("more bad rows: `weft batch show ID --rows` lists them all");
                 }
             }
-            BatchEvent::Stopped { message } => self.notice(&format!("stopped: {message}")),
+            // The batch ends at once; its summary's message says why, once, after the summary.
+            BatchEvent::Stopped { .. } => {}
         }
     }
 

@@ -209,7 +209,7 @@ fn version_on_disk(path: &Path) -> Result<Option<FileVersion>, FlowFileError> {
 }
 
 /// What is written to disk: a secret input never keeps a value, even one typed as its default.
-fn without_secret_values(document: &FlowDocument) -> FlowDocument {
+pub(crate) fn without_secret_values(document: &FlowDocument) -> FlowDocument {
     let mut document = document.clone();
     for input in document.inputs.values_mut().filter(|i| i.secret) {
         input.default = None;

@@ -13,7 +13,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 use weft_engine::{NodeRecord, Plan, Reuse, RunError, RunEvent, RunOutcome, RunRequest, RunStatus};
-use weft_flow::{FlowDocument, ValidFlow};
+use weft_flow::{FlowDocument, ValidFlow, Validation};
 use weft_store::{Retention, RunRecord};
 
 use crate::{AppCore, AppError, StoreConnections};
@@ -78,7 +78,7 @@ pub(crate) struct RunSlots {
 
 /// Takes a run out of the registry when it ends, however it ends (an error, a panic, a dropped
 /// future), and only that run.
-struct Registered<'a> {
+pub(crate) struct Registered<'a> {
     core: &'a AppCore,
     run_id: String,
 }
@@ -127,7 +127,7 @@ impl From<RunRecord> for RunView {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -152,15 +152,8 @@ impl AppCore {
         let (checked, profile) = self
             .blocking(move |core| Ok((core.check_flow(&flow, false)?, core.active_profile()?)))
             .await?;
-        let Some(flow) = checked.valid else {
-            let errors: Vec<String> = checked.errors().map(ToString::to_string).collect();
-            return Err(AppError::Invalid(format!(
-                "the flow has {} problem(s); fix them first:\n{}",
-                errors.len(),
-                errors.join("\n")
-            )));
-        };
-        self.run_checked(flow, order, cancel, profile, events).await
+        self.run_checked(ready(checked)?, order, cancel, profile, events)
+            .await
     }
 
     /// [`AppCore::run_flow`] for a flow the caller validated already (the CLI, which prints the
@@ -241,7 +234,9 @@ impl AppCore {
         Ok(summary)
     }
 
-    fn register_run(
+    /// Puts a run (or a batch) in the registry, so that [`AppCore::cancel_run`] reaches it; it
+    /// leaves when the guard drops.
+    pub(crate) fn register_run(
         &self,
         run_id: &str,
         cancel: &CancellationToken,
@@ -264,7 +259,7 @@ impl AppCore {
     }
 
     /// Runs blocking work (SQLite, the keychain) on tokio's blocking pool.
-    async fn blocking<T: Send + 'static>(
+    pub(crate) async fn blocking<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&AppCore) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
@@ -334,6 +329,21 @@ impl AppCore {
             None => Err(AppError::NotFound(format!(
                 "no run `{id}`; `weft runs list` shows the ids"
             ))),
+        }
+    }
+}
+
+/// The flow validation made ready to run, or every error it found.
+pub(crate) fn ready(checked: Validation) -> Result<ValidFlow, AppError> {
+    match checked.valid {
+        Some(flow) => Ok(flow),
+        None => {
+            let errors: Vec<String> = checked.errors().map(ToString::to_string).collect();
+            Err(AppError::Invalid(format!(
+                "the flow has {} problem(s); fix them first:\n{}",
+                errors.len(),
+                errors.join("\n")
+            )))
         }
     }
 }

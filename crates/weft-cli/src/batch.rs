@@ -94,25 +94,25 @@ pub(crate) fn run(command: BatchCommand, profile: Option<&str>) -> Exit {
             name,
             json,
             node_timeout,
-        } => start(
-            profile,
-            Start::New {
-                flow,
-                data,
+        } => mapping_pairs(&mapping).and_then(|mapping| {
+            let order = BatchOrder {
+                batch_id: new_run_id(),
+                name,
+                flow_path: absolute(&flow),
+                data_path: absolute(&data),
                 mapping,
                 concurrency,
-                name,
                 node_timeout: Duration::from_secs(node_timeout),
-            },
-            json,
-        ),
+            };
+            start(profile, Launch::New(order), json)
+        }),
         BatchCommand::Resume {
             batch_id,
             concurrency,
             json,
         } => start(
             profile,
-            Start::Resume {
+            Launch::Resume {
                 batch_id,
                 concurrency,
             },
@@ -142,16 +142,10 @@ pub(crate) fn run(command: BatchCommand, profile: Option<&str>) -> Exit {
 }
 
 /// What `run` and `resume` start.
-enum Start {
-    New {
-        flow: PathBuf,
-        data: PathBuf,
-        mapping: Vec<String>,
-        concurrency: Concurrency,
-        name: Option<String>,
-        node_timeout: Duration,
-    },
+enum Launch {
+    New(BatchOrder),
     Resume {
+        /// As given: the whole id or its first characters.
         batch_id: String,
         concurrency: Option<Concurrency>,
     },
@@ -169,43 +163,35 @@ fn absolute(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
 }
 
-fn start(profile: Option<&str>, start: Start, json: bool) -> Result<Exit, CliError> {
+fn start(profile: Option<&str>, launch: Launch, json: bool) -> Result<Exit, CliError> {
     let core = Arc::new(open_core(profile)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|err| CliError::Runtime(format!("could not start the async runtime: {err}")))?;
-    let (batch_id, resume) = match start {
-        Start::New {
-            flow,
-            data,
-            mapping,
-            concurrency,
-            name,
-            node_timeout,
-        } => {
-            let order = BatchOrder {
-                batch_id: new_run_id(),
-                name,
-                flow_path: absolute(&flow),
-                data_path: absolute(&data),
-                mapping: mapping_pairs(&mapping)?,
-                concurrency,
-                node_timeout,
-            };
-            (order.batch_id.clone(), Err(order))
-        }
-        Start::Resume {
+    // The whole id: the one Ctrl-C cancels.
+    let (batch_id, launch) = match launch {
+        Launch::New(order) => (order.batch_id.clone(), Launch::New(order)),
+        Launch::Resume {
             batch_id,
             concurrency,
-        } => (core.batch(&batch_id)?.id, Ok(concurrency)),
+        } => {
+            let batch_id = core.batch(&batch_id)?.id;
+            (
+                batch_id.clone(),
+                Launch::Resume {
+                    batch_id,
+                    concurrency,
+                },
+            )
+        }
     };
     let summary = runtime.block_on(async {
         let (events, received) = tokio::sync::mpsc::unbounded_channel();
         let progress = Progress::new(std::io::stderr().is_terminal());
         let notices = progress.bar.clone();
         let printer = tokio::spawn(progress.print(received));
-        let work = launch(&core, &batch_id, resume, events);
+        let work = launch.run(&core, events);
         tokio::pin!(work);
         let summary = tokio::select! {
             summary = &mut work => summary,
@@ -238,15 +224,19 @@ fn start(profile: Option<&str>, start: Start, json: bool) -> Result<Exit, CliErr
     Ok(exit_for(&summary))
 }
 
-async fn launch(
-    core: &Arc<AppCore>,
-    batch_id: &str,
-    resume: Result<Option<Concurrency>, BatchOrder>,
-    events: UnboundedSender<BatchEvent>,
-) -> Result<BatchSummary, AppError> {
-    match resume {
-        Ok(concurrency) => core.resume_batch(batch_id, concurrency, events).await,
-        Err(order) => core.run_batch(order, events).await,
+impl Launch {
+    async fn run(
+        self,
+        core: &Arc<AppCore>,
+        events: UnboundedSender<BatchEvent>,
+    ) -> Result<BatchSummary, AppError> {
+        match self {
+            Launch::New(order) => core.run_batch(order, events).await,
+            Launch::Resume {
+                batch_id,
+                concurrency,
+            } => core.resume_batch(&batch_id, concurrency, events).await,
+        }
     }
 }
 

@@ -18,8 +18,8 @@
 use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
@@ -89,6 +89,9 @@ struct Counters {
     throttled: AtomicU64,
     in_flight: AtomicUsize,
     peak_in_flight: AtomicUsize,
+    /// Wall-clock time of the first chat request (ms since the Unix epoch), so a script can
+    /// measure a client's time from its start to its first request from another process.
+    first_request_unix_ms: OnceLock<u64>,
 }
 
 struct Shared {
@@ -142,6 +145,7 @@ fn stats(counters: &Counters) -> Value {
         "requests": counters.requests.load(Ordering::SeqCst),
         "throttled": counters.throttled.load(Ordering::SeqCst),
         "peak_in_flight": counters.peak_in_flight.load(Ordering::SeqCst),
+        "first_request_unix_ms": counters.first_request_unix_ms.get(),
     })
 }
 
@@ -195,6 +199,13 @@ fn serve(shared: &Shared, socket: TcpStream) {
 /// Returns the status, extra header lines and the reply.
 fn chat(shared: &Shared, body: &Value) -> (u16, String, Reply) {
     let counters = &shared.counters;
+    counters.first_request_unix_ms.get_or_init(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| {
+                u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+            })
+    });
     counters.requests.fetch_add(1, Ordering::SeqCst);
     let now = counters.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     counters.peak_in_flight.fetch_max(now, Ordering::SeqCst);

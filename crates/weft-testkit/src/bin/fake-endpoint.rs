@@ -4,7 +4,7 @@
 //! With no flags it answers every request at once with a short streamed reply. With
 //! `--latency-ms N` and/or `--max-in-flight N` it is a [`weft_testkit::LimitedChat`]: chat
 //! completions (whole or streamed) after N ms, 429 in Azure's shape beyond N requests at once,
-//! and `GET /stats` gives `{"requests":…,"throttled":…,"peak_in_flight":…}`.
+//! and `GET /stats` gives `{"requests":…,"throttled":…,"peak_in_flight":…,"first_request_unix_ms":…}`.
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -95,40 +95,48 @@ function cells(file: BatchMockFile, row: number): Record<string, string> {
   return Object.fromEntries(file.columns.map((c) => [c, `${c} ${row + 1}`]));
 }
 
+/** weft-batch's BadRow messages. */
 function badRowMessage(format: "csv" | "jsonl", row: number, columns: number): string {
   const line = lineOf(format, row);
   return format === "csv"
-    ? `line ${line}: expected ${columns} cells, found ${columns - 1}; fix the row or remove it`
-    : `line ${line}: not valid JSON (expected value at column 1); fix the line or remove it`;
+    ? `line ${line}: ${columns - 1} fields where the header has ${columns} columns; quote fields that contain commas, or fix the row`
+    : `line ${line}: not valid JSON (expected value at line 1 column 1); fix or remove the line`;
 }
 
-/** Rust's ColumnMapping::suggest: each input to a same-named column, ignoring case. */
+/** Rust's ColumnMapping::suggest: each input to the column of its name, else one that differs only in case. */
 function suggest(flow: FlowDocument, columns: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const input of Object.keys(flow.inputs ?? {})) {
-    const column = columns.find((c) => c.toLowerCase() === input.toLowerCase());
+    const column = columns.find((c) => c === input) ?? columns.find((c) => c.toLowerCase() === input.toLowerCase());
     if (column) out[input] = `\${data.${column}}`;
   }
   return out;
 }
 
-const COLUMN = /^\$\{\s*data\.(.+?)\s*\}$/;
+const COLUMN = /^\$\{data\.(.+)\}$/;
 
-/** Rust's ColumnMapping::check, with its messages' gist: before any row runs. */
+/** Rust's ColumnMapping::check with its messages (crates/weft-batch/src/mapping.rs), before any row runs. */
 function checkMapping(flow: FlowDocument, mapping: Record<string, string>, file: BatchMockFile, format: "csv" | "jsonl") {
   const inputs = flow.inputs ?? {};
-  for (const name of Object.keys(mapping))
-    if (!inputs[name]) fail("invalidInput", `the mapping names \`${name}\`, which the flow has no input of; remove it or add the input`);
+  const listed = (names: string[]) => (names.length ? names.join(", ") : "none");
   for (const [name, text] of Object.entries(mapping)) {
-    const column = COLUMN.exec(text)?.[1];
+    if (!inputs[name])
+      fail("invalidInput", `the flow has no input \`${name}\` (its inputs: ${listed(Object.keys(inputs))}); fix the name in the mapping or remove it`);
+    const column = COLUMN.exec(text.trim())?.[1]?.trim();
+    if (column === undefined && text.includes("${"))
+      fail("invalidInput", `input \`${name}\`: \`${text}\` is not a reference a batch knows; write \`\${data.COLUMN}\` to read a column, or text without \`\${\` for a static value`);
     if (column !== undefined && format === "csv" && !file.columns.includes(column))
-      fail("invalidInput", `input \`${name}\` is mapped to column \`${column}\`, which the file's header lacks; map it to one of: ${file.columns.join(", ")}`);
-    if (column === undefined && /^\s*\$\{/.test(text))
-      fail("invalidInput", `input \`${name}\`: \`${text}\` is not supported; use \${data.COLUMN} or a plain value`);
+      fail(
+        "invalidInput",
+        `the input \`${name}\` is mapped to the column \`${column}\`, which the CSV header does not have (its columns: ${listed(file.columns)}); fix the column in the mapping`,
+      );
   }
   for (const [name, input] of Object.entries(inputs))
     if (mapping[name] === undefined && input.default === undefined && !file.columns.includes(name))
-      fail("invalidInput", `nothing fills input \`${name}\`: map it with ${name}='\${data.COLUMN}', give it a default, or add a column named ${name}`);
+      fail(
+        "invalidInput",
+        `nothing fills the flow input \`${name}\`: it has no mapping and no default, and the data has no \`${name}\` column (its columns: ${listed(file.columns)}); map it to a column (\`\${data.COLUMN}\`) or a static value, or give the input a default`,
+      );
 }
 
 function rowInputs(batch: Batch, row: number): Record<string, JsonValue> {
@@ -136,7 +144,7 @@ function rowInputs(batch: Batch, row: number): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {};
   for (const [name, input] of Object.entries(batch.flow.inputs ?? {})) {
     const text = batch.view.mapping[name];
-    const column = text === undefined ? undefined : COLUMN.exec(text)?.[1];
+    const column = text === undefined ? undefined : COLUMN.exec(text.trim())?.[1]?.trim();
     if (column !== undefined) out[name] = data[column] ?? null;
     else if (text !== undefined) out[name] = text;
     else if (input.default !== undefined) out[name] = input.default;

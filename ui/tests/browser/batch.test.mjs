@@ -63,7 +63,7 @@ test("the Batch panel maps columns, runs with live progress, filters the rows, o
       const preview = page.getByTestId("batch-preview");
       assert.equal(await preview.locator("tbody tr").count(), 5, "the first rows, not the file");
       assert.match(await preview.locator("thead").innerText(), /Question\s+audience\s+extra/);
-      assert.match(await preview.locator(".batch-preview-bad").innerText(), /line 6: expected 3 cells, found 2/);
+      assert.match(await preview.locator(".batch-preview-bad").innerText(), /line 6: 2 fields where the header has 3 columns/);
 
       // Auto-mapped by name (ignoring case); tone has a default, so it is left to it.
       assert.equal(await page.getByTestId("batch-map-question").inputValue(), "col:Question");
@@ -91,7 +91,7 @@ test("the Batch panel maps columns, runs with live progress, filters the rows, o
       await page.waitForFunction(() => /^(\d+) of 60 rows$/.test(document.querySelector('[data-testid="batch-done"]')?.textContent ?? ""));
       const notices = page.getByTestId("batch-notices");
       await notices.filter({ hasText: "asked to slow down" }).waitFor();
-      await notices.filter({ hasText: "Row 5 (line 6): line 6: expected 3 cells" }).waitFor();
+      await notices.filter({ hasText: "Row 5 (line 6): 2 fields where the header has 3 columns" }).waitFor();
       // Rows show in the grid while the batch runs.
       await page.getByTestId("batch-grid-row").first().waitFor();
       assert.equal(await page.getByTestId("batch-export-csv").count(), 0, "export waits for the end");

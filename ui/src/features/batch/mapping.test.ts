@@ -13,9 +13,13 @@ const inputs: Record<string, FlowInput> = {
 describe("mapping text", () => {
   it("reads ${data.COLUMN} as a column and anything else as a static value", () => {
     expect(parseEntry("${data.Question}")).toEqual({ kind: "column", column: "Question" });
-    expect(parseEntry("${ data.my col }")).toEqual({ kind: "column", column: "my col" });
+    expect(parseEntry("${data. my col }")).toEqual({ kind: "column", column: "my col" });
+    // Rust reads `${ data.x }` as no reference it knows, so it is no column here either.
+    expect(parseEntry("${ data.x }")).toEqual({ kind: "static", value: "${ data.x }" });
     expect(parseEntry("formal")).toEqual({ kind: "static", value: "formal" });
+    expect(parseEntry(" ${data.q} ")).toEqual({ kind: "column", column: "q" });
     expect(parseEntry("${data}")).toEqual({ kind: "static", value: "${data}" });
+    expect(parseEntry("${data.}")).toEqual({ kind: "static", value: "${data.}" });
   });
 
   it("writes back what it read", () => {
@@ -58,9 +62,28 @@ describe("mapping problems", () => {
     expect(mappingProblems(inputs, entries, columns, false)).toEqual({});
   });
 
-  it("refuses references other than ${data.COLUMN} in a static value", () => {
-    const entries = entriesFrom(Object.keys(inputs), { question: "${data.Question}", count: "${run.outputs.n}" });
-    expect(mappingProblems(inputs, entries, columns, true).count).toMatch(/Only \$\{data\.COLUMN\}/);
+  it("refuses references other than ${data.COLUMN} in a static value, as Rust does", () => {
+    for (const text of ["${run.outputs.n}", "Hello ${data.Question}", "${data.}"]) {
+      const entries = entriesFrom(Object.keys(inputs), { question: text, count: "1" });
+      expect(mappingProblems(inputs, entries, columns, true).question).toMatch(/Only \$\{data\.COLUMN\}/);
+    }
+  });
+
+  it("reads a static value as its input's type, like a CSV cell", () => {
+    const typed: Record<string, FlowInput> = {
+      n: { type: "number" },
+      flag: { type: "bool" },
+      opts: { type: "object" },
+      tags: { type: "list" },
+    };
+    const problems = (values: Record<string, string>) => mappingProblems(typed, entriesFrom(Object.keys(typed), values), [], true);
+    expect(problems({ n: " 2.5 ", flag: "TRUE", opts: '{"a": 1}', tags: "[1, 2]" })).toEqual({});
+    expect(problems({ n: "two", flag: "yes", opts: "[1]", tags: "{}" })).toEqual({
+      n: "Type a number.",
+      flag: "Type true or false.",
+      opts: 'Type a JSON object, like {"a": 1}.',
+      tags: "Type a JSON list, like [1, 2].",
+    });
   });
 
   it("asks for a column when the column choice is still empty", () => {

@@ -14,8 +14,6 @@ export type MappingEntry =
 
 export type MappingEntries = Record<string, MappingEntry>;
 
-const COLUMN_REF = /^\$\{\s*data\.(.+?)\s*\}$/;
-
 /** The text Rust reads for one entry; `null` for an unmapped input, which is left out. */
 export function entryText(entry: MappingEntry): string | null {
   switch (entry.kind) {
@@ -28,9 +26,16 @@ export function entryText(entry: MappingEntry): string | null {
   }
 }
 
+/** Rust's MappingValue::parse: one `${data.COLUMN}` reference (spaces around it and the column
+ * name trimmed), or any other text as a static value. */
 export function parseEntry(text: string): MappingEntry {
-  const column = COLUMN_REF.exec(text)?.[1];
-  return column !== undefined ? { kind: "column", column } : { kind: "static", value: text };
+  const trimmed = text.trim();
+  if (trimmed.startsWith("${") && trimmed.endsWith("}")) {
+    const inner = trimmed.slice(2, -1);
+    const column = inner.startsWith("data.") && !inner.includes("${") ? inner.slice(5).trim() : "";
+    if (column) return { kind: "column", column };
+  }
+  return { kind: "static", value: text };
 }
 
 /** One entry per flow input, read from a stored or suggested mapping (inputs it lacks: unmapped). */
@@ -80,8 +85,8 @@ export function mappingProblems(
       else if (strictColumns && !columns.includes(entry.column))
         problems[name] = `The file has no column ${entry.column}; choose one of its columns.`;
     } else if (entry.kind === "static") {
-      if (/^\s*\$\{/.test(entry.value))
-        problems[name] = "Only ${data.COLUMN} can be referenced; choose the column instead, or type a plain value.";
+      const problem = staticProblem(input, entry.value);
+      if (problem) problems[name] = problem;
     } else if (unmappedSource(input, name, columns) === null) {
       problems[name] = "No column has this name and the input has no default: choose a column or type a value.";
     }
@@ -89,3 +94,30 @@ export function mappingProblems(
   return problems;
 }
 
+
+/** Rust reads a static value as its input's type, like a CSV cell; what it would refuse. */
+function staticProblem(input: FlowInput, text: string): string | null {
+  // A value is one reference or plain text, as in Prompt flow: `${` inside it is not a template.
+  if (text.includes("${")) return "Only ${data.COLUMN} can be referenced; choose the column instead, or type a plain value.";
+  const trimmed = text.trim();
+  switch (input.type) {
+    case "number":
+      return trimmed !== "" && Number.isFinite(Number(trimmed)) ? null : "Type a number.";
+    case "bool":
+      return /^(true|false)$/i.test(trimmed) ? null : "Type true or false.";
+    case "object":
+    case "connection":
+    case "list": {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(trimmed);
+      } catch {
+        parsed = undefined;
+      }
+      const ok = input.type === "list" ? Array.isArray(parsed) : !!parsed && typeof parsed === "object" && !Array.isArray(parsed);
+      return ok ? null : `Type ${input.type === "list" ? "a JSON list, like [1, 2]" : 'a JSON object, like {"a": 1}'}.`;
+    }
+    default:
+      return null;
+  }
+}

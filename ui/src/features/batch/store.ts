@@ -152,7 +152,8 @@ export const useBatch = create<BatchStore>()((set, get) => {
         notice({ kind: "throttled", message: `${event.endpoint} asked to slow down; its calls wait ${(event.wait_ms / 1000).toFixed(1)} s` });
         return;
       case "bad_row":
-        notice({ kind: "bad_row", message: `Row ${event.row + 1} (line ${event.line}): ${event.message}` });
+        // A read error names its line already; a mapping failure does not.
+        notice({ kind: "bad_row", message: `Row ${event.row + 1} (line ${event.line}): ${event.message.replace(`line ${event.line}: `, "")}` });
         return;
       case "stopped":
         notice({ kind: "stopped", message: event.message });

@@ -299,7 +299,11 @@ fn what_stops_a_batch_before_any_call_exits_1_and_says_why() {
     // An input nothing fills (no mapping, no default, no column of its name).
     let out = batch(home.path(), &["run", path(&flow), "--data", path(&csv)]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("`q`") || text(&out.stderr).contains(" q"));
+    assert!(
+        text(&out.stderr).contains("nothing fills the flow input `q`"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // A concurrency out of range is a usage error of the command line itself.
     let out = batch(

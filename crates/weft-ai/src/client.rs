@@ -175,30 +175,7 @@ impl Client {
             })
             .await?
             .answer;
-        let mut data = raw.data;
-        data.sort_by_key(|item| item.index);
-        if data.len() != request.input.len() {
-            return Err(InferenceError::Protocol {
-                what: format!(
-                    "{} inputs but {} embeddings came back",
-                    request.input.len(),
-                    data.len()
-                ),
-            });
-        }
-        let vectors = data
-            .into_iter()
-            .map(|item| {
-                item.embedding.ok_or_else(|| InferenceError::Protocol {
-                    what: "an embedding without a vector".into(),
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(EmbeddingsResponse {
-            vectors,
-            usage: raw.usage,
-            model: raw.model,
-        })
+        embeddings(raw, request.input.len())
     }
 
     /// `GET {endpoint}/info`: the model behind a serverless or Foundry endpoint.
@@ -211,6 +188,18 @@ impl Client {
             .await?
             .answer;
         Ok(info)
+    }
+
+    /// The `Authorization: Bearer` header of a Microsoft Entra ID token for `scope` (None: the
+    /// default scope), for this crate's other clients that accept one (the Batch API).
+    pub(crate) async fn entra_authorization(
+        &self,
+        scope: Option<&str>,
+        cancel: &CancellationToken,
+    ) -> Result<Authorization, InferenceError> {
+        let (scope, _) = entra_scope(scope);
+        let token = cancellable(cancel, self.tokens.get(scope)).await??;
+        Ok(Authorization::token(&token, scope))
     }
 
     fn target(&self, call: &Call<'_>, operation: Operation) -> Result<Target, InferenceError> {
@@ -307,12 +296,42 @@ impl Client {
     }
 }
 
+/// The vectors of `inputs` inputs, in input order; the Batch API's output lines are read
+/// through it too.
+pub(crate) fn embeddings(
+    raw: RawEmbeddings,
+    inputs: usize,
+) -> Result<EmbeddingsResponse, InferenceError> {
+    let mut data = raw.data;
+    data.sort_by_key(|item| item.index);
+    if data.len() != inputs {
+        return Err(InferenceError::Protocol {
+            what: format!("{inputs} inputs but {} embeddings came back", data.len()),
+        });
+    }
+    let vectors = data
+        .into_iter()
+        .map(|item| {
+            item.embedding.ok_or_else(|| InferenceError::Protocol {
+                what: "an embedding without a vector".into(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(EmbeddingsResponse {
+        vectors,
+        usage: raw.usage,
+        model: raw.model,
+    })
+}
+
 /// Scheme, host and port: what one resource's answers about tokens hold for.
 fn origin(target: &Target) -> String {
     target.url.origin().ascii_serialization()
 }
 
-fn completion(
+/// A completion as the caller gets it (the content filter's verdict, tool calls, the text); the
+/// Batch API's output lines are read through it too, so a batched answer reads like a live one.
+pub(crate) fn completion(
     raw: RawCompletion,
     request_id: Option<String>,
 ) -> Result<ChatResponse, InferenceError> {

@@ -32,7 +32,7 @@ pub use error::{InferenceError, SignInCli, SignInError, TimeoutPhase};
 pub use limiter::{Admission, EndpointLoad};
 pub use retry::RetryPolicy;
 pub use secret::{ApiKey, text_forms};
-pub use services::{Handles, content_safety, http, search, serp};
+pub use services::{Handles, batch_api, content_safety, http, search, serp};
 pub use transport::{ClientEvent, Limits, Timeouts};
 pub use wire::{
     ChatRequest, ChatResponse, Content, ContentPart, EmbeddingsRequest, EmbeddingsResponse,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod azure;
+mod batch_api;
 mod content_safety;
 mod dynamic_key;
 mod limited;
@@ -17,6 +18,7 @@ mod search;
 mod serp;
 mod service;
 pub use azure::{AzureFake, AzureSetup, Recorded};
+pub use batch_api::{BatchApiFake, BatchApiSetup};
 pub use content_safety::{
     CONTENT_SAFETY_API_VERSION, ContentSafetyFake, ContentSafetySetup, MAX_TEXT_CHARS,
 };

@@ -1,8 +1,9 @@
 //! Clients for the services the tool nodes call (Azure AI Content Safety, Azure AI Search,
-//! SerpApi, any HTTP endpoint), each on the model client's [`Transport`](crate::transport):
-//! the same timeouts, redirect refusal, reply cap, cancellation and retries, and their keys
-//! masked in every URL and message they report.
+//! SerpApi, any HTTP endpoint) and for the Azure OpenAI Batch API, each on the model client's
+//! [`Transport`](crate::transport): the same timeouts, redirect refusal, reply cap, cancellation
+//! and retries, and their keys masked in every URL and message they report.
 
+pub mod batch_api;
 pub mod content_safety;
 pub mod http;
 pub mod search;

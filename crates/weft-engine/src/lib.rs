@@ -11,6 +11,7 @@ mod redact;
 mod run;
 mod scheduler;
 pub mod services;
+pub mod stage;
 mod values;
 
 pub use connection::{

@@ -176,6 +176,15 @@ impl ResolvedConnection {
 /// Where saved connections come from (the store, in the app and the CLI).
 pub trait ConnectionSource: Send + Sync {
     fn connection(&self, name: &str) -> Result<ResolvedConnection, String>;
+
+    /// The connection, when the source has it at hand without blocking (a cache that looked it
+    /// up already); `None`: ask [`ConnectionSource::connection`] on the blocking pool. A batch
+    /// of 128 rows at once would otherwise keep 128 blocking threads for lookups it answers
+    /// from memory.
+    fn at_hand(&self, name: &str) -> Option<Result<ResolvedConnection, String>> {
+        let _ = name;
+        None
+    }
 }
 
 /// One run's connections. Clones share the connections made at run time.
@@ -226,6 +235,9 @@ impl Connections {
     /// the user): the lookup runs off the async workers, so the node's timeout and cancel still
     /// work while it waits.
     pub async fn saved(&self, name: &str) -> Result<ResolvedConnection, String> {
+        if let Some(found) = self.saved.at_hand(name) {
+            return found;
+        }
         let source = self.saved.clone();
         let name = name.to_owned();
         match tokio::task::spawn_blocking(move || source.connection(&name)).await {

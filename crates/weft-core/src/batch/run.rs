@@ -4,7 +4,7 @@
 //! Memory is bounded by the concurrency, not the file: the reader holds one row, the channel
 //! twice the rows in flight, the writer at most [`FLUSH_ROWS`] finished rows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -21,7 +21,7 @@ use weft_engine::{
     ConnectionSource, Engine, FailureCause, NodeRecord, NodeState, Plan, ResolvedConnection, Reuse,
     RunOutcome, RunRequest, RunStatus,
 };
-use weft_flow::{FlowDocument, ValidFlow};
+use weft_flow::{FlowDocument, ValidFlow, find_references};
 use weft_store::{BatchRecord, BatchRowRecord};
 
 use crate::batch::{
@@ -293,16 +293,16 @@ impl AppCore {
             resumed: prepared.resumed,
             skipped,
         });
+        let connections = self
+            .warm_connections(prepared.flow.document(), prepared.profile)
+            .await;
         let rows = Arc::new(RowRunner {
             batch_id: prepared.batch_id.clone(),
             flow: prepared.flow,
             mapping: prepared.mapping,
             format: prepared.reader.format(),
             engine: Engine::new(weft_engine::services::Services::from_client(client.clone())),
-            connections: Arc::new(CachedConnections::new(StoreConnections::new(
-                self.clone(),
-                prepared.profile,
-            ))),
+            connections,
             cancel: cancel.clone(),
             node_timeout: prepared.node_timeout,
             breaker: Breaker::default(),
@@ -366,6 +366,29 @@ impl AppCore {
         self.blocking(move |core| core.finish_batch(finish)).await
     }
 
+    /// The batch's connections, each saved one the flow names looked up now, before the first
+    /// row: rows then take them from memory instead of all missing the cache at once. A lookup
+    /// that fails is kept too, and fails the rows that use it.
+    async fn warm_connections(
+        self: &Arc<Self>,
+        flow: &FlowDocument,
+        profile: Option<String>,
+    ) -> Arc<CachedConnections> {
+        let connections = Arc::new(CachedConnections::new(StoreConnections::new(
+            self.clone(),
+            profile,
+        )));
+        let names = saved_connections(flow);
+        let warming = connections.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            for name in names {
+                let _ = warming.connection(&name);
+            }
+        })
+        .await;
+        connections
+    }
+
     /// The batch's final status, stored, and its summary.
     fn finish_batch(&self, finish: Finish) -> Result<BatchSummary, AppError> {
         let mut db = self.db()?;
@@ -416,6 +439,24 @@ impl AppCore {
     fn ready(&self, document: &FlowDocument) -> Result<ValidFlow, AppError> {
         crate::runs::ready(self.check_flow(document, false)?)
     }
+}
+
+/// The saved connections the flow's nodes name (a reference such as `${inputs.conn}` is only
+/// known when a row runs).
+fn saved_connections(flow: &FlowDocument) -> BTreeSet<String> {
+    flow.nodes
+        .iter()
+        .flat_map(|node| {
+            node.kind
+                .properties()
+                .iter()
+                .filter(|spec| !spec.connection_types().is_empty())
+                .filter_map(|spec| node.properties.get(spec.key)?.as_str())
+        })
+        .map(str::trim)
+        .filter(|name| !name.is_empty() && find_references(name).is_ok_and(|r| r.is_empty()))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// How a batch ended, for [`AppCore::finish_batch`].
@@ -769,10 +810,17 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes the buffered rows in one transaction (an empty write moves the heartbeat).
+    /// Writes the buffered rows in one transaction (an empty write moves the heartbeat); they
+    /// count once committed.
     async fn flush(&mut self) -> Result<(), AppError> {
-        let finished = std::mem::take(&mut self.buffer);
-        let records: Vec<BatchRowRecord> = finished.iter().map(|f| f.record.clone()).collect();
+        let mut written = self.tally;
+        let records: Vec<BatchRowRecord> = std::mem::take(&mut self.buffer)
+            .into_iter()
+            .map(|finished| {
+                written.add(&finished);
+                finished.record
+            })
+            .collect();
         let core = self.core.clone();
         let id = self.batch_id.clone();
         tokio::task::spawn_blocking(move || {
@@ -781,9 +829,7 @@ impl Writer {
         })
         .await
         .map_err(|err| AppError::Internal(format!("a background task failed: {err}")))??;
-        for row in &finished {
-            self.tally.add(row);
-        }
+        self.tally = written;
         Ok(())
     }
 
@@ -842,13 +888,13 @@ type Lookup = Arc<OnceLock<Result<ResolvedConnection, String>>>;
 
 /// The saved connections a batch uses, each read once (SQLite and the keychain) for every row,
 /// instead of once per node per row.
-struct CachedConnections {
-    inner: StoreConnections,
+struct CachedConnections<S = StoreConnections> {
+    inner: S,
     cache: Mutex<HashMap<String, Lookup>>,
 }
 
-impl CachedConnections {
-    fn new(inner: StoreConnections) -> Self {
+impl<S> CachedConnections<S> {
+    fn new(inner: S) -> Self {
         Self {
             inner,
             cache: Mutex::default(),
@@ -856,7 +902,7 @@ impl CachedConnections {
     }
 }
 
-impl ConnectionSource for CachedConnections {
+impl<S: ConnectionSource> ConnectionSource for CachedConnections<S> {
     fn connection(&self, name: &str) -> Result<ResolvedConnection, String> {
         let slot = self
             .cache
@@ -869,11 +915,61 @@ impl ConnectionSource for CachedConnections {
         // rather than each asking the keychain.
         slot.get_or_init(|| self.inner.connection(name)).clone()
     }
+
+    fn at_hand(&self, name: &str) -> Option<Result<ResolvedConnection, String>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)?
+            .get()
+            .cloned()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_saved_connections_a_flow_names_are_found_but_not_references() {
+        let flow = FlowDocument::parse(
+            "schema: 1\ninputs:\n  conn: { type: string }\nnodes:\n\
+             \x20 - { id: a, type: chat_completion, position: { x: 0, y: 0 }, properties: { connection: model, deployment: d, user_prompt: hi } }\n\
+             \x20 - { id: b, type: chat_completion, position: { x: 0, y: 0 }, properties: { connection: \"${inputs.conn}\", deployment: d, user_prompt: hi } }\n\
+             \x20 - { id: c, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: model } }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            saved_connections(&flow),
+            BTreeSet::from(["model".to_owned()])
+        );
+    }
+
+    /// Counts its lookups; every one fails, which is cached like a success.
+    #[derive(Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl ConnectionSource for Counting {
+        fn connection(&self, name: &str) -> Result<ResolvedConnection, String> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Err(format!("no `{name}`"))
+        }
+    }
+
+    #[test]
+    fn each_connection_is_looked_up_once_per_batch() {
+        let cached = CachedConnections::new(Counting::default());
+        assert!(
+            cached.at_hand("model").is_none(),
+            "nothing at hand before a lookup"
+        );
+        for _ in 0..3 {
+            assert_eq!(cached.connection("model").unwrap_err(), "no `model`");
+        }
+        assert_eq!(cached.at_hand("model").unwrap().unwrap_err(), "no `model`");
+        let _ = cached.connection("other");
+        assert_eq!(cached.inner.0.load(Ordering::SeqCst), 2);
+    }
 
     #[test]
     fn a_row_set_holds_what_was_put_in() {

@@ -524,3 +524,98 @@ test("moderated-chat: a benign question is answered, a violent one refused befor
       rmSync(folder, { recursive: true, force: true });
     }
   }));
+
+const BATCH_ROWS = 20;
+
+test("a 20-row batch from the Batch panel: every row calls the model once, is stored, opens node by node, and is in History and the CLI", () =>
+  onFailureScreenshot("batch-failure.png", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "weft-e2e-batch-"));
+    const flowPath = join(folder, "ask.weft.yaml");
+    const dataPath = join(folder, "questions.jsonl");
+    // The chat flow of the sample, over the "azure-ai" connection the connection test saved.
+    writeFileSync(
+      flowPath,
+      [
+        "schema: 1",
+        "title: Ask",
+        "inputs:",
+        "  question: { type: string }",
+        "outputs:",
+        "  answer: { value: '${chat.output}' }",
+        "nodes:",
+        "  - { id: inputs, type: inputs, position: { x: 0, y: 120 } }",
+        "  - id: chat",
+        "    type: chat_completion",
+        "    position: { x: 320, y: 120 }",
+        "    properties:",
+        "      connection: azure-ai",
+        "      deployment: gpt-4o-mini",
+        "      user_prompt: '{{ question }}'",
+        "      variables: { question: '${inputs.question}' }",
+        "  - { id: outputs, type: outputs, position: { x: 640, y: 120 } }",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(dataPath, Array.from({ length: BATCH_ROWS }, (_, i) => `${JSON.stringify({ Question: `Question ${i + 1}?` })}\n`).join(""));
+    try {
+      await openFromRecent(flowPath);
+      await browser.$('[data-testid="flow-title"]').waitUntil(async function () {
+        return (await this.getText()) === "Ask";
+      }, { timeout: 10_000 });
+      const before = fake.calls.length;
+
+      await browser.$('[data-testid="open-batch"]').click();
+      await browser.$('[data-testid="batch-panel"]').waitForDisplayed({ timeout: 10_000 });
+      // The native file dialog is out of WebDriver's reach; the path field reads the same file.
+      await replaceText(await browser.$('[data-testid="batch-data-path"]'), dataPath);
+      await browser.keys("Enter");
+      await browser.$('[data-testid="batch-preview"]').waitForDisplayed({ timeout: 10_000 });
+      // Mapped by name, ignoring case, by Rust's suggestion.
+      assert.equal(await browser.$('[data-testid="batch-map-question"]').getValue(), "col:Question");
+      const start = await browser.$('[data-testid="batch-start"]');
+      await browser.waitUntil(() => start.isEnabled(), { timeout: 5_000, timeoutMsg: "Start stayed disabled" });
+      await start.click();
+
+      const status = await browser.$('[data-testid="batch-status"]');
+      await browser.waitUntil(async () => /succeeded|failed|cancelled|stopped/i.test(await status.getText()), {
+        timeout: 60_000,
+        timeoutMsg: "the batch never ended",
+      });
+      assert.match(await status.getText(), /succeeded/i);
+      assert.equal(await browser.$('[data-testid="batch-done"]').getText(), `${BATCH_ROWS} of ${BATCH_ROWS} rows`);
+      const calls = fake.calls.slice(before);
+      assert.equal(calls.length, BATCH_ROWS, "one model call per row");
+      const asked = calls.map((c) => c.body.messages.at(-1).content).sort();
+      assert.deepEqual(asked, Array.from({ length: BATCH_ROWS }, (_, i) => `Question ${i + 1}?`).sort());
+      assert.match(await browser.$('[data-testid="batch-filter-succeeded"]').getText(), new RegExp(`Succeeded\\s+${BATCH_ROWS}`));
+
+      // The grid's rows come from SQLite a page at a time; one opens node by node.
+      await browser.$('[data-testid="batch-grid-row"][data-row="0"]').waitForExist({ timeout: 10_000 });
+      await browser.$('[data-testid="batch-grid-row"][data-row="0"]').click();
+      await browser.$('[data-testid="batch-row-detail"]').waitForDisplayed({ timeout: 10_000 });
+      assert.deepEqual(JSON.parse(await browser.$('[data-testid="batch-row-inputs"]').getText()), { question: "Question 1?" });
+      assert.deepEqual(JSON.parse(await browser.$('[data-testid="batch-row-outputs"]').getText()), { answer: "Weft designs flows." });
+      await browser.$('[data-testid="batch-row-detail"] [data-testid="run-node-chat"]').waitForExist({ timeout: 5_000 });
+      assert.match(await browser.$('[data-testid="batch-row-detail"] [data-testid="run-node-detail"]').getText(), /Done/);
+      await screenshot("batch.png");
+
+      // The CLI reads the same batch from the same database.
+      const listed = JSON.parse(execFileSync(WEFT_BIN, ["batch", "list", "--json"], { encoding: "utf8" }));
+      const mine = listed.find((b) => b.data_path === dataPath);
+      assert.ok(mine, `the CLI lists the batch: ${JSON.stringify(listed)}`);
+      assert.deepEqual(mine.counts, { succeeded: BATCH_ROWS, failed: 0, cancelled: 0 });
+      assert.equal(mine.status, "succeeded");
+
+      // And History lists it beside the test runs.
+      await browser.$('[data-testid="batch-close"]').click();
+      await browser.$('[data-testid="batch-panel"]').waitForDisplayed({ reverse: true, timeout: 5_000 });
+      await browser.$('[data-testid="run-tab-history"]').click();
+      const item = await browser.$(`[data-testid="batch-history-item"][data-batch-id="${mine.id}"]`);
+      await item.waitForExist({ timeout: 10_000 });
+      // WebKitWebDriver's getText leaves out this clipped (text-overflow) cell; its text is there.
+      const cells = await browser.execute((el) => el.textContent, item);
+      assert.match(cells, /ask\.weft\.yaml × questions\.jsonl/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }));

@@ -168,7 +168,10 @@ test("Cancel stops a running batch and keeps what finished; Resume runs only the
   withApp(
     async (page) => {
       await openPanel(page);
-      await chooseData(page, DATA);
+      // A path pasted instead of chosen in the dialog.
+      await page.getByTestId("batch-data-path").fill(DATA);
+      await page.getByTestId("batch-data-path").press("Enter");
+      await page.getByTestId("batch-preview").waitFor();
       await page.getByTestId("batch-start").click();
       await page.waitForFunction(() => Number(/^(\d+)/.exec(document.querySelector('[data-testid="batch-done"]')?.textContent ?? "")?.[1] ?? 0) >= 6);
       await page.getByTestId("batch-cancel").click();

@@ -1,6 +1,6 @@
 // The Batch panel: on the left what to run (a data file, its first rows, the mapping, concurrency),
 // on the right the batch running or run (progress, notices, the rows by status, one row node by node).
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 
 import type { DataPreview } from "../../ipc/generated/DataPreview";
@@ -80,6 +80,31 @@ function SaveFirst() {
   );
 }
 
+/** The data file's path: shown once chosen, and editable, for a path pasted from elsewhere. */
+function DataPathField({ path, disabled, onUse }: { path: string | null; disabled: boolean; onUse: (path: string) => void }) {
+  const [draft, setDraft] = useState(path ?? "");
+  const use = () => {
+    if (draft.trim() && draft.trim() !== path) onUse(draft);
+  };
+  return (
+    <input
+      type="text"
+      className="batch-path"
+      aria-label="Data file path"
+      placeholder="or paste a .jsonl or .csv path"
+      title={path ?? undefined}
+      data-testid="batch-data-path"
+      disabled={disabled}
+      value={draft}
+      onChange={(e) => setDraft(e.target.value)}
+      onBlur={use}
+      onKeyDown={(e) => {
+        if (e.key === "Enter") use();
+      }}
+    />
+  );
+}
+
 function Setup() {
   const inputs = useEditor((s) => s.document.inputs);
   const flowReady = useEditor((s) => !!s.path && !selectDirty(s));
@@ -94,6 +119,7 @@ function Setup() {
       name: st.name,
       phase: st.phase,
       chooseData: st.chooseData,
+      readDataPath: st.readDataPath,
       setEntry: st.setEntry,
       setConcurrency: st.setConcurrency,
       setName: st.setName,
@@ -125,9 +151,7 @@ function Setup() {
           <button type="button" className="btn btn-small" data-testid="batch-choose-data" disabled={busy} onClick={() => void s.chooseData()}>
             Choose…
           </button>
-          <code className="batch-path" title={s.dataPath ?? undefined} data-testid="batch-data-path">
-            {s.dataPath ?? "JSON Lines (.jsonl) or CSV with a header row"}
-          </code>
+          <DataPathField key={s.dataPath ?? ""} path={s.dataPath} disabled={busy} onUse={(path) => void s.readDataPath(path)} />
         </div>
         {s.previewLoading && <p className="muted">Reading…</p>}
         {s.previewError && (

@@ -62,6 +62,8 @@ export type BatchActions = {
   openPanel: () => void;
   close: () => void;
   chooseData: () => Promise<void>;
+  /** Reads the data file at a path typed or pasted instead of chosen. */
+  readDataPath: (path: string) => Promise<void>;
   setEntry: (input: string, entry: MappingEntry) => void;
   setConcurrency: (draft: ConcurrencyDraft) => void;
   setName: (name: string) => void;
@@ -247,6 +249,11 @@ export const useBatch = create<BatchStore>()((set, get) => {
       } catch (raw) {
         set({ previewError: toIpcError(raw) });
       }
+    },
+
+    readDataPath: async (path) => {
+      const trimmed = path.trim();
+      if (trimmed && get().phase === "idle") await preview(trimmed);
     },
 
     setEntry: (input, entry) => set((s) => ({ entries: { ...s.entries, [input]: entry } })),

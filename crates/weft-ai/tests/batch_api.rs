@@ -447,3 +447,26 @@ async fn a_dated_azure_openai_or_foundry_connection_reaches_the_resources_v1_bat
         fake.requests()
     );
 }
+
+#[tokio::test]
+async fn a_line_that_is_not_a_result_line_is_named_by_its_number() {
+    let fake = BatchApiFake::setup().key(KEY).start();
+    let target = target(&fake.base, KEY);
+    let client = support::client();
+    let bytes = b"{\"custom_id\": \"row-0\", \"response\": null, \"error\": {\"code\": \"x\", \"message\": \"y\"}}\n\nnot json\n".to_vec();
+    let file = batch_api::upload(&client, &target, "odd.jsonl", bytes, &handles())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let err = batch_api::download(&client, &target, &file.id, &handles(), |line| {
+        seen.push(line.custom_id)
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(seen, ["row-0"]);
+    let text = err.to_string();
+    assert!(
+        text.contains("line 3 of the batch's file file-0001"),
+        "{text}"
+    );
+}

@@ -720,7 +720,10 @@ pub async fn download(
     let from = host(response.url());
     let mut pending: Vec<u8> = Vec::new();
     let mut lines = 0;
+    // The file's line number (blank lines included), for a message about a bad line.
+    let mut number = 0;
     let mut take = |bytes: &[u8], lines: &mut u64| -> Result<(), InferenceError> {
+        number += 1;
         let text = bytes.strip_suffix(b"\r").unwrap_or(bytes);
         if text.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
@@ -728,7 +731,7 @@ pub async fn download(
         *lines += 1;
         let line = serde_json::from_slice(text).map_err(|err| InferenceError::Protocol {
             what: format!(
-                "line {lines} of the batch's file {file_id} is not a result line ({err})"
+                "line {number} of the batch's file {file_id} is not a result line ({err})"
             ),
         })?;
         each(line);

@@ -643,3 +643,73 @@ fn a_preview_shows_the_first_rows_and_proposes_a_mapping() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_deployment_on_the_first_rows_stops_the_batch() {
+    let (home, files) = (tempfile::tempdir().unwrap(), Files::new());
+    let core = core(home.path());
+    let fake = AzureFake::setup().deployment("another-model").start();
+    with_connection(&core, &fake.base, KEY);
+    let flow = files.write("chat.weft.yaml", CHAT_FLOW);
+    let data = files.write("questions.jsonl", &questions(100));
+
+    let (summary, _) = run(&core, order(flow, data, fixed(2))).await;
+
+    let summary = summary.unwrap();
+    assert_eq!(summary.status, BatchStatus::Stopped, "{summary:?}");
+    assert!(
+        summary.message.as_deref().unwrap().contains("HTTP 404"),
+        "{summary:?}"
+    );
+    assert!(
+        fake.requests().len() <= 4,
+        "{} requests",
+        fake.requests().len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_row_succeeded_refused_rows_fail_and_the_batch_runs_on() {
+    let (home, files) = (tempfile::tempdir().unwrap(), Files::new());
+    let core = core(home.path());
+    let refused = Reply::Json(
+        401,
+        json!({"error": {"code": "401", "message": "Access denied due to invalid subscription key."}}),
+    );
+    let ok = Reply::Json(
+        200,
+        json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": "fine"}, "finish_reason": "stop"}]}),
+    );
+    // One row at a time: row 0 succeeds, rows 1 to 3 are refused (a key rotated mid-batch).
+    let mut setup = AzureFake::setup()
+        .deployment(DEPLOYMENT)
+        .reply(DEPLOYMENT, ok);
+    for _ in 0..3 {
+        setup = setup.reply(DEPLOYMENT, refused.clone());
+    }
+    let fake = setup.start();
+    with_connection(&core, &fake.base, KEY);
+    let flow = files.write("chat.weft.yaml", CHAT_FLOW);
+    let data = files.write("questions.jsonl", &questions(10));
+
+    let (summary, events) = run(&core, order(flow, data, fixed(1))).await;
+
+    let summary = summary.unwrap();
+    assert_eq!(summary.status, BatchStatus::Failed, "{summary:?}");
+    assert_eq!((summary.succeeded, summary.failed), (7, 3));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, BatchEvent::Stopped { .. }))
+    );
+    assert_eq!(fake.requests().len(), 10);
+    let failed = core
+        .batch_rows(&summary.batch_id, RowFilter::Failed, 0, 10)
+        .unwrap();
+    let rows: Vec<u64> = failed.iter().map(|r| r.row).collect();
+    assert_eq!(rows, [1, 2, 3]);
+    assert_eq!(
+        failed[0].nodes["chat"].cause,
+        Some(weft_engine::FailureCause::Auth)
+    );
+}

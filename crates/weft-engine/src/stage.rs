@@ -19,6 +19,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
+use weft_ai::batch_api::{BatchTarget, OutputLine};
 use weft_ai::{
     Call, ChatRequest, ChatResponse, ClientEvent, Credential, EmbeddingsRequest,
     EmbeddingsResponse, Endpoint, InferenceError,
@@ -222,33 +223,51 @@ pub enum Answer {
 /// returned for it (an error line stays that row's error).
 #[derive(Debug, Default)]
 pub struct Replay {
-    answer: Mutex<Option<Result<Answer, InferenceError>>>,
+    held: Mutex<Option<Held>>,
+}
+
+#[derive(Debug)]
+enum Held {
+    Answer(Result<Answer, InferenceError>),
+    /// Read when the node calls, so that an embeddings answer is checked against the inputs
+    /// the node sends.
+    Line(Box<OutputLine>, BatchTarget),
 }
 
 impl Replay {
     pub fn new(answer: Result<Answer, InferenceError>) -> Self {
         Self {
-            answer: Mutex::new(Some(answer)),
+            held: Mutex::new(Some(Held::Answer(answer))),
         }
     }
 
-    fn answer(&self) -> Result<Answer, InferenceError> {
-        self.answer
+    /// The row's line of the batch's output or error file, from the batch at `target`.
+    pub fn from_line(line: OutputLine, target: BatchTarget) -> Self {
+        Self {
+            held: Mutex::new(Some(Held::Line(Box::new(line), target))),
+        }
+    }
+
+    fn take(&self) -> Result<Held, InferenceError> {
+        self.held
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()
-            .unwrap_or_else(|| {
-                Err(InferenceError::Config(
+            .ok_or_else(|| {
+                InferenceError::Config(
                     "the Azure OpenAI Batch API returned no answer for this row; run the row again"
                         .to_owned(),
-                ))
+                )
             })
     }
 
     fn chat_answer(&self) -> Result<ChatResponse, InferenceError> {
-        match self.answer()? {
-            Answer::Chat(reply) => Ok(reply),
-            Answer::Embeddings(_) => Err(mixed()),
+        match self.take()? {
+            Held::Answer(answer) => match answer? {
+                Answer::Chat(reply) => Ok(reply),
+                Answer::Embeddings(_) => Err(mixed()),
+            },
+            Held::Line(line, target) => line.chat(&target),
         }
     }
 }
@@ -288,13 +307,15 @@ impl ModelClient for Replay {
     fn embeddings<'a>(
         &'a self,
         _call: &'a Call<'_>,
-        _request: &'a EmbeddingsRequest,
+        request: &'a EmbeddingsRequest,
     ) -> BoxFuture<'a, Result<EmbeddingsResponse, InferenceError>> {
-        let answer = match self.answer() {
-            Ok(Answer::Embeddings(reply)) => Ok(reply),
-            Ok(Answer::Chat(_)) => Err(mixed()),
-            Err(err) => Err(err),
-        };
+        let answer = self.take().and_then(|held| match held {
+            Held::Answer(answer) => match answer? {
+                Answer::Embeddings(reply) => Ok(reply),
+                Answer::Chat(_) => Err(mixed()),
+            },
+            Held::Line(line, target) => line.embeddings(&target, request.input.len()),
+        });
         Box::pin(async move { answer })
     }
 }
@@ -579,5 +600,51 @@ mod tests {
         .await;
         let error = failed.nodes["chat"].error.clone().unwrap();
         assert!(error.contains("could not run this request: bad"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_replay_reads_the_rows_result_line_when_the_node_calls() {
+        let flow = valid(&format!("{PROMPT}{CHAT}{UPPER}"));
+        let endpoint =
+            Endpoint::azure_openai_v1(url::Url::parse("https://res.openai.azure.com").unwrap());
+        let target = || {
+            weft_ai::batch_api::BatchTarget::new(&endpoint, Credential::Key(ApiKey::new("k3y")))
+                .unwrap()
+        };
+        let line = |response: Value| -> OutputLine {
+            serde_json::from_value(
+                json!({"custom_id": "row-0", "response": response, "error": null}),
+            )
+            .unwrap()
+        };
+        let answered = line(json!({"status_code": 200, "request_id": "r", "body": {
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "pour"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10}
+        }}));
+        let done = run(
+            Arc::new(Replay::from_line(answered, target())),
+            &flow,
+            "tea",
+        )
+        .await;
+        assert_eq!(done.outputs["answer"], Value::from("pour"));
+        assert_eq!(done.nodes["shout"].output, Some(json!("POUR")));
+
+        let throttled = line(json!({"status_code": 429, "request_id": "r", "body": {
+            "error": {"code": "429", "message": "Rate limit is exceeded."}
+        }}));
+        let failed = run(
+            Arc::new(Replay::from_line(throttled, target())),
+            &flow,
+            "tea",
+        )
+        .await;
+        let error = failed.nodes["chat"].error.clone().unwrap();
+        assert!(error.starts_with("rate limited (HTTP 429)"), "{error}");
+        assert_eq!(failed.nodes["shout"].state, crate::NodeState::Skipped);
+
+        let nothing = run(Arc::new(Replay::default()), &flow, "tea").await;
+        let error = nothing.nodes["chat"].error.clone().unwrap();
+        assert!(error.contains("returned no answer for this row"), "{error}");
     }
 }

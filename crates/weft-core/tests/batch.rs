@@ -713,3 +713,52 @@ async fn after_a_row_succeeded_refused_rows_fail_and_the_batch_runs_on() {
         Some(weft_engine::FailureCause::Auth)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_left_running_shows_as_interrupted_and_resumes() {
+    let (home, files) = (tempfile::tempdir().unwrap(), Files::new());
+    let core = core(home.path());
+    let flow = files.write("template.weft.yaml", TEMPLATE_FLOW);
+    let data = files.write(
+        "q.jsonl",
+        "{\"question\": \"a\"}\nnot json\n{\"question\": \"c\"}\n",
+    );
+    let order = order(flow, data, fixed(2));
+    let id = order.batch_id.clone();
+    run(&core, order).await.0.unwrap();
+    // What a process killed mid-batch leaves: `running`, last written a minute ago.
+    let minute_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+        - 60_000;
+    weft_store::Database::open(&DataDir::new(home.path()).database_path(), "test")
+        .unwrap()
+        .set_batch_status(&id, "running", None, None, None, minute_ago)
+        .unwrap();
+    assert_eq!(core.batch(&id).unwrap().status, BatchStatus::Interrupted);
+    assert_eq!(core.batches(5).unwrap()[0].status, BatchStatus::Interrupted);
+
+    let (summary, events) = resume(&core, &id).await;
+
+    let summary = summary.unwrap();
+    assert_eq!(summary.status, BatchStatus::Failed);
+    assert_eq!((summary.succeeded, summary.failed), (2, 1));
+    assert!(matches!(
+        &events[0],
+        BatchEvent::Started {
+            resumed: true,
+            skipped: 2,
+            ..
+        }
+    ));
+    let rerun: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            BatchEvent::BadRow { row, .. } => Some(*row),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rerun, [1], "only the row that did not succeed ran again");
+    assert_eq!(core.batch(&id).unwrap().status, BatchStatus::Failed);
+}

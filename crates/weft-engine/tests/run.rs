@@ -12,8 +12,8 @@ use url::Url;
 use weft_ai::{ApiKey, Credential, Endpoint, RetryPolicy, Timeouts};
 use weft_engine::services::Services;
 use weft_engine::{
-    ConnectionSource, Engine, FailureCause, NodeState, Plan, ResolvedConnection, Reuse, RunError, RunEvent,
-    RunRequest, RunStatus, Target,
+    ConnectionSource, Engine, FailureCause, NodeState, Plan, ResolvedConnection, Reuse, RunError,
+    RunEvent, RunRequest, RunStatus, Target,
 };
 use weft_flow::{ConnectionType, Context, FlowDocument, SavedConnection, ValidFlow};
 use weft_testkit::{DYNAMIC_KEY, FakeEndpoint, Reply, SOURCES, dynamic_key_flow};

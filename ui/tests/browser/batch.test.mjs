@@ -28,14 +28,15 @@ const flow = {
   ],
 };
 
-/** The flow opened from its file, its connection saved, the Batch panel open. */
-async function openPanel(page) {
+/** The flow opened from its file, its connection saved (unless not), the Batch panel open. */
+async function openPanel(page, { connection = true } = {}) {
   await page.locator('.react-flow__node[data-id="chat"]').waitFor();
-  await page.evaluate(() =>
-    window.__TAURI_INTERNALS__.invoke("create_connection", {
-      input: { name: "azure-ai", type: "azure_ai", config: { endpoint: "https://res.services.ai.azure.com/models" }, secrets: { api_key: "k" } },
-    }),
-  );
+  if (connection)
+    await page.evaluate(() =>
+      window.__TAURI_INTERNALS__.invoke("create_connection", {
+        input: { name: "azure-ai", type: "azure_ai", config: { endpoint: "https://res.services.ai.azure.com/models" }, secrets: { api_key: "k" } },
+      }),
+    );
   await page.evaluate((path) => { window.__WEFT_MOCK__.flows.dialog = { open: path }; }, FLOW);
   await page.getByTestId("file-open").click();
   await page.getByTestId("flow-title").filter({ hasText: "Ask" }).waitFor();
@@ -190,6 +191,30 @@ test("Cancel stops a running batch and keeps what finished; Resume runs only the
       mock: {
         flows: { files: { [FLOW]: flow } },
         batch: { files: { [DATA]: { columns: ["question", "audience"], rows: 40 } }, rowsPerWave: 2, waveMs: 60 },
+      },
+    },
+  ));
+
+test("a batch that cannot start says why, and nothing runs", () =>
+  withApp(
+    async (page) => {
+      await openPanel(page, { connection: false });
+      await chooseData(page, DATA);
+      await page.getByTestId("batch-start").click();
+      const error = page.getByTestId("batch-error");
+      await error.waitFor();
+      assert.match(await error.innerText(), /unknown connection `azure-ai`; create it in Connections/);
+      assert.equal(await page.getByTestId("batch-progress").count(), 0, "no batch was stored");
+      assert.equal(await page.getByTestId("batch-start").isDisabled(), false, "Start is offered again");
+      await page.getByTestId("batch-close").click();
+      await page.getByTestId("run-tab-history").click();
+      await page.getByText("No runs yet").waitFor();
+      assert.equal(await page.getByTestId("batch-history-item").count(), 0);
+    },
+    {
+      mock: {
+        flows: { files: { [FLOW]: flow } },
+        batch: { files: { [DATA]: { columns: ["question", "audience"], rows: 5 } } },
       },
     },
   ));

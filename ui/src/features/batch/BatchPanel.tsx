@@ -256,7 +256,7 @@ function Progress() {
         </span>
         <div className="batch-actions">
           {running && (
-            <button type="button" className="btn btn-small btn-danger" data-testid="batch-cancel" disabled={s.cancelling || s.phase === "starting"} onClick={() => void s.cancel()}>
+            <button type="button" className="btn btn-small btn-danger" data-testid="batch-cancel" disabled={s.cancelling} onClick={() => void s.cancel()}>
               {s.cancelling ? "Cancelling…" : "Cancel"}
             </button>
           )}
@@ -341,7 +341,7 @@ function Notices() {
               <strong>{n.kind === "throttled" ? "Throttled:" : "Bad row:"}</strong> {n.message}
             </li>
           ))}
-          {more > 0 && <li className="muted">and {more.toLocaleString("en-US")} more bad rows: filter by Failed to see them all.</li>}
+          {more > 0 && <li className="muted">and {more.toLocaleString("en-US")} more: the Failed filter lists every bad row.</li>}
         </ul>
       )}
     </>
@@ -364,6 +364,7 @@ function Results() {
   if (!s.batch)
     return (
       <section className="batch-results">
+        <Notices />
         <p className="empty-state">Choose a data file, map its columns to the flow’s inputs, and start: each row runs the flow once.</p>
       </section>
     );

@@ -19,7 +19,7 @@ import type { RowFilter } from "../../ipc/generated/RowFilter";
 import { useEditor } from "../editor/store";
 import { type MappingEntries, type MappingEntry, entriesFrom, mappingOf } from "./mapping";
 
-/** Bad-row notices kept on screen; the grid's Failed filter lists every one. */
+/** Notices kept on screen; the grid's Failed filter lists every bad row, the progress counts throttles. */
 export const NOTICE_LIMIT = 100;
 const HISTORY_LIMIT = 50;
 const MAX_CONCURRENCY = 1024;
@@ -45,7 +45,7 @@ export type BatchState = {
   progress: BatchProgress | null;
   summary: BatchSummary | null;
   notices: BatchNotice[];
-  /** Bad rows beyond NOTICE_LIMIT, counted only. */
+  /** Notices beyond NOTICE_LIMIT, counted only. */
   moreNotices: number;
   /** Why the last start, resume, cancel or export failed. */
   error: IpcError | null;
@@ -165,7 +165,7 @@ export const useBatch = create<BatchStore>()((set, get) => {
 
   function notice(n: BatchNotice) {
     set((s) =>
-      s.notices.length < NOTICE_LIMIT || n.kind !== "bad_row" ? { notices: [...s.notices, n] } : { moreNotices: s.moreNotices + 1 },
+      s.notices.length < NOTICE_LIMIT || n.kind === "stopped" ? { notices: [...s.notices, n] } : { moreNotices: s.moreNotices + 1 },
     );
   }
 
@@ -199,12 +199,17 @@ export const useBatch = create<BatchStore>()((set, get) => {
     }
   }
 
-  async function preview(path: string) {
+  /** Reads the file's first rows and the mapping Rust proposes; `keep`: the user's choices for
+   * inputs the flow still has stay (the panel reopened on the same file). */
+  async function preview(path: string, keep = false) {
     set({ dataPath: path, previewLoading: true, previewError: null });
     try {
       const data = await batchIpc.preview(useEditor.getState().document, path);
       if (get().dataPath !== path) return;
-      set({ preview: data, previewLoading: false, entries: entriesFrom(inputNames(), data.mapping) });
+      const proposed = entriesFrom(inputNames(), data.mapping);
+      const kept = keep ? get().entries : {};
+      const entries = Object.fromEntries(Object.entries(proposed).map(([name, entry]) => [name, kept[name] ?? entry]));
+      set({ preview: data, previewLoading: false, entries });
     } catch (raw) {
       if (get().dataPath === path) set({ preview: null, previewLoading: false, previewError: toIpcError(raw) });
     }
@@ -236,9 +241,11 @@ export const useBatch = create<BatchStore>()((set, get) => {
 
     openPanel: () => {
       set({ open: true });
-      // The flow's inputs may have changed since the file was previewed: map them again.
-      const { dataPath, phase } = get();
-      if (dataPath && phase === "idle") void preview(dataPath);
+      // The flow's inputs may have changed since the file was previewed: map the new ones.
+      const { dataPath, phase, entries } = get();
+      const names = inputNames();
+      const changed = names.length !== Object.keys(entries).length || names.some((n) => !(n in entries));
+      if (dataPath && phase === "idle" && changed) void preview(dataPath, true);
     },
     close: () => set({ open: false }),
 
@@ -292,8 +299,8 @@ export const useBatch = create<BatchStore>()((set, get) => {
     resume: async () => {
       const batch = get().batch;
       if (get().phase !== "idle" || !batch) return;
-      const concurrency = concurrencyOf(get().concurrency);
-      await watch(batch.id, { ...batch, status: "running" }, (on) => batchIpc.resume(batch.id, concurrency.ok ? concurrency.value : null, on));
+      // With the concurrency it was started with (the setup side may describe another batch).
+      await watch(batch.id, { ...batch, status: "running" }, (on) => batchIpc.resume(batch.id, null, on));
     },
 
     setFilter: (filter) => set({ filter }),

@@ -16,7 +16,7 @@ import type { DataPreview } from "../../ipc/generated/DataPreview";
 import type { ExportFormat } from "../../ipc/generated/ExportFormat";
 import type { IpcError } from "../../ipc/generated/IpcError";
 import type { RowFilter } from "../../ipc/generated/RowFilter";
-import { useEditor } from "../editor/store";
+import { selectDirty, useEditor } from "../editor/store";
 import { type MappingEntries, type MappingEntry, entriesFrom, mappingOf } from "./mapping";
 
 /** Notices kept on screen; the grid's Failed filter lists every bad row, the progress counts throttles. */
@@ -270,7 +270,9 @@ export const useBatch = create<BatchStore>()((set, get) => {
     start: async () => {
       const { dataPath, entries, phase } = get();
       const concurrency = concurrencyOf(get().concurrency);
-      const flowPath = useEditor.getState().path;
+      const editor = useEditor.getState();
+      // The batch runs the file: unsaved edits would not be in it.
+      const flowPath = selectDirty(editor) ? null : editor.path;
       if (phase !== "idle" || !dataPath || !flowPath || !concurrency.ok) return;
       const batchId = crypto.randomUUID();
       const order = {

@@ -182,6 +182,8 @@ commands! {
             mapping,
             concurrency,
             node_timeout: NODE_TIMEOUT,
+            // The Batch panel offers no engine choice yet: its batches run locally.
+            engine: weft_core::BatchEngine::Local,
         };
         streamed(events, |sender| async move { core.run_batch(order, sender).await }).await
     }

@@ -12,8 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc::UnboundedSender;
 use weft_batch::ColumnMapping;
 use weft_core::{
-    AppCore, AppError, BatchEvent, BatchOrder, BatchProgress, BatchStatus, BatchSummary, BatchView,
-    Concurrency, ExportFormat, RowFilter, new_run_id,
+    AppCore, AppError, BatchEngine, BatchEvent, BatchOrder, BatchProgress, BatchStatus,
+    BatchSummary, BatchView, Concurrency, ExportFormat, RowFilter, new_run_id,
 };
 
 use crate::{CliError, Exit, open_core};
@@ -43,6 +43,12 @@ pub(crate) enum BatchCommand {
         /// Seconds one node of one row may take, retries included.
         #[arg(long, default_value_t = 300, value_name = "SECS")]
         node_timeout: u64,
+        /// Where the model calls run: `local` (from this machine, row by row) or `azure-batch`
+        /// (the Azure OpenAI Batch API: one model call per row in one uploaded file, answered
+        /// within 24 h at batch prices; the connection must be an Azure resource with a
+        /// Global-Batch deployment). Azure is polled every 60 s.
+        #[arg(long, default_value = "local", value_name = "local|azure-batch")]
+        engine: BatchEngine,
     },
     /// Run the rows of a batch that did not succeed (after a crash, a kill or Ctrl-C), with the
     /// flow as it was when the batch started. Exit codes as for `run`.
@@ -94,6 +100,7 @@ pub(crate) fn run(command: BatchCommand, profile: Option<&str>) -> Exit {
             name,
             json,
             node_timeout,
+            engine,
         } => mapping_pairs(&mapping).and_then(|mapping| {
             let order = BatchOrder {
                 batch_id: new_run_id(),
@@ -103,6 +110,7 @@ pub(crate) fn run(command: BatchCommand, profile: Option<&str>) -> Exit {
                 mapping,
                 concurrency,
                 node_timeout: Duration::from_secs(node_timeout),
+                engine,
             };
             start(profile, Launch::New(order), json)
         }),
@@ -415,6 +423,15 @@ impl Progress {
             }
             // The batch ends at once; its summary's message says why, once, after the summary.
             BatchEvent::Stopped { .. } => {}
+            // Once a poll (every 60 s): the rows stay at 0 until Azure's answers are back.
+            BatchEvent::Remote {
+                status,
+                completed,
+                failed,
+                total,
+            } => self.notice(&format!(
+                "Azure batch {status}: {completed} of {total} requests done, {failed} failed"
+            )),
         }
     }
 

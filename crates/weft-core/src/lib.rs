@@ -15,10 +15,11 @@ mod resolve;
 mod runs;
 mod settings;
 
+pub use crate::batch::{BATCH_POLL_ENV, set_batch_poll_for_tests};
 pub use crate::batch::{
-    BadChoice, BadConcurrency, BatchCounts, BatchEvent, BatchOrder, BatchProgress, BatchRowStatus,
-    BatchRowView, BatchStatus, BatchSummary, BatchView, Concurrency, DataFileFormat, DataPreview,
-    ExportFormat, MAX_CONCURRENCY, PreviewRow, RowFilter,
+    BadChoice, BadConcurrency, BatchCounts, BatchEngine, BatchEvent, BatchOrder, BatchProgress,
+    BatchRowStatus, BatchRowView, BatchStatus, BatchSummary, BatchView, Concurrency,
+    DataFileFormat, DataPreview, ExportFormat, MAX_CONCURRENCY, PreviewRow, RowFilter,
 };
 pub use crate::connections::{ConnectionInput, ConnectionView, SavedConnection};
 pub use crate::core::AppCore;

@@ -83,6 +83,7 @@ fn order(flow: PathBuf, data: PathBuf, concurrency: Concurrency) -> BatchOrder {
         mapping: BTreeMap::new(),
         concurrency,
         node_timeout: Duration::from_secs(30),
+        engine: weft_core::BatchEngine::Local,
     }
 }
 

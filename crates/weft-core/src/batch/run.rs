@@ -5,7 +5,7 @@
 //! twice the rows in flight, the writer at most [`FLUSH_ROWS`] finished rows.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, UNIX_EPOCH};
@@ -17,6 +17,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use weft_ai::Admission;
 use weft_batch::{ColumnMapping, DataFormat, DataReader, DataRow};
+use weft_engine::services::Services;
 use weft_engine::{
     ConnectionSource, Engine, FailureCause, NodeRecord, NodeState, Plan, ResolvedConnection, Reuse,
     RunOutcome, RunRequest, RunStatus,
@@ -25,13 +26,14 @@ use weft_flow::{FlowDocument, ValidFlow, find_references};
 use weft_store::{BatchRecord, BatchRowRecord};
 
 use crate::batch::{
-    BatchEvent, BatchOrder, BatchProgress, BatchRowStatus, BatchStatus, BatchSummary, Concurrency,
+    BatchEngine, BatchEvent, BatchOrder, BatchProgress, BatchRowStatus, BatchStatus, BatchSummary,
+    Concurrency,
 };
 use crate::runs::now_ms;
 use crate::{AppCore, AppError, StoreConnections};
 
 /// Finished rows written in one transaction at most, and how long a finished row may wait.
-const FLUSH_ROWS: usize = 128;
+pub(super) const FLUSH_ROWS: usize = 128;
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// Progress events at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -46,28 +48,33 @@ const AUTO_START: u32 = 16;
 const RESUME_NODE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A batch checked and recorded, ready to run: nothing has been called yet.
-struct Prepared {
-    batch_id: String,
-    flow: Arc<ValidFlow>,
-    mapping: ColumnMapping,
-    reader: DataReader,
-    concurrency: Concurrency,
-    profile: Option<String>,
+pub(super) struct Prepared {
+    pub(super) batch_id: String,
+    pub(super) flow: Arc<ValidFlow>,
+    pub(super) mapping: ColumnMapping,
+    pub(super) reader: DataReader,
+    /// Read again by an Azure batch once its answers are back.
+    pub(super) data_path: PathBuf,
+    pub(super) concurrency: Concurrency,
+    pub(super) profile: Option<String>,
     /// Rows that succeeded before: not run again.
-    done: RowSet,
-    resumed: bool,
-    node_timeout: Duration,
+    pub(super) done: RowSet,
+    pub(super) resumed: bool,
+    pub(super) node_timeout: Duration,
+    pub(super) engine: BatchEngine,
+    /// With the Azure Batch engine, the model node whose calls go to Azure.
+    pub(super) stage: Option<weft_engine::stage::Stage>,
 }
 
 /// A set of row indexes, one bit each: a resume of 100,000 rows holds 12.5 kB.
 #[derive(Debug, Default)]
 pub(crate) struct RowSet {
     words: Vec<u64>,
-    len: u64,
+    pub(super) len: u64,
 }
 
 impl RowSet {
-    fn insert(&mut self, row: u64) {
+    pub(super) fn insert(&mut self, row: u64) {
         let Ok(word) = usize::try_from(row / 64) else {
             return;
         };
@@ -81,7 +88,7 @@ impl RowSet {
         }
     }
 
-    fn contains(&self, row: u64) -> bool {
+    pub(super) fn contains(&self, row: u64) -> bool {
         usize::try_from(row / 64)
             .ok()
             .and_then(|word| self.words.get(word))
@@ -128,7 +135,7 @@ impl AppCore {
         let cancel = CancellationToken::new();
         let _registered = self.register_run(&order.batch_id, &cancel)?;
         let prepared = self.blocking(move |core| core.prepare_batch(order)).await?;
-        self.execute_batch(prepared, cancel, events).await
+        self.execute(prepared, cancel, events).await
     }
 
     /// Runs again the rows of a stored batch that did not succeed (failed, cancelled, never
@@ -147,7 +154,31 @@ impl AppCore {
         let prepared = self
             .blocking(move |core| core.prepare_resume(record, concurrency))
             .await?;
-        self.execute_batch(prepared, cancel, events).await
+        self.execute(prepared, cancel, events).await
+    }
+
+    async fn execute(
+        self: &Arc<Self>,
+        prepared: Prepared,
+        cancel: CancellationToken,
+        events: UnboundedSender<BatchEvent>,
+    ) -> Result<BatchSummary, AppError> {
+        match prepared.engine {
+            BatchEngine::Local => self.execute_batch(prepared, cancel, events).await,
+            BatchEngine::AzureBatch => self.execute_azure(prepared, cancel, events).await,
+        }
+    }
+
+    /// The flow's one model-call stage when the batch runs on the Azure Batch API: a flow that
+    /// does not fit is refused here, naming the node, before the record and any upload.
+    fn stage_for(
+        engine: BatchEngine,
+        flow: &ValidFlow,
+    ) -> Result<Option<weft_engine::stage::Stage>, AppError> {
+        match engine {
+            BatchEngine::Local => Ok(None),
+            BatchEngine::AzureBatch => weft_engine::stage::stage(flow).map(Some).map_err(invalid),
+        }
     }
 
     /// The flow validated, the file opened and the mapping checked against both, then the batch
@@ -155,6 +186,7 @@ impl AppCore {
     fn prepare_batch(&self, order: BatchOrder) -> Result<Prepared, AppError> {
         let document = self.open_flow(&order.flow_path)?.document;
         let flow = self.ready(&document)?;
+        let stage = Self::stage_for(order.engine, &flow)?;
         let mapping = ColumnMapping::from_map(&order.mapping).map_err(invalid)?;
         let reader = DataReader::open(&order.data_path).map_err(invalid)?;
         mapping
@@ -181,7 +213,7 @@ impl AppCore {
                     .collect(),
             ),
             concurrency: order.concurrency.to_string(),
-            engine: "local".into(),
+            engine: order.engine.as_str().into(),
             profile: profile.clone(),
             status: BatchStatus::Running.as_str().into(),
             message: None,
@@ -196,11 +228,14 @@ impl AppCore {
             flow: Arc::new(flow),
             mapping,
             reader,
+            data_path: order.data_path,
             concurrency: order.concurrency,
             profile,
             done: RowSet::default(),
             resumed: false,
             node_timeout: order.node_timeout,
+            engine: order.engine,
+            stage,
         })
     }
 
@@ -211,12 +246,14 @@ impl AppCore {
         record: BatchRecord,
         concurrency: Option<Concurrency>,
     ) -> Result<Prepared, AppError> {
-        if record.engine != "local" {
-            return Err(AppError::Invalid(format!(
-                "batch `{}` ran on the Azure OpenAI Batch API, which has no rows to resume here; start it again with `weft batch run`",
+        // A batch resumes on the engine it started on: an Azure batch sends its rows that did
+        // not succeed to Azure again.
+        let engine: BatchEngine = record.engine.parse().map_err(|err| {
+            AppError::Internal(format!(
+                "batch `{}` is stored with an unknown engine: {err}",
                 record.id
-            )));
-        }
+            ))
+        })?;
         let document = FlowDocument::parse(&record.flow_text).map_err(|err| {
             AppError::Internal(format!(
                 "the flow stored with batch `{}` does not parse: {err}",
@@ -224,6 +261,7 @@ impl AppCore {
             ))
         })?;
         let flow = self.ready(&document)?;
+        let stage = Self::stage_for(engine, &flow)?;
         let data_path = Path::new(&record.data_path);
         if data_stamp(data_path)? != (record.data_size, record.data_modified_ms) {
             return Err(AppError::Invalid(format!(
@@ -265,11 +303,14 @@ impl AppCore {
             flow: Arc::new(flow),
             mapping,
             reader,
+            data_path: data_path.to_owned(),
             concurrency,
             profile: record.profile,
             done,
             resumed: true,
             node_timeout: RESUME_NODE_TIMEOUT,
+            engine,
+            stage,
         })
     }
 
@@ -301,7 +342,7 @@ impl AppCore {
             flow: prepared.flow,
             mapping: prepared.mapping,
             format: prepared.reader.format(),
-            engine: Engine::new(weft_engine::services::Services::from_client(client.clone())),
+            services: Services::from_client(client.clone()),
             connections,
             cancel: cancel.clone(),
             node_timeout: prepared.node_timeout,
@@ -322,10 +363,7 @@ impl AppCore {
                 core: self.clone(),
                 batch_id: rows.batch_id.clone(),
                 buffer: Vec::with_capacity(FLUSH_ROWS),
-                tally: Tally {
-                    succeeded: skipped,
-                    ..Tally::default()
-                },
+                tally: Tally::skipping(skipped),
                 skipped,
                 started,
                 total: total.clone(),
@@ -352,12 +390,12 @@ impl AppCore {
         // interrupted, and a resume runs what was not saved.
         let tally = tally?;
         let stopped = rows.breaker.message();
-        let read_error = fatal.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let failure = fatal.lock().unwrap_or_else(PoisonError::into_inner).take();
         let finish = Finish {
             batch_id: rows.batch_id.clone(),
             stopped,
             cancelled: cancel.is_cancelled(),
-            read_error,
+            failure,
             total: total.get().copied(),
             tally,
             skipped,
@@ -369,7 +407,7 @@ impl AppCore {
     /// The batch's connections, each saved one the flow names looked up now, before the first
     /// row: rows then take them from memory instead of all missing the cache at once. A lookup
     /// that fails is kept too, and fails the rows that use it.
-    async fn warm_connections(
+    pub(super) async fn warm_connections(
         self: &Arc<Self>,
         flow: &FlowDocument,
         profile: Option<String>,
@@ -390,14 +428,14 @@ impl AppCore {
     }
 
     /// The batch's final status, stored, and its summary.
-    fn finish_batch(&self, finish: Finish) -> Result<BatchSummary, AppError> {
+    pub(super) fn finish_batch(&self, finish: Finish) -> Result<BatchSummary, AppError> {
         let mut db = self.db()?;
         let counts = db.batch_counts(&finish.batch_id)?;
         let (status, message) = if let Some(message) = finish.stopped {
             (BatchStatus::Stopped, Some(message))
         } else if finish.cancelled {
             (BatchStatus::Cancelled, None)
-        } else if let Some(message) = finish.read_error {
+        } else if let Some(message) = finish.failure {
             (BatchStatus::Failed, Some(message))
         } else if counts.failed > 0 || counts.cancelled > 0 {
             (BatchStatus::Failed, None)
@@ -460,16 +498,17 @@ fn saved_connections(flow: &FlowDocument) -> BTreeSet<String> {
 }
 
 /// How a batch ended, for [`AppCore::finish_batch`].
-struct Finish {
-    batch_id: String,
-    stopped: Option<String>,
-    cancelled: bool,
-    read_error: Option<String>,
-    total: Option<u64>,
-    tally: Tally,
+pub(super) struct Finish {
+    pub(super) batch_id: String,
+    pub(super) stopped: Option<String>,
+    pub(super) cancelled: bool,
+    /// Why the batch could not run to its end: the data file broke off, the Batch API failed it.
+    pub(super) failure: Option<String>,
+    pub(super) total: Option<u64>,
+    pub(super) tally: Tally,
     /// Rows a resume did not run again (counted in the tally as succeeded).
-    skipped: u64,
-    elapsed: Duration,
+    pub(super) skipped: u64,
+    pub(super) elapsed: Duration,
 }
 
 /// Starts each row read as soon as a slot is free, until the rows run out or the batch is
@@ -499,7 +538,7 @@ async fn dispatch(
 
 /// Reads the file into `rows`, leaving out rows in `done`; sets `total` when it reached the end.
 /// Ends early when the runner stops taking rows (it cancelled) or the file cannot be read on.
-fn produce(
+pub(super) fn produce(
     reader: DataReader,
     done: &RowSet,
     rows: &mpsc::Sender<DataRow>,
@@ -530,12 +569,21 @@ fn produce(
 /// Stops a batch whose first rows fail in a way every row would: a refused key or a missing
 /// deployment, before any row succeeded.
 #[derive(Debug, Default)]
-struct Breaker {
+pub(super) struct Breaker {
     succeeded: AtomicBool,
     tripped: Mutex<Option<String>>,
 }
 
 impl Breaker {
+    /// A breaker that never trips: for rows whose calls are already made (an Azure batch's
+    /// answers), where stopping would only throw answers away.
+    pub(super) fn off() -> Self {
+        Self {
+            succeeded: AtomicBool::new(true),
+            tripped: Mutex::default(),
+        }
+    }
+
     fn message(&self) -> Option<String> {
         self.tripped
             .lock()
@@ -545,23 +593,24 @@ impl Breaker {
 }
 
 /// What one row needs to run, shared by every row of the batch.
-struct RowRunner {
-    batch_id: String,
-    flow: Arc<ValidFlow>,
-    mapping: ColumnMapping,
-    format: DataFormat,
-    engine: Engine,
-    connections: Arc<dyn ConnectionSource>,
-    cancel: CancellationToken,
-    node_timeout: Duration,
-    breaker: Breaker,
-    events: UnboundedSender<BatchEvent>,
+pub(super) struct RowRunner {
+    pub(super) batch_id: String,
+    pub(super) flow: Arc<ValidFlow>,
+    pub(super) mapping: ColumnMapping,
+    pub(super) format: DataFormat,
+    /// What the rows' nodes call (an Azure batch swaps the model port per pass).
+    pub(super) services: Services,
+    pub(super) connections: Arc<dyn ConnectionSource>,
+    pub(super) cancel: CancellationToken,
+    pub(super) node_timeout: Duration,
+    pub(super) breaker: Breaker,
+    pub(super) events: UnboundedSender<BatchEvent>,
 }
 
 /// A row finished, as the writer stores it.
-struct Finished {
-    record: BatchRowRecord,
-    status: BatchRowStatus,
+pub(super) struct Finished {
+    pub(super) record: BatchRowRecord,
+    pub(super) status: BatchRowStatus,
 }
 
 impl RowRunner {
@@ -578,18 +627,36 @@ impl RowRunner {
     }
 
     async fn finish(&self, row: &DataRow) -> Finished {
-        let inputs = match &row.fields {
+        let inputs = match self.inputs(row) {
+            Ok(inputs) => inputs,
+            Err(message) => return self.bad(row, message),
+        };
+        let engine = Engine::new(self.services.clone());
+        match self.outcome(&engine, row, inputs).await {
+            Ok(outcome) => self.ran(row, outcome),
+            Err(bad) => bad,
+        }
+    }
+
+    /// The row's flow inputs, or why it could not be read or mapped (store it with [`Self::bad`]).
+    pub(super) fn inputs(&self, row: &DataRow) -> Result<Map<String, Value>, String> {
+        match &row.fields {
             Ok(fields) => self
                 .mapping
                 .inputs(self.flow.document(), fields, self.format)
                 // Its text never quotes a secret input's value.
                 .map_err(|failure| failure.to_string()),
             Err(bad) => Err(bad.to_string()),
-        };
-        let inputs = match inputs {
-            Ok(inputs) => inputs,
-            Err(message) => return self.bad(row, message),
-        };
+        }
+    }
+
+    /// The row run by `engine`, or the row stored as failed when the engine refused its inputs.
+    pub(super) async fn outcome(
+        &self,
+        engine: &Engine,
+        row: &DataRow,
+        inputs: Map<String, Value>,
+    ) -> Result<RunOutcome, Finished> {
         let request = RunRequest {
             run_id: format!("{}/{}", self.batch_id, row.index),
             flow: self.flow.clone(),
@@ -602,16 +669,16 @@ impl RowRunner {
         };
         // Nobody watches a row's events; the outcome holds what is stored.
         let (events, _) = mpsc::unbounded_channel();
-        match self.engine.run(request, events).await {
-            Ok(outcome) => self.ran(row, outcome),
+        engine
+            .run(request, events)
+            .await
             // The inputs the row gave do not fit the flow (one missing, a wrong type): the engine
             // refused them before any node ran.
-            Err(err) => self.bad(row, format!("line {}: {err}", row.line)),
-        }
+            .map_err(|err| self.bad(row, format!("line {}: {err}", row.line)))
     }
 
     /// A row that was not run: it could not be read, or not mapped to the flow's inputs.
-    fn bad(&self, row: &DataRow, error: String) -> Finished {
+    pub(super) fn bad(&self, row: &DataRow, error: String) -> Finished {
         let _ = self.events.send(BatchEvent::BadRow {
             row: row.index,
             line: row.line,
@@ -637,7 +704,7 @@ impl RowRunner {
     }
 
     /// A row the engine ran, redacted by it, and what the breaker makes of it.
-    fn ran(&self, row: &DataRow, outcome: RunOutcome) -> Finished {
+    pub(super) fn ran(&self, row: &DataRow, outcome: RunOutcome) -> Finished {
         let status = match outcome.status {
             RunStatus::Succeeded => BatchRowStatus::Succeeded,
             RunStatus::Failed => BatchRowStatus::Failed,
@@ -720,7 +787,7 @@ impl RowRunner {
 
 /// What the writer has committed so far.
 #[derive(Debug, Default, Clone, Copy)]
-struct Tally {
+pub(super) struct Tally {
     succeeded: u64,
     failed: u64,
     cancelled: u64,
@@ -730,6 +797,14 @@ struct Tally {
 }
 
 impl Tally {
+    /// Before any row: the rows a resume skips count as succeeded.
+    pub(super) fn skipping(skipped: u64) -> Self {
+        Self {
+            succeeded: skipped,
+            ..Self::default()
+        }
+    }
+
     /// Rows committed, with the rows a resume skipped (counted as succeeded).
     fn committed(&self) -> u64 {
         self.succeeded + self.failed + self.cancelled
@@ -749,25 +824,28 @@ impl Tally {
 
 /// Collects finished rows and writes them in batched transactions; reports progress on what is
 /// committed.
-struct Writer {
-    core: Arc<AppCore>,
-    batch_id: String,
-    buffer: Vec<Finished>,
-    tally: Tally,
-    skipped: u64,
-    started: Instant,
-    total: Arc<OnceLock<u64>>,
-    client: weft_ai::Client,
-    slots: Arc<Semaphore>,
-    rows_at_once: u32,
-    cancel: CancellationToken,
+pub(super) struct Writer {
+    pub(super) core: Arc<AppCore>,
+    pub(super) batch_id: String,
+    pub(super) buffer: Vec<Finished>,
+    pub(super) tally: Tally,
+    pub(super) skipped: u64,
+    pub(super) started: Instant,
+    pub(super) total: Arc<OnceLock<u64>>,
+    pub(super) client: weft_ai::Client,
+    pub(super) slots: Arc<Semaphore>,
+    pub(super) rows_at_once: u32,
+    pub(super) cancel: CancellationToken,
     /// 429s seen per endpoint at the last report.
-    throttled: HashMap<String, u64>,
-    events: UnboundedSender<BatchEvent>,
+    pub(super) throttled: HashMap<String, u64>,
+    pub(super) events: UnboundedSender<BatchEvent>,
 }
 
 impl Writer {
-    async fn run(mut self, mut rows: mpsc::Receiver<Finished>) -> Result<Tally, AppError> {
+    pub(super) async fn run(
+        mut self,
+        mut rows: mpsc::Receiver<Finished>,
+    ) -> Result<Tally, AppError> {
         let result = self.collect(&mut rows).await;
         if result.is_err() {
             // Rows can no longer be saved: running more would lose them.
@@ -888,7 +966,7 @@ type Lookup = Arc<OnceLock<Result<ResolvedConnection, String>>>;
 
 /// The saved connections a batch uses, each read once (SQLite and the keychain) for every row,
 /// instead of once per node per row.
-struct CachedConnections<S = StoreConnections> {
+pub(super) struct CachedConnections<S = StoreConnections> {
     inner: S,
     cache: Mutex<HashMap<String, Lookup>>,
 }

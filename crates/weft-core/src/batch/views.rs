@@ -108,6 +108,52 @@ pub struct BatchOrder {
     pub concurrency: Concurrency,
     /// How long one node of one row may take, retries included.
     pub node_timeout: Duration,
+    /// Where the rows' model calls run.
+    pub engine: BatchEngine,
+}
+
+/// Where a batch's model calls run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum BatchEngine {
+    /// Row by row from this machine, as many at once as the concurrency allows.
+    #[default]
+    Local,
+    /// On the Azure OpenAI Batch API: every row's one model call in one uploaded file, run by
+    /// Azure within 24 h; the rest of the flow runs here once the answers are back.
+    AzureBatch,
+}
+
+impl BatchEngine {
+    /// As stored in the batch's record and as `--engine` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchEngine::Local => "local",
+            BatchEngine::AzureBatch => "azure-batch",
+        }
+    }
+}
+
+impl fmt::Display for BatchEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for BatchEngine {
+    type Err = BadChoice;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "local" => Ok(BatchEngine::Local),
+            "azure-batch" => Ok(BatchEngine::AzureBatch),
+            _ => Err(BadChoice {
+                given: raw.to_owned(),
+                choices: "local, azure-batch",
+            }),
+        }
+    }
 }
 
 /// What a batch reports while it runs.
@@ -141,6 +187,17 @@ pub enum BatchEvent {
     /// The batch stopped itself: its first rows failed in a way every row would (a wrong key, a
     /// missing deployment). The message says what to fix.
     Stopped { message: String },
+    /// With the Azure Batch engine, where Azure is with the batch's requests (each status
+    /// poll): `validating`, `in_progress`, `finalizing`, … as Azure names it.
+    Remote {
+        status: String,
+        #[ts(type = "number")]
+        completed: u64,
+        #[ts(type = "number")]
+        failed: u64,
+        #[ts(type = "number")]
+        total: u64,
+    },
 }
 
 /// How far a batch is.
@@ -456,6 +513,23 @@ mod tests {
         assert_eq!(
             serde_json::to_value(event).unwrap(),
             serde_json::json!({"type": "bad_row", "row": 3, "line": 5, "message": "bad"})
+        );
+    }
+
+    #[test]
+    fn engines_read_and_cross_as_stored() {
+        assert_eq!("azure-batch".parse(), Ok(BatchEngine::AzureBatch));
+        assert_eq!(" Local".parse(), Ok(BatchEngine::Local));
+        assert!(
+            "cluster"
+                .parse::<BatchEngine>()
+                .unwrap_err()
+                .to_string()
+                .contains("local, azure-batch")
+        );
+        assert_eq!(
+            serde_json::to_value(BatchEngine::AzureBatch).unwrap(),
+            serde_json::json!(BatchEngine::AzureBatch.as_str())
         );
     }
 

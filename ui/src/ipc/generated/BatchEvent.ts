@@ -8,4 +8,4 @@ export type BatchEvent = { "type": "started", batch_id: string, resumed: boolean
 /**
  * Rows that succeeded before and are not run again.
  */
-skipped: number, } | { "type": "progress" } & BatchProgress | { "type": "throttled", endpoint: string, wait_ms: number, } | { "type": "bad_row", row: number, line: number, message: string, } | { "type": "stopped", message: string, };
+skipped: number, } | { "type": "progress" } & BatchProgress | { "type": "throttled", endpoint: string, wait_ms: number, } | { "type": "bad_row", row: number, line: number, message: string, } | { "type": "stopped", message: string, } | { "type": "remote", status: string, completed: number, failed: number, total: number, };

@@ -382,3 +382,71 @@ async fn cancel_cancels_the_azure_batch_and_its_rows() {
     }
     assert_eq!(core.batch(&id).unwrap().status, BatchStatus::Cancelled);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_file_changed_while_azure_ran_leaves_its_rows_unstored() {
+    let files = Files::new();
+    let flow = files.write("flow.weft.yaml", FLOW);
+    let data = files.write("rows.jsonl", &questions(3));
+    let fake = BatchApiFake::setup().deployment(DEPLOYMENT).start();
+    let dir = tempfile::tempdir().unwrap();
+    let core = core(dir.path());
+    with_connection(&core, &fake.base);
+    let order = order(flow, data.clone(), BatchEngine::AzureBatch);
+    let id = order.batch_id.clone();
+    let (events, mut received) = mpsc::unbounded_channel();
+    let running = tokio::spawn({
+        let core = core.clone();
+        async move { core.run_batch(order, events).await }
+    });
+    while let Some(event) = received.recv().await {
+        if matches!(event, BatchEvent::Remote { .. }) {
+            // A row put first: the answers' row numbers would now fall on other rows.
+            std::fs::write(
+                &data,
+                format!("{{\"question\": \"new\"}}\n{}", questions(3)),
+            )
+            .unwrap();
+            break;
+        }
+    }
+    let summary = running.await.unwrap().unwrap();
+    assert_eq!(summary.status, BatchStatus::Failed);
+    let message = summary.message.unwrap();
+    assert!(
+        message.contains("changed while Azure ran the batch") && message.contains(&id),
+        "{message}"
+    );
+    assert!(rows(&core, &id).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_sends_only_the_rows_that_did_not_succeed_to_azure_again() {
+    let files = Files::new();
+    let flow = files.write("flow.weft.yaml", FLOW);
+    let data = files.write("rows.jsonl", &questions(5));
+    let fake = BatchApiFake::setup()
+        .deployment(DEPLOYMENT)
+        .failing_line("3")
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let core = core(dir.path());
+    with_connection(&core, &fake.base);
+    let order = order(flow, data, BatchEngine::AzureBatch);
+    let id = order.batch_id.clone();
+    let first = run(&core, order).await.0.unwrap();
+    assert_eq!((first.succeeded, first.failed), (4, 1));
+
+    let (events, _received) = mpsc::unbounded_channel();
+    let again = core.resume_batch(&id, None, events).await.unwrap();
+    // Row 3 fails at Azure again, the others are not sent.
+    assert_eq!((again.succeeded, again.failed), (4, 1));
+    let uploads = fake.uploads();
+    assert_eq!(uploads.len(), 2);
+    let resent: Vec<Value> = uploads[1]
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["custom_id"].clone())
+        .collect();
+    assert_eq!(resent, [Value::from("3")]);
+    assert_eq!(rows(&core, &id).len(), 5);
+}

@@ -40,7 +40,8 @@ use weft_engine::services::Services;
 use weft_engine::stage::{Capture, Captured, Replay, StageCall, StageRequest};
 
 use super::run::{
-    Breaker, FLUSH_ROWS, Finish, Finished, Prepared, RowRunner, RowSet, Tally, Writer, produce,
+    Breaker, FLUSH_ROWS, Finish, Finished, Prepared, RowRunner, RowSet, Tally, Writer, data_stamp,
+    produce,
 };
 use crate::batch::{BatchEvent, BatchSummary};
 use crate::{AppCore, AppError};
@@ -290,6 +291,9 @@ impl AppCore {
             resumed: prepared.resumed,
             skipped,
         });
+        // The rows are read again when the answers are back, hours later maybe: a file changed
+        // meanwhile would give answers to other rows.
+        let stamp = data_stamp(&prepared.data_path)?;
         let connections = self
             .warm_connections(prepared.flow.document(), prepared.profile.clone())
             .await;
@@ -362,14 +366,25 @@ impl AppCore {
             if let Remote::Answered(_, Some(message)) | Remote::Failed(message) = &remote {
                 failure = Some(message.clone());
             }
-            let data = DataReader::open(&prepared.data_path).map_err(|err| {
-                AppError::Invalid(format!(
-                    "{err}; the batch's answers are at Azure, resume the batch once the file is back"
-                ))
-            })?;
-            if let Some(message) =
-                replay_pass(&rows, data, held, remote, target, &done_sender).await
-            {
+            // Rows whose answers cannot be matched stay unstored: a resume sends them again.
+            let data = match data_stamp(&prepared.data_path) {
+                Ok(now) if now == stamp => {
+                    DataReader::open(&prepared.data_path).map_err(|err| err.to_string())
+                }
+                Ok(_) => Err(format!(
+                    "the data file {} changed while Azure ran the batch, so its answers may not be for the rows it now holds",
+                    prepared.data_path.display()
+                )),
+                Err(err) => Err(err.to_string()),
+            };
+            let replayed = match data {
+                Ok(data) => replay_pass(&rows, data, held, remote, target, &done_sender).await,
+                Err(message) => Some(format!(
+                    "{message}; the rows sent to Azure are not stored: put the file back as it was and resume the batch (`weft batch resume {}`), which sends them again",
+                    rows.batch_id
+                )),
+            };
+            if let Some(message) = replayed {
                 failure = Some(message);
             }
         }

@@ -97,7 +97,7 @@ impl RowSet {
 }
 
 /// The size and modification time of the data file, so that a resume can tell it changed.
-fn data_stamp(path: &Path) -> Result<(i64, i64), AppError> {
+pub(super) fn data_stamp(path: &Path) -> Result<(i64, i64), AppError> {
     let meta = std::fs::metadata(path).map_err(|source| AppError::Io {
         what: format!("read the data file {}", path.display()),
         source,

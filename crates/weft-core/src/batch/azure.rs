@@ -186,10 +186,9 @@ struct Results {
 }
 
 impl Results {
-    fn new() -> Result<Self, AppError> {
-        let file = tempfile::tempfile().map_err(|source| AppError::Io {
-            what: "create a temporary file for the batch's answers".into(),
-            source,
+    fn new() -> Result<Self, String> {
+        let file = tempfile::tempfile().map_err(|err| {
+            format!("could not create a temporary file for the batch's answers ({err}); free space in the temporary folder and resume the batch")
         })?;
         Ok(Self {
             file,
@@ -357,7 +356,7 @@ impl AppCore {
                     &cancel,
                     &events,
                 )
-                .await?;
+                .await;
                 Some((remote, destination.target))
             }
             _ => None,
@@ -474,8 +473,8 @@ async fn capture_pass(
     (requests, refused.or(read_error))
 }
 
-/// Steps 3 and 4: upload, create, wait, download. `Err` only for what fails here (the
-/// temporary file); Azure's failures are [`Remote::Failed`].
+/// Steps 3 and 4: upload, create, wait, download. Whatever ends it early is a
+/// [`Remote::Failed`] (the batches it created cancelled) or [`Remote::Cancelled`].
 async fn submit(
     client: &weft_ai::Client,
     target: &BatchTarget,
@@ -484,7 +483,15 @@ async fn submit(
     endpoint: BatchEndpoint,
     cancel: &CancellationToken,
     events: &UnboundedSender<BatchEvent>,
-) -> Result<Remote, AppError> {
+) -> Remote {
+    if cancel.is_cancelled() {
+        return Remote::Cancelled;
+    }
+    // Before anything is sent: where the answers will wait for pass 2.
+    let mut results = match Results::new() {
+        Ok(results) => results,
+        Err(message) => return Remote::Failed(message),
+    };
     let handles = Handles::new(cancel.clone());
     let total: u64 = files.iter().map(|file| file.lines() as u64).sum();
     let mut created: Vec<String> = Vec::new();
@@ -507,10 +514,9 @@ async fn submit(
         .await;
         match made {
             Ok(batch) => created.push(batch.id),
-            Err(err) => return Ok(ended(created, err.to_string()).await),
+            Err(err) => return ended(created, err.to_string()).await,
         }
     }
-    let mut results = Results::new()?;
     let mut message = None;
     let (mut completed, mut failed) = (0, 0);
     for (n, id) in created.iter().enumerate() {
@@ -525,21 +531,25 @@ async fn submit(
         .await;
         let batch = match waited {
             Ok(batch) => batch,
-            Err(err) if cancel.is_cancelled() => {
-                drop(err);
+            Err(_) if cancel.is_cancelled() => {
                 cancel_remote(client, target, &created[n..]).await;
-                return Ok(Remote::Cancelled);
-            }
-            // Expired, or cancelled at Azure: the answers it has are in its output file.
-            Err(err @ (BatchError::Expired { .. } | BatchError::Cancelled { .. })) => {
-                message = Some(err.to_string());
-                match err {
-                    BatchError::Expired { batch } | BatchError::Cancelled { batch } => *batch,
-                    _ => continue,
-                }
+                return Remote::Cancelled;
             }
             Err(err) => {
-                return Ok(ended(created[n + 1..].to_vec(), err.to_string()).await);
+                let text = err.to_string();
+                match err {
+                    // Expired, or cancelled at Azure: the answers it has are in its output file.
+                    BatchError::Expired { batch } | BatchError::Cancelled { batch } => {
+                        message = Some(text);
+                        *batch
+                    }
+                    // Azure ended this one; the batches after it would run for nothing.
+                    BatchError::Failed { .. } => {
+                        return ended(created[n + 1..].to_vec(), text).await;
+                    }
+                    // Where this one is is not known: it is cancelled too.
+                    BatchError::Call(_) => return ended(created[n..].to_vec(), text).await,
+                }
             }
         };
         completed += batch.request_counts.completed;
@@ -552,21 +562,21 @@ async fn submit(
                 batch_api::download(client, target, file_id, &handles, |line| results.keep(line))
                     .await;
             if let Err(err) = downloaded {
-                return Ok(ended(created[n + 1..].to_vec(), err.to_string()).await);
+                return ended(created[n + 1..].to_vec(), err.to_string()).await;
             }
         }
         if let Some(err) = results.broken.take() {
-            return Err(AppError::Io {
-                what: "keep the batch's answers in a temporary file".into(),
-                source: err,
-            });
+            let text = format!(
+                "the batch's answers could not be kept in a temporary file ({err}); free space in the temporary folder and resume the batch"
+            );
+            return ended(created[n + 1..].to_vec(), text).await;
         }
     }
-    Ok(Remote::Answered(results, message))
+    Remote::Answered(results, message)
 }
 
-/// Pass 5: every row sent to Azure, run again with its answer (or stored failed or cancelled as
-/// `remote` says). `Some` message: the data file could not be read to its end.
+/// Step 5, pass 2: every row sent to Azure, run again with its answer (or stored failed or
+/// cancelled as `remote` says). `Some` message: the data file could not be read to its end.
 async fn replay_pass(
     rows: &RowRunner,
     reader: DataReader,

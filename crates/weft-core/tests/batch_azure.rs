@@ -233,6 +233,7 @@ async fn rows_run_on_azure_are_stored_as_a_local_run_stores_them() {
     assert!(!uploads[0].contains(KEY));
     assert!(!contains(&data_folder_bytes(dir.path()), KEY));
     assert!(requests.iter().all(|r| r.header("api-key") == Some(KEY)));
+    assert!(requests.iter().all(|r| !r.body.contains(KEY)));
 
     let remote: Vec<&str> = events
         .iter()
@@ -449,4 +450,33 @@ async fn a_resume_sends_only_the_rows_that_did_not_succeed_to_azure_again() {
         .collect();
     assert_eq!(resent, [Value::from("3")]);
     assert_eq!(rows(&core, &id).len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embeddings_flow_goes_to_the_embeddings_endpoint() {
+    let flow = "schema: 1\ninputs:\n  question: { type: string }\noutputs:\n  vector: { value: \"${embed.output}\" }\nnodes:\n\
+        \x20 - { id: embed, type: embeddings, position: { x: 0, y: 0 }, properties: { connection: model, deployment: gpt-4o-mini, input: \"${inputs.question}\" } }\n";
+    let files = Files::new();
+    let flow = files.write("embed.weft.yaml", flow);
+    let data = files.write("rows.jsonl", &questions(2));
+    let fake = BatchApiFake::setup().deployment(DEPLOYMENT).start();
+    let dir = tempfile::tempdir().unwrap();
+    let core = core(dir.path());
+    with_connection(&core, &fake.base);
+    let order = order(flow, data, BatchEngine::AzureBatch);
+    let id = order.batch_id.clone();
+    let summary = run(&core, order).await.0.unwrap();
+    assert_eq!(summary.status, BatchStatus::Succeeded, "{summary:?}");
+    let created = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path() == "/openai/v1/batches")
+        .unwrap();
+    assert_eq!(created.json()["endpoint"], "/v1/embeddings");
+    let line: Value = serde_json::from_str(fake.uploads()[0].lines().next().unwrap()).unwrap();
+    assert_eq!(line["url"], "/v1/embeddings");
+    for row in rows(&core, &id) {
+        assert_eq!(row.status, BatchRowStatus::Succeeded, "{row:?}");
+        assert_ne!(row.outputs["vector"], Value::Null, "{row:?}");
+    }
 }

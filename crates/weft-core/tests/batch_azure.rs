@@ -243,6 +243,16 @@ async fn rows_run_on_azure_are_stored_as_a_local_run_stores_them() {
         })
         .collect();
     assert_eq!(remote, ["in_progress", "finalizing", "completed"]);
+    // While Azure works nothing new is committed, and no progress repeats the same count.
+    let done: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            BatchEvent::Progress(progress) => Some(progress.done),
+            _ => None,
+        })
+        .collect();
+    assert!(done.windows(2).all(|w| w[0] != w[1]), "{done:?}");
+    assert_eq!(done.last(), Some(&(N as u64)));
     assert!(events.iter().any(|e| matches!(
         e,
         BatchEvent::Remote { status, completed, failed: 0, total } if status == "completed" && *completed == N as u64 && *total == N as u64

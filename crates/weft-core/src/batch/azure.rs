@@ -327,6 +327,9 @@ impl AppCore {
                 cancel: cancel.clone(),
                 throttled: HashMap::new(),
                 events: events.clone(),
+                // `Remote` says how Azure is doing; a progress every 100 ms for hours would
+                // repeat the same counts (a line a second in a CLI log).
+                changes_only: Some(u64::MAX),
             }
             .run(done_receiver),
         );

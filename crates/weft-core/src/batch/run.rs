@@ -373,6 +373,7 @@ impl AppCore {
                 cancel: cancel.clone(),
                 throttled: HashMap::new(),
                 events: events.clone(),
+                changes_only: None,
             }
             .run(done_receiver),
         );
@@ -839,6 +840,9 @@ pub(super) struct Writer {
     /// 429s seen per endpoint at the last report.
     pub(super) throttled: HashMap<String, u64>,
     pub(super) events: UnboundedSender<BatchEvent>,
+    /// Progress only when rows were committed since the last report (`Some`: the count then),
+    /// for an Azure batch, whose rows wait hours with nothing new; `None`: every 100 ms.
+    pub(super) changes_only: Option<u64>,
 }
 
 impl Writer {
@@ -928,7 +932,13 @@ impl Writer {
         self.tally.throttles = throttles;
     }
 
-    fn progress(&self) {
+    fn progress(&mut self) {
+        if let Some(reported) = &mut self.changes_only {
+            if *reported == self.tally.committed() {
+                return;
+            }
+            *reported = self.tally.committed();
+        }
         let elapsed = self.started.elapsed();
         let ran = self.tally.committed() - self.skipped;
         let rows_per_s = if elapsed.as_secs_f64() > 0.0 {

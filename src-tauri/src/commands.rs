@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 use weft_core::{
-    AppCore, AppError, BatchEvent, BatchOrder, BatchRowView, BatchSummary, BatchView, Concurrency,
-    ConnectionCheck, ConnectionInput, ConnectionView, DataPreview, Diagnostics,
+    AppCore, AppError, BatchEngine, BatchEvent, BatchOrder, BatchRowView, BatchSummary, BatchView,
+    Concurrency, ConnectionCheck, ConnectionInput, ConnectionView, DataPreview, Diagnostics,
     EffectiveConnectionView, ExportFormat, FileVersion, IpcError, KindSpec, OpenedFlow,
     OverrideInput, ProfileView, Recovery, Replace, RowFilter, RunOrder, RunPlan, RunSummary,
     RunView, SavedConnection, SavedOverride,
@@ -163,6 +163,8 @@ commands! {
     /// `events`, the summary returns at the end, whatever the batch's status. Rejects only when
     /// the batch cannot start (the flow, the data file or the mapping), before any call. The
     /// caller picks `batch_id`, so `batch_cancel` works from the moment it is asked for.
+    /// `engine` `azure-batch`: the model calls go to the Azure OpenAI Batch API (the flow must
+    /// form one model stage; refused before anything is sent otherwise).
     fn batch_start(
         state,
         batch_id: String,
@@ -170,7 +172,8 @@ commands! {
         flow_path: PathBuf,
         data_path: PathBuf,
         mapping: BTreeMap<String, String>,
-        concurrency: Concurrency;
+        concurrency: Concurrency,
+        engine: BatchEngine;
         events: Channel<BatchEvent>
     ) -> BatchSummary {
         let core = state.core()?;
@@ -182,8 +185,7 @@ commands! {
             mapping,
             concurrency,
             node_timeout: NODE_TIMEOUT,
-            // The Batch panel offers no engine choice yet: its batches run locally.
-            engine: weft_core::BatchEngine::Local,
+            engine,
         };
         streamed(events, |sender| async move { core.run_batch(order, sender).await }).await
     }

@@ -139,6 +139,19 @@ function checkMapping(flow: FlowDocument, mapping: Record<string, string>, file:
       );
 }
 
+/** weft-engine's stage check, for the model nodes only: one model call per row, or none to send. */
+function checkStage(flow: FlowDocument) {
+  const models = flow.nodes.filter((n) => n.type === "chat_completion" || n.type === "embeddings");
+  if (!models.length)
+    fail("invalidInput", "the flow calls no model, so there is nothing for the Azure OpenAI Batch API to run; run it with the local engine");
+  const [first, second] = models;
+  if (first && second)
+    fail(
+      "invalidInput",
+      `\`${second.id}\` is a second model call beside \`${first.id}\`: the Batch API makes one model call per row, so run this flow with the local engine, or split it into one flow per model call`,
+    );
+}
+
 function rowInputs(batch: Batch, row: number): Record<string, JsonValue> {
   const data = cells(batch.file, row);
   const out: Record<string, JsonValue> = {};
@@ -245,6 +258,15 @@ async function runRows(batch: Batch, concurrency: Concurrency, emit: (event: Bat
   batch.cancelled = false;
   batch.view.status = "running";
   emit({ type: "started", batch_id: batch.view.id, resumed: batch.resumed, skipped });
+  // The Azure engine's requests go through Azure's states, one poll each, before the rows run here.
+  if (batch.view.engine === "azure-batch")
+    for (const [status, share] of [["validating", 0], ["in_progress", 0.5], ["finalizing", 1], ["completed", 1]] as const) {
+      // Azure's polls are minutes apart; here a few waves, long enough for a test to see each state.
+      await sleep(waveMs * 3);
+      if (batch.cancelled) break;
+      const completed = Math.round(todo.length * share);
+      emit({ type: "remote", status, completed, failed: 0, total: todo.length });
+    }
   let throttles = 0;
   let wave = 0;
   let done = skipped;
@@ -345,7 +367,7 @@ function exportText(batch: Batch, format: "csv" | "jsonl"): string {
 }
 
 async function start(args: Args<"batch_start">): Promise<BatchSummary> {
-  const { batchId, name, flowPath, dataPath, mapping, concurrency, events } = args;
+  const { batchId, name, flowPath, dataPath, mapping, concurrency, engine, events } = args;
   const opened = flowHandlers.open_flow({ path: flowPath });
   const flow = opened.document;
   const problems = validateFlow(flow, savedConnections().map((c) => c.name));
@@ -354,6 +376,7 @@ async function start(args: Args<"batch_start">): Promise<BatchSummary> {
   const file = dataFile(dataPath);
   const format = formatOf(dataPath);
   checkMapping(flow, mapping, file, format);
+  if (engine === "azure-batch") checkStage(flow);
   if (batches.some((b) => b.view.id === batchId)) fail("busy", `a batch with id ${batchId} is already running`);
   const batch: Batch = {
     view: {
@@ -368,7 +391,7 @@ async function start(args: Args<"batch_start">): Promise<BatchSummary> {
       finished_at_ms: null,
       mapping: { ...mapping },
       concurrency: String(concurrency),
-      engine: "local",
+      engine,
       profile: activeProfile(),
       message: null,
     },

@@ -219,6 +219,48 @@ test("a batch that cannot start says why, and nothing runs", () =>
     },
   ));
 
+test("with the Azure Batch engine the panel shows Azure's progress, and a flow with two model calls is refused naming the second", () =>
+  withApp(
+    async (page) => {
+      await openPanel(page);
+      await chooseData(page, DATA);
+      await page.getByTestId("batch-engine-azure").check();
+      assert.equal(await page.getByTestId("batch-concurrency-auto").isDisabled(), true, "Azure schedules the calls");
+      await page.getByTestId("batch-start").click();
+      await page.waitForFunction(() =>
+        /Azure: in progress · 5 of 10 requests answered/.test(document.querySelector('[data-testid="batch-remote"]')?.textContent ?? ""),
+      );
+      await page.getByTestId("batch-status").filter({ hasText: "Succeeded" }).waitFor({ timeout: 10_000 });
+      assert.match(await text(page, "batch-remote"), /Azure: completed · 10 of 10 requests answered/);
+
+      // A second chat node: the Batch API makes one model call per row.
+      await page.getByTestId("batch-close").click();
+      await page.evaluate((path) => { window.__WEFT_MOCK__.flows.dialog = { open: path }; }, "/flows/two.weft.yaml");
+      await page.getByTestId("file-open").click();
+      await page.getByTestId("flow-title").filter({ hasText: "Two" }).waitFor();
+      await page.getByTestId("open-batch").click();
+      await page.getByTestId("batch-start").click();
+      const error = page.getByTestId("batch-error");
+      await error.waitFor();
+      assert.match(await error.innerText(), /`review` is a second model call beside `chat`/);
+    },
+    {
+      mock: {
+        flows: {
+          files: {
+            [FLOW]: flow,
+            "/flows/two.weft.yaml": {
+              ...flow,
+              title: "Two",
+              nodes: [...flow.nodes, { ...flow.nodes[1], id: "review", position: { x: 320, y: 320 } }],
+            },
+          },
+        },
+        batch: { files: { [DATA]: { columns: ["question", "audience"], rows: 10 } }, rowsPerWave: 5, waveMs: 80 },
+      },
+    },
+  ));
+
 test("a 100,000-row batch's grid keeps only a window of rows in the DOM and fetches pages where it scrolls", () =>
   withApp(
     async (page) => {

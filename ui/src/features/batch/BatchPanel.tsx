@@ -116,12 +116,14 @@ function Setup() {
       previewError: st.previewError,
       entries: st.entries,
       concurrency: st.concurrency,
+      engine: st.engine,
       name: st.name,
       phase: st.phase,
       chooseData: st.chooseData,
       readDataPath: st.readDataPath,
       setEntry: st.setEntry,
       setConcurrency: st.setConcurrency,
+      setEngine: st.setEngine,
       setName: st.setName,
       start: st.start,
     })),
@@ -131,7 +133,9 @@ function Setup() {
     () => (s.preview ? mappingProblems(flowInputs, s.entries, s.preview.columns, s.preview.format === "csv") : {}),
     [flowInputs, s.entries, s.preview],
   );
-  const concurrency = concurrencyOf(s.concurrency);
+  const remote = s.engine === "azure-batch";
+  // Azure schedules the calls of an Azure batch itself: the concurrency is not asked for.
+  const concurrency = remote ? ({ ok: true } as const) : concurrencyOf(s.concurrency);
   const busy = s.phase !== "idle";
   const blocker = !flowReady
     ? "Save the flow first."
@@ -169,6 +173,23 @@ function Setup() {
         </section>
       )}
       <fieldset className="field batch-concurrency" disabled={busy}>
+        <legend className="field-label">Model calls run</legend>
+        <label>
+          <input type="radio" name="batch-engine" data-testid="batch-engine-local" checked={!remote} onChange={() => s.setEngine("local")} /> On this
+          machine
+        </label>
+        <label>
+          <input type="radio" name="batch-engine" data-testid="batch-engine-azure" checked={remote} onChange={() => s.setEngine("azure-batch")} /> On
+          the Azure OpenAI Batch API
+        </label>
+        {remote && (
+          <p className="field-help">
+            Azure answers within 24 hours, at its batch price; the rest of the flow runs here once the answers are back. The flow needs its model
+            calls in one Chat completion or Embeddings node.
+          </p>
+        )}
+      </fieldset>
+      <fieldset className="field batch-concurrency" disabled={busy || remote}>
         <legend className="field-label">Concurrency</legend>
         <label>
           <input
@@ -223,6 +244,7 @@ function Progress() {
     useShallow((st) => ({
       batch: st.batch,
       progress: st.progress,
+      remote: st.remote,
       summary: st.summary,
       phase: st.phase,
       cancelling: st.cancelling,
@@ -302,6 +324,13 @@ function Progress() {
             <span>{(s.summary.prompt_tokens + s.summary.completion_tokens).toLocaleString("en-US")} tokens</span>
           </>
         )}
+        {s.remote && (
+          <span data-testid="batch-remote">
+            Azure: {s.remote.status.replace(/_/g, " ")} · {s.remote.completed.toLocaleString("en-US")} of {s.remote.total.toLocaleString("en-US")} requests
+            answered{s.remote.failed > 0 ? ` · ${s.remote.failed.toLocaleString("en-US")} failed` : ""}
+          </span>
+        )}
+        {s.batch.engine === "azure-batch" && !s.remote && <span>on the Azure OpenAI Batch API</span>}
         <span title={s.batch.data_path}>
           <code>{s.batch.data_path.split(/[\\/]/).pop()}</code>
         </span>

@@ -6,6 +6,7 @@ import { create } from "zustand";
 
 import { batchDialogs, batchIpc } from "../../ipc/batch";
 import { toIpcError } from "../../ipc/errors";
+import type { BatchEngine } from "../../ipc/generated/BatchEngine";
 import type { BatchEvent } from "../../ipc/generated/BatchEvent";
 import type { BatchProgress } from "../../ipc/generated/BatchProgress";
 import type { BatchRowView } from "../../ipc/generated/BatchRowView";
@@ -26,6 +27,8 @@ const MAX_CONCURRENCY = 1024;
 
 export type BatchNotice = { kind: "throttled" | "bad_row" | "stopped"; message: string };
 
+export type RemoteProgress = Omit<Extract<BatchEvent, { type: "remote" }>, "type">;
+
 export type ConcurrencyDraft = { mode: "auto" } | { mode: "fixed"; text: string };
 
 export type BatchState = {
@@ -36,6 +39,8 @@ export type BatchState = {
   previewError: IpcError | null;
   entries: MappingEntries;
   concurrency: ConcurrencyDraft;
+  /** Where the model calls run: here, or on the Azure OpenAI Batch API. */
+  engine: BatchEngine;
   name: string;
   /** idle → starting (the command is pending, no event yet) → running → idle. */
   phase: "idle" | "starting" | "running";
@@ -43,6 +48,8 @@ export type BatchState = {
   /** The batch the results side shows: the one running, the last one, or one from history. */
   batch: BatchView | null;
   progress: BatchProgress | null;
+  /** With the Azure Batch engine: where Azure is with the requests, from its last poll. */
+  remote: RemoteProgress | null;
   summary: BatchSummary | null;
   notices: BatchNotice[];
   /** Notices beyond NOTICE_LIMIT, counted only. */
@@ -66,6 +73,7 @@ export type BatchActions = {
   readDataPath: (path: string) => Promise<void>;
   setEntry: (input: string, entry: MappingEntry) => void;
   setConcurrency: (draft: ConcurrencyDraft) => void;
+  setEngine: (engine: BatchEngine) => void;
   setName: (name: string) => void;
   start: () => Promise<void>;
   cancel: () => Promise<void>;
@@ -115,7 +123,10 @@ function inputNames(): string[] {
 }
 
 /** A placeholder for the batch until `batch_get` answers: what the panel knows it asked for. */
-function pendingView(id: string, order: { name: string | null; flowPath: string; dataPath: string; mapping: Record<string, string>; concurrency: Concurrency }): BatchView {
+function pendingView(
+  id: string,
+  order: { name: string | null; flowPath: string; dataPath: string; mapping: Record<string, string>; concurrency: Concurrency; engine: BatchEngine },
+): BatchView {
   return {
     id,
     name: order.name,
@@ -128,7 +139,7 @@ function pendingView(id: string, order: { name: string | null; flowPath: string;
     finished_at_ms: null,
     mapping: order.mapping,
     concurrency: String(order.concurrency),
-    engine: "local",
+    engine: order.engine,
     profile: null,
     message: null,
   };
@@ -160,6 +171,12 @@ export const useBatch = create<BatchStore>()((set, get) => {
       case "stopped":
         notice({ kind: "stopped", message: event.message });
         return;
+      case "remote": {
+        const { type: _type, ...remote } = event;
+        void _type;
+        set({ remote });
+        return;
+      }
     }
   }
 
@@ -172,7 +189,7 @@ export const useBatch = create<BatchStore>()((set, get) => {
   /** Runs `work` (start or resume) with the live state around it; the stored batch is reread at the end. */
   async function watch(id: string, base: BatchView, work: (onEvent: (e: BatchEvent) => void) => Promise<BatchSummary>) {
     const mine = ++seq;
-    set({ phase: "starting", cancelling: false, error: null, summary: null, progress: null, notices: [], moreNotices: 0, batch: base, row: null, exported: null });
+    set({ phase: "starting", cancelling: false, error: null, summary: null, progress: null, remote: null, notices: [], moreNotices: 0, batch: base, row: null, exported: null });
     try {
       const summary = await work((event) => onEvent(mine, event));
       if (mine === seq) set({ summary });
@@ -223,11 +240,13 @@ export const useBatch = create<BatchStore>()((set, get) => {
     previewError: null,
     entries: {},
     concurrency: { mode: "auto" },
+    engine: "local",
     name: "",
     phase: "idle",
     cancelling: false,
     batch: null,
     progress: null,
+    remote: null,
     summary: null,
     notices: [],
     moreNotices: 0,
@@ -265,11 +284,13 @@ export const useBatch = create<BatchStore>()((set, get) => {
 
     setEntry: (input, entry) => set((s) => ({ entries: { ...s.entries, [input]: entry } })),
     setConcurrency: (concurrency) => set({ concurrency }),
+    setEngine: (engine) => set({ engine }),
     setName: (name) => set({ name }),
 
     start: async () => {
       const { dataPath, entries, phase } = get();
-      const concurrency = concurrencyOf(get().concurrency);
+      // Azure schedules an Azure batch's calls itself; the concurrency then plays no part.
+      const concurrency = get().engine === "azure-batch" ? ({ ok: true, value: "auto" } as const) : concurrencyOf(get().concurrency);
       const editor = useEditor.getState();
       // The batch runs the file: unsaved edits would not be in it.
       const flowPath = selectDirty(editor) ? null : editor.path;
@@ -282,6 +303,7 @@ export const useBatch = create<BatchStore>()((set, get) => {
         dataPath,
         mapping: mappingOf(entries),
         concurrency: concurrency.value,
+        engine: get().engine,
       };
       set({ filter: "all" });
       await watch(batchId, pendingView(batchId, order), (on) => batchIpc.start(order, on));
@@ -349,7 +371,7 @@ export const useBatch = create<BatchStore>()((set, get) => {
       }
       try {
         const batch = await batchIpc.get(id);
-        set({ open: true, batch, filter: "all", row: null, summary: null, progress: null, notices: [], moreNotices: 0, error: null, exported: null });
+        set({ open: true, batch, filter: "all", row: null, summary: null, progress: null, remote: null, notices: [], moreNotices: 0, error: null, exported: null });
       } catch (raw) {
         set({ historyError: toIpcError(raw) });
       }

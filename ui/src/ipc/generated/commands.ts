@@ -1,6 +1,7 @@
 // Generated from the command table in src-tauri/src/commands.rs by `cargo test -p weft-desktop`; do not edit.
 import type { Channel } from "@tauri-apps/api/core";
 
+import type { BatchEngine } from "./BatchEngine";
 import type { BatchEvent } from "./BatchEvent";
 import type { BatchRowView } from "./BatchRowView";
 import type { BatchSummary } from "./BatchSummary";
@@ -76,8 +77,10 @@ export type Commands = {
   /** Runs the flow file at `flow_path` over every row of the data file; its events stream over
    * `events`, the summary returns at the end, whatever the batch's status. Rejects only when
    * the batch cannot start (the flow, the data file or the mapping), before any call. The
-   * caller picks `batch_id`, so `batch_cancel` works from the moment it is asked for. */
-  batch_start: { args: { batchId: string; name: string | null; flowPath: string; dataPath: string; mapping: { [key in string]: string }; concurrency: Concurrency; events: Channel<BatchEvent> }; result: BatchSummary };
+   * caller picks `batch_id`, so `batch_cancel` works from the moment it is asked for.
+   * `engine` `azure-batch`: the model calls go to the Azure OpenAI Batch API (the flow must
+   * form one model stage; refused before anything is sent otherwise). */
+  batch_start: { args: { batchId: string; name: string | null; flowPath: string; dataPath: string; mapping: { [key in string]: string }; concurrency: Concurrency; engine: BatchEngine; events: Channel<BatchEvent> }; result: BatchSummary };
   /** Runs again the rows of a stored batch that did not succeed, with the flow as it ran then;
    * `concurrency` `null`: as it was started. */
   batch_resume: { args: { batchId: string; concurrency: Concurrency | null; events: Channel<BatchEvent> }; result: BatchSummary };

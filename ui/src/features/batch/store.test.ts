@@ -102,6 +102,7 @@ describe("a batch from the panel", () => {
       dataPath: "/data/q.csv",
       mapping: { question: "${data.Question}" },
       concurrency: 8,
+      engine: "local",
     });
     expect(get).toHaveBeenCalledWith(order?.batchId);
     expect(useBatch.getState().phase).toBe("idle");

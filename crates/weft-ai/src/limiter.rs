@@ -27,9 +27,15 @@
 //!
 //! The limit starts at [`Admission::initial`]. Until the first 429 it grows by one per success
 //! of an attempt that found every place taken (doubling per round trip, as TCP's slow start),
-//! from then on by one per window of `limit` such successes; a 429 cuts it to 9/10 (at least
-//! one less), once per window: the 429s of attempts sent before the last cut do not cut again.
-//! Successes with places to spare teach nothing and do not count.
+//! from then on by one per window of `limit` such successes; a 429 cuts it once per window (the
+//! 429s of attempts sent before the last cut do not cut again) to 9/10 (at least one less), or
+//! to the attempts that were in flight beside the refused one when it was sent if that is lower,
+//! but never below half. The second rule is for bursts: with a fixed latency the answers of a
+//! round trip come together, slow start sends a whole window more before the first 429 is back,
+//! and 9/10 steps would take a 429 per step to come down. Near the level the service refused
+//! last, growth waits [`PLATEAU_WINDOWS`] windows before it probes again, so a limit that found
+//! the service's capacity stays there instead of earning a 429 every other window. Successes
+//! with places to spare teach nothing and do not count.
 //!
 //! Other failures (5xx, timeouts, broken connections) neither grow nor cut the limit: they say
 //! nothing about the rate the deployment takes, and the retry policy already spaces them out.
@@ -162,6 +168,10 @@ pub(crate) fn endpoint_key(url: &Url, model: Option<&str>) -> String {
 /// How long remaining tokens at 0 hold an endpoint back: Azure's shortest rate window.
 const TOKENS_EXHAUSTED_PAUSE: Duration = Duration::from_secs(1);
 
+/// Windows of successes a limit one below the level last refused waits before it probes that
+/// level again.
+const PLATEAU_WINDOWS: u32 = 4;
+
 #[derive(Debug)]
 struct Gate {
     max: u32,
@@ -181,6 +191,8 @@ struct State {
     /// sent before a cut do not cut again.
     cuts: u64,
     throttled: u64,
+    /// Attempts in flight, the refused one included, when the service last refused one.
+    refused_at: Option<u32>,
     paused_until: Option<Instant>,
     /// The last `x-ratelimit-remaining-requests` the endpoint sent.
     remaining_requests: Option<u32>,
@@ -229,6 +241,7 @@ impl Gate {
                 successes: 0,
                 cuts: 0,
                 throttled: 0,
+                refused_at: None,
                 paused_until: None,
                 remaining_requests: None,
             }),
@@ -254,6 +267,7 @@ impl Gate {
                 match state.paused_until.filter(|until| *until > now) {
                     Some(until) => Some(until),
                     None if state.in_flight < state.cap() => {
+                        let beside = state.in_flight;
                         state.in_flight += 1;
                         let room = state.in_flight < state.cap();
                         let cuts = state.cuts;
@@ -265,6 +279,7 @@ impl Gate {
                         return Permit {
                             gate: self.clone(),
                             cuts,
+                            beside,
                         };
                     }
                     None => {
@@ -308,7 +323,11 @@ impl Gate {
             // Until the first cut every such success adds one (the limit doubles per window: a
             // moderate start reaches the deployment's rate in a few round trips); after it, a
             // whole window of them does.
-            let window = if state.cuts == 0 { 1 } else { state.limit };
+            let window = match state.refused_at {
+                _ if state.cuts == 0 => 1,
+                Some(refused) if state.limit + 1 == refused => state.limit * PLATEAU_WINDOWS,
+                _ => state.limit,
+            };
             if state.successes >= window {
                 state.successes = 0;
                 let room_left = state.remaining_requests.is_none_or(|r| r >= state.limit);
@@ -324,12 +343,21 @@ impl Gate {
         }
     }
 
-    fn throttled(&self, sent_after_cuts: u64, headers: &HeaderMap, wait: Option<Duration>) {
+    /// An attempt sent after `sent_after_cuts` cuts, beside `beside` others, got a 429.
+    fn throttled(
+        &self,
+        sent_after_cuts: u64,
+        beside: u32,
+        headers: &HeaderMap,
+        wait: Option<Duration>,
+    ) {
         let rose = {
             let mut state = self.lock();
             state.throttled += 1;
             if sent_after_cuts == state.cuts {
-                state.limit = (state.limit * 9 / 10).max(1);
+                let tenth_off = state.limit * 9 / 10;
+                state.limit = tenth_off.min(beside).max(state.limit / 2).max(1);
+                state.refused_at = Some(beside + 1);
                 state.cuts += 1;
                 state.successes = 0;
             }
@@ -366,6 +394,8 @@ impl Drop for Turn<'_> {
 pub(crate) struct Permit {
     gate: Arc<Gate>,
     cuts: u64,
+    /// Attempts in flight to the endpoint when this one was sent.
+    beside: u32,
 }
 
 impl Permit {
@@ -376,7 +406,7 @@ impl Permit {
 
     /// The attempt got a 429; `wait` is what its headers ask for.
     pub(crate) fn throttled(&self, headers: &HeaderMap, wait: Option<Duration>) {
-        self.gate.throttled(self.cuts, headers, wait);
+        self.gate.throttled(self.cuts, self.beside, headers, wait);
     }
 }
 
@@ -483,9 +513,11 @@ mod tests {
         saturated(&limiter, &mut held, 6).await;
         assert_eq!(limit(&limiter), 8);
         assert_eq!(held.len(), 8);
-        held.pop_front().unwrap().throttled(&HeaderMap::new(), None);
+        held.pop_back().unwrap().throttled(&HeaderMap::new(), None);
         assert_eq!(limit(&limiter), 7);
-        saturated(&limiter, &mut held, 6).await;
+        fill(&limiter, &mut held).await;
+        // One below the level refused (8): the probe waits PLATEAU_WINDOWS windows of 7.
+        saturated(&limiter, &mut held, 27).await;
         assert_eq!(limit(&limiter), 7);
         saturated(&limiter, &mut held, 1).await;
         assert_eq!(limit(&limiter), 8);
@@ -528,30 +560,31 @@ mod tests {
         let limiter = Limiter::new(Admission::adaptive(20, 64));
         let none = HeaderMap::new();
         let permits = take(&limiter, 20).await;
-        // Every attempt sent before the cut is refused: one cut, not twenty.
-        for permit in &permits {
+        // Every attempt sent before the cut is refused: one cut, not twenty. The last one sent
+        // had 19 beside it, so the cut is the tenth.
+        for permit in permits.iter().rev() {
             permit.throttled(&none, None);
         }
         assert_eq!(limit(&limiter), 18);
         assert_eq!(limiter.load()[0].throttled, 20);
         drop(permits);
-        // An attempt sent after the cut cuts again.
-        let permit = take(&limiter, 1).await.remove(0);
-        permit.throttled(&none, None);
+        // An attempt sent after the cut, beside a full limit less one, cuts again.
+        let mut permits = take(&limiter, 18).await;
+        permits.pop().unwrap().throttled(&none, None);
         assert_eq!(limit(&limiter), 16);
-        drop(permit);
-        for _ in 0..40 {
-            let permit = take(&limiter, 1).await.remove(0);
-            permit.throttled(&none, None);
+        drop(permits);
+        // Refused with nothing beside it: halved, never below one.
+        for expected in [8, 4, 2, 1, 1] {
+            take(&limiter, 1).await[0].throttled(&none, None);
+            assert_eq!(limit(&limiter), expected);
         }
-        assert_eq!(limit(&limiter), 1);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_cut_restarts_the_window_of_successes() {
         let limiter = Limiter::new(Admission::adaptive(10, 64));
         let none = HeaderMap::new();
-        take(&limiter, 10).await[0].throttled(&none, None);
+        take(&limiter, 10).await[9].throttled(&none, None);
         assert_eq!(limit(&limiter), 9);
         let permits = take(&limiter, 9).await;
         for permit in &permits[..8] {
@@ -560,14 +593,56 @@ mod tests {
         permits[8].throttled(&none, None);
         assert_eq!(limit(&limiter), 8);
         drop(permits);
-        // The eight successes before the cut do not count towards the next window.
+        // The eight successes before the cut do not count towards the next window (of
+        // PLATEAU_WINDOWS × 8: one below the level refused, 9).
         let permits = take(&limiter, 8).await;
-        for permit in &permits[..7] {
-            permit.answered(&none);
+        for _ in 0..PLATEAU_WINDOWS * 8 - 1 {
+            permits[0].answered(&none);
         }
         assert_eq!(limit(&limiter), 8);
         permits[7].answered(&none);
         assert_eq!(limit(&limiter), 9);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_past_what_the_service_admits_comes_down_in_one_cut() {
+        // The service takes 16 at once. A round trip of 16 answers arriving together grows the
+        // limit to 32 in slow start before the first 429 is back.
+        let limiter = Limiter::new(Admission::adaptive(16, 64));
+        let none = HeaderMap::new();
+        let mut held = VecDeque::new();
+        saturated(&limiter, &mut held, 16).await;
+        assert_eq!(limit(&limiter), 32);
+        // The first attempt sent beside 16 others is the first the service refuses; the others
+        // past it were sent before the cut and do not cut again.
+        let first = held.iter().position(|p| p.beside == 16).unwrap();
+        held.remove(first).unwrap().throttled(&none, None);
+        assert_eq!(limit(&limiter), 16, "down to what was in flight beside it");
+        for permit in held.iter().filter(|p| p.beside > 16) {
+            permit.throttled(&none, None);
+        }
+        assert_eq!(limit(&limiter), 16);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_limit_just_below_the_level_refused_waits_before_it_probes_again() {
+        let limiter = Limiter::new(Admission::adaptive(17, 64));
+        let none = HeaderMap::new();
+        // Refused at 17 in flight: down to 15 (a tenth off).
+        take(&limiter, 17).await[16].throttled(&none, None);
+        assert_eq!(limit(&limiter), 15);
+        let mut held = VecDeque::new();
+        // Two below the level refused: one window of 15 grows it.
+        saturated(&limiter, &mut held, 15).await;
+        assert_eq!(limit(&limiter), 16);
+        // One below: it stays for PLATEAU_WINDOWS windows, then probes 17.
+        saturated(&limiter, &mut held, 16 * PLATEAU_WINDOWS as usize - 1).await;
+        assert_eq!(limit(&limiter), 16);
+        saturated(&limiter, &mut held, 1).await;
+        assert_eq!(limit(&limiter), 17);
+        // The probe was admitted: the service takes more now, and growth is one per window again.
+        saturated(&limiter, &mut held, 17).await;
+        assert_eq!(limit(&limiter), 18);
     }
 
     #[tokio::test(start_paused = true)]

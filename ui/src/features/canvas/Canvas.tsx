@@ -8,6 +8,7 @@ import {
   Panel,
   ReactFlow,
   type ReactFlowInstance,
+  type ReactFlowProps,
   useReactFlow,
 } from "@xyflow/react";
 import { type DragEvent, type MouseEvent, useCallback, useEffect, useRef, useState } from "react";
@@ -112,9 +113,16 @@ function EmptyHint() {
   ) : null;
 }
 
-export function Canvas() {
-  // Only what React Flow draws, so changes to the rest of the editor state skip the canvas.
-  const { nodes, edges, onNodesChange, onEdgesChange, onConnect, checkConnection, endConnecting, deleteElements, addNode } = useEditor(
+type FlowProps = Omit<ReactFlowProps<CanvasNode, Wire>, "nodes" | "edges" | "onNodesChange" | "onEdgesChange" | "onConnect" | "isValidConnection" | "onConnectEnd" | "onDelete">;
+
+/**
+ * React Flow with the editor's nodes and wires: the one part of the canvas that renders again on
+ * each edit. The canvas around it (its toolbar, minimap, controls and popups, passed as stable
+ * props and children) does not, so an edit renders React Flow and what changed in it only.
+ */
+function Flow(props: FlowProps) {
+  // Only what React Flow draws, so changes to the rest of the editor state skip it.
+  const { nodes, edges, onNodesChange, onEdgesChange, onConnect, checkConnection, endConnecting, deleteElements } = useEditor(
     useShallow((s) => ({
       nodes: s.nodes,
       edges: s.edges,
@@ -124,13 +132,12 @@ export function Canvas() {
       checkConnection: s.checkConnection,
       endConnecting: s.endConnecting,
       deleteElements: s.deleteElements,
-      addNode: s.addNode,
     })),
   );
   // A big flow keeps only what is on screen in the DOM: hit-testing, painting and compositing a
   // thousand nodes and their wires on every pointer move made panning and dragging crawl. Smaller
   // flows keep every node in the DOM (reachable with Tab, found by tests).
-  const bigFlow = useEditor((s) => s.nodes.length > ONLY_VISIBLE_ABOVE);
+  const bigFlow = nodes.length > ONLY_VISIBLE_ABOVE;
   // Stable callbacks: React Flow copies each changed prop into its store, and every store update
   // runs every subscriber (hundreds with a big flow), so a new function per render costs a pass.
   const isValidConnection = useCallback((connection: Wire | Connection) => checkConnection(connection) === null, [checkConnection]);
@@ -138,12 +145,33 @@ export function Canvas() {
     ({ nodes: gone, edges: cut }: { nodes: CanvasNode[]; edges: Wire[] }) => deleteElements(gone.map((n) => n.id), cut.map((e) => e.id)),
     [deleteElements],
   );
+  return (
+    <ReactFlow<CanvasNode, Wire>
+      {...props}
+      nodes={nodes}
+      edges={edges}
+      onNodesChange={onNodesChange}
+      onEdgesChange={onEdgesChange}
+      onConnect={onConnect}
+      isValidConnection={isValidConnection}
+      onConnectEnd={endConnecting}
+      onDelete={onDelete}
+      onlyRenderVisibleElements={bigFlow}
+    />
+  );
+}
+
+export function Canvas() {
+  const addNode = useEditor((s) => s.addNode);
   const flow = useRef<ReactFlowInstance<CanvasNode, Wire> | null>(null);
   const frame = useRef<HTMLElement>(null);
   const pointer = useRef<{ x: number; y: number } | null>(null);
   const [quickAdd, setQuickAdd] = useState<PopupAt | null>(null);
   const [menu, setMenu] = useState<Menu | null>(null);
   const closeMenu = useCallback(() => setMenu(null), []);
+  const onInit = useCallback((instance: ReactFlowInstance<CanvasNode, Wire>) => {
+    flow.current = instance;
+  }, []);
   useFocusRequests();
   useFitOnLoad();
   const fitFlow = useFitFlow();
@@ -250,20 +278,10 @@ export function Canvas() {
         pointer.current = { x: event.clientX, y: event.clientY };
       }}
     >
-      <ReactFlow<CanvasNode, Wire>
-        nodes={nodes}
-        edges={edges}
+      <Flow
         nodeTypes={nodeTypes}
         edgeTypes={edgeTypes}
-        onInit={(instance) => {
-          flow.current = instance;
-        }}
-        onNodesChange={onNodesChange}
-        onEdgesChange={onEdgesChange}
-        onConnect={onConnect}
-        isValidConnection={isValidConnection}
-        onConnectEnd={endConnecting}
-        onDelete={onDelete}
+        onInit={onInit}
         onNodeContextMenu={onNodeContextMenu}
         onSelectionContextMenu={onSelectionContextMenu}
         onEdgeContextMenu={onEdgeContextMenu}
@@ -276,7 +294,6 @@ export function Canvas() {
         colorMode="system"
         fitView
         fitViewOptions={fitOptions}
-        onlyRenderVisibleElements={bigFlow}
         proOptions={proOptions}
       >
         <Background variant={BackgroundVariant.Dots} gap={18} size={1.4} />
@@ -285,7 +302,7 @@ export function Canvas() {
         <Panel position="top-left">
           <CanvasToolbar />
         </Panel>
-      </ReactFlow>
+      </Flow>
       <FileBanner />
       <EmptyHint />
       <ConnectionHint />

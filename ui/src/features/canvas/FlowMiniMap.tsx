@@ -1,43 +1,30 @@
-// The minimap: the flow's nodes as one SVG path and the viewport as a mask, with React Flow's own
-// pan and zoom behaviour (XYMinimap). React Flow's <MiniMap> renders an element and a store
-// subscription per node, so with 1000 nodes every store update ran 1000 selectors (bench/README.md).
-// Here the path is rebuilt only when the nodes change.
+// The minimap: the flow's nodes as a few SVG paths (minimap.ts) and the viewport as a mask, with
+// React Flow's own pan and zoom behaviour (XYMinimap). React Flow's <MiniMap> renders an element and
+// a store subscription per node, so with 1000 nodes every store update ran 1000 selectors
+// (bench/README.md). Here the paths are rebuilt only when the nodes change.
 import { Panel, type ReactFlowState, useStore, useStoreApi } from "@xyflow/react";
 import { XYMinimap, type XYMinimapInstance } from "@xyflow/system";
 import { memo, useEffect, useRef } from "react";
+
+import { type MinimapShapes, type Rect, minimapShapes } from "./minimap";
 
 const WIDTH = 200;
 const HEIGHT = 150;
 /** Room around the nodes and the viewport, in minimap pixels. */
 const OFFSET = 5;
 
-type Rect = { x: number; y: number; width: number; height: number };
-type Shapes = { nodes: string; selected: string; bounds: Rect | null };
-
 // React Flow replaces `nodes` on every change to a node (position, size, selection), so the
-// shapes are computed once per nodes array, not once per store update (a pan is one per frame).
-const shapesOf = new WeakMap<ReactFlowState["nodes"], Shapes>();
+// shapes are computed once per nodes array, not once per store update (a pan is one per frame),
+// from the last shapes of the same flow (its node lookup) so unchanged paths keep their strings.
+const shapesOf = new WeakMap<ReactFlowState["nodes"], MinimapShapes>();
+const lastOf = new WeakMap<ReactFlowState["nodeLookup"], MinimapShapes>();
 
-function shapes(s: ReactFlowState): Shapes {
+function shapes(s: ReactFlowState): MinimapShapes {
   const known = shapesOf.get(s.nodes);
   if (known) return known;
-  let nodes = "";
-  let selected = "";
-  let bounds: Rect | null = null;
-  let [x1, y1, x2, y2] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (const node of s.nodeLookup.values()) {
-    if (node.hidden) continue;
-    const { x, y } = node.internals.positionAbsolute;
-    const width = node.measured.width ?? node.width ?? node.initialWidth ?? 0;
-    const height = node.measured.height ?? node.height ?? node.initialHeight ?? 0;
-    const rect = `M${Math.round(x)} ${Math.round(y)}h${Math.round(width)}v${Math.round(height)}h${-Math.round(width)}z`;
-    if (node.selected) selected += rect;
-    else nodes += rect;
-    [x1, y1, x2, y2] = [Math.min(x1, x), Math.min(y1, y), Math.max(x2, x + width), Math.max(y2, y + height)];
-  }
-  if (x1 !== Infinity) bounds = { x: x1, y: y1, width: x2 - x1, height: y2 - y1 };
-  const result = { nodes, selected, bounds };
+  const result = minimapShapes(s.nodeLookup.values(), lastOf.get(s.nodeLookup));
   shapesOf.set(s.nodes, result);
+  lastOf.set(s.nodeLookup, result);
   return result;
 }
 
@@ -58,7 +45,7 @@ const sameRect = (a: Rect, b: Rect) => a.x === b.x && a.y === b.y && a.width ===
 function FlowMiniMapInner({ ariaLabel }: { ariaLabel: string }) {
   const store = useStoreApi();
   const svg = useRef<SVGSVGElement>(null);
-  const { nodes, selected, bounds } = useStore(shapes);
+  const { paths, selected, bounds } = useStore(shapes);
   const view = useStore(viewport, sameRect);
   const panZoom = useStore((s) => s.panZoom);
   const flowWidth = useStore((s) => s.width);
@@ -98,7 +85,10 @@ function FlowMiniMapInner({ ariaLabel }: { ariaLabel: string }) {
   return (
     <Panel position="bottom-right" className="react-flow__minimap" data-testid="rf__minimap">
       <svg ref={svg} width={WIDTH} height={HEIGHT} viewBox={`${x} ${y} ${width} ${height}`} className="react-flow__minimap-svg" role="img" aria-label={ariaLabel}>
-        <path className="react-flow__minimap-node" d={nodes} />
+        {paths.map((d, i) => (
+          // By position: a path stands for the same hundred nodes until nodes are removed before them.
+          <path key={i} className="react-flow__minimap-node" d={d} />
+        ))}
         <path className="react-flow__minimap-node selected" d={selected} />
         <path
           className="react-flow__minimap-mask"

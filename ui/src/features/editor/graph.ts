@@ -155,9 +155,16 @@ function hasSourceHandle(doc: FlowDocument, node: FlowNode | undefined, handle: 
 }
 
 export function documentEdges(doc: FlowDocument): Wire[] {
-  const nodes = new Map(doc.nodes.map((n) => [n.id, n]));
-  const inputsId = flowPortId(doc, "inputs");
-  const outputsId = flowPortId(doc, "outputs");
+  // One pass for the lookup and the flow ports' ids: this runs on every edit.
+  const nodes = new Map<string, FlowNode>();
+  let inputsId: string | undefined;
+  let outputsId: string | undefined;
+  for (const node of doc.nodes) {
+    nodes.set(node.id, node);
+    const list = flowPortList(node.type);
+    if (list === "inputs") inputsId ??= node.id;
+    else if (list === "outputs") outputsId ??= node.id;
+  }
   const edges: Wire[] = [];
   for (const node of doc.nodes) {
     let cached = edgeCache.get(node);

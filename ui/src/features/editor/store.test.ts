@@ -37,6 +37,18 @@ describe("editor store", () => {
     expect(editor().document.nodes.filter((n) => n.type === "inputs")).toHaveLength(1);
   });
 
+  it("moves the selection to an added node without working out the previous one's card again", () => {
+    editor().addNode("prompt_template", { x: 0, y: 0 });
+    const first = editor().nodes.find((n) => n.id === "prompt")!;
+    editor().addNode("prompt_template", { x: 300, y: 0 });
+    const deselected = editor().nodes.find((n) => n.id === "prompt")!;
+    expect(deselected.selected).toBeUndefined();
+    expect(deselected.data).toBe(first.data);
+    expect(deselected.measured).toBe(first.measured);
+    expect(deselected.handles).toBe(first.handles);
+    expect(editor().nodes.filter((n) => n.selected).map((n) => n.id)).toEqual(["prompt_2"]);
+  });
+
   it("undoes and redoes every edit; selection is not a step", () => {
     editor().addNode("prompt_template", { x: 0, y: 0 });
     editor().setProperty("prompt", "template", "Hello", false);

@@ -23,18 +23,36 @@ function keep(next: CanvasNode, prev: CanvasNode | undefined, selected?: Readonl
   return isSelected ? { ...next, selected: true } : next;
 }
 
+/** `prev` with only its selection changed (its card, size and handles are those of the same node). */
+function reselected<N extends CanvasNode>(prev: N, isSelected: boolean): N {
+  if (isSelected) return { ...prev, selected: true };
+  const { selected: _was, ...rest } = prev;
+  void _was;
+  return rest as N;
+}
+
 /** React Flow nodes for `doc`, reusing each node of `previous` whose document node is unchanged. */
 export function syncNodes(previous: CanvasNode[], doc: FlowDocument, selected?: ReadonlySet<string>): CanvasNode[] {
-  const before = new Map(previous.map((n) => [n.id, n]));
-  const nodes: CanvasNode[] = doc.nodes.map((node) => {
-    const prev = before.get(node.id);
+  // Most edits keep the nodes in their places, so the node at the same index is tried first and
+  // the lookup by id is built only for an edit that moved some (this runs on every edit).
+  let byId: Map<string, CanvasNode> | undefined;
+  const find = (id: string, index: number) => {
+    const at = previous[index];
+    if (at?.id === id) return at;
+    byId ??= new Map(previous.map((n) => [n.id, n]));
+    return byId.get(id);
+  };
+  const nodes: CanvasNode[] = doc.nodes.map((node, index) => {
+    const prev = find(node.id, index);
     const ports = flowPorts(node, doc);
-    if (prev && !isNoteNode(prev) && prev.data.node === node && prev.data.ports === ports && (!selected || selected.has(node.id) === !!prev.selected))
-      return prev;
+    if (prev && !isNoteNode(prev) && prev.data.node === node && prev.data.ports === ports) {
+      const isSelected = selected ? selected.has(node.id) : !!prev.selected;
+      return isSelected === !!prev.selected ? prev : reselected(prev, isSelected);
+    }
     return keep(toCanvasNode(node, doc, prev && !isNoteNode(prev) ? prev.data.showAll : undefined), prev, selected);
   });
-  for (const note of doc.notes ?? []) {
-    const prev = before.get(NOTE_PREFIX + note.id);
+  for (const [i, note] of (doc.notes ?? []).entries()) {
+    const prev = find(NOTE_PREFIX + note.id, doc.nodes.length + i);
     if (prev && isNoteNode(prev) && prev.data.note === note && (!selected || selected.has(prev.id) === !!prev.selected)) nodes.push(prev);
     else nodes.push(keep(toNoteNode(note), prev, selected));
   }

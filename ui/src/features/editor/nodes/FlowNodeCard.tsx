@@ -65,10 +65,9 @@ function FoldRow({ id, fold }: { id: string; fold: NonNullable<CardLayout["fold"
 }
 
 function FlowNodeCardInner({ id, type, data, selected }: NodeProps<FlowCanvasNode>) {
-  const spec = kindSpec(type);
   const { node, ports, showAll } = data;
-  const properties = node.properties ?? {};
-  const { summary, inputs, outputs, fold } = useMemo(() => cardLayout(node, ports, showAll !== undefined), [node, ports, showAll]);
+  const layout = useMemo(() => cardLayout(node, ports, showAll !== undefined), [node, ports, showAll]);
+  const { fold } = layout;
   // A wire dragged over the card opens its folded ports, so it can be dropped on any of them (as
   // ComfyUI shows a widget's socket while a link is dropped on it,
   // https://github.com/Comfy-Org/litegraph.js/pull/891); they fold again when the drag ends.
@@ -84,8 +83,20 @@ function FlowNodeCardInner({ id, type, data, selected }: NodeProps<FlowCanvasNod
   useEffect(() => {
     if (flowPorts) updateNodeInternals(id);
   }, [flowPorts, id, handleIds, updateNodeInternals]);
+  // Selecting or deselecting a card changes its frame only: the body is memoised apart, so a drop
+  // (which selects the new node and deselects the last) does not render the old card's rows again.
   return (
     <div className={`fnode${selected ? " fnode-selected" : ""}`} data-kind={type} onPointerEnter={onPointerEnter}>
+      <CardBody id={id} type={type} node={node} layout={layout} />
+    </div>
+  );
+}
+
+const CardBody = memo(function CardBody({ id, type, node, layout: { summary, inputs, outputs, fold } }: { id: string; type: string; node: FlowCanvasNode["data"]["node"]; layout: CardLayout }) {
+  const spec = kindSpec(type);
+  const properties = node.properties ?? {};
+  return (
+    <>
       <header className="fnode-head">
         <span className="fnode-icon" aria-hidden>
           {kindIcon(type)}
@@ -120,8 +131,8 @@ function FlowNodeCardInner({ id, type, data, selected }: NodeProps<FlowCanvasNod
           ))}
         </div>
       </div>
-    </div>
+    </>
   );
-}
+});
 
 export const FlowNodeCard = memo(FlowNodeCardInner);

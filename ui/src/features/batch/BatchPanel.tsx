@@ -439,7 +439,7 @@ export function BatchPanel() {
   const title = useEditor((s) => s.document.title || "Untitled flow");
   const dialog = useModalDialog(open);
   return (
-    <dialog ref={dialog} className="batch-dialog" aria-labelledby="batch-title" data-testid="batch-panel" onClose={close}>
+    <dialog ref={dialog} className="diag-dialog batch-dialog" aria-labelledby="batch-title" data-testid="batch-panel" onClose={close}>
       <header className="dialog-head">
         <h2 id="batch-title">
           Batch run <span className="muted">{title}</span>

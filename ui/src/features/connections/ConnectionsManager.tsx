@@ -41,7 +41,7 @@ export function ConnectionsManager() {
   return (
     <dialog
       ref={dialog}
-      className="conn-dialog"
+      className="diag-dialog conn-dialog"
       aria-labelledby="conn-title"
       data-testid="connections-manager"
       onClose={close}

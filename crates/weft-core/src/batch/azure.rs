@@ -39,10 +39,10 @@ use weft_engine::Engine;
 use weft_engine::services::Services;
 use weft_engine::stage::{Capture, Captured, Replay, StageCall, StageRequest};
 
-use super::run::{
-    Breaker, FLUSH_ROWS, Finish, Finished, Prepared, RowRunner, RowSet, Tally, Writer, data_stamp,
-    produce,
-};
+use super::rows::{Breaker, Finished, RowRunner};
+use super::rowset::RowSet;
+use super::run::{Finish, Prepared, data_stamp, produce};
+use super::writer::{FLUSH_ROWS, Tally, Writer};
 use crate::batch::{BatchEvent, BatchSummary};
 use crate::{AppCore, AppError};
 

@@ -2,10 +2,14 @@
 //! into SQLite, resumable, cancellable like a run.
 
 mod azure;
+mod cache;
 mod export;
 mod history;
+mod rows;
+mod rowset;
 mod run;
 mod views;
+mod writer;
 
 pub use azure::{POLL_ENV as BATCH_POLL_ENV, set_poll_for_tests as set_batch_poll_for_tests};
 

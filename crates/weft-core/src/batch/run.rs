@@ -3,43 +3,32 @@
 //!
 //! Memory is bounded by the concurrency, not the file: the reader holds one row, the channel
 //! twice the rows in flight, the writer at most [`FLUSH_ROWS`] finished rows.
+//! The pieces: [`super::rows`] runs one row, [`super::writer`] stores them, [`super::cache`]
+//! holds the connections, [`super::rowset`] the rows a resume skips.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc::{self, UnboundedSender};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use weft_ai::Admission;
-use weft_batch::{ColumnMapping, DataFormat, DataReader, DataRow};
+use weft_batch::{ColumnMapping, DataReader, DataRow};
 use weft_engine::services::Services;
-use weft_engine::{
-    ConnectionSource, Engine, FailureCause, NodeRecord, NodeState, Plan, ResolvedConnection, Reuse,
-    RunOutcome, RunRequest, RunStatus,
-};
-use weft_flow::{FlowDocument, ValidFlow, find_references};
-use weft_store::{BatchRecord, BatchRowRecord};
+use weft_flow::{FlowDocument, ValidFlow};
+use weft_store::BatchRecord;
 
-use crate::batch::{
-    BatchEngine, BatchEvent, BatchOrder, BatchProgress, BatchRowStatus, BatchStatus, BatchSummary,
-    Concurrency,
-};
+use super::rows::{Breaker, Finished, RowRunner};
+use super::rowset::RowSet;
+use super::writer::{FLUSH_ROWS, Tally, Writer};
+use crate::batch::{BatchEngine, BatchEvent, BatchOrder, BatchStatus, BatchSummary, Concurrency};
 use crate::runs::now_ms;
-use crate::{AppCore, AppError, StoreConnections};
+use crate::{AppCore, AppError};
 
-/// Finished rows written in one transaction at most, and how long a finished row may wait.
-pub(super) const FLUSH_ROWS: usize = 128;
-const FLUSH_EVERY: Duration = Duration::from_millis(100);
-/// Progress events at most this often.
-const PROGRESS_EVERY: Duration = Duration::from_millis(100);
-/// A running batch writes at least this often, rows or not, so that it does not look
-/// interrupted while its rows wait on a slow model (see `history::STALE_AFTER`).
-const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 /// With `auto`, the rows in flight at most; the per-endpoint limiter does the real limiting.
 const AUTO_ROWS: u32 = 256;
 /// With `auto`, each endpoint starts at this many calls in flight and grows from there.
@@ -64,36 +53,6 @@ pub(super) struct Prepared {
     pub(super) engine: BatchEngine,
     /// With the Azure Batch engine, the model node whose calls go to Azure.
     pub(super) stage: Option<weft_engine::stage::Stage>,
-}
-
-/// A set of row indexes, one bit each: a resume of 100,000 rows holds 12.5 kB.
-#[derive(Debug, Default)]
-pub(crate) struct RowSet {
-    words: Vec<u64>,
-    pub(super) len: u64,
-}
-
-impl RowSet {
-    pub(super) fn insert(&mut self, row: u64) {
-        let Ok(word) = usize::try_from(row / 64) else {
-            return;
-        };
-        if word >= self.words.len() {
-            self.words.resize(word + 1, 0);
-        }
-        let bit = 1 << (row % 64);
-        if self.words[word] & bit == 0 {
-            self.words[word] |= bit;
-            self.len += 1;
-        }
-    }
-
-    pub(super) fn contains(&self, row: u64) -> bool {
-        usize::try_from(row / 64)
-            .ok()
-            .and_then(|word| self.words.get(word))
-            .is_some_and(|word| word & (1 << (row % 64)) != 0)
-    }
 }
 
 /// The size and modification time of the data file, so that a resume can tell it changed.
@@ -405,29 +364,6 @@ impl AppCore {
         self.blocking(move |core| core.finish_batch(finish)).await
     }
 
-    /// The batch's connections, each saved one the flow names looked up now, before the first
-    /// row: rows then take them from memory instead of all missing the cache at once. A lookup
-    /// that fails is kept too, and fails the rows that use it.
-    pub(super) async fn warm_connections(
-        self: &Arc<Self>,
-        flow: &FlowDocument,
-        profile: Option<String>,
-    ) -> Arc<CachedConnections> {
-        let connections = Arc::new(CachedConnections::new(StoreConnections::new(
-            self.clone(),
-            profile,
-        )));
-        let names = saved_connections(flow);
-        let warming = connections.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            for name in names {
-                let _ = warming.connection(&name);
-            }
-        })
-        .await;
-        connections
-    }
-
     /// The batch's final status, stored, and its summary.
     pub(super) fn finish_batch(&self, finish: Finish) -> Result<BatchSummary, AppError> {
         let mut db = self.db()?;
@@ -454,8 +390,6 @@ impl AppCore {
             now,
         )?;
         let elapsed_ms = u64::try_from(finish.elapsed.as_millis()).unwrap_or(u64::MAX);
-        let secs = finish.elapsed.as_secs_f64();
-        let ran = finish.tally.committed() - finish.skipped;
         Ok(BatchSummary {
             batch_id: finish.batch_id,
             status,
@@ -466,7 +400,7 @@ impl AppCore {
             failed: counts.failed,
             cancelled: counts.cancelled,
             elapsed_ms,
-            rows_per_s: if secs > 0.0 { ran as f64 / secs } else { 0.0 },
+            rows_per_s: finish.tally.rows_per_s(finish.skipped, finish.elapsed),
             throttles: finish.tally.throttles,
             prompt_tokens: finish.tally.prompt_tokens,
             completion_tokens: finish.tally.completion_tokens,
@@ -478,24 +412,6 @@ impl AppCore {
     fn ready(&self, document: &FlowDocument) -> Result<ValidFlow, AppError> {
         crate::runs::ready(self.check_flow(document, false)?)
     }
-}
-
-/// The saved connections the flow's nodes name (a reference such as `${inputs.conn}` is only
-/// known when a row runs).
-fn saved_connections(flow: &FlowDocument) -> BTreeSet<String> {
-    flow.nodes
-        .iter()
-        .flat_map(|node| {
-            node.kind
-                .properties()
-                .iter()
-                .filter(|spec| !spec.connection_types().is_empty())
-                .filter_map(|spec| node.properties.get(spec.key)?.as_str())
-        })
-        .map(str::trim)
-        .filter(|name| !name.is_empty() && find_references(name).is_ok_and(|r| r.is_empty()))
-        .map(str::to_owned)
-        .collect()
 }
 
 /// How a batch ended, for [`AppCore::finish_batch`].
@@ -565,508 +481,4 @@ pub(super) fn produce(
         }
     }
     let _ = total.set(count);
-}
-
-/// Stops a batch whose first rows fail in a way every row would: a refused key or a missing
-/// deployment, before any row succeeded.
-#[derive(Debug, Default)]
-pub(super) struct Breaker {
-    succeeded: AtomicBool,
-    tripped: Mutex<Option<String>>,
-}
-
-impl Breaker {
-    /// A breaker that never trips: for rows whose calls are already made (an Azure batch's
-    /// answers), where stopping would only throw answers away.
-    pub(super) fn off() -> Self {
-        Self {
-            succeeded: AtomicBool::new(true),
-            tripped: Mutex::default(),
-        }
-    }
-
-    fn message(&self) -> Option<String> {
-        self.tripped
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
-
-/// What one row needs to run, shared by every row of the batch.
-pub(super) struct RowRunner {
-    pub(super) batch_id: String,
-    pub(super) flow: Arc<ValidFlow>,
-    pub(super) mapping: ColumnMapping,
-    pub(super) format: DataFormat,
-    /// What the rows' nodes call (an Azure batch swaps the model port per pass).
-    pub(super) services: Services,
-    pub(super) connections: Arc<dyn ConnectionSource>,
-    pub(super) cancel: CancellationToken,
-    pub(super) node_timeout: Duration,
-    pub(super) breaker: Breaker,
-    pub(super) events: UnboundedSender<BatchEvent>,
-}
-
-/// A row finished, as the writer stores it.
-pub(super) struct Finished {
-    pub(super) record: BatchRowRecord,
-    pub(super) status: BatchRowStatus,
-}
-
-impl RowRunner {
-    async fn run(
-        self: Arc<Self>,
-        row: DataRow,
-        permit: OwnedSemaphorePermit,
-        done: mpsc::Sender<Finished>,
-    ) {
-        let finished = self.finish(&row).await;
-        // The slot is free once the row is handed on (or the writer is gone).
-        let _ = done.send(finished).await;
-        drop(permit);
-    }
-
-    async fn finish(&self, row: &DataRow) -> Finished {
-        let inputs = match self.inputs(row) {
-            Ok(inputs) => inputs,
-            Err(message) => return self.bad(row, message),
-        };
-        let engine = Engine::new(self.services.clone());
-        match self.outcome(&engine, row, inputs).await {
-            Ok(outcome) => self.ran(row, outcome),
-            Err(bad) => bad,
-        }
-    }
-
-    /// The row's flow inputs, or why it could not be read or mapped (store it with [`Self::bad`]).
-    pub(super) fn inputs(&self, row: &DataRow) -> Result<Map<String, Value>, String> {
-        match &row.fields {
-            Ok(fields) => self
-                .mapping
-                .inputs(self.flow.document(), fields, self.format)
-                // Its text never quotes a secret input's value.
-                .map_err(|failure| failure.to_string()),
-            Err(bad) => Err(bad.to_string()),
-        }
-    }
-
-    /// The row run by `engine`, or the row stored as failed when the engine refused its inputs.
-    pub(super) async fn outcome(
-        &self,
-        engine: &Engine,
-        row: &DataRow,
-        inputs: Map<String, Value>,
-    ) -> Result<RunOutcome, Finished> {
-        let request = RunRequest {
-            run_id: format!("{}/{}", self.batch_id, row.index),
-            flow: self.flow.clone(),
-            inputs,
-            connections: self.connections.clone(),
-            cancel: self.cancel.child_token(),
-            node_timeout: self.node_timeout,
-            plan: Plan::All,
-            reuse: Reuse::default(),
-        };
-        // Nobody watches a row's events; the outcome holds what is stored.
-        let (events, _) = mpsc::unbounded_channel();
-        engine
-            .run(request, events)
-            .await
-            // The inputs the row gave do not fit the flow (one missing, a wrong type): the engine
-            // refused them before any node ran.
-            .map_err(|err| self.bad(row, format!("line {}: {err}", row.line)))
-    }
-
-    /// A row that was not run: it could not be read, or not mapped to the flow's inputs.
-    pub(super) fn bad(&self, row: &DataRow, error: String) -> Finished {
-        let _ = self.events.send(BatchEvent::BadRow {
-            row: row.index,
-            line: row.line,
-            message: error.clone(),
-        });
-        Finished {
-            record: BatchRowRecord {
-                batch_id: self.batch_id.clone(),
-                row: i64::try_from(row.index).unwrap_or(i64::MAX),
-                line: i64::try_from(row.line).unwrap_or(i64::MAX),
-                status: BatchRowStatus::Failed.as_str().into(),
-                inputs: Value::Object(Map::new()),
-                outputs: Value::Object(Map::new()),
-                nodes: Value::Object(Map::new()),
-                error: Some(error),
-                latency_ms: 0.0,
-                prompt_tokens: 0,
-                completion_tokens: 0,
-                finished_at_ms: now_ms(),
-            },
-            status: BatchRowStatus::Failed,
-        }
-    }
-
-    /// A row the engine ran, redacted by it, and what the breaker makes of it.
-    pub(super) fn ran(&self, row: &DataRow, outcome: RunOutcome) -> Finished {
-        let status = match outcome.status {
-            RunStatus::Succeeded => BatchRowStatus::Succeeded,
-            RunStatus::Failed => BatchRowStatus::Failed,
-            RunStatus::Cancelled => BatchRowStatus::Cancelled,
-        };
-        let failed = self.flow.document().nodes.iter().find_map(|node| {
-            let record = outcome.nodes.get(&node.id)?;
-            (record.state == NodeState::Failed).then_some((node.id.as_str(), record))
-        });
-        match (status, failed) {
-            (BatchRowStatus::Succeeded, _) => self.breaker.succeeded.store(true, Ordering::Relaxed),
-            (BatchRowStatus::Failed, Some((node, record))) => self.check_breaker(row, node, record),
-            _ => {}
-        }
-        let error = match status {
-            BatchRowStatus::Cancelled => Some("cancelled".to_owned()),
-            _ => failed.and_then(|(_, record)| record.error.clone()),
-        };
-        let (prompt_tokens, completion_tokens) = outcome
-            .nodes
-            .values()
-            .filter_map(|record| record.usage.as_ref())
-            .fold((0, 0), |(p, c), usage| {
-                (
-                    p + i64::from(usage.prompt_tokens),
-                    c + i64::from(usage.completion_tokens),
-                )
-            });
-        Finished {
-            record: BatchRowRecord {
-                batch_id: self.batch_id.clone(),
-                row: i64::try_from(row.index).unwrap_or(i64::MAX),
-                line: i64::try_from(row.line).unwrap_or(i64::MAX),
-                status: status.as_str().into(),
-                inputs: Value::Object(outcome.inputs),
-                outputs: Value::Object(outcome.outputs),
-                nodes: serde_json::to_value(&outcome.nodes).unwrap_or(Value::Null),
-                error,
-                latency_ms: outcome.latency_ms,
-                prompt_tokens,
-                completion_tokens,
-                finished_at_ms: now_ms(),
-            },
-            status,
-        }
-    }
-
-    /// Trips the breaker when no row has succeeded yet and this one failed on a refused
-    /// credential or a missing endpoint: every other row would fail the same way.
-    fn check_breaker(&self, row: &DataRow, node: &str, record: &NodeRecord) {
-        let fatal = matches!(
-            record.cause,
-            Some(FailureCause::Auth | FailureCause::NotFound)
-        );
-        if !fatal || self.breaker.succeeded.load(Ordering::Relaxed) {
-            return;
-        }
-        let mut tripped = self
-            .breaker
-            .tripped
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if tripped.is_some() {
-            return;
-        }
-        let message = format!(
-            "stopped after row {} (line {}): node `{node}` failed in a way every row would: {}. Fix that, then resume the batch (`weft batch resume {}`)",
-            row.index,
-            row.line,
-            record.error.as_deref().unwrap_or("no message"),
-            self.batch_id
-        );
-        let _ = self.events.send(BatchEvent::Stopped {
-            message: message.clone(),
-        });
-        *tripped = Some(message);
-        self.cancel.cancel();
-    }
-}
-
-/// What the writer has committed so far.
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct Tally {
-    succeeded: u64,
-    failed: u64,
-    cancelled: u64,
-    throttles: u64,
-    prompt_tokens: u64,
-    completion_tokens: u64,
-}
-
-impl Tally {
-    /// Before any row: the rows a resume skips count as succeeded.
-    pub(super) fn skipping(skipped: u64) -> Self {
-        Self {
-            succeeded: skipped,
-            ..Self::default()
-        }
-    }
-
-    /// Rows committed, with the rows a resume skipped (counted as succeeded).
-    fn committed(&self) -> u64 {
-        self.succeeded + self.failed + self.cancelled
-    }
-
-    fn add(&mut self, finished: &Finished) {
-        match finished.status {
-            BatchRowStatus::Succeeded => self.succeeded += 1,
-            BatchRowStatus::Failed => self.failed += 1,
-            BatchRowStatus::Cancelled => self.cancelled += 1,
-        }
-        self.prompt_tokens += u64::try_from(finished.record.prompt_tokens).unwrap_or_default();
-        self.completion_tokens +=
-            u64::try_from(finished.record.completion_tokens).unwrap_or_default();
-    }
-}
-
-/// Collects finished rows and writes them in batched transactions; reports progress on what is
-/// committed.
-pub(super) struct Writer {
-    pub(super) core: Arc<AppCore>,
-    pub(super) batch_id: String,
-    pub(super) buffer: Vec<Finished>,
-    pub(super) tally: Tally,
-    pub(super) skipped: u64,
-    pub(super) started: Instant,
-    pub(super) total: Arc<OnceLock<u64>>,
-    pub(super) client: weft_ai::Client,
-    pub(super) slots: Arc<Semaphore>,
-    pub(super) rows_at_once: u32,
-    pub(super) cancel: CancellationToken,
-    /// 429s seen per endpoint at the last report.
-    pub(super) throttled: HashMap<String, u64>,
-    pub(super) events: UnboundedSender<BatchEvent>,
-    /// Progress only when rows were committed since the last report (`Some`: the count then),
-    /// for an Azure batch, whose rows wait hours with nothing new; `None`: every 100 ms.
-    pub(super) changes_only: Option<u64>,
-}
-
-impl Writer {
-    pub(super) async fn run(
-        mut self,
-        mut rows: mpsc::Receiver<Finished>,
-    ) -> Result<Tally, AppError> {
-        let result = self.collect(&mut rows).await;
-        if result.is_err() {
-            // Rows can no longer be saved: running more would lose them.
-            self.cancel.cancel();
-        }
-        result.map(|()| self.tally)
-    }
-
-    async fn collect(&mut self, rows: &mut mpsc::Receiver<Finished>) -> Result<(), AppError> {
-        let mut tick = tokio::time::interval(FLUSH_EVERY.min(PROGRESS_EVERY));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_write = Instant::now();
-        let mut last_progress = Instant::now();
-        loop {
-            let flush = tokio::select! {
-                row = rows.recv() => match row {
-                    Some(row) => {
-                        self.buffer.push(row);
-                        self.buffer.len() >= FLUSH_ROWS
-                    }
-                    None => break,
-                },
-                _ = tick.tick() => {
-                    !self.buffer.is_empty() || last_write.elapsed() >= HEARTBEAT_EVERY
-                }
-            };
-            if flush {
-                self.flush().await?;
-                last_write = Instant::now();
-            }
-            if last_progress.elapsed() >= PROGRESS_EVERY {
-                self.report_load();
-                self.progress();
-                last_progress = Instant::now();
-            }
-        }
-        self.flush().await?;
-        self.report_load();
-        self.progress();
-        Ok(())
-    }
-
-    /// Writes the buffered rows in one transaction (an empty write moves the heartbeat); they
-    /// count once committed.
-    async fn flush(&mut self) -> Result<(), AppError> {
-        let mut written = self.tally;
-        let records: Vec<BatchRowRecord> = std::mem::take(&mut self.buffer)
-            .into_iter()
-            .map(|finished| {
-                written.add(&finished);
-                finished.record
-            })
-            .collect();
-        let core = self.core.clone();
-        let id = self.batch_id.clone();
-        tokio::task::spawn_blocking(move || {
-            core.db()?.write_batch_rows(&id, &records, now_ms())?;
-            Ok::<_, AppError>(())
-        })
-        .await
-        .map_err(|err| AppError::Internal(format!("a background task failed: {err}")))??;
-        self.tally = written;
-        Ok(())
-    }
-
-    /// Throttle notices for endpoints that met a 429 since the last look.
-    fn report_load(&mut self) {
-        let mut throttles = 0;
-        for load in self.client.load() {
-            throttles += load.throttled;
-            let seen = self.throttled.entry(load.endpoint.clone()).or_default();
-            if load.throttled > *seen {
-                *seen = load.throttled;
-                let _ = self.events.send(BatchEvent::Throttled {
-                    endpoint: load.endpoint,
-                    wait_ms: load.paused_ms,
-                });
-            }
-        }
-        self.tally.throttles = throttles;
-    }
-
-    fn progress(&mut self) {
-        if let Some(reported) = &mut self.changes_only {
-            if *reported == self.tally.committed() {
-                return;
-            }
-            *reported = self.tally.committed();
-        }
-        let elapsed = self.started.elapsed();
-        let ran = self.tally.committed() - self.skipped;
-        let rows_per_s = if elapsed.as_secs_f64() > 0.0 {
-            ran as f64 / elapsed.as_secs_f64()
-        } else {
-            0.0
-        };
-        let total = self.total.get().copied();
-        let done = self.tally.committed();
-        let eta_ms = total.filter(|_| rows_per_s > 0.0).map(|total| {
-            let left = total.saturating_sub(done) as f64;
-            (left / rows_per_s * 1000.0) as u64
-        });
-        let free = u32::try_from(self.slots.available_permits()).unwrap_or(u32::MAX);
-        let in_flight = self.rows_at_once.saturating_sub(free);
-        let limit = self.client.load().iter().map(|l| l.limit).max();
-        let _ = self.events.send(BatchEvent::Progress(BatchProgress {
-            done,
-            succeeded: self.tally.succeeded,
-            failed: self.tally.failed,
-            cancelled: self.tally.cancelled,
-            total,
-            rows_per_s,
-            concurrency: limit.unwrap_or(self.rows_at_once).min(self.rows_at_once),
-            in_flight,
-            throttles: self.tally.throttles,
-            elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
-            eta_ms,
-        }));
-    }
-}
-
-/// One connection's lookup, made by the first row that needs it and shared by the rest.
-type Lookup = Arc<OnceLock<Result<ResolvedConnection, String>>>;
-
-/// The saved connections a batch uses, each read once (SQLite and the keychain) for every row,
-/// instead of once per node per row.
-pub(super) struct CachedConnections<S = StoreConnections> {
-    inner: S,
-    cache: Mutex<HashMap<String, Lookup>>,
-}
-
-impl<S> CachedConnections<S> {
-    fn new(inner: S) -> Self {
-        Self {
-            inner,
-            cache: Mutex::default(),
-        }
-    }
-}
-
-impl<S: ConnectionSource> ConnectionSource for CachedConnections<S> {
-    fn connection(&self, name: &str) -> Result<ResolvedConnection, String> {
-        let slot = self
-            .cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(name.to_owned())
-            .or_default()
-            .clone();
-        // Rows that ask meanwhile wait for the first lookup (they run on the blocking pool)
-        // rather than each asking the keychain.
-        slot.get_or_init(|| self.inner.connection(name)).clone()
-    }
-
-    fn at_hand(&self, name: &str) -> Option<Result<ResolvedConnection, String>> {
-        self.cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)?
-            .get()
-            .cloned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_saved_connections_a_flow_names_are_found_but_not_references() {
-        let flow = FlowDocument::parse(
-            "schema: 1\ninputs:\n  conn: { type: string }\nnodes:\n\
-             \x20 - { id: a, type: chat_completion, position: { x: 0, y: 0 }, properties: { connection: model, deployment: d, user_prompt: hi } }\n\
-             \x20 - { id: b, type: chat_completion, position: { x: 0, y: 0 }, properties: { connection: \"${inputs.conn}\", deployment: d, user_prompt: hi } }\n\
-             \x20 - { id: c, type: prompt_template, position: { x: 0, y: 0 }, properties: { template: model } }\n",
-        )
-        .unwrap();
-        assert_eq!(
-            saved_connections(&flow),
-            BTreeSet::from(["model".to_owned()])
-        );
-    }
-
-    /// Counts its lookups; every one fails, which is cached like a success.
-    #[derive(Default)]
-    struct Counting(std::sync::atomic::AtomicUsize);
-
-    impl ConnectionSource for Counting {
-        fn connection(&self, name: &str) -> Result<ResolvedConnection, String> {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            Err(format!("no `{name}`"))
-        }
-    }
-
-    #[test]
-    fn each_connection_is_looked_up_once_per_batch() {
-        let cached = CachedConnections::new(Counting::default());
-        assert!(
-            cached.at_hand("model").is_none(),
-            "nothing at hand before a lookup"
-        );
-        for _ in 0..3 {
-            assert_eq!(cached.connection("model").unwrap_err(), "no `model`");
-        }
-        assert_eq!(cached.at_hand("model").unwrap().unwrap_err(), "no `model`");
-        let _ = cached.connection("other");
-        assert_eq!(cached.inner.0.load(Ordering::SeqCst), 2);
-    }
-
-    #[test]
-    fn a_row_set_holds_what_was_put_in() {
-        let mut set = RowSet::default();
-        for row in [0, 63, 64, 1000, 64] {
-            set.insert(row);
-        }
-        assert_eq!(set.len, 4);
-        assert!(set.contains(0) && set.contains(63) && set.contains(64) && set.contains(1000));
-        assert!(!set.contains(1) && !set.contains(65) && !set.contains(99_999));
-    }
 }

@@ -22,7 +22,8 @@ pub(crate) enum RunsCommand {
     },
 }
 
-fn when(ms: i64) -> String {
+/// A stored time (ms since the epoch) as RFC 3339, to the second.
+pub(crate) fn when(ms: i64) -> String {
     let at = std::time::UNIX_EPOCH
         + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or_default());
     humantime::format_rfc3339_seconds(at).to_string()

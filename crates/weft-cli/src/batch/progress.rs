@@ -52,7 +52,7 @@ fn progress_line(progress: &BatchProgress, pause: Option<&Pause>) -> String {
 fn progress_detail(progress: &BatchProgress, pause: Option<&Pause>) -> String {
     let eta = progress
         .eta_ms
-        .map(|ms| format!(", ETA {}", seconds(ms)))
+        .map(|ms| format!("ETA {}, ", seconds(ms)))
         .unwrap_or_default();
     let pause = pause
         .map(|pause| {
@@ -63,8 +63,9 @@ fn progress_detail(progress: &BatchProgress, pause: Option<&Pause>) -> String {
             )
         })
         .unwrap_or_default();
+    // Failures and the ETA first: an 80-column terminal cuts the bar's line at about here.
     format!(
-        "{} failed, {:.1} rows/s, concurrency {}, {} throttled{eta}{pause}",
+        "{} failed, {eta}{:.1} rows/s, concurrency {}, {} throttled{pause}",
         progress.failed, progress.rows_per_s, progress.concurrency, progress.throttles
     )
 }
@@ -259,7 +260,7 @@ mod tests {
     fn a_plain_line_says_what_the_bar_shows() {
         assert_eq!(
             progress_line(&progress(Some(1000), Some(21_300)), None),
-            "120/1000 rows, 3 failed, 41.2 rows/s, concurrency 32, 2 throttled, ETA 21.3 s"
+            "120/1000 rows, 3 failed, ETA 21.3 s, 41.2 rows/s, concurrency 32, 2 throttled"
         );
         let pause = Pause {
             endpoint: "contoso.openai.azure.com/gpt-4o".into(),

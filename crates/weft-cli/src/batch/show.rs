@@ -6,13 +6,8 @@ use std::path::Path;
 use weft_core::{AppCore, AppError, BatchView, ExportFormat, RowFilter};
 
 use super::{rows_ended, short};
+use crate::runs::when;
 use crate::{CliError, open_core};
-
-fn when(ms: i64) -> String {
-    let at = std::time::UNIX_EPOCH
-        + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or_default());
-    humantime::format_rfc3339_seconds(at).to_string()
-}
 
 pub(super) fn show(batch_id: &str, rows: bool, json: bool) -> Result<(), CliError> {
     let core = open_core(None)?;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use serde_json::{Value, json};
-use weft_testkit::Reply;
+use weft_testkit::{Reply, holds, stored_bytes};
 
 use common::{text, weft};
 
@@ -652,13 +652,11 @@ fn the_connection_key_reaches_its_service_and_no_export_row_or_file() {
     printed.extend(shown.stdout);
     printed.extend(out.stdout);
     printed.extend(out.stderr);
-    let contains = |bytes: &[u8]| bytes.windows(key.len()).any(|w| w == key.as_bytes());
-    assert!(!contains(&printed), "the key was printed");
-    let stored: Vec<u8> = std::fs::read_dir(home.path())
-        .unwrap()
-        .flat_map(|entry| std::fs::read(entry.unwrap().path()).unwrap_or_default())
-        .collect();
-    assert!(!contains(&stored), "the key reached the data folder");
+    assert!(!holds(&printed, key), "the key was printed");
+    assert!(
+        !holds(&stored_bytes(home.path()), key),
+        "the key reached the data folder"
+    );
 }
 
 #[test]

@@ -6,23 +6,10 @@ mod common;
 use std::path::Path;
 
 use common::{text, weft, weft_with_stdin};
+use weft_testkit::{holds, stored_bytes};
 
 const SECRET: &str = "sk-cli-test-0d6f3a9b77e1";
 const ENDPOINT: &str = "https://res.services.ai.azure.com/models";
-
-/// Every byte Weft keeps on disk: the database and its WAL.
-fn disk_bytes(home: &Path) -> Vec<u8> {
-    std::fs::read_dir(home)
-        .unwrap()
-        .flat_map(|entry| std::fs::read(entry.unwrap().path()).unwrap())
-        .collect()
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
-}
 
 fn create_azure_ai(home: &Path) {
     let out = weft_with_stdin(
@@ -88,7 +75,7 @@ fn the_secret_goes_to_the_keychain_and_nowhere_else() {
     );
     assert!(outputs.contains("\"api_key\": \"******\""), "{outputs}");
     assert!(
-        !contains(&disk_bytes(home.path()), SECRET),
+        !holds(&stored_bytes(home.path()), SECRET),
         "the secret reached SQLite"
     );
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::{text, weft, weft_with_stdin};
-use weft_testkit::{FakeEndpoint, Reply};
+use weft_testkit::{FakeEndpoint, Reply, holds, stored_bytes};
 
 const BASE_KEY: &str = "sk-base-profile-1f2e";
 const DEV_KEY: &str = "sk-dev-profile-6a01";
@@ -90,20 +90,6 @@ fn run_line(stderr: &str) -> (String, String) {
     (words[1].to_owned(), words[4].to_owned())
 }
 
-fn every_stored_byte(home: &Path) -> Vec<u8> {
-    std::fs::read_dir(home)
-        .unwrap()
-        .filter_map(|entry| std::fs::read(entry.unwrap().path()).ok())
-        .flatten()
-        .collect()
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle.as_bytes())
-}
-
 #[test]
 fn one_flow_reaches_each_profiles_endpoint_with_its_key() {
     if common::keychain().is_none() {
@@ -172,14 +158,11 @@ fn one_flow_reaches_each_profiles_endpoint_with_its_key() {
         "{profiles:?}"
     );
 
-    let stored = every_stored_byte(home.path());
+    let stored = stored_bytes(home.path());
     for key in [BASE_KEY, DEV_KEY, PROD_KEY] {
-        assert!(!contains(&stored, key), "a key reached Weft's files");
+        assert!(!holds(&stored, key), "a key reached Weft's files");
     }
-    assert!(
-        contains(&stored, &dev.base),
-        "sanity: the overrides are there"
-    );
+    assert!(holds(&stored, &dev.base), "sanity: the overrides are there");
     ok(&run(home.path(), &["connection", "delete", "azure-ai"]));
 }
 
@@ -434,6 +417,6 @@ fn a_missing_environment_variable_fails_the_run_and_names_it() {
         shown.contains("endpoint   ${env:WEFT_TEST_AZURE_ENDPOINT}/models\n"),
         "{shown}"
     );
-    assert!(!contains(&every_stored_byte(home.path()), &fake.base));
+    assert!(!holds(&stored_bytes(home.path()), &fake.base));
     ok(&run(home.path(), &["connection", "delete", "azure-ai"]));
 }

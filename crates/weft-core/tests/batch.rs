@@ -15,7 +15,7 @@ use weft_core::{
     Concurrency, ConnectionInput, ConnectionKind, ErrorKind, ExportFormat, RowFilter, Settings,
 };
 use weft_store::{DataDir, Keychain};
-use weft_testkit::{AzureFake, LimitedChat, Reply};
+use weft_testkit::{AzureFake, LimitedChat, Reply, holds, stored_bytes};
 
 const KEY: &str = "sk-batch-key-7f3c";
 const DEPLOYMENT: &str = "gpt-4o-mini";
@@ -121,25 +121,6 @@ fn export(core: &AppCore, id: &str, format: ExportFormat) -> String {
     let mut out = Vec::new();
     core.export_batch(id, format, &mut out).unwrap();
     String::from_utf8(out).unwrap()
-}
-
-/// Every byte Weft keeps in its data folder (the database, its WAL and anything beside it).
-fn data_folder_bytes(dir: &Path) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        if entry.path().is_file() {
-            bytes.extend(std::fs::read(entry.path()).unwrap());
-        } else if entry.path().is_dir() {
-            bytes.extend(data_folder_bytes(&entry.path()));
-        }
-    }
-    bytes
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle.as_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -261,16 +242,13 @@ async fn keys_never_reach_batch_rows_or_exports() {
             .unwrap()
             .contains("******")
     );
-    let stored = data_folder_bytes(home.path());
+    let stored = stored_bytes(home.path());
     assert!(
-        contains(&stored, "you said ******"),
+        holds(&stored, "you said ******"),
         "the rows are in the bytes searched"
     );
     for secret in [SECRET, KEY] {
-        assert!(
-            !contains(&stored, secret),
-            "`{secret}` is in the data folder"
-        );
+        assert!(!holds(&stored, secret), "`{secret}` is in the data folder");
         for format in [ExportFormat::Jsonl, ExportFormat::Csv] {
             let exported = export(&core, &id, format);
             assert!(

@@ -16,7 +16,7 @@ use weft_core::{
     BatchStatus, BatchSummary, Concurrency, ConnectionInput, ConnectionKind, RowFilter, Settings,
 };
 use weft_store::{DataDir, Keychain};
-use weft_testkit::{AzureFake, BatchApiFake, Reply};
+use weft_testkit::{AzureFake, BatchApiFake, Reply, holds, stored_bytes};
 
 const KEY: &str = "sk-azure-batch-key-51d9";
 const DEPLOYMENT: &str = "gpt-4o-mini";
@@ -108,25 +108,6 @@ async fn run(
 
 fn rows(core: &AppCore, id: &str) -> Vec<BatchRowView> {
     core.batch_rows(id, RowFilter::All, 0, 1000).unwrap()
-}
-
-/// Every byte Weft keeps in its data folder.
-fn data_folder_bytes(dir: &Path) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        if entry.path().is_file() {
-            bytes.extend(std::fs::read(entry.path()).unwrap());
-        } else if entry.path().is_dir() {
-            bytes.extend(data_folder_bytes(&entry.path()));
-        }
-    }
-    bytes
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle.as_bytes())
 }
 
 /// The chat completion the Batch API fake answers a line with, as a live reply.
@@ -231,7 +212,7 @@ async fn rows_run_on_azure_are_stored_as_a_local_run_stores_them() {
     );
     // The key travels in a header only.
     assert!(!uploads[0].contains(KEY));
-    assert!(!contains(&data_folder_bytes(dir.path()), KEY));
+    assert!(!holds(&stored_bytes(dir.path()), KEY));
     assert!(requests.iter().all(|r| r.header("api-key") == Some(KEY)));
     assert!(requests.iter().all(|r| !r.body.contains(KEY)));
 

@@ -17,6 +17,7 @@ mod limited;
 mod search;
 mod serp;
 mod service;
+mod stored;
 pub use azure::{AzureFake, AzureSetup, Recorded};
 pub use batch_api::{BatchApiFake, BatchApiSetup};
 pub use content_safety::{
@@ -27,6 +28,7 @@ pub use limited::{Arrival, LimitedChat, LimitedFake};
 pub use search::{SEARCH_API_VERSION, SearchFake, SearchSetup};
 pub use serp::{SerpFake, SerpSetup};
 pub use service::{Answer, Failure, HttpFake};
+pub use stored::{holds, stored_bytes};
 
 /// How the fake endpoint answers one request.
 #[derive(Debug, Clone)]

@@ -523,6 +523,35 @@ async fn a_resume_reruns_failed_rows_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_keeps_the_node_timeout_the_batch_started_with() {
+    let (home, files) = (tempfile::tempdir().unwrap(), Files::new());
+    let core = core(home.path());
+    // Answers after 1.5 s: past the batch's 0.3 s node timeout, well within any default one.
+    let fake = LimitedChat::new(Duration::from_millis(1500)).start();
+    with_connection(&core, &fake.base, KEY);
+    let flow = files.write("chat.weft.yaml", CHAT_FLOW);
+    let data = files.write("questions.jsonl", &questions(2));
+    let order = BatchOrder {
+        node_timeout: Duration::from_millis(300),
+        ..order(flow, data, fixed(2))
+    };
+    let id = order.batch_id.clone();
+    assert_eq!(run(&core, order).await.0.unwrap().failed, 2);
+
+    let summary = resume(&core, &id).await.0.unwrap();
+
+    assert_eq!(
+        (summary.succeeded, summary.failed),
+        (0, 2),
+        "the resumed rows waited longer than the batch's own timeout"
+    );
+    for row in core.batch_rows(&id, RowFilter::Failed, 0, 10).unwrap() {
+        let error = row.error.unwrap();
+        assert!(error.contains("0.3 s timeout"), "{error}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_data_file_refuses_a_resume() {
     let (home, files) = (tempfile::tempdir().unwrap(), Files::new());
     let core = core(home.path());

@@ -13,6 +13,7 @@ CREATE TABLE batch_runs (
     data_modified INTEGER NOT NULL,  -- resume notices the dataset changed since (Unix milliseconds)
     mapping       TEXT NOT NULL,     -- JSON object: flow input -> mapping text (`${data.col}` or a value)
     concurrency   TEXT NOT NULL,     -- "auto" or a number
+    node_timeout  INTEGER NOT NULL,  -- ms one node may take, retries included; a resume keeps it
     engine        TEXT NOT NULL,     -- local | azure-batch
     profile       TEXT,              -- NULL: no profile
     status        TEXT NOT NULL,     -- running | succeeded | failed | cancelled | stopped

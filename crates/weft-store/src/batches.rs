@@ -25,6 +25,8 @@ pub struct BatchRecord {
     pub mapping: Value,
     /// `"auto"` or a number.
     pub concurrency: String,
+    /// How long one node may take, retries included, in milliseconds: a resume keeps it.
+    pub node_timeout_ms: i64,
     /// `"local"` or `"azure-batch"`.
     pub engine: String,
     pub profile: Option<String>,
@@ -90,7 +92,7 @@ impl RowFilter {
 
 const BATCH_COLUMNS: &str = "id, name, flow_path, flow_hash, flow_text, data_path, data_size, \
     data_modified, mapping, concurrency, engine, profile, status, message, created_at, updated_at, \
-    finished_at, total_rows";
+    finished_at, total_rows, node_timeout";
 
 const ROW_COLUMNS: &str = "batch_id, row, line, status, inputs, outputs, nodes, error, latency_ms, \
     prompt_tokens, completion_tokens, finished_at";
@@ -115,6 +117,7 @@ fn read_batch(row: &Row<'_>) -> rusqlite::Result<BatchRecord> {
         updated_at_ms: row.get(15)?,
         finished_at_ms: row.get(16)?,
         total_rows: row.get(17)?,
+        node_timeout_ms: row.get(18)?,
     })
 }
 
@@ -140,7 +143,7 @@ impl Database {
         self.conn().execute(
             &format!(
                 "INSERT INTO batch_runs ({BATCH_COLUMNS}) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
             ),
             params![
                 batch.id,
@@ -161,6 +164,7 @@ impl Database {
                 batch.updated_at_ms,
                 batch.finished_at_ms,
                 batch.total_rows,
+                batch.node_timeout_ms,
             ],
         )?;
         Ok(())
@@ -399,6 +403,7 @@ mod tests {
             data_modified_ms: 900,
             mapping: json!({"question": "${data.q}"}),
             concurrency: "auto".into(),
+            node_timeout_ms: 45_000,
             engine: "local".into(),
             profile: None,
             status: "running".into(),

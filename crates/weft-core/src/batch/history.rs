@@ -220,6 +220,7 @@ mod tests {
             data_modified_ms: 0,
             mapping: json!({"q": "${data.question}"}),
             concurrency: "auto".into(),
+            node_timeout_ms: 300_000,
             engine: "local".into(),
             profile: None,
             status: status.into(),

@@ -33,8 +33,6 @@ use crate::{AppCore, AppError};
 const AUTO_ROWS: u32 = 256;
 /// With `auto`, each endpoint starts at this many calls in flight and grows from there.
 const AUTO_START: u32 = 16;
-/// A resume does not know the node timeout of the first run: it uses the app's.
-const RESUME_NODE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A batch checked and recorded, ready to run: nothing has been called yet.
 pub(super) struct Prepared {
@@ -172,6 +170,7 @@ impl AppCore {
                     .collect(),
             ),
             concurrency: order.concurrency.to_string(),
+            node_timeout_ms: i64::try_from(order.node_timeout.as_millis()).unwrap_or(i64::MAX),
             engine: order.engine.as_str().into(),
             profile: profile.clone(),
             status: BatchStatus::Running.as_str().into(),
@@ -267,7 +266,7 @@ impl AppCore {
             profile: record.profile,
             done,
             resumed: true,
-            node_timeout: RESUME_NODE_TIMEOUT,
+            node_timeout: Duration::from_millis(u64::try_from(record.node_timeout_ms).unwrap_or(0)),
             engine,
             stage,
         })

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,53 +12,16 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use weft_core::{
     AppCore, AppError, BatchEvent, BatchOrder, BatchRowStatus, BatchStatus, BatchSummary,
-    Concurrency, ConnectionInput, ConnectionKind, ErrorKind, ExportFormat, RowFilter, Settings,
+    Concurrency, ErrorKind, ExportFormat, RowFilter,
 };
-use weft_store::{DataDir, Keychain};
+use weft_store::DataDir;
 use weft_testkit::{AzureFake, LimitedChat, Reply, holds, stored_bytes};
+
+mod common;
+use common::{Files, core, with_connection};
 
 const KEY: &str = "sk-batch-key-7f3c";
 const DEPLOYMENT: &str = "gpt-4o-mini";
-
-fn core(dir: &Path) -> Arc<AppCore> {
-    let settings = Settings {
-        data_dir: DataDir::new(dir),
-        keyring_service: "weft-test".into(),
-        retention: Default::default(),
-    };
-    Arc::new(
-        AppCore::open_with_keychain(settings, Keychain::in_memory("weft-test").unwrap()).unwrap(),
-    )
-}
-
-fn with_connection(core: &AppCore, base: &str, key: &str) {
-    core.create_connection(ConnectionInput {
-        name: "model".into(),
-        kind: ConnectionKind::AzureAi,
-        config: BTreeMap::from([("endpoint".into(), format!("{base}/models"))]),
-        secrets: BTreeMap::from([("api_key".into(), key.into())]),
-    })
-    .unwrap();
-}
-
-/// A folder with the flow file and the data file, apart from Weft's data folder.
-struct Files {
-    dir: tempfile::TempDir,
-}
-
-impl Files {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
 
 /// One chat node answering `question` (not streamed: one row, one request).
 const CHAT_FLOW: &str = "schema: 1\ninputs:\n  question: { type: string }\noutputs:\n  answer: { value: \"${chat.output}\" }\nnodes:\n\

@@ -13,10 +13,12 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use weft_core::{
     AppCore, AppError, BatchEngine, BatchEvent, BatchOrder, BatchRowStatus, BatchRowView,
-    BatchStatus, BatchSummary, Concurrency, ConnectionInput, ConnectionKind, RowFilter, Settings,
+    BatchStatus, BatchSummary, Concurrency, RowFilter,
 };
-use weft_store::{DataDir, Keychain};
 use weft_testkit::{AzureFake, BatchApiFake, Reply, holds, stored_bytes};
+
+mod common;
+use common::Files;
 
 const KEY: &str = "sk-azure-batch-key-51d9";
 const DEPLOYMENT: &str = "gpt-4o-mini";
@@ -25,24 +27,11 @@ const POLL: Duration = Duration::from_millis(150);
 
 fn core(dir: &Path) -> Arc<AppCore> {
     weft_core::set_batch_poll_for_tests(POLL);
-    let settings = Settings {
-        data_dir: DataDir::new(dir),
-        keyring_service: "weft-test".into(),
-        retention: Default::default(),
-    };
-    Arc::new(
-        AppCore::open_with_keychain(settings, Keychain::in_memory("weft-test").unwrap()).unwrap(),
-    )
+    common::core(dir)
 }
 
 fn with_connection(core: &AppCore, base: &str) {
-    core.create_connection(ConnectionInput {
-        name: "model".into(),
-        kind: ConnectionKind::AzureAi,
-        config: BTreeMap::from([("endpoint".into(), format!("{base}/models"))]),
-        secrets: BTreeMap::from([("api_key".into(), KEY.into())]),
-    })
-    .unwrap();
+    common::with_connection(core, base, KEY);
 }
 
 /// A template before the chat node and one after it: only the chat call goes to Azure.
@@ -55,24 +44,6 @@ const FLOW: &str = "schema: 1\ninputs:\n  question: { type: string }\noutputs:\n
 const TWO_CALLS: &str = "schema: 1\ninputs:\n  question: { type: string }\noutputs:\n  answer: { value: \"${again.output}\" }\nnodes:\n\
     \x20 - { id: chat, type: chat_completion, position: { x: 0, y: 0 }, properties: { connection: model, deployment: gpt-4o-mini, stream: false, user_prompt: \"{{ q }}\", variables: { q: \"${inputs.question}\" } } }\n\
     \x20 - { id: again, type: chat_completion, position: { x: 0, y: 0 }, properties: { connection: model, deployment: gpt-4o-mini, stream: false, user_prompt: \"{{ a }}\", variables: { a: \"${chat.output}\" } } }\n";
-
-struct Files {
-    dir: tempfile::TempDir,
-}
-
-impl Files {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
 
 fn questions(rows: usize) -> String {
     (0..rows)

@@ -1,0 +1,1 @@
+//! A row's own assertions, in promptfoo's `__expected` columns.

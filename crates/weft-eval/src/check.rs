@@ -29,6 +29,8 @@ pub struct RowUnderTest<'a> {
     pub row: u64,
     /// The raw data row: what `${data.x}` and the `__expected` columns read.
     pub data: &'a Map<String, Value>,
+    /// The flow's inputs as the row ran (the column mapping applied): what `${run.inputs.x}` reads.
+    pub inputs: &'a Map<String, Value>,
     pub outputs: &'a Map<String, Value>,
     /// The row failed with this error.
     pub error: Option<&'a str>,

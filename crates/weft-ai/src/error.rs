@@ -130,6 +130,11 @@ pub enum InferenceError {
         message: String,
         request_id: Option<String>,
     },
+    /// A cassette replaying strictly (or filling, with nothing live to ask) holds no answer for
+    /// this request. Not retried: the file holds the same a moment later. The message names the
+    /// cassette and how the closest recorded request differs.
+    #[error("{message}")]
+    NotRecorded { message: String },
     #[error(transparent)]
     SignIn(#[from] SignInError),
     #[error("{0}")]

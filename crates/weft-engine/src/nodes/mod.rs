@@ -94,7 +94,8 @@ fn cause(err: &InferenceError) -> FailureCause {
         InferenceError::Server { .. } => FailureCause::Service,
         InferenceError::BadRequest { .. }
         | InferenceError::ContentFiltered { .. }
-        | InferenceError::Config(_) => FailureCause::Invalid,
+        | InferenceError::Config(_)
+        | InferenceError::NotRecorded { .. } => FailureCause::Invalid,
         // The stream broke off: why is the error it broke on.
         InferenceError::Interrupted { source, .. } => cause(source),
         InferenceError::Cancelled { .. } => FailureCause::Cancelled,

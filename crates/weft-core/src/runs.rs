@@ -303,6 +303,7 @@ impl AppCore {
             nodes: serde_json::to_value(&outcome.nodes)
                 .map_err(|err| AppError::Internal(err.to_string()))?,
             profile,
+            cassette: None,
         };
         self.db()?
             .record_run(&record, self.settings().retention, finished)?;

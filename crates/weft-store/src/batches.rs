@@ -40,6 +40,8 @@ pub struct BatchRecord {
     pub finished_at_ms: Option<i64>,
     /// Known once the reader reached the end of the dataset.
     pub total_rows: Option<i64>,
+    /// How the batch used a cassette (JSON: mode and counts); `None`: it had none.
+    pub cassette: Option<Value>,
 }
 
 /// One dataset row's latest result.
@@ -92,7 +94,7 @@ impl RowFilter {
 
 const BATCH_COLUMNS: &str = "id, name, flow_path, flow_hash, flow_text, data_path, data_size, \
     data_modified, mapping, concurrency, engine, profile, status, message, created_at, updated_at, \
-    finished_at, total_rows, node_timeout";
+    finished_at, total_rows, node_timeout, cassette";
 
 const ROW_COLUMNS: &str = "batch_id, row, line, status, inputs, outputs, nodes, error, latency_ms, \
     prompt_tokens, completion_tokens, finished_at";
@@ -118,6 +120,10 @@ fn read_batch(row: &Row<'_>) -> rusqlite::Result<BatchRecord> {
         finished_at_ms: row.get(16)?,
         total_rows: row.get(17)?,
         node_timeout_ms: row.get(18)?,
+        cassette: row
+            .get::<_, Option<String>>(19)?
+            .map(|text| json(text, 19))
+            .transpose()?,
     })
 }
 
@@ -143,7 +149,7 @@ impl Database {
         self.conn().execute(
             &format!(
                 "INSERT INTO batch_runs ({BATCH_COLUMNS}) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
             ),
             params![
                 batch.id,
@@ -165,6 +171,7 @@ impl Database {
                 batch.finished_at_ms,
                 batch.total_rows,
                 batch.node_timeout_ms,
+                batch.cassette.as_ref().map(Value::to_string),
             ],
         )?;
         Ok(())
@@ -230,6 +237,15 @@ impl Database {
             "UPDATE batch_runs SET status = ?2, message = ?3, total_rows = coalesce(?4, total_rows), \
              finished_at = ?5, updated_at = ?6 WHERE id = ?1",
             params![id, status, message, total_rows, finished_at_ms, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Stores how the batch used its cassette (the calls of this run of it: a resume replaces it).
+    pub fn set_batch_cassette(&mut self, id: &str, cassette: &Value) -> Result<(), DbError> {
+        self.conn().execute(
+            "UPDATE batch_runs SET cassette = ?2 WHERE id = ?1",
+            params![id, cassette.to_string()],
         )?;
         Ok(())
     }
@@ -412,6 +428,7 @@ mod tests {
             updated_at_ms: created,
             finished_at_ms: None,
             total_rows: None,
+            cassette: None,
         }
     }
 
@@ -658,6 +675,17 @@ mod tests {
             ("running", None, Some(40), None)
         );
         assert_eq!(resumed.updated_at_ms, 12_000);
+    }
+
+    #[test]
+    fn a_batch_keeps_how_it_used_a_cassette() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = open(&dir);
+        db.create_batch(&batch("bat1", 1_000)).unwrap();
+        assert_eq!(db.batch("bat1").unwrap().unwrap().cassette, None);
+        let use_ = json!({"mode": "fill", "replayed": 3, "recorded": 1, "live": 0});
+        db.set_batch_cassette("bat1", &use_).unwrap();
+        assert_eq!(db.batch("bat1").unwrap().unwrap().cassette, Some(use_));
     }
 
     #[test]

@@ -12,6 +12,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0004_secret_intent_owner.sql")),
     M::up(include_str!("../migrations/0005_profiles.sql")),
     M::up(include_str!("../migrations/0006_batches.sql")),
+    M::up(include_str!("../migrations/0007_evals.sql")),
 ];
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -346,6 +347,33 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(indexes, ["batch_rows_by_status"]);
+    }
+
+    #[test]
+    fn a_version_6_database_gains_evals_and_its_runs_and_batches_read_without_a_cassette() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weft.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            Migrations::from_slice(&MIGRATIONS[..6])
+                .to_latest(&mut conn)
+                .unwrap();
+            assert_eq!(user_version(&conn).unwrap(), 6);
+            conn.execute_batch(
+                r#"INSERT INTO runs (id, flow_path, flow_hash, started_at, finished_at, status, inputs, outputs, nodes, profile)
+                   VALUES ('run-old1', '/f.weft.yaml', 'h', 1, 2, 'succeeded', '{}', '{}', '{}', NULL);
+                   INSERT INTO batch_runs (id, name, flow_path, flow_hash, flow_text, data_path, data_size, data_modified, mapping,
+                       concurrency, node_timeout, engine, profile, status, message, created_at, updated_at, finished_at, total_rows)
+                   VALUES ('bat-old1', NULL, '/f.weft.yaml', 'h', '', '/d.jsonl', 1, 1, '{}', 'auto', 1000, 'local', NULL,
+                       'succeeded', NULL, 1, 2, 2, 0);"#,
+            )
+            .unwrap();
+        }
+        let db = Database::open(&path, "0.4.0").unwrap();
+        assert_eq!(db.schema_info().unwrap().version, latest_version());
+        assert_eq!(db.run("run-old1").unwrap().unwrap().cassette, None);
+        assert_eq!(db.batch("bat-old1").unwrap().unwrap().cassette, None);
+        assert!(db.evals(10).unwrap().is_empty());
     }
 
     #[test]

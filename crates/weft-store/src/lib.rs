@@ -5,6 +5,7 @@
 mod batches;
 pub mod connections;
 mod db;
+mod evals;
 mod keychain;
 mod paths;
 mod runs;
@@ -12,6 +13,7 @@ mod secret;
 
 pub use batches::{BatchCounts, BatchRecord, BatchRowRecord, RowFilter};
 pub use db::{Database, DbError, SchemaInfo};
+pub use evals::{EvalCellRecord, EvalEnd, EvalRecord, VerdictRecord};
 pub use keychain::{Backend, Keychain, KeychainError, ProbeReport};
 /// The keyring API this crate is built on, so that a test store (see
 /// [`Keychain::over_test_store`]) implements the same version of it.

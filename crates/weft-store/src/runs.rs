@@ -21,6 +21,8 @@ pub struct RunRecord {
     pub nodes: Value,
     /// The profile the run was started with; `None`: no profile.
     pub profile: Option<String>,
+    /// How the run used a cassette (JSON: mode and counts); `None`: it had none.
+    pub cassette: Option<Value>,
 }
 
 /// How much history to keep.
@@ -62,11 +64,15 @@ fn read(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         outputs: json(row.get(7)?, 7)?,
         nodes: json(row.get(8)?, 8)?,
         profile: row.get(9)?,
+        cassette: row
+            .get::<_, Option<String>>(10)?
+            .map(|text| json(text, 10))
+            .transpose()?,
     })
 }
 
-const COLUMNS: &str =
-    "id, flow_path, flow_hash, started_at, finished_at, status, inputs, outputs, nodes, profile";
+const COLUMNS: &str = "id, flow_path, flow_hash, started_at, finished_at, status, inputs, outputs, \
+    nodes, profile, cassette";
 
 impl Database {
     /// Stores a run, then prunes what `retention` no longer keeps.
@@ -79,7 +85,7 @@ impl Database {
         let tx = self.conn_mut().transaction()?;
         tx.execute(
             &format!(
-                "INSERT INTO runs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                "INSERT INTO runs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
             ),
             params![
                 run.id,
@@ -91,7 +97,8 @@ impl Database {
                 run.inputs.to_string(),
                 run.outputs.to_string(),
                 run.nodes.to_string(),
-                run.profile
+                run.profile,
+                run.cassette.as_ref().map(Value::to_string)
             ],
         )?;
         let oldest =
@@ -158,6 +165,7 @@ mod tests {
             outputs: serde_json::json!({"answer": "hello"}),
             nodes: serde_json::json!({"chat": {"state": "succeeded"}}),
             profile: None,
+            cassette: None,
         }
     }
 
@@ -192,6 +200,22 @@ mod tests {
             Some("prod")
         );
         assert_eq!(db.run("bbbb2").unwrap().unwrap().profile, None);
+    }
+
+    #[test]
+    fn a_run_keeps_how_it_used_a_cassette() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Database::open(&dir.path().join("w.sqlite3"), "t").unwrap();
+        let use_ = serde_json::json!({"mode": "replay", "replayed": 2, "recorded": 0, "live": 0});
+        let replayed = RunRecord {
+            cassette: Some(use_.clone()),
+            ..run("cccc1111", 1_000)
+        };
+        db.record_run(&replayed, Retention::default(), 2_000).unwrap();
+        db.record_run(&run("cccc2222", 1_500), Retention::default(), 2_000)
+            .unwrap();
+        assert_eq!(db.run("cccc1").unwrap().unwrap().cassette, Some(use_));
+        assert_eq!(db.run("cccc2").unwrap().unwrap().cassette, None);
     }
 
     #[test]

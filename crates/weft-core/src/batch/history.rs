@@ -229,6 +229,7 @@ mod tests {
             updated_at_ms,
             finished_at_ms: None,
             total_rows: None,
+            cassette: None,
         }
     }
 

@@ -179,6 +179,7 @@ impl AppCore {
             updated_at_ms: now,
             finished_at_ms: None,
             total_rows: None,
+            cassette: None,
         };
         self.db()?.create_batch(&record)?;
         Ok(Prepared {

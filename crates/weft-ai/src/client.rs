@@ -6,6 +6,7 @@ use reqwest::{Method, Response};
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
+use url::Url;
 
 use crate::credential::{Authorization, ENTRA_FALLBACK_SCOPE, EntraSignIn, Tokens, entra_scope};
 use crate::endpoint::{Operation, Target};
@@ -40,6 +41,55 @@ impl Call<'_> {
             events: self.events.as_ref(),
         }
     }
+
+    /// The URL and JSON body of a chat completion through this call, exactly as
+    /// [`Client::chat`] (`stream` false) or [`Client::chat_stream`] (true) send them. The
+    /// credential is not in either (it travels in a header): this is what a recording of the
+    /// call keys on and keeps.
+    pub fn chat_wire(
+        &self,
+        request: &ChatRequest,
+        stream: bool,
+    ) -> Result<(Url, Value), InferenceError> {
+        let target = self.target(Operation::ChatCompletions)?;
+        let bytes = json_body(&request.body(self.endpoint, target.model.as_deref(), stream))?;
+        // Through the bytes a live call sends, so an `f32` such as 0.2 reads `0.2`, not the
+        // `0.20000000298023224` a direct conversion to a `Value` gives.
+        Ok((target.url, reparse(&bytes)?))
+    }
+
+    /// The URL and JSON body of an embeddings call, as [`Client::embeddings`] sends them;
+    /// no credential, as for [`Self::chat_wire`].
+    pub fn embeddings_wire(
+        &self,
+        request: &EmbeddingsRequest,
+    ) -> Result<(Url, Value), InferenceError> {
+        let target = self.target(Operation::Embeddings)?;
+        let bytes = json_body(&embeddings_body(&target, request)?)?;
+        Ok((target.url, reparse(&bytes)?))
+    }
+
+    fn target(&self, operation: Operation) -> Result<Target, InferenceError> {
+        self.endpoint
+            .target(operation, self.deployment)
+            .map_err(InferenceError::Config)
+    }
+}
+
+fn reparse(bytes: &[u8]) -> Result<Value, InferenceError> {
+    serde_json::from_slice(bytes)
+        .map_err(|err| InferenceError::Config(format!("could not encode the request: {err}")))
+}
+
+/// An embeddings request's body, with the deployment in `model` where the endpoint's style
+/// carries it there.
+fn embeddings_body(target: &Target, request: &EmbeddingsRequest) -> Result<Value, InferenceError> {
+    let mut body =
+        serde_json::to_value(request).map_err(|err| InferenceError::Config(err.to_string()))?;
+    if let (Some(model), Some(map)) = (&target.model, body.as_object_mut()) {
+        map.insert("model".into(), Value::String(model.clone()));
+    }
+    Ok(body)
 }
 
 /// The inference client. Make one per process and share it: it pools connections and holds the
@@ -160,12 +210,7 @@ impl Client {
         request: &EmbeddingsRequest,
     ) -> Result<EmbeddingsResponse, InferenceError> {
         let target = self.target(call, Operation::Embeddings)?;
-        let mut body =
-            serde_json::to_value(request).map_err(|err| InferenceError::Config(err.to_string()))?;
-        if let (Some(model), Some(map)) = (&target.model, body.as_object_mut()) {
-            map.insert("model".into(), Value::String(model.clone()));
-        }
-        let body = json_body(&body)?;
+        let body = json_body(&embeddings_body(&target, request)?)?;
         let raw = self
             .send(call, &target, Method::POST, Some(body), |response| {
                 Box::pin(
@@ -203,9 +248,7 @@ impl Client {
     }
 
     fn target(&self, call: &Call<'_>, operation: Operation) -> Result<Target, InferenceError> {
-        call.endpoint
-            .target(operation, call.deployment)
-            .map_err(InferenceError::Config)
+        call.target(operation)
     }
 
     /// Sends a model call through the transport. A Microsoft Entra ID token for the default

@@ -67,7 +67,8 @@ impl ContentSafetyTarget {
         self
     }
 
-    fn url(&self) -> Url {
+    /// The URL an analysis is sent to (the key is not in it: it travels in a header).
+    pub fn url(&self) -> Url {
         let mut url = join(&self.endpoint, &["contentsafety", "text:analyze"]);
         url.query_pairs_mut()
             .append_pair("api-version", &self.api_version);

@@ -59,7 +59,8 @@ impl SearchTarget {
         self
     }
 
-    fn url(&self, index: &str) -> Url {
+    /// The URL a query of `index` is sent to (the key is not in it: it travels in a header).
+    pub fn url(&self, index: &str) -> Url {
         let mut url = join(&self.endpoint, &["indexes", index, "docs", "search"]);
         url.query_pairs_mut()
             .append_pair("api-version", &self.api_version);
@@ -134,6 +135,14 @@ fn field_list(fields: &[String]) -> Option<String> {
 }
 
 impl SearchRequest {
+    /// The JSON body [`query`] sends for this request.
+    pub fn body(&self) -> Result<Value, InferenceError> {
+        // Through the bytes sent, so the vector's `f32`s read as they are sent.
+        let bytes = crate::request::json_body(&self.wire()?)?;
+        serde_json::from_slice(&bytes)
+            .map_err(|err| InferenceError::Config(format!("could not encode the request: {err}")))
+    }
+
     fn wire(&self) -> Result<WireRequest<'_>, InferenceError> {
         if self.index.trim().is_empty() {
             return Err(InferenceError::Config(

@@ -84,7 +84,8 @@ pub struct SerpRequest {
 }
 
 impl SerpRequest {
-    fn url(&self, target: &SerpTarget) -> Result<Url, InferenceError> {
+    /// The URL this search asks, without the key ([`search`] appends `api_key` to it).
+    pub fn url(&self, target: &SerpTarget) -> Result<Url, InferenceError> {
         if self.query.trim().is_empty() {
             return Err(InferenceError::Config(
                 "the web search has no query; give it the text to search for".to_owned(),

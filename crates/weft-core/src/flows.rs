@@ -122,7 +122,7 @@ fn flow_path(path: &Path) -> Result<&Path, FlowFileError> {
 
 /// Who may read the written file.
 #[derive(Clone, Copy)]
-enum Access {
+pub(crate) enum Access {
     /// What the replaced file allowed, or the user's default (umask) for a new one.
     AsBefore,
     /// The owner only (0600), whatever the folder allows: the recovery copy.
@@ -133,7 +133,7 @@ enum Access {
 /// is renamed over the target, so a crash, a power loss or a full disk never leaves half a file
 /// where the flow was, and two saves at once never share a temporary file. `check` runs just
 /// before the rename, to keep the window in which another program can change the file small.
-fn write_atomically(
+pub(crate) fn write_atomically(
     path: &Path,
     bytes: &[u8],
     access: Access,

@@ -4,10 +4,12 @@
 //! the two sides cannot drift apart.
 
 mod batch;
+mod cassette;
 mod connections;
 mod core;
 mod diagnostics;
 mod error;
+mod eval;
 mod flows;
 mod logging;
 mod profiles;
@@ -21,18 +23,24 @@ pub use crate::batch::{
     BatchRowStatus, BatchRowView, BatchStatus, BatchSummary, BatchView, Concurrency,
     DataFileFormat, DataPreview, ExportFormat, MAX_CONCURRENCY, PreviewRow, RowFilter,
 };
+pub use crate::cassette::CassetteUse;
 pub use crate::connections::{ConnectionInput, ConnectionView, SavedConnection};
 pub use crate::core::AppCore;
 pub use crate::diagnostics::{
     DatabaseReport, Diagnostics, EntraReport, KeychainReport, ProbeOutcome, SignInOutcome,
 };
 pub use crate::error::{AppError, ErrorKind, IpcError};
+pub use crate::eval::{
+    AS_IS, EvalCell, EvalEvent, EvalFileView, EvalOrder, EvalReport, EvalRowView, EvalStatus,
+    EvalView,
+};
 pub use crate::flows::{FileVersion, FlowFileError, OpenedFlow, Recovery, Replace};
 pub use crate::logging::log_filter;
 pub use crate::profiles::{EffectiveConnectionView, OverrideInput, ProfileView, SavedOverride};
 pub use crate::resolve::{ConnectionCheck, StoreConnections, endpoint_for};
 pub use crate::runs::{RunOrder, RunPlan, RunSummary, RunView, new_run_id};
 pub use crate::settings::{HOME_ENV, KEYRING_SERVICE_ENV, Settings};
+pub use weft_cassette::{Cassette, CassetteError, CassetteMode, CassetteOptions, Pace};
 pub use weft_engine::{CustomSettings, ResolvedConnection};
 pub use weft_store::connections::{ConnectionKind, FieldInput, FieldSpec, KindSpec, Problem};
 

@@ -308,15 +308,6 @@ impl weft_engine::ConnectionSource for StoreConnections {
     }
 }
 
-impl AppCore {
-    /// A flow engine sharing this process's HTTP client.
-    pub fn engine(&self) -> weft_engine::Engine {
-        weft_engine::Engine::new(weft_engine::services::Services::from_client(
-            self.ai().clone(),
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use weft_ai::AZURE_OPENAI_API_VERSION;

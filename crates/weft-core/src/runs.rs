@@ -12,10 +12,12 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
+use weft_cassette::Cassette;
 use weft_engine::{NodeRecord, Plan, Reuse, RunError, RunEvent, RunOutcome, RunRequest, RunStatus};
 use weft_flow::{FlowDocument, ValidFlow, Validation};
 use weft_store::{Retention, RunRecord};
 
+use crate::cassette::{CassetteMark, CassetteUse};
 use crate::{AppCore, AppError, StoreConnections};
 
 /// Which part of a flow a run runs.
@@ -48,6 +50,9 @@ pub struct RunSummary {
     /// before profiles have none.
     #[ts(optional = nullable)]
     pub profile: Option<String>,
+    /// How the run used a cassette; `None`: it had none, every call was live.
+    #[ts(optional = nullable)]
+    pub cassette: Option<CassetteUse>,
 }
 
 /// What a flow run needs besides the flow.
@@ -61,6 +66,8 @@ pub struct RunOrder {
     /// Node results given by hand (the CLI's `--given`); they win over the last run's.
     pub given: Reuse,
     pub node_timeout: Duration,
+    /// Records or replays the run's service calls; saving it is the caller's (when it ends).
+    pub cassette: Option<Arc<Cassette>>,
 }
 
 /// A fresh id for [`RunOrder::run_id`].
@@ -108,6 +115,10 @@ pub struct RunView {
     /// before profiles have none.
     #[ts(optional = nullable)]
     pub profile: Option<String>,
+    /// How the run used a cassette; `None`: it had none. Optional in TypeScript, since runs
+    /// from before cassettes have none.
+    #[ts(optional = nullable)]
+    pub cassette: Option<CassetteUse>,
 }
 
 impl From<RunRecord> for RunView {
@@ -123,6 +134,7 @@ impl From<RunRecord> for RunView {
             outputs: run.outputs,
             nodes: run.nodes,
             profile: run.profile,
+            cassette: CassetteUse::from_json(run.cassette),
         }
     }
 }
@@ -190,6 +202,7 @@ impl AppCore {
             RunPlan::Only { node } => Plan::Only(node),
         };
         let flow = Arc::new(flow);
+        let mark = order.cassette.as_ref().map(CassetteMark::new);
         let request = RunRequest {
             run_id: order.run_id.clone(),
             flow: flow.clone(),
@@ -201,7 +214,7 @@ impl AppCore {
             reuse,
         };
         let mut outcome = self
-            .engine()
+            .engine_with(order.cassette.as_ref())
             .run(request, events)
             .await
             .map_err(|err| match err {
@@ -214,6 +227,7 @@ impl AppCore {
             .or_default()
             .update(std::mem::take(&mut outcome.reuse));
         let path = order.path.unwrap_or_else(|| "(unsaved flow)".into());
+        let cassette = mark.as_ref().map(CassetteMark::use_since);
         let summary = RunSummary {
             run_id: outcome.run_id.clone(),
             status: outcome.status,
@@ -221,11 +235,13 @@ impl AppCore {
             nodes: outcome.nodes.clone(),
             latency_ms: outcome.latency_ms,
             profile: profile.clone(),
+            cassette: cassette.clone(),
         };
         // History is a convenience: failing to store it must not change the run's result.
         let stored = self
             .blocking(move |core| {
-                core.record_run(&path, &flow.document().to_yaml(), &outcome, profile)
+                let flow_text = flow.document().to_yaml();
+                core.record_run(&path, &flow_text, &outcome, profile, cassette.as_ref())
             })
             .await;
         if let Err(err) = stored {
@@ -285,6 +301,7 @@ impl AppCore {
         flow_text: &str,
         outcome: &RunOutcome,
         profile: Option<String>,
+        cassette: Option<&CassetteUse>,
     ) -> Result<(), AppError> {
         let finished = now_ms();
         let latency = outcome.latency_ms.round() as i64;
@@ -303,7 +320,7 @@ impl AppCore {
             nodes: serde_json::to_value(&outcome.nodes)
                 .map_err(|err| AppError::Internal(err.to_string()))?,
             profile,
-            cassette: None,
+            cassette: cassette.map(CassetteUse::to_json),
         };
         self.db()?
             .record_run(&record, self.settings().retention, finished)?;

@@ -47,6 +47,7 @@ fn order(flow: PathBuf, data: PathBuf, concurrency: Concurrency) -> BatchOrder {
         concurrency,
         node_timeout: Duration::from_secs(30),
         engine: weft_core::BatchEngine::Local,
+        cassette: None,
     }
 }
 

@@ -61,6 +61,7 @@ fn order(flow: PathBuf, data: PathBuf, engine: BatchEngine) -> BatchOrder {
         concurrency: Concurrency::Fixed(NonZeroU32::new(1).unwrap()),
         node_timeout: Duration::from_secs(30),
         engine,
+        cassette: None,
     }
 }
 

@@ -65,6 +65,7 @@ fn order(plan: RunPlan, topic: &str) -> RunOrder {
         plan,
         given: Default::default(),
         node_timeout: Duration::from_secs(30),
+        cassette: None,
     }
 }
 

@@ -211,7 +211,8 @@ mod tests {
             cassette: Some(use_.clone()),
             ..run("cccc1111", 1_000)
         };
-        db.record_run(&replayed, Retention::default(), 2_000).unwrap();
+        db.record_run(&replayed, Retention::default(), 2_000)
+            .unwrap();
         db.record_run(&run("cccc2222", 1_500), Retention::default(), 2_000)
             .unwrap();
         assert_eq!(db.run("cccc1").unwrap().unwrap().cassette, Some(use_));

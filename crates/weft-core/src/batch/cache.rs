@@ -13,13 +13,13 @@ type Lookup = Arc<OnceLock<Result<ResolvedConnection, String>>>;
 
 /// The saved connections a batch uses, each read once (SQLite and the keychain) for every row,
 /// instead of once per node per row.
-pub(super) struct CachedConnections<S = StoreConnections> {
+pub(crate) struct CachedConnections<S = StoreConnections> {
     inner: S,
     cache: Mutex<HashMap<String, Lookup>>,
 }
 
 impl<S> CachedConnections<S> {
-    fn new(inner: S) -> Self {
+    pub(crate) fn new(inner: S) -> Self {
         Self {
             inner,
             cache: Mutex::default(),

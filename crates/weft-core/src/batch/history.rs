@@ -12,6 +12,7 @@ use crate::batch::{
     BatchCounts, BatchRowStatus, BatchRowView, BatchStatus, BatchView, DataFileFormat, DataPreview,
     PreviewRow, RowFilter,
 };
+use crate::cassette::CassetteUse;
 use crate::runs::now_ms;
 use crate::{AppCore, AppError};
 
@@ -65,6 +66,7 @@ fn view(record: BatchRecord, counts: weft_store::BatchCounts, now_ms: i64) -> Ba
         engine: record.engine,
         profile: record.profile,
         message: record.message,
+        cassette: CassetteUse::from_json(record.cassette),
     }
 }
 

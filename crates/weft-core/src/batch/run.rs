@@ -18,6 +18,7 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 use weft_ai::Admission;
 use weft_batch::{ColumnMapping, DataReader, DataRow};
+use weft_cassette::Cassette;
 use weft_engine::services::Services;
 use weft_flow::{FlowDocument, ValidFlow};
 use weft_store::BatchRecord;
@@ -26,6 +27,7 @@ use super::rows::{Breaker, Finished, RowRunner};
 use super::rowset::RowSet;
 use super::writer::{FLUSH_ROWS, Tally, Writer};
 use crate::batch::{BatchEngine, BatchEvent, BatchOrder, BatchStatus, BatchSummary, Concurrency};
+use crate::cassette::{CassetteMark, CassetteUse, wrapped};
 use crate::runs::now_ms;
 use crate::{AppCore, AppError};
 
@@ -51,6 +53,8 @@ pub(super) struct Prepared {
     pub(super) engine: BatchEngine,
     /// With the Azure Batch engine, the model node whose calls go to Azure.
     pub(super) stage: Option<weft_engine::stage::Stage>,
+    /// Records or replays the rows' calls (the local engine only).
+    pub(super) cassette: Option<Arc<Cassette>>,
 }
 
 /// The size and modification time of the data file, so that a resume can tell it changed.
@@ -92,6 +96,22 @@ impl AppCore {
         let cancel = CancellationToken::new();
         let _registered = self.register_run(&order.batch_id, &cancel)?;
         let prepared = self.blocking(move |core| core.prepare_batch(order)).await?;
+        self.execute(prepared, cancel, events).await
+    }
+
+    /// [`AppCore::run_batch`] of `document` (a flow not read from `order.flow_path`, which only
+    /// names it in history), stopped by `cancel` as well as by its own id: an eval's variant.
+    pub(crate) async fn run_batch_of(
+        self: &Arc<Self>,
+        order: BatchOrder,
+        document: FlowDocument,
+        cancel: CancellationToken,
+        events: UnboundedSender<BatchEvent>,
+    ) -> Result<BatchSummary, AppError> {
+        let _registered = self.register_run(&order.batch_id, &cancel)?;
+        let prepared = self
+            .blocking(move |core| core.prepare_document(order, &document))
+            .await?;
         self.execute(prepared, cancel, events).await
     }
 
@@ -142,16 +162,31 @@ impl AppCore {
     /// recorded: every refusal comes before the record, and before any call.
     fn prepare_batch(&self, order: BatchOrder) -> Result<Prepared, AppError> {
         let document = self.open_flow(&order.flow_path)?.document;
-        let flow = self.ready(&document)?;
+        self.prepare_document(order, &document)
+    }
+
+    /// [`AppCore::prepare_batch`] of a flow already read.
+    fn prepare_document(
+        &self,
+        order: BatchOrder,
+        document: &FlowDocument,
+    ) -> Result<Prepared, AppError> {
+        if order.cassette.is_some() && order.engine == BatchEngine::AzureBatch {
+            return Err(AppError::Invalid(
+                "a cassette records calls made from this machine, and with the Azure Batch engine                  Azure makes them; run the batch on the local engine to record or replay it, or                  leave out the cassette"
+                    .into(),
+            ));
+        }
+        let flow = self.ready(document)?;
         let stage = Self::stage_for(order.engine, &flow)?;
         let mapping = ColumnMapping::from_map(&order.mapping).map_err(invalid)?;
         let reader = DataReader::open(&order.data_path).map_err(invalid)?;
         mapping
-            .check(&document, reader.columns(), reader.format())
+            .check(document, reader.columns(), reader.format())
             .map_err(invalid)?;
         let (data_size, data_modified_ms) = data_stamp(&order.data_path)?;
         let profile = self.active_profile()?;
-        let flow_text = snapshot(&document);
+        let flow_text = snapshot(document);
         let now = now_ms();
         let record = BatchRecord {
             id: order.batch_id.clone(),
@@ -195,6 +230,7 @@ impl AppCore {
             node_timeout: order.node_timeout,
             engine: order.engine,
             stage,
+            cassette: order.cassette,
         })
     }
 
@@ -270,6 +306,7 @@ impl AppCore {
             node_timeout: Duration::from_millis(u64::try_from(record.node_timeout_ms).unwrap_or(0)),
             engine,
             stage,
+            cassette: None,
         })
     }
 
@@ -296,12 +333,16 @@ impl AppCore {
         let connections = self
             .warm_connections(prepared.flow.document(), prepared.profile)
             .await;
+        let mark = prepared.cassette.as_ref().map(CassetteMark::new);
         let rows = Arc::new(RowRunner {
             batch_id: prepared.batch_id.clone(),
             flow: prepared.flow,
             mapping: prepared.mapping,
             format: prepared.reader.format(),
-            services: Services::from_client(client.clone()),
+            services: wrapped(
+                Services::from_client(client.clone()),
+                prepared.cassette.as_ref(),
+            ),
             connections,
             cancel: cancel.clone(),
             node_timeout: prepared.node_timeout,
@@ -360,6 +401,7 @@ impl AppCore {
             tally,
             skipped,
             elapsed: started.elapsed(),
+            cassette: mark.as_ref().map(CassetteMark::use_since),
         };
         self.blocking(move |core| core.finish_batch(finish)).await
     }
@@ -389,6 +431,9 @@ impl AppCore {
             Some(now),
             now,
         )?;
+        if let Some(cassette) = &finish.cassette {
+            db.set_batch_cassette(&finish.batch_id, &cassette.to_json())?;
+        }
         let elapsed_ms = u64::try_from(finish.elapsed.as_millis()).unwrap_or(u64::MAX);
         Ok(BatchSummary {
             batch_id: finish.batch_id,
@@ -426,6 +471,8 @@ pub(super) struct Finish {
     /// Rows a resume did not run again (counted in the tally as succeeded).
     pub(super) skipped: u64,
     pub(super) elapsed: Duration,
+    /// How the rows used the batch's cassette, if it had one.
+    pub(super) cassette: Option<CassetteUse>,
 }
 
 /// Starts each row read as soon as a slot is free, until the rows run out or the batch is

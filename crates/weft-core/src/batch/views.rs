@@ -6,12 +6,16 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
+use weft_cassette::Cassette;
 use weft_engine::NodeRecord;
+
+use crate::cassette::CassetteUse;
 
 /// The most rows a batch runs at once when its caller fixes the number.
 pub const MAX_CONCURRENCY: u32 = 1024;
@@ -94,7 +98,7 @@ impl<'de> Deserialize<'de> for Concurrency {
 }
 
 /// What a batch run needs: the flow, the data, how data columns fill the flow's inputs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BatchOrder {
     /// Chosen by the caller (see [`crate::new_run_id`]), so it can cancel the batch with
     /// [`crate::AppCore::cancel_run`] before it starts.
@@ -110,6 +114,25 @@ pub struct BatchOrder {
     pub node_timeout: Duration,
     /// Where the rows' model calls run.
     pub engine: BatchEngine,
+    /// Records or replays the rows' service calls (local engine only); saving it is the
+    /// caller's, when the batch ends.
+    pub cassette: Option<Arc<Cassette>>,
+}
+
+impl fmt::Debug for BatchOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchOrder")
+            .field("batch_id", &self.batch_id)
+            .field("name", &self.name)
+            .field("flow_path", &self.flow_path)
+            .field("data_path", &self.data_path)
+            .field("mapping", &self.mapping)
+            .field("concurrency", &self.concurrency)
+            .field("node_timeout", &self.node_timeout)
+            .field("engine", &self.engine)
+            .field("cassette", &self.cassette.as_ref().map(|c| c.path()))
+            .finish()
+    }
 }
 
 /// Where a batch's model calls run.
@@ -411,6 +434,10 @@ pub struct BatchView {
     pub engine: String,
     pub profile: Option<String>,
     pub message: Option<String>,
+    /// How its last run used a cassette; `None`: it had none. Optional in TypeScript, since
+    /// batches from before cassettes have none.
+    #[ts(optional = nullable)]
+    pub cassette: Option<CassetteUse>,
 }
 
 /// A stored row of a batch, redacted as stored.

@@ -17,10 +17,12 @@ command -v node >/dev/null || { echo "error: no Node.js; install Node.js >= 20.1
 need_version node "$(node --version | tr -d v)" 20.19.0 "Install Node.js 20.19 or newer (Debian 12's own nodejs is 18)."
 
 # Build: WebKitGTK and GTK (tao/wry). Run: the same. Tests: a virtual display, the WebDriver for
-# WebKitGTK, a D-Bus session with gnome-keyring (the real Secret Service), and Chromium.
+# WebKitGTK, a D-Bus session with gnome-keyring (the real Secret Service), Chromium, and xmllint
+# (libxml2-utils: weft-eval's test validates its JUnit XML against the Jenkins JUnit schema).
 packages=(build-essential pkg-config file libwebkit2gtk-4.1-dev gnome-keyring dbus-daemon dbus-bin)
 if [ "$purpose" = test ]; then
   packages+=(xvfb xauth webkit2gtk-driver fonts-dejavu-core chromium imagemagick)
+  packages+=(libxml2-utils)
 fi
 missing=()
 for pkg in "${packages[@]}"; do

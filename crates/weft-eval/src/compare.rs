@@ -1,5 +1,7 @@
 //! The rows whose verdict changed against a baseline run.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -24,5 +26,23 @@ pub struct Change {
 /// Rows (same variant, same row number) that passed in one run and failed in the other, in
 /// variant then row order. Rows only one run has are left out.
 pub fn compare(baseline: &[RowPass], current: &[RowPass]) -> Vec<Change> {
-    todo!("{baseline:?} {current:?}")
+    let before: BTreeMap<(&str, u64), bool> = baseline
+        .iter()
+        .map(|r| ((r.variant.as_str(), r.row), r.pass))
+        .collect();
+    let mut changes: Vec<Change> = current
+        .iter()
+        .filter_map(|now| {
+            let was = *before.get(&(now.variant.as_str(), now.row))?;
+            (was != now.pass).then(|| Change {
+                variant: now.variant.clone(),
+                row: now.row,
+                was_pass: was,
+                now_pass: now.pass,
+            })
+        })
+        .collect();
+    changes.sort_by(|a, b| (&a.variant, a.row).cmp(&(&b.variant, b.row)));
+    changes.dedup();
+    changes
 }

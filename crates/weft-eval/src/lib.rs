@@ -3,11 +3,15 @@
 //! thresholds a CI run holds to, the rows that changed against a baseline, and JUnit XML.
 //! Running the batches is weft-core's; this crate judges what they produced.
 
+mod assertions;
 mod check;
 mod compare;
+mod evaluator;
 mod expected;
 mod file;
+mod judge;
 mod junit;
+mod reference;
 mod schema;
 mod summary;
 mod threshold;

@@ -26,6 +26,7 @@ import { CanvasToolbar } from "./CanvasToolbar";
 import { ContextMenu, type MenuItem } from "./ContextMenu";
 import { FIT_MAX_ZOOM, useFitFlow } from "./fit";
 import { FlowMiniMap } from "./FlowMiniMap";
+import { useSkipKnownMeasurements } from "./measure";
 import { paneMenu, selectionMenu, wireMenu } from "./menus";
 import { registerPointer } from "./pointer";
 import { QuickAdd } from "./QuickAdd";
@@ -94,7 +95,7 @@ function useFitOnLoad() {
   const loads = useEditor((s) => s.loads);
   useEffect(() => {
     if (!loads) return;
-    // Two frames: React Flow measures the new nodes in the first.
+    // Two frames: React Flow measures in the first the nodes whose DOM size is not their estimate (notes).
     let frame = requestAnimationFrame(() => {
       frame = requestAnimationFrame(() => fitFlow());
     });
@@ -121,6 +122,8 @@ type FlowProps = Omit<ReactFlowProps<CanvasNode, Wire>, "nodes" | "edges" | "onN
  * props and children) does not, so an edit renders React Flow and what changed in it only.
  */
 function Flow(props: FlowProps) {
+  // A mounted card whose size and handles React Flow was given is not measured again (measure.ts).
+  useSkipKnownMeasurements();
   // Only what React Flow draws, so changes to the rest of the editor state skip it.
   const { nodes, edges, onNodesChange, onEdgesChange, onConnect, checkConnection, endConnecting, deleteElements } = useEditor(
     useShallow((s) => ({

@@ -45,8 +45,9 @@ export function flowPorts(node: FlowNode, doc: FlowDocument): FlowNodeData["port
  * A canvas node with its size and handles estimated from the card's layout (a browser test checks
  * the estimate against the DOM for every kind). React Flow takes them as measured, so it never
  * mounts an off-screen node just to measure it, and a node that mounts (it comes on screen) needs
- * no size change sent back through the store. React Flow still reads a mounted node's handles from
- * the DOM; if the DOM disagrees on its size, the store drops the estimate (`measuredNode`).
+ * no size change sent back through the store, nor a measurement (`canvas/measure.ts`). If the DOM
+ * disagrees on its size, React Flow measures it, handles included, and the store drops the estimate
+ * (`measuredNode`).
  */
 export function toCanvasNode(node: FlowNode, doc: FlowDocument, showAll?: ShowAll): FlowCanvasNode {
   const ports = flowPorts(node, doc);

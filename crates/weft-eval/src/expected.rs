@@ -105,7 +105,10 @@ mod tests {
 
     use super::*;
 
-    fn kinds(row: Value) -> Vec<(String, Result<(AssertionKind, Option<Value>), String>)> {
+    /// A column's type and value (a rubric as the value), or why it is no assertion.
+    type Parsed = Result<(AssertionKind, Option<Value>), String>;
+
+    fn kinds(row: Value) -> Vec<(String, Parsed)> {
         row_assertions(row.as_object().unwrap())
             .into_iter()
             .map(|(column, spec)| {

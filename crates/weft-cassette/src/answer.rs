@@ -1,6 +1,7 @@
 //! The answers a cassette keeps, one form per service. weft-ai's answer types are built for
 //! reading services, not for writing down, so each has a stored form here that says every
-//! field it keeps.
+//! field it keeps. The service's request id is not kept: it names a call for a support case,
+//! and a replayed answer was no call (and a new id each recording would fill every diff).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -61,7 +62,6 @@ pub(crate) struct StoredChat {
     finish_reason: Option<FinishReason>,
     usage: Option<Usage>,
     model: Option<String>,
-    request_id: Option<String>,
 }
 
 impl Recordable for ChatResponse {
@@ -74,7 +74,6 @@ impl Recordable for ChatResponse {
             finish_reason: self.finish_reason,
             usage: self.usage.clone(),
             model: self.model.clone(),
-            request_id: self.request_id.clone(),
         }
     }
 
@@ -85,7 +84,7 @@ impl Recordable for ChatResponse {
             finish_reason: stored.finish_reason,
             usage: stored.usage,
             model: stored.model,
-            request_id: stored.request_id,
+            request_id: None,
         }
     }
 }
@@ -122,7 +121,6 @@ pub(crate) struct StoredAnalysis {
     #[serde(default)]
     blocklists_match: Vec<StoredBlocklistMatch>,
     categories_analysis: Vec<StoredCategory>,
-    request_id: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -160,7 +158,6 @@ impl Recordable for Analysis {
                     severity: rated.severity,
                 })
                 .collect(),
-            request_id: self.request_id.clone(),
         }
     }
 
@@ -183,7 +180,7 @@ impl Recordable for Analysis {
                     severity: rated.severity,
                 })
                 .collect(),
-            request_id: stored.request_id,
+            request_id: None,
         }
     }
 }

@@ -363,6 +363,100 @@ async fn a_recorded_eval_replays_offline_to_the_same_verdicts() {
     assert_eq!(rows(&replayed.eval_id), rows(&recorded.eval_id));
 }
 
+/// The judge's answer in the chat completion shape, its content the JSON the schema asks for.
+fn judgement(pass: bool, reason: &str) -> weft_testkit::Reply {
+    let content = json!({"pass": pass, "score": if pass { 0.9 } else { 0.1 }, "reason": reason});
+    weft_testkit::Reply::Json(
+        200,
+        json!({
+            "id": "chatcmpl-judge", "object": "chat.completion", "model": "judge",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content.to_string()}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60}
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn judges_go_through_the_evals_cassette_and_cost_is_priced_by_each_variants_deployment() {
+    let (home, files) = (tempfile::tempdir().unwrap(), Files::new());
+    let core = core(home.path());
+    let fake = AzureFake::setup()
+        .deployment("gpt-4o-mini")
+        .deployment("gpt-4o")
+        .deployment("judge")
+        .reply("judge", judgement(true, "greets"))
+        .reply("judge", judgement(false, "does not answer"))
+        .reply("judge", judgement(true, "greets"))
+        .key(KEY)
+        .start();
+    with_connection(&core, &fake.base, KEY);
+    files.write("chat.weft.yaml", CHAT_FLOW);
+    files.write("questions.jsonl", QUESTIONS);
+    let eval = files.write(
+        "chat.eval.yaml",
+        "flow: chat.weft.yaml\ndata: questions.jsonl\ncolumn_mapping: { question: \"${data.q}\" }\n\
+         variants:\n  - { name: mini, set: { chat.deployment: gpt-4o-mini } }\n  - { name: large, set: { chat.deployment: gpt-4o } }\n\
+         assert:\n  - { type: llm_judge, rubric: Greets the user, connection: model, deployment: judge }\n\
+         prices: { gpt-4o-mini: { input: 1.0, output: 2.0 } }\n",
+    );
+    let tape = home.path().join("judged.cassette.jsonl");
+    let options = |mode| CassetteOptions {
+        mode,
+        strict: true,
+        pace: Pace::Instant,
+    };
+    let recording = Cassette::open(&tape, options(CassetteMode::Record)).unwrap();
+    let mini_only = |cassette| EvalOrder {
+        variants: vec!["mini".into()],
+        cassette: Some(cassette),
+        // One row at a time: the judge's scripted answers go to the rows in order.
+        concurrency: Concurrency::Fixed(NonZeroU32::new(1).unwrap()),
+        ..order(&eval)
+    };
+    let recorded = run(&core, mini_only(recording.clone())).await.0.unwrap();
+    recording.save().unwrap();
+    let calls = fake.requests().len();
+    assert_eq!(calls, 6, "3 rows and 3 judgements");
+
+    let replayed = run(
+        &core,
+        mini_only(Cassette::open(&tape, options(CassetteMode::Replay)).unwrap()),
+    )
+    .await
+    .0
+    .unwrap();
+
+    assert_eq!(
+        fake.requests().len(),
+        calls,
+        "the replay called the endpoint"
+    );
+    for report in [&recorded, &replayed] {
+        let mini = &report.variants[0];
+        assert_eq!((mini.passed, mini.failed), (2, 1), "{mini:?}");
+        // 9 prompt and 3 completion tokens a row, at 1 and 2 per million.
+        let cost = mini.cost.unwrap();
+        assert!((cost - 3.0 * 15e-6).abs() < 1e-12, "{cost}");
+    }
+    let rows = core.eval_rows(&replayed.eval_id, 1, 1).unwrap();
+    let reason = &rows[0].cells[0].verdicts[0].reason;
+    assert!(reason.contains("does not answer"), "{reason}");
+
+    // The large variant's deployment has no price: its cost is unknown, not 0.
+    let both = run(
+        &core,
+        EvalOrder {
+            cassette: None,
+            ..order(&eval)
+        },
+    )
+    .await
+    .0
+    .unwrap();
+    assert!(both.variants[0].cost.is_some());
+    assert_eq!(both.variants[1].cost, None);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eval_rows_page_by_row_with_a_cell_per_variant_and_its_reasons() {
     let s = setup(&eval_file(0.9, "gpt-4o-mini"));

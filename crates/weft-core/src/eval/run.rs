@@ -361,9 +361,14 @@ async fn check_page(
     let mut tasks = JoinSet::new();
     let count = page.len();
     for (position, (record, data)) in page.into_iter().zip(data).enumerate() {
-        let (checker, slots, deployments) = (checker.clone(), slots.clone(), deployments.clone());
+        // Rows start in row order (the slot is taken before the task exists), so that the
+        // repeats of one request reach a cassette in the same order on every run.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let (checker, deployments) = (checker.clone(), deployments.clone());
         tasks.spawn(async move {
-            let _slot = slots.acquire_owned().await;
+            let _slot = slot;
             let nodes: BTreeMap<String, NodeRecord> =
                 serde_json::from_value(record.nodes).unwrap_or_default();
             let as_map = |value: Value| match value {

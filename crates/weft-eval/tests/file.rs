@@ -280,3 +280,44 @@ fn the_schema_accepts_the_format_and_refuses_what_it_refuses() {
         assert!(EvalFile::parse(&text).is_err(), "the reader accepted {why}");
     }
 }
+
+/// The first YAML block of docs/eval-format.md and every `examples/*.eval.yaml` read, match the
+/// schema, and name outputs their flows have.
+#[test]
+fn the_documented_and_shipped_eval_files_are_valid() {
+    let validator = jsonschema::validator_for(&weft_eval::schema()).unwrap();
+    let doc = std::fs::read_to_string(root().join("docs/eval-format.md")).unwrap();
+    let block = doc
+        .split("```yaml\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let mut texts = vec![("docs/eval-format.md".to_owned(), block.to_owned(), None)];
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".eval.yaml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            texts.push((path.display().to_string(), text, Some(path)));
+        }
+    }
+    for (name, text, path) in texts {
+        let file = EvalFile::parse(&text).unwrap_or_else(|err| panic!("{name}: {err}"));
+        let value: Value = serde_saphyr::from_str(&text).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+        if let Some(path) = path {
+            let flow = path.parent().unwrap().join(&file.flow);
+            let flow = FlowDocument::parse(&std::fs::read_to_string(flow).unwrap()).unwrap();
+            file.check_outputs(&flow)
+                .unwrap_or_else(|err| panic!("{name}: {err}"));
+            for variant in &file.variants {
+                apply_variant(&flow, variant).unwrap_or_else(|err| panic!("{name}: {err}"));
+            }
+        }
+    }
+}

@@ -295,6 +295,57 @@ async fn a_cancelled_eval_stops_its_batch_and_is_stored_cancelled() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_while_a_judge_is_waited_for_stops_the_checking() {
+    let (home, files) = (tempfile::tempdir().unwrap(), Files::new());
+    let core = core(home.path());
+    let fake = AzureFake::setup()
+        .deployment("gpt-4o-mini")
+        .deployment("judge")
+        .reply("judge", weft_testkit::Reply::Stall(Duration::from_secs(30)))
+        .key(KEY)
+        .start();
+    with_connection(&core, &fake.base, KEY);
+    files.write("chat.weft.yaml", CHAT_FLOW);
+    files.write("questions.jsonl", QUESTIONS);
+    let eval = files.write(
+        "chat.eval.yaml",
+        "flow: chat.weft.yaml\ndata: questions.jsonl\ncolumn_mapping: { question: \"${data.q}\" }\n\
+         assert:\n  - { type: llm_judge, rubric: Greets the user, connection: model, deployment: judge }\n",
+    );
+    let order = EvalOrder {
+        concurrency: Concurrency::Fixed(NonZeroU32::new(1).unwrap()),
+        ..order(&eval)
+    };
+    let id = order.eval_id.clone();
+    let (events, _received) = mpsc::unbounded_channel();
+    let running = tokio::spawn({
+        let core = core.clone();
+        async move { core.run_eval(order, events).await }
+    });
+    let judged = || fake.requests().iter().any(|r| r.json()["model"] == "judge");
+    while !judged() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(core.cancel_run(&id));
+
+    let report = tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .expect("the checking did not stop on cancel")
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(report.status, EvalStatus::Cancelled);
+    assert!(report.variants.is_empty());
+    assert!(core.eval_rows(&id, 0, 10).unwrap().is_empty());
+    let judgements = fake
+        .requests()
+        .iter()
+        .filter(|r| r.json()["model"] == "judge")
+        .count();
+    assert_eq!(judgements, 1, "rows were judged after the cancel");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_eval_replays_offline_to_the_same_verdicts() {
     let s = setup(&eval_file(0.9, "gpt-4o-mini"));
     let tape = s.eval.with_file_name("chat.cassette.jsonl");

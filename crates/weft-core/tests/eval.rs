@@ -206,6 +206,39 @@ async fn the_report_passes_only_when_every_variants_thresholds_hold() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eval_that_cannot_run_is_refused_before_any_call_or_record() {
+    let s = setup(&eval_file(0.9, "gpt-4o-mini").replace(
+        "{ type: contains, value: Hello }",
+        "{ type: contains, output: summary, value: Hello }",
+    ));
+    let refused = |text: &str| {
+        s.files.write("chat.eval.yaml", text);
+        let core = s.core.clone();
+        let order = order(&s.eval);
+        async move { run(&core, order).await.0.unwrap_err() }
+    };
+
+    let unknown_output = refused(&std::fs::read_to_string(&s.eval).unwrap()).await;
+    let bad_variant =
+        refused(&eval_file(0.9, "gpt-4o-mini").replace("chat.deployment", "chat.colour")).await;
+    let bad_mapping =
+        refused(&eval_file(0.9, "gpt-4o-mini").replace("{ question:", "{ topic:")).await;
+
+    assert!(
+        unknown_output.to_string().contains("summary"),
+        "{unknown_output}"
+    );
+    assert!(bad_variant.to_string().contains("colour"), "{bad_variant}");
+    assert!(bad_mapping.to_string().contains("topic"), "{bad_mapping}");
+    for err in [&unknown_output, &bad_variant, &bad_mapping] {
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    }
+    assert!(s.fake.requests().is_empty());
+    assert!(s.core.evals(10).unwrap().is_empty());
+    assert!(s.core.batches(10).unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn against_a_baseline_the_rows_that_changed_are_listed() {
     let s = setup(&eval_file(0.9, "gpt-4o-mini"));
     let before = run(&s.core, order(&s.eval)).await.0.unwrap();

@@ -108,6 +108,8 @@ impl AppCore {
         let flow_path = base.join(&file.flow);
         let data_path = base.join(&file.data);
         let document = self.open_flow(&flow_path)?.document;
+        file.check_outputs(&document)
+            .map_err(|err| AppError::Invalid(format!("{}: {err}", order.path.display())))?;
         let profile = self.active_profile()?;
         let mut variants = Vec::new();
         for variant in chosen(&file, &order.variants)? {

@@ -33,7 +33,8 @@ pub struct Models {
 
 /// One row as the batch left it.
 pub struct RowUnderTest<'a> {
-    /// 1-based, in the data file's order.
+    /// The row's number as the batch numbers it (0-based among the data rows); reports and
+    /// JUnit show it as given.
     pub row: u64,
     /// The raw data row: what `${data.x}` and the `__expected` columns read.
     pub data: &'a Map<String, Value>,

@@ -2,7 +2,6 @@
 //! `similar` (the cosine of two embeddings).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use serde::Deserialize;
 use serde_json::json;
@@ -18,20 +17,24 @@ const JUDGE_INSTRUCTIONS: &str = "You grade the answer of an AI system against a
 Judge only what the rubric asks. Reply with JSON: `pass` (true when the answer meets the rubric), \
 `score` (from 0, not at all, to 1, fully) and `reason` (one short sentence saying why).";
 
-/// Saved model connections, looked up once per name (the keychain may block or prompt).
+/// Saved model connections, looked up once per name: the keychain may block or prompt, and rows
+/// are checked concurrently, so the first lookup holds the others until it is known. A lookup
+/// that failed is kept too: a thousand rows do not ask a thousand times.
 #[derive(Default)]
-pub(crate) struct Targets(Mutex<HashMap<String, Target>>);
+pub(crate) struct Targets(tokio::sync::Mutex<HashMap<String, Result<Target, String>>>);
 
 impl Targets {
     pub(crate) async fn model(&self, models: &Models, name: &str) -> Result<Target, String> {
-        if let Some(target) = self
-            .0
-            .lock()
-            .ok()
-            .and_then(|known| known.get(name).cloned())
-        {
-            return Ok(target);
+        let mut known = self.0.lock().await;
+        if let Some(known) = known.get(name) {
+            return known.clone();
         }
+        let target = Self::look_up(models, name).await;
+        known.insert(name.to_owned(), target.clone());
+        target
+    }
+
+    async fn look_up(models: &Models, name: &str) -> Result<Target, String> {
         let resolved = match models.connections.at_hand(name) {
             Some(found) => found,
             None => {
@@ -43,11 +46,7 @@ impl Targets {
             }
         }
         .map_err(|err| format!("connection `{name}`: {err}"))?;
-        let target = resolved.into_model().map_err(|err| err.to_string())?;
-        if let Ok(mut known) = self.0.lock() {
-            known.insert(name.to_owned(), target.clone());
-        }
-        Ok(target)
+        resolved.into_model().map_err(|err| err.to_string())
     }
 }
 

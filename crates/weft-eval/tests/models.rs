@@ -7,6 +7,7 @@ mod common;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{Row, checker};
@@ -21,11 +22,12 @@ use weft_testkit::{AzureFake, Reply};
 
 const KEY: &str = "sk-eval-test-5c1e77";
 
-/// Every connection name resolves to the fake resource.
-struct Fake(String);
+/// Every connection name but `missing` resolves to the fake resource; counts the lookups.
+struct Fake(String, Arc<AtomicUsize>);
 
 impl ConnectionSource for Fake {
     fn connection(&self, name: &str) -> Result<ResolvedConnection, String> {
+        self.1.fetch_add(1, Ordering::SeqCst);
         if name == "missing" {
             return Err(format!("no connection `{name}`"));
         }
@@ -40,6 +42,10 @@ impl ConnectionSource for Fake {
 }
 
 fn models(fake: &AzureFake) -> Models {
+    counted_models(fake, Arc::default())
+}
+
+fn counted_models(fake: &AzureFake, lookups: Arc<AtomicUsize>) -> Models {
     let retry = RetryPolicy {
         max_retries: 0,
         budget: Duration::from_secs(5),
@@ -48,7 +54,7 @@ fn models(fake: &AzureFake) -> Models {
     };
     Models {
         services: Services::from_client(weft_ai::Client::new(Timeouts::default(), retry).unwrap()),
-        connections: Arc::new(Fake(fake.base.clone())),
+        connections: Arc::new(Fake(fake.base.clone(), lookups)),
         node_timeout: Duration::from_secs(10),
         cancel: CancellationToken::new(),
     }
@@ -313,5 +319,126 @@ fn an_evaluator_flow_that_cannot_give_a_verdict_is_refused_at_load() {
     assert_eq!(
         err,
         "assertion 1 (llm_judge): it calls a model, and no model connections were given"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rows_checked_at_once_look_the_connection_up_once() {
+    let mut setup = AzureFake::setup().deployment("judge-4o");
+    for _ in 0..8 {
+        setup = setup.reply(
+            "judge-4o",
+            chat_answer(json!({"pass": true, "score": 1, "reason": "Fine."})),
+        );
+    }
+    let fake = setup.start();
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let shared = Arc::new(checker(
+        JUDGE,
+        Path::new("."),
+        Some(counted_models(&fake, lookups.clone())),
+    ));
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..8u64 {
+        let checker = shared.clone();
+        tasks.spawn(async move {
+            let mut row = Row::new(json!({"expected": "Paris"}), json!({"answer": "Paris"}));
+            row.row = n;
+            checker.check(&row.under_test()).await
+        });
+    }
+    while let Some(verdict) = tasks.join_next().await {
+        let verdict = verdict.unwrap();
+        assert!(verdict.pass, "{verdict:#?}");
+    }
+    assert_eq!(lookups.load(Ordering::SeqCst), 1);
+    assert_eq!(fake.requests().len(), 8);
+
+    // A connection that cannot be had is asked for once too, and every row says why.
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let yaml = JUDGE.replace("connection: judge", "connection: missing");
+    let checker = checker(
+        &yaml,
+        Path::new("."),
+        Some(counted_models(&fake, lookups.clone())),
+    );
+    let row = Row::new(json!({"expected": "Paris"}), json!({"answer": "Paris"}));
+    for _ in 0..3 {
+        let v = checker.check(&row.under_test()).await;
+        assert_eq!(
+            v.verdicts[0].reason,
+            "connection `missing`: no connection `missing`"
+        );
+    }
+    assert_eq!(lookups.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_rows_similar_column_uses_the_files_embeddings() {
+    let fake = AzureFake::setup().deployment("embed").start();
+    let yaml = "  - { type: similar, value: anything, connection: emb, deployment: embed }\n";
+    let checker = checker_with(yaml, &fake);
+    let row = Row::new(
+        json!({"__expected": "similar: The capital is Paris"}),
+        json!({"answer": "Paris"}),
+    );
+    let v = checker.check(&row.under_test()).await;
+    // The fake's default vectors, [0.25, -0.5, 0] and [0.25, -0.5, 1], are 0.488 alike.
+    assert!(!v.pass);
+    assert_eq!(v.verdicts.len(), 1);
+    assert_eq!(
+        v.verdicts[0].reason,
+        "cosine similarity 0.488 (at least 0.8)"
+    );
+    assert_eq!(
+        fake.requests()[0].json()["input"],
+        json!(["Paris", "The capital is Paris"])
+    );
+}
+
+#[tokio::test]
+async fn an_evaluator_with_a_score_only_passes_at_its_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let grader = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grader.weft.yaml"),
+    )
+    .unwrap();
+    let scorer = grader.replace("  pass:\n    value: ${grade.output.pass}\n", "");
+    assert_ne!(scorer, grader);
+    std::fs::write(dir.path().join("scorer.weft.yaml"), scorer).unwrap();
+    let fake = AzureFake::setup()
+        .deployment("grader-4o")
+        .reply(
+            "grader-4o",
+            chat_answer(json!({"pass": true, "score": 0.7, "reason": "Close."})),
+        )
+        .reply(
+            "grader-4o",
+            chat_answer(json!({"pass": true, "score": 0.6, "reason": "Vague."})),
+        )
+        .start();
+    // `answer` and `expected` are unmapped: they take the data columns of their names.
+    let yaml = "  - { type: flow, flow: scorer.weft.yaml, threshold: 0.65 }\n";
+    let checker = checker(yaml, dir.path(), Some(models(&fake)));
+    let row = Row::new(
+        json!({"answer": "Paris", "expected": "Paris"}),
+        json!({"out": "x"}),
+    );
+    let v = checker.check(&row.under_test()).await;
+    assert!(v.pass, "{v:#?}");
+    assert_eq!(
+        v.verdicts[0].reason,
+        "evaluator: score 0.7 (at least 0.65): Close."
+    );
+    let v = checker.check(&row.under_test()).await;
+    assert!(!v.pass);
+    assert_eq!(v.verdicts[0].score, 0.6);
+    let prompt = fake.requests()[0].json()["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        prompt.starts_with("Question: (none)\nAnswer: Paris\nExpected: Paris"),
+        "{prompt}"
     );
 }

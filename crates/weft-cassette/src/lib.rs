@@ -12,10 +12,12 @@
 //!   ports never see, SerpApi's key is added after the URL is built, an HTTP request node's
 //!   credential headers are left out, and each secret a request names is replaced by `******`
 //!   before anything is hashed or written (in its answer too).
+//!   The port is part of the host: a cassette replays against the address it was recorded at.
 //! - **File.** JSON Lines, one interaction a line: `{key, service, seq, duration_ms, request,
 //!   chunks?, response}`, sorted by key and then `seq`, so recording again after a small change
 //!   gives a small diff. A streamed answer keeps its pieces of text with the milliseconds each
-//!   came after the call started, and the assembled answer.
+//!   came after the call started (replayed at once, or at that pace: [`Pace`]), and the
+//!   assembled answer (usage, finish reason). The service's request id is not kept.
 //! - **Repeats.** One request made several times (rows with the same input) is recorded once a
 //!   call, `seq` 0, 1, …, and replayed in that order; after the last, replay wraps to the first.
 //!   Concurrent calls each get the next one, each exactly once a cycle.

@@ -9,6 +9,7 @@ use weft_core::{AppCore, RunOrder, RunPlan, new_run_id};
 use weft_engine::{Reuse, RunEvent, RunStatus};
 use weft_flow::{FlowDocument, ValidFlow, ValueType};
 
+use crate::cassette::{CassetteArgs, InUse, closing};
 use crate::{CliError, open_core};
 
 #[derive(Debug, Subcommand)]
@@ -47,6 +48,9 @@ pub(crate) enum FlowCommand {
         /// Use VALUE (JSON, or else text) as NODE's output instead of running NODE.
         #[arg(long = "given", value_name = "NODE=VALUE")]
         given: Vec<String>,
+        // Boxed: the flags would make this variant far larger than `Validate`.
+        #[command(flatten)]
+        cassette: Box<CassetteArgs>,
     },
 }
 
@@ -69,6 +73,7 @@ pub(crate) fn run(command: FlowCommand, profile: Option<&str>) -> Result<(), Cli
             only,
             from,
             given,
+            cassette,
         } => {
             let core = Arc::new(open_core(profile)?);
             let flow = load(&core, &file, false, &mut std::io::stderr())?;
@@ -79,7 +84,8 @@ pub(crate) fn run(command: FlowCommand, profile: Option<&str>) -> Result<(), Cli
                 (None, None) => RunPlan::All,
             };
             let given = gather_given(flow.document(), &given)?;
-            execute(
+            let cassette = cassette.open()?;
+            let ran = execute(
                 core,
                 &file,
                 flow,
@@ -90,8 +96,10 @@ pub(crate) fn run(command: FlowCommand, profile: Option<&str>) -> Result<(), Cli
                     node_timeout: Duration::from_secs(node_timeout),
                     plan,
                     given,
+                    cassette: cassette.as_ref(),
                 },
-            )
+            );
+            closing(cassette.as_ref(), ran)
         }
     }
 }
@@ -218,12 +226,13 @@ fn gather_given(doc: &FlowDocument, given: &[String]) -> Result<Reuse, CliError>
 }
 
 /// How `weft flow run` runs and prints.
-struct Settings {
+struct Settings<'a> {
     json: bool,
     stream: bool,
     node_timeout: Duration,
     plan: RunPlan,
     given: Reuse,
+    cassette: Option<&'a InUse>,
 }
 
 fn execute(
@@ -231,7 +240,7 @@ fn execute(
     file: &Path,
     flow: ValidFlow,
     inputs: Map<String, Value>,
-    settings: Settings,
+    settings: Settings<'_>,
 ) -> Result<(), CliError> {
     let Settings {
         json,
@@ -239,6 +248,7 @@ fn execute(
         node_timeout,
         plan,
         given,
+        cassette,
     } = settings;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -253,6 +263,7 @@ fn execute(
         plan: plan.clone(),
         given,
         node_timeout,
+        cassette: cassette.map(InUse::cassette),
     };
     let summary = runtime.block_on(async {
         let (events, mut received) = tokio::sync::mpsc::unbounded_channel();

@@ -1,9 +1,11 @@
 //! `weft`: the headless face of Weft, on the same engine and store as the desktop app.
 
 mod batch;
+mod cassette;
 mod connection;
 mod connection_file;
 mod doctor;
+mod eval;
 mod flow;
 mod profile;
 mod runs;
@@ -53,6 +55,10 @@ enum Command {
     /// Run a flow over every row of a JSONL or CSV file; resume, inspect and export batches.
     #[command(subcommand)]
     Batch(batch::BatchCommand),
+    /// Evaluate a flow: an *.eval.yaml's assertions over its dataset, per variant, against
+    /// thresholds and an earlier run.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
 }
 
 /// Reads the profile of the environment: another source of the same choice as --profile.
@@ -145,6 +151,7 @@ fn main() -> ExitCode {
         Command::Runs(command) => report(runs::run(command)),
         Command::Profile(command) => report(profile::run(command)),
         Command::Batch(command) => batch::run(command, profile),
+        Command::Eval(command) => eval::run(command, profile),
     }
     .into()
 }

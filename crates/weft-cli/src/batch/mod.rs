@@ -15,6 +15,7 @@ use weft_core::{
     ExportFormat, new_run_id,
 };
 
+use crate::cassette::{CassetteArgs, InUse, closing};
 use crate::{CliError, Exit, open_core};
 
 mod progress;
@@ -54,6 +55,8 @@ pub(crate) enum BatchCommand {
         /// Global-Batch deployment). Azure is polled every 60 s.
         #[arg(long, default_value = "local", value_name = "local|azure-batch")]
         engine: BatchEngine,
+        #[command(flatten)]
+        cassette: CassetteArgs,
     },
     /// Run the rows of a batch that did not succeed (after a crash, a kill or Ctrl-C), with the
     /// flow as it was when the batch started. Exit codes as for `run`.
@@ -106,7 +109,9 @@ pub(crate) fn run(command: BatchCommand, profile: Option<&str>) -> Exit {
             json,
             node_timeout,
             engine,
+            cassette,
         } => mapping_pairs(&mapping).and_then(|mapping| {
+            let cassette = cassette.open()?;
             let order = BatchOrder {
                 batch_id: new_run_id(),
                 name,
@@ -116,8 +121,10 @@ pub(crate) fn run(command: BatchCommand, profile: Option<&str>) -> Exit {
                 concurrency,
                 node_timeout: Duration::from_secs(node_timeout),
                 engine,
+                cassette: cassette.as_ref().map(InUse::cassette),
             };
-            start(profile, Launch::New(order), json)
+            let ran = start(profile, Launch::New(order), json, cassette.as_ref());
+            closing(cassette.as_ref(), ran)
         }),
         BatchCommand::Resume {
             batch_id,
@@ -130,6 +137,7 @@ pub(crate) fn run(command: BatchCommand, profile: Option<&str>) -> Exit {
                 concurrency,
             },
             json,
+            None,
         ),
         BatchCommand::Show {
             batch_id,
@@ -176,7 +184,14 @@ fn absolute(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
 }
 
-fn start(profile: Option<&str>, launch: Launch, json: bool) -> Result<Exit, CliError> {
+/// Runs the batch with its progress on stderr; `cassette` is the one its order carries, saved
+/// here only when a second Ctrl-C quits at once (else the caller saves it).
+fn start(
+    profile: Option<&str>,
+    launch: Launch,
+    json: bool,
+    cassette: Option<&InUse>,
+) -> Result<Exit, CliError> {
     let core = Arc::new(open_core(profile)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -216,6 +231,10 @@ fn start(profile: Option<&str>, launch: Launch, json: bool) -> Result<Exit, CliE
                     Ok(()) = tokio::signal::ctrl_c() => {
                         // Rows already committed are kept: SQLite wrote them in transactions.
                         notice(notices.as_ref(), "quit before the batch stopped");
+                        // The calls recorded so far are kept too.
+                        if let Some(Err(err)) = cassette.map(InUse::close) {
+                            notice(notices.as_ref(), &format!("weft: {err}"));
+                        }
                         std::process::exit(Exit::Cancelled as i32);
                     }
                 }

@@ -1,0 +1,392 @@
+//! `--record`, `--replay`, `--cassette`, `--strict` on `weft flow run`, `weft batch run` and
+//! `weft eval run`: a recorded run replays with the service gone, a strict replay of a changed
+//! call fails naming the node and what differs, a batch fills its cassette then replays it, and
+//! no cassette holds a key.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+use weft_testkit::{chat_stream, holds};
+
+use common::{text, weft};
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+}
+
+fn path(file: &Path) -> &str {
+    file.to_str().unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+const KEY_VAR: &str = "WEFT_TEST_CASSETTE_KEY";
+
+/// `weft flow run` of the dynamic-connection example (its key from the environment, so no
+/// keychain is needed) at `base`, asking `question`, with `extra` flags.
+fn dynamic_run(home: &Path, base: &str, key: &str, question: &str, extra: &[&str]) -> Output {
+    weft(home)
+        .args(["flow", "run"])
+        .arg(example("dynamic-connection.weft.yaml"))
+        .args(["--input", &format!("endpoint={base}/models")])
+        .args(["--input", &format!("api_key=@env:{KEY_VAR}")])
+        .args(["--input", &format!("question={question}"), "--json"])
+        .args(extra)
+        .env(KEY_VAR, key)
+        .output()
+        .unwrap()
+}
+
+/// The one line each command ends with when it used a cassette.
+fn tally_line(stderr: &str, cassette: &Path) -> String {
+    let head = format!("cassette {}: ", cassette.display());
+    stderr
+        .lines()
+        .find(|line| line.starts_with(&head))
+        .unwrap_or_else(|| panic!("no `{head}` line: {stderr}"))
+        .to_owned()
+}
+
+#[test]
+fn a_recorded_flow_run_replays_the_same_output_with_the_service_gone() {
+    // One answer, then the fake stops listening: a call that went live would fail.
+    let fake = weft_testkit::FakeEndpoint::start(vec![chat_stream(&["Bonjour ", "Paris"])]);
+    let home = tempfile::tempdir().unwrap();
+    let key = "sk-cassette-flow-61d0f2";
+    let cassette = home.path().join("dynamic.cassette.jsonl");
+    let recorded = dynamic_run(
+        home.path(),
+        &fake.base,
+        key,
+        "Hello",
+        &["--record", path(&cassette)],
+    );
+    let stderr = text(&recorded.stderr);
+    assert!(recorded.status.success(), "{stderr}");
+    assert_eq!(text(&recorded.stdout), "{\"answer\":\"Bonjour Paris\"}\n");
+    assert_eq!(
+        tally_line(&stderr, &cassette),
+        format!(
+            "cassette {}: 0 replayed, 1 recorded, 0 live",
+            cassette.display()
+        )
+    );
+    assert_eq!(fake.requests().len(), 1);
+    let bytes = std::fs::read(&cassette).unwrap();
+    assert!(!holds(&bytes, key), "the key is in the cassette");
+    assert_eq!(
+        text(&bytes).lines().count(),
+        1,
+        "one line per call: {}",
+        text(&bytes)
+    );
+
+    let replayed = dynamic_run(
+        home.path(),
+        &fake.base,
+        key,
+        "Hello",
+        &["--replay", path(&cassette)],
+    );
+    let stderr = text(&replayed.stderr);
+    assert!(replayed.status.success(), "{stderr}");
+    assert_eq!(text(&replayed.stdout), text(&recorded.stdout));
+    assert!(
+        tally_line(&stderr, &cassette).ends_with(": 1 replayed, 0 recorded, 0 live"),
+        "{stderr}"
+    );
+    assert_eq!(fake.requests().len(), 1, "the replay called nothing");
+    assert_eq!(
+        std::fs::read(&cassette).unwrap(),
+        bytes,
+        "a replay writes nothing"
+    );
+}
+
+#[test]
+fn a_strict_replay_of_a_changed_question_fails_naming_the_node_and_what_differs() {
+    let fake = weft_testkit::FakeEndpoint::start(vec![chat_stream(&["Bonjour"])]);
+    let home = tempfile::tempdir().unwrap();
+    let key = "sk-cassette-strict-09ab";
+    let cassette = home.path().join("strict.cassette.jsonl");
+    let recorded = dynamic_run(
+        home.path(),
+        &fake.base,
+        key,
+        "Hello",
+        &["--record", path(&cassette)],
+    );
+    assert!(recorded.status.success(), "{}", text(&recorded.stderr));
+
+    let out = dynamic_run(
+        home.path(),
+        &fake.base,
+        key,
+        "Hi",
+        &["--replay", path(&cassette), "--strict"],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let failed = stderr
+        .lines()
+        .find(|line| line.starts_with("✗ chat: "))
+        .unwrap_or_else(|| panic!("the node is named: {stderr}"));
+    assert!(
+        failed.contains("strict.cassette.jsonl")
+            && failed.contains("content")
+            && failed.contains("\"Hi\"")
+            && failed.contains("\"Hello\""),
+        "the file and the differing field: {failed}"
+    );
+    assert!(
+        tally_line(&stderr, &cassette).ends_with(": 0 replayed, 0 recorded, 0 live"),
+        "{stderr}"
+    );
+    assert_eq!(fake.requests().len(), 1, "nothing went live");
+    assert!(!holds(&out.stdout, key) && !holds(&out.stderr, key));
+}
+
+#[test]
+fn cassette_flags_are_checked_before_anything_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let flow = example("dynamic-connection.weft.yaml");
+    let run = |args: &[&str]| {
+        weft(home.path())
+            .args(["flow", "run"])
+            .arg(&flow)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let a = home.path().join("a.jsonl");
+    let both = run(&["--record", path(&a), "--replay", "b.jsonl"]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(
+        text(&both.stderr).contains("cannot be used with"),
+        "{}",
+        text(&both.stderr)
+    );
+    // Strict is a replay's: --record calls everything, --cassette records what is missing.
+    for recording in ["--record", "--cassette"] {
+        let strict = run(&[recording, path(&a), "--strict"]);
+        assert_eq!(strict.status.code(), Some(2), "{recording}");
+        assert!(
+            text(&strict.stderr).contains("cannot be used with '--strict'"),
+            "{recording}: {}",
+            text(&strict.stderr)
+        );
+    }
+    let pace = run(&["--pace", "recorded"]);
+    assert_eq!(pace.status.code(), Some(2), "--pace without a cassette");
+    assert!(!a.exists(), "refused flags wrote nothing");
+
+    // A run that fails before any call leaves the cassette it would have rewritten as it was.
+    let kept = write(
+        home.path(),
+        "kept.cassette.jsonl",
+        "{\"recorded\": \"before\"}\n",
+    );
+    let typo = run(&["--record", path(&kept)]);
+    assert_eq!(typo.status.code(), Some(2), "{}", text(&typo.stderr));
+    assert!(
+        tally_line(&text(&typo.stderr), &kept).ends_with(": 0 replayed, 0 recorded, 0 live"),
+        "{}",
+        text(&typo.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        "{\"recorded\": \"before\"}\n"
+    );
+
+    let missing = home.path().join("never.cassette.jsonl");
+    let out = dynamic_run(
+        home.path(),
+        "http://127.0.0.1:9",
+        "k",
+        "q",
+        &["--replay", path(&missing)],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("record one with --record"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!missing.exists());
+}
+
+/// The chat example's connection, `azure-ai`, saved with `key` and pointing at `base`.
+fn connect(home: &Path, base: &str, key: &str) {
+    let out = common::weft_with_stdin(
+        home,
+        &[
+            "connection",
+            "create",
+            "--name",
+            "azure-ai",
+            "--type",
+            "azure_ai",
+            "--set",
+            &format!("endpoint={base}/models"),
+            "--secret",
+            "api_key",
+        ],
+        &format!("{key}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+fn questions(dir: &Path, rows: usize) -> PathBuf {
+    let text: String = (0..rows)
+        .map(|i| format!("{{\"question\": \"question {i}\"}}\n"))
+        .collect();
+    write(dir, "questions.jsonl", &text)
+}
+
+fn chat_batch(home: &Path, data: &Path, flags: &[&str]) -> Output {
+    weft(home)
+        .args(["batch", "run"])
+        .arg(example("chat.weft.yaml"))
+        .args(["--data", path(data)])
+        .args(["--column-mapping", "question=${data.question}", "--json"])
+        .args(flags)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_batch_cassette_records_what_it_lacks_and_replays_the_rest() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = weft_testkit::LimitedChat::new(std::time::Duration::ZERO).start();
+    let home = tempfile::tempdir().unwrap();
+    let key = "sk-cassette-batch-4e7c";
+    connect(home.path(), &fake.base, key);
+    let cassette = home.path().join("batch.cassette.jsonl");
+    let data = questions(home.path(), 3);
+    let first = chat_batch(home.path(), &data, &["--cassette", path(&cassette)]);
+    let stderr = text(&first.stderr);
+    assert_eq!(first.status.code(), Some(0), "{stderr}");
+    assert!(
+        tally_line(&stderr, &cassette).ends_with(": 0 replayed, 3 recorded, 0 live"),
+        "{stderr}"
+    );
+    assert_eq!(fake.requests(), 3);
+
+    // One more row: only it is called.
+    let data = questions(home.path(), 4);
+    let second = chat_batch(home.path(), &data, &["--cassette", path(&cassette)]);
+    let stderr = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(0), "{stderr}");
+    assert!(
+        tally_line(&stderr, &cassette).ends_with(": 3 replayed, 1 recorded, 0 live"),
+        "{stderr}"
+    );
+    assert_eq!(fake.requests(), 4);
+
+    let replayed = chat_batch(
+        home.path(),
+        &data,
+        &["--replay", path(&cassette), "--strict"],
+    );
+    let stderr = text(&replayed.stderr);
+    assert_eq!(replayed.status.code(), Some(0), "{stderr}");
+    assert!(
+        tally_line(&stderr, &cassette).ends_with(": 4 replayed, 0 recorded, 0 live"),
+        "{stderr}"
+    );
+    assert_eq!(fake.requests(), 4, "the replay called nothing");
+    let summary: Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    assert_eq!(summary["succeeded"], 4, "{summary}");
+    let bytes = std::fs::read(&cassette).unwrap();
+    assert_eq!(text(&bytes).lines().count(), 4);
+    assert!(!holds(&bytes, key), "the key is in the cassette");
+}
+
+#[test]
+fn an_eval_recorded_once_replays_strictly_to_the_same_report() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = weft_testkit::LimitedChat::new(std::time::Duration::ZERO).start();
+    let home = tempfile::tempdir().unwrap();
+    let key = "sk-cassette-eval-b3a9";
+    connect(home.path(), &fake.base, key);
+    std::fs::copy(
+        example("chat.weft.yaml"),
+        home.path().join("chat.weft.yaml"),
+    )
+    .unwrap();
+    // The fake answers "Hello from <model>": `mini` passes its rows, `large` fails them.
+    write(
+        home.path(),
+        "rows.jsonl",
+        "{\"q\": \"one\"}\n{\"q\": \"two\"}\n",
+    );
+    let file = write(
+        home.path(),
+        "chat.eval.yaml",
+        "flow: chat.weft.yaml\ndata: rows.jsonl\ncolumn_mapping: { question: \"${data.q}\" }\n\
+         variants:\n  - { name: mini, set: { chat.deployment: gpt-4o-mini } }\n\
+         \x20 - { name: large, set: { chat.deployment: gpt-4o } }\n\
+         assert:\n  - { type: icontains, value: gpt-4o-mini }\n",
+    );
+    let cassette = home.path().join("chat.cassette.jsonl");
+    let eval = |flags: &[&str]| {
+        weft(home.path())
+            .args(["eval", "run"])
+            .arg(&file)
+            .arg("--json")
+            .args(flags)
+            .output()
+            .unwrap()
+    };
+    let recorded = eval(&["--record", path(&cassette)]);
+    let stderr = text(&recorded.stderr);
+    assert_eq!(recorded.status.code(), Some(2), "{stderr}");
+    assert!(
+        tally_line(&stderr, &cassette).ends_with(": 0 replayed, 4 recorded, 0 live"),
+        "{stderr}"
+    );
+    assert_eq!(fake.requests(), 4);
+    let first: Value = serde_json::from_slice(&recorded.stdout).unwrap();
+    assert_eq!(first["cassette"]["mode"], "record", "{first}");
+
+    let replayed = eval(&["--replay", path(&cassette), "--strict"]);
+    let stderr = text(&replayed.stderr);
+    assert_eq!(replayed.status.code(), Some(2), "{stderr}");
+    assert!(
+        tally_line(&stderr, &cassette).ends_with(": 4 replayed, 0 recorded, 0 live"),
+        "{stderr}"
+    );
+    assert_eq!(fake.requests(), 4, "the replay called nothing");
+    let second: Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    assert_eq!(second["cassette"]["replayed"], 4, "{second}");
+    for field in [
+        "variant",
+        "rows",
+        "passed",
+        "failed",
+        "pass_rate",
+        "prompt_tokens",
+    ] {
+        for variant in 0..2 {
+            assert_eq!(
+                second["variants"][variant][field], first["variants"][variant][field],
+                "{field}"
+            );
+        }
+    }
+    assert!(!holds(&std::fs::read(&cassette).unwrap(), key));
+}

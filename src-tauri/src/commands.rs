@@ -4,20 +4,23 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 use weft_core::{
     AppCore, AppError, BatchEngine, BatchEvent, BatchOrder, BatchRowView, BatchSummary, BatchView,
-    Concurrency, ConnectionCheck, ConnectionInput, ConnectionView, DataPreview, Diagnostics,
-    EffectiveConnectionView, ExportFormat, FileVersion, IpcError, KindSpec, OpenedFlow,
-    OverrideInput, ProfileView, Recovery, Replace, RowFilter, RunOrder, RunPlan, RunSummary,
+    Cassette, Concurrency, ConnectionCheck, ConnectionInput, ConnectionView, DataPreview,
+    Diagnostics, EffectiveConnectionView, EvalEvent, EvalFileView, EvalOrder, EvalReport,
+    EvalRowView, EvalView, ExportFormat, FileVersion, IpcError, KindSpec, OpenedFlow,
+    OverrideInput, Pace, ProfileView, Recovery, Replace, RowFilter, RunOrder, RunPlan, RunSummary,
     RunView, SavedConnection, SavedOverride,
 };
 use weft_engine::RunEvent;
 use weft_flow::{Diagnostic, FlowDocument};
 
+use crate::cassette::{self, CassetteSwitch};
 use crate::ipc::commands;
 use crate::state::CoreState;
 
@@ -123,17 +126,23 @@ commands! {
     }
 
     /// Runs the flow; its events stream over `events` as they happen, the summary returns at the
-    /// end, whatever the run's status. Rejects only when the run cannot start.
+    /// end, whatever the run's status. Rejects only when the run cannot start. `cassette`: the
+    /// model calls go live, or are recorded to / replayed from `<flow stem>.cassette.jsonl`
+    /// beside `path` (an unsaved flow runs live only).
     fn run_flow(
         state,
         document: FlowDocument,
         path: Option<String>,
         inputs: Map<String, Value>,
         plan: RunPlan,
-        run_id: String;
+        run_id: String,
+        cassette: CassetteSwitch;
         events: Channel<RunEvent>
     ) -> RunSummary {
         let core = state.core()?;
+        // A replayed test run streams at the pace it was recorded, as the live one did.
+        let beside = path.clone().map(PathBuf::from);
+        let tape = off_thread(move || cassette::open_beside(beside.as_deref(), cassette, Pace::Recorded)).await?;
         let order = RunOrder {
             run_id,
             path,
@@ -141,8 +150,11 @@ commands! {
             plan,
             given: Default::default(),
             node_timeout: NODE_TIMEOUT,
+            cassette: tape.clone(),
         };
-        streamed(events, |sender| async move { core.run_flow(document, order, sender).await }).await
+        let result =
+            streamed(events, |sender| async move { core.run_flow(document, order, sender).await }).await;
+        recorded(result, tape).await
     }
 
     /// Stops the run with this id; `false` when it is not (or no longer) running.
@@ -186,6 +198,8 @@ commands! {
             concurrency,
             node_timeout: NODE_TIMEOUT,
             engine,
+            // The Batch panel has no cassette switch: its batches run live.
+            cassette: None,
         };
         streamed(events, |sender| async move { core.run_batch(order, sender).await }).await
     }
@@ -245,6 +259,71 @@ commands! {
     fn batch_export(state, id: String, format: ExportFormat, path: PathBuf) -> () {
         blocking(&state, move |core| {
             crate::batch::export_to_file(core, &id, format, &path)
+        })
+        .await
+    }
+
+    /// Reads an eval file (`*.eval.yaml`), with the flow and data it names resolved.
+    fn eval_open(state, path: PathBuf) -> EvalFileView {
+        blocking(&state, move |core| core.open_eval(&path)).await
+    }
+
+    /// Writes the eval file; rejects with what is wrong in it (nothing is written then).
+    fn eval_save(state, path: PathBuf, file: EvalFileView) -> () {
+        blocking(&state, move |core| core.save_eval(&path, file)).await
+    }
+
+    /// Runs the eval file at `path`: each variant (`variants` empty: all) over the data, then
+    /// the assertions on every row; its events stream over `events`, the report returns at the
+    /// end. `baseline`: a stored eval run to compare with. `cassette`: the rows' and the judges'
+    /// model calls go live, or through `<eval stem>.eval.cassette.jsonl` beside the file. Cancel
+    /// with `cancel_run` and the eval's id. Rejects only when the eval cannot start.
+    fn eval_run(
+        state,
+        eval_id: String,
+        path: PathBuf,
+        variants: Vec<String>,
+        baseline: Option<String>,
+        concurrency: Concurrency,
+        cassette: CassetteSwitch;
+        events: Channel<EvalEvent>
+    ) -> EvalReport {
+        let core = state.core()?;
+        let beside = path.clone();
+        let tape = off_thread(move || cassette::open_beside(Some(&beside), cassette, Pace::Instant)).await?;
+        let order = EvalOrder {
+            eval_id,
+            path,
+            variants,
+            baseline,
+            concurrency,
+            node_timeout: NODE_TIMEOUT,
+            cassette: tape.clone(),
+        };
+        let result = streamed(events, |sender| async move { core.run_eval(order, sender).await }).await;
+        recorded(result, tape).await
+    }
+
+    /// The latest eval runs first.
+    fn eval_list(state, limit: u32) -> Vec<EvalView> {
+        blocking(&state, move |core| core.evals(limit)).await
+    }
+
+    /// One eval run's report by its id (or a unique prefix of it).
+    fn eval_report(state, id: String) -> EvalReport {
+        blocking(&state, move |core| core.eval_report(&id)).await
+    }
+
+    /// A page of an eval run's data rows in row order, each with a verdict per variant.
+    fn eval_rows(state, id: String, offset: u32, limit: u32) -> Vec<EvalRowView> {
+        blocking(&state, move |core| core.eval_rows(&id, u64::from(offset), limit)).await
+    }
+
+    /// Appends the stored run's inputs to the data file at `path` (JSONL, or CSV in its header's
+    /// order; made when missing), with its output `expected_from` as `expected` when given.
+    fn dataset_add_run(state, run_id: String, path: PathBuf, expected_from: Option<String>) -> () {
+        blocking(&state, move |core| {
+            core.add_run_to_dataset(&run_id, &path, expected_from)
         })
         .await
     }
@@ -353,6 +432,39 @@ where
     let result = settled(work(sender)).await;
     let _ = forward.await;
     result
+}
+
+/// Work on files (a cassette read or written whole) off the async threads.
+async fn off_thread<T, F>(work: F) -> Result<T, IpcError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, AppError> + Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|err| AppError::Internal(format!("a background task failed: {err}")))?
+        .map_err(IpcError::from)
+}
+
+/// Saves the cassette however the run ended, so the calls made before a failure or a cancel are
+/// kept. The run's own error wins over a failed save, which is only logged then.
+async fn recorded<T>(
+    result: Result<T, IpcError>,
+    tape: Option<Arc<Cassette>>,
+) -> Result<T, IpcError> {
+    if tape.is_none() {
+        return result;
+    }
+    let saved = off_thread(move || cassette::save(tape.as_ref())).await;
+    match (result, saved) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Ok(_), Err(err)) => Err(err),
+        (Err(err), Ok(())) => Err(err),
+        (Err(err), Err(save)) => {
+            tracing::error!("the cassette could not be saved: {}", save.message);
+            Err(err)
+        }
+    }
 }
 
 async fn blocking<T, F>(state: &CoreState, call: F) -> Result<T, IpcError>

@@ -2,6 +2,7 @@
 //! commands parse, call `weft_core`, and map the error.
 
 mod batch;
+mod cassette;
 mod commands;
 mod ipc;
 mod state;

@@ -4,6 +4,7 @@ import { BatchPanel } from "../features/batch/BatchPanel";
 import { Canvas } from "../features/canvas/Canvas";
 import { ConnectionsManager } from "../features/connections/ConnectionsManager";
 import { DiagnosticsDialog } from "../features/diagnostics/DiagnosticsDialog";
+import { EvalPanel } from "../features/eval/EvalPanel";
 import { EditorSession } from "../features/files/EditorSession";
 import { PanelResizer } from "../features/files/PanelResizer";
 import { ShortcutHelp } from "../features/help/ShortcutHelp";
@@ -33,6 +34,7 @@ export function App() {
       <ShortcutHelp />
       <InputsDialog />
       <BatchPanel />
+      <EvalPanel />
     </ReactFlowProvider>
   );
 }

@@ -1,8 +1,10 @@
 import { BatchButton } from "../features/batch/BatchButton";
 import { useConnections } from "../features/connections/store";
 import { useEditor } from "../features/editor/store";
+import { EvalButton } from "../features/eval/EvalButton";
 import { DirtyMarker, FileMenu } from "../features/files/FileMenu";
 import { ProfileMenu } from "../features/profiles/ProfileMenu";
+import { CassetteSwitch } from "../features/run/CassetteSwitch";
 import { TestRunButton } from "../features/run/TestRunButton";
 
 export function TopBar() {
@@ -28,6 +30,8 @@ export function TopBar() {
           Connections
         </button>
         <BatchButton />
+        <EvalButton />
+        <CassetteSwitch />
         <TestRunButton />
       </div>
     </header>

@@ -82,7 +82,8 @@ function formatOf(path: string): "csv" | "jsonl" {
   return fail("invalidInput", `${path} is neither JSON Lines nor CSV; give a file ending in .jsonl, .ndjson or .csv`);
 }
 
-function dataFile(path: string): BatchMockFile {
+/** The data file the test described at `path`, as batch_preview and batch_start read it (evals too). */
+export function dataFile(path: string): BatchMockFile {
   formatOf(path);
   return options().files?.[path] ?? fail("notFound", `could not open ${path}: no such file; check the path`);
 }

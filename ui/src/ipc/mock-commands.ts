@@ -3,6 +3,7 @@
 // Vitest test beside this file checks the same at run time against the generated name list.
 import { batchHandlers } from "./mock-batch";
 import { connectionHandlers } from "./mock-connections";
+import { evalHandlers } from "./mock-eval";
 import { flowHandlers } from "./mock-flows";
 import type { Handlers } from "./mock-options";
 import { profileHandlers } from "./mock-profiles";
@@ -11,6 +12,7 @@ import { runHandlers } from "./mock-run";
 export const handlers = {
   ...batchHandlers,
   ...connectionHandlers,
+  ...evalHandlers,
   ...flowHandlers,
   ...profileHandlers,
   ...runHandlers,

@@ -3,6 +3,7 @@
 import type { Args, CommandName, Result } from "./client";
 import type { IpcError } from "./generated/IpcError";
 import type { BatchMockOptions } from "./mock-batch";
+import type { EvalMockOptions } from "./mock-eval";
 import type { FlowsMockOptions } from "./mock-flows";
 import type { RunMockOptions } from "./mock-run";
 
@@ -20,6 +21,8 @@ export type MockOptions = {
   batch?: BatchMockOptions;
   /** Flow files, recovery and native dialog answers. */
   flows?: FlowsMockOptions;
+  /** Eval files (their data files are the batch's). */
+  evals?: EvalMockOptions;
 };
 
 declare global {

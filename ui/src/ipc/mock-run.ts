@@ -1,8 +1,13 @@
 // The run commands for browser tests, behaving like the Rust contract: validation first, one run at
 // a time, events streamed over the Channel with real delays, cancel honoured between events,
 // partial runs only on reusable results, and every run kept in a history with secrets redacted.
+// A run with the cassette switch on records its model calls (one per chat node) beside the flow,
+// or replays them from there (refused when nothing was recorded for the flow yet), and says so in
+// its summary and in history. "Add to dataset" appends a stored run's inputs to a data file,
+// kept in window.__WEFT_DATASETS__ for tests to read.
 import { isRunnable } from "../features/editor/catalog";
 import type { Args } from "./client";
+import type { CassetteUse } from "./generated/CassetteUse";
 import type { Diagnostic } from "./generated/Diagnostic";
 import type { FlowDocument } from "./generated/FlowDocument";
 import type { Node } from "./generated/Node";
@@ -13,6 +18,7 @@ import type { RunSummary } from "./generated/RunSummary";
 import type { RunView } from "./generated/RunView";
 import type { JsonValue } from "./generated/serde_json/JsonValue";
 import { savedConnections } from "./mock-connections";
+import { cancelEval } from "./mock-eval";
 import { type Handlers, fail, mockOptions } from "./mock-options";
 import { activeProfile } from "./mock-profiles";
 
@@ -102,7 +108,32 @@ function render(template: string, variables: JsonValue | undefined): string {
   });
 }
 
+declare global {
+  interface Window {
+    /** The cassette mode and flow path of every run_flow the app sent, for tests to read. */
+    __WEFT_RUN_CASSETTES__?: { path: string | null; cassette: string }[];
+    /** Data files written by dataset_add_run, by path. */
+    __WEFT_DATASETS__?: Record<string, string>;
+  }
+}
+
 let active: { id: string; cancelled: boolean } | null = null;
+/** Flow paths with a recorded cassette. */
+const cassettes = new Set<string>();
+
+/** How the run's calls went through the cassette beside the flow, as weft-core counts them. */
+function cassetteOf(mode: Args<"run_flow">["cassette"], path: string | null, calls: number): CassetteUse | null {
+  if (mode === "off") return null;
+  if (!path) fail("invalidInput", "an unsaved flow has no place for a cassette; save the flow first, or run it live");
+  const file = path.replace(/\.weft\.yaml$/, ".cassette.jsonl");
+  if (mode === "replay") {
+    if (!cassettes.has(path)) fail("notFound", `there is no cassette at ${file} yet; run once with Record (or Record missing) to make it`);
+    return { mode, replayed: calls, recorded: 0, live: 0 };
+  }
+  const had = cassettes.has(path);
+  cassettes.add(path);
+  return mode === "fill" && had ? { mode, replayed: calls, recorded: 0, live: 0 } : { mode, replayed: 0, recorded: calls, live: 0 };
+}
 const history: RunView[] = [];
 /** Per flow path: the last output of every node that succeeded, for `from`/`only` runs. */
 const reusable = new Map<string, Results>();
@@ -173,6 +204,8 @@ async function runFlow(args: Args<"run_flow">): Promise<RunSummary> {
       );
   }
 
+  window.__WEFT_RUN_CASSETTES__ = [...(window.__WEFT_RUN_CASSETTES__ ?? []), { path, cassette: args.cassette }];
+  const cassette = cassetteOf(args.cassette, path, [...toRun].filter((id) => byId.get(id)?.type === "chat_completion").length);
   const runId = args.runId;
   // Taken once at the start, as StoreConnections does: a switch during the run does not change it.
   const profile = activeProfile();
@@ -278,8 +311,9 @@ async function runFlow(args: Args<"run_flow">): Promise<RunSummary> {
     outputs,
     nodes: records as unknown as JsonValue,
     profile,
+    cassette,
   });
-  return { run_id: runId, status, outputs, nodes: records, latency_ms: latency, profile };
+  return { run_id: runId, status, outputs, nodes: records, latency_ms: latency, profile, cassette };
 }
 
 /** Rust's `secret_inputs`, for the direct case only: marked secret, or named by a key property. */
@@ -300,9 +334,30 @@ export const runHandlers = {
   cancel_run: ({ runId }) => {
     const was = !!active && !active.cancelled && active.id === runId;
     if (was && active) active.cancelled = true;
-    return was;
+    return was || cancelEval(runId);
   },
   list_runs: ({ limit }) => history.slice(0, limit),
-  get_run: ({ id }) =>
-    history.find((r) => r.id === id || r.id.startsWith(id)) ?? fail("notFound", `no run \`${id}\`; \`weft runs list\` shows the ids`),
+  get_run: ({ id }) => findRun(id),
+  dataset_add_run: ({ runId, path, expectedFrom }) => {
+    const run = findRun(runId);
+    if (!/\.(jsonl|ndjson|csv)$/i.test(path)) fail("invalidInput", `${path} is neither JSON Lines nor CSV; give a file ending in .jsonl, .ndjson or .csv`);
+    const row: Record<string, JsonValue> = { ...(run.inputs as Record<string, JsonValue>) };
+    if (expectedFrom !== null) {
+      const outputs = run.outputs as Record<string, JsonValue>;
+      if (!(expectedFrom in outputs)) fail("invalidInput", `the run has no output \`${expectedFrom}\` (its outputs: ${Object.keys(outputs).join(", ")})`);
+      row.expected = outputs[expectedFrom] ?? null;
+    }
+    const all = (window.__WEFT_DATASETS__ ??= {});
+    const before = all[path] ?? "";
+    if (/\.csv$/i.test(path)) {
+      const header = before ? (before.split("\n")[0] ?? "").split(",") : Object.keys(row);
+      const cell = (v: JsonValue | undefined) => (typeof v === "string" ? v : v === undefined ? "" : JSON.stringify(v));
+      all[path] = `${before || `${header.join(",")}\n`}${header.map((h) => cell(row[h])).join(",")}\n`;
+    } else all[path] = `${before}${JSON.stringify(row)}\n`;
+    return null;
+  },
 } satisfies Partial<Handlers>;
+
+function findRun(id: string): RunView {
+  return history.find((r) => r.id === id || r.id.startsWith(id)) ?? fail("notFound", `no run \`${id}\`; \`weft runs list\` shows the ids`);
+}

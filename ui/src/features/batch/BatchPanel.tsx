@@ -3,15 +3,15 @@
 import { useMemo, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 
-import type { DataPreview } from "../../ipc/generated/DataPreview";
 import type { RowFilter } from "../../ipc/generated/RowFilter";
+import { DataPreviewTable as Preview } from "../../shared/dataset/DataPreviewTable";
+import { MappingEditor } from "../../shared/dataset/MappingEditor";
+import { mappingProblems } from "../../shared/dataset/mapping";
 import { useModalDialog } from "../../shared/useModalDialog";
 import { selectDirty, useEditor } from "../editor/store";
 import { useFiles } from "../files/store";
 import { capitalised, formatMs } from "../run/format";
 import { BatchGrid } from "./BatchGrid";
-import { MappingEditor } from "./MappingEditor";
-import { mappingProblems } from "./mapping";
 import { RowDetail } from "./RowDetail";
 import { concurrencyOf, filterCount, shownCounts, useBatch } from "./store";
 import "./batch.css";
@@ -22,47 +22,6 @@ const FILTERS: { filter: RowFilter; label: string }[] = [
   { filter: "failed", label: "Failed" },
   { filter: "cancelled", label: "Cancelled" },
 ];
-
-const PREVIEW_SHOWN = 5;
-
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-function Preview({ preview }: { preview: DataPreview }) {
-  const rows = preview.rows.slice(0, PREVIEW_SHOWN);
-  return (
-    <div className="batch-preview-scroll">
-      <table className="batch-preview" data-testid="batch-preview">
-        <thead>
-          <tr>
-            <th scope="col">Line</th>
-            {preview.columns.map((c) => (
-              <th key={c} scope="col">
-                {c}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr key={row.row} className={row.error ? "batch-preview-bad" : undefined}>
-              <td className="muted">{row.line}</td>
-              {row.fields ? (
-                preview.columns.map((c) => <td key={c}>{cell(row.fields?.[c])}</td>)
-              ) : (
-                <td colSpan={preview.columns.length} className="batch-error">
-                  {row.error}
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
 
 /** A batch runs the saved file: say so, and offer the save, when the editor's flow is not saved. */
 function SaveFirst() {

@@ -17,8 +17,8 @@ import type { DataPreview } from "../../ipc/generated/DataPreview";
 import type { ExportFormat } from "../../ipc/generated/ExportFormat";
 import type { IpcError } from "../../ipc/generated/IpcError";
 import type { RowFilter } from "../../ipc/generated/RowFilter";
+import { type MappingEntries, type MappingEntry, entriesFrom, mappingOf } from "../../shared/dataset/mapping";
 import { selectDirty, useEditor } from "../editor/store";
-import { type MappingEntries, type MappingEntry, entriesFrom, mappingOf } from "./mapping";
 
 /** Notices kept on screen; the grid's Failed filter lists every bad row, the progress counts throttles. */
 export const NOTICE_LIMIT = 100;

@@ -5,18 +5,26 @@ import { useShallow } from "zustand/react/shallow";
 
 import type { RunView } from "../../ipc/generated/RunView";
 import { BatchHistory } from "../batch/BatchHistory";
+import { AddToDataset } from "./AddToDataset";
 import { capitalised, formatMs } from "./format";
+import { CassetteBadge } from "./RunTab";
 import { useRun } from "./store";
 
 const time = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
 
-function Row({ run, open, current }: { run: RunView; open: (id: string) => void; current: boolean }) {
+function Row({ run, open, add, current }: { run: RunView; open: (id: string) => void; add: (run: RunView) => void; current: boolean }) {
   const started = Number(run.started_at_ms);
   return (
     <tr data-testid="history-item" data-run-id={run.id} aria-current={current || undefined}>
       <td>{time.format(new Date(started))}</td>
       <td>
         <span className={`run-status run-status-${run.status}`}>{capitalised(run.status)}</span>
+        {run.cassette && (
+          <>
+            {" "}
+            <CassetteBadge use={run.cassette} />
+          </>
+        )}
       </td>
       <td className="run-history-path" title={run.flow_path}>
         {run.flow_path}
@@ -26,6 +34,15 @@ function Row({ run, open, current }: { run: RunView; open: (id: string) => void;
       <td>
         <button type="button" className="btn btn-small" onClick={() => open(run.id)} aria-label={`Open the run of ${time.format(new Date(started))}`}>
           Open
+        </button>{" "}
+        <button
+          type="button"
+          className="btn btn-small"
+          data-testid="history-add-to-dataset"
+          onClick={() => add(run)}
+          aria-label={`Add the run of ${time.format(new Date(started))} to a dataset`}
+        >
+          Add to dataset…
         </button>
       </td>
     </tr>
@@ -44,6 +61,7 @@ export function HistoryTab() {
     })),
   );
   const [reloads, setReloads] = useState(0);
+  const [adding, setAdding] = useState<RunView | null>(null);
   return (
     <div className="run-history">
       <div className="run-toolbar">
@@ -79,12 +97,13 @@ export function HistoryTab() {
           </thead>
           <tbody>
             {history.map((run) => (
-              <Row key={run.id} run={run} open={(id) => void reopen(id)} current={openId === run.id} />
+              <Row key={run.id} run={run} open={(id) => void reopen(id)} add={setAdding} current={openId === run.id} />
             ))}
           </tbody>
         </table>
       )}
       <BatchHistory reloads={reloads} />
+      <AddToDataset run={adding} onDone={() => setAdding(null)} />
     </div>
   );
 }

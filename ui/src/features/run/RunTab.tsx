@@ -3,6 +3,7 @@
 import { useEffect } from "react";
 import { useShallow } from "zustand/react/shallow";
 
+import type { CassetteUse } from "../../ipc/generated/CassetteUse";
 import { useEditor } from "../editor/store";
 import { capitalised, formatMs, formatTokens } from "./format";
 import { Json, NodeDetail, NodeList } from "./NodeRecords";
@@ -19,6 +20,7 @@ function Totals({ state, running, cancelling, onCancel }: { state: RunState; run
       </span>
       {state.latencyMs !== null && <span>{formatMs(state.latencyMs)}</span>}
       {(state.tokens > 0 || state.latencyMs !== null) && <span>{formatTokens(state.tokens)}</span>}
+      {state.cassette && <CassetteBadge use={state.cassette} />}
       {state.profile && (
         <span className="run-profile" data-testid="run-profile" title="The environment profile this run used">
           Profile {state.profile}
@@ -30,6 +32,21 @@ function Totals({ state, running, cancelling, onCancel }: { state: RunState; run
         </button>
       )}
     </div>
+  );
+}
+
+/** "Replayed" (or "Recorded") with the counts: what the cassette answered, recorded and let through live. */
+export function CassetteBadge({ use }: { use: CassetteUse }) {
+  const label = use.mode === "replay" ? "Replayed" : use.mode === "record" ? "Recorded" : "Replayed + recorded";
+  return (
+    <span
+      className="run-replayed"
+      data-testid="run-cassette"
+      data-mode={use.mode}
+      title={`Model calls: ${use.replayed} replayed from the cassette, ${use.recorded} recorded, ${use.live} live`}
+    >
+      ⏺ {label} <span className="muted">{use.replayed} replayed · {use.recorded} recorded · {use.live} live</span>
+    </span>
   );
 }
 

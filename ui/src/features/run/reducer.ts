@@ -1,5 +1,6 @@
 // What a run looks like from its event stream. Pure, so every event order the engine can produce
 // is testable without a window; the store only feeds it events, the final summary and history.
+import type { CassetteUse } from "../../ipc/generated/CassetteUse";
 import type { NodeRecord } from "../../ipc/generated/NodeRecord";
 import type { RunEvent } from "../../ipc/generated/RunEvent";
 import type { RunStatus } from "../../ipc/generated/RunStatus";
@@ -49,6 +50,8 @@ export type RunState = {
   notices: RunNotice[];
   /** The environment profile the run used, once its summary says; `null`: none. */
   profile: string | null;
+  /** The run's model calls were recorded or replayed: how many of each, once its summary says. */
+  cassette: CassetteUse | null;
 };
 
 const IDLE: NodeRun = { phase: "idle", text: "", retries: [] };
@@ -64,6 +67,7 @@ export function emptyRun(nodeIds: readonly string[] = []): RunState {
     tokens: 0,
     notices: [],
     profile: null,
+    cassette: null,
   };
 }
 
@@ -182,6 +186,7 @@ export function applySummary(state: RunState, summary: RunSummary): RunState {
     latencyMs: summary.latency_ms,
     tokens,
     profile: summary.profile ?? null,
+    cassette: summary.cassette ?? null,
   };
 }
 
@@ -210,6 +215,7 @@ export function fromStoredRun(run: {
   started_at_ms: number | bigint;
   finished_at_ms: number | bigint;
   profile?: string | null;
+  cassette?: CassetteUse | null;
 }): RunState {
   const stored = run.nodes && typeof run.nodes === "object" && !Array.isArray(run.nodes) ? run.nodes : {};
   const records: Record<string, NodeRecord> = {};
@@ -229,5 +235,6 @@ export function fromStoredRun(run: {
     nodes: records,
     latency_ms: Number(run.finished_at_ms) - Number(run.started_at_ms),
     profile: run.profile,
+    cassette: run.cassette ?? null,
   });
 }

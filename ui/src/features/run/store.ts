@@ -5,6 +5,7 @@ import { create } from "zustand";
 
 import { ipc } from "../../ipc/client";
 import { toIpcError } from "../../ipc/errors";
+import type { CassetteSwitch } from "../../ipc/generated/CassetteSwitch";
 import type { FlowDocument } from "../../ipc/generated/FlowDocument";
 import type { IpcError } from "../../ipc/generated/IpcError";
 import type { RunPlan } from "../../ipc/generated/RunPlan";
@@ -49,6 +50,8 @@ export type RunStoreState = {
   history: RunView[] | null;
   historyLoading: boolean;
   historyError: IpcError | null;
+  /** Model calls live, recorded to or replayed from the cassette beside the flow file. */
+  cassette: CassetteSwitch;
 };
 
 export type RunStoreActions = {
@@ -67,6 +70,7 @@ export type RunStoreActions = {
   loadHistory: () => Promise<void>;
   reopen: (id: string) => Promise<void>;
   showLive: () => void;
+  setCassette: (mode: CassetteSwitch) => void;
 };
 
 export type RunStore = RunStoreState & RunStoreActions;
@@ -144,7 +148,9 @@ export const useRun = create<RunStore>()((set, get) => {
     const runId = crypto.randomUUID();
     runningId = runId;
     try {
-      const summary = await runsIpc.run({ document, path, inputs, plan, runId }, (event) => {
+      // An unsaved flow has no place for a cassette: its runs are live.
+      const cassette = path ? get().cassette : "off";
+      const summary = await runsIpc.run({ document, path, inputs, plan, runId, cassette }, (event) => {
         if (seq === runSeq) set((s) => ({ live: runReducer(s.live, event) }));
       });
       if (seq === runSeq) set((s) => ({ live: applySummary(s.live, summary) }));
@@ -206,6 +212,7 @@ export const useRun = create<RunStore>()((set, get) => {
     history: null,
     historyLoading: false,
     historyError: null,
+    cassette: "off",
 
     testRun: () => begin({ mode: "all" }),
     runNode: (id, mode) => begin({ mode, node: id }),
@@ -279,6 +286,7 @@ export const useRun = create<RunStore>()((set, get) => {
     },
 
     showLive: () => set({ stored: null, selectedNode: null }),
+    setCassette: (cassette) => set({ cassette }),
   };
 });
 

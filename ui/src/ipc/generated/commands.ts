@@ -6,6 +6,7 @@ import type { BatchEvent } from "./BatchEvent";
 import type { BatchRowView } from "./BatchRowView";
 import type { BatchSummary } from "./BatchSummary";
 import type { BatchView } from "./BatchView";
+import type { CassetteSwitch } from "./CassetteSwitch";
 import type { Concurrency } from "./Concurrency";
 import type { ConnectionCheck } from "./ConnectionCheck";
 import type { ConnectionInput } from "./ConnectionInput";
@@ -14,6 +15,11 @@ import type { DataPreview } from "./DataPreview";
 import type { Diagnostic } from "./Diagnostic";
 import type { Diagnostics } from "./Diagnostics";
 import type { EffectiveConnectionView } from "./EffectiveConnectionView";
+import type { EvalEvent } from "./EvalEvent";
+import type { EvalFileView } from "./EvalFileView";
+import type { EvalReport } from "./EvalReport";
+import type { EvalRowView } from "./EvalRowView";
+import type { EvalView } from "./EvalView";
 import type { ExportFormat } from "./ExportFormat";
 import type { FileVersion } from "./FileVersion";
 import type { FlowDocument } from "./FlowDocument";
@@ -67,8 +73,10 @@ export type Commands = {
   take_recovery: { args: Record<never, never>; result: Recovery | null };
   clear_recovery: { args: Record<never, never>; result: null };
   /** Runs the flow; its events stream over `events` as they happen, the summary returns at the
-   * end, whatever the run's status. Rejects only when the run cannot start. */
-  run_flow: { args: { document: FlowDocument; path: string | null; inputs: { [key in string]: JsonValue }; plan: RunPlan; runId: string; events: Channel<RunEvent> }; result: RunSummary };
+   * end, whatever the run's status. Rejects only when the run cannot start. `cassette`: the
+   * model calls go live, or are recorded to / replayed from `<flow stem>.cassette.jsonl`
+   * beside `path` (an unsaved flow runs live only). */
+  run_flow: { args: { document: FlowDocument; path: string | null; inputs: { [key in string]: JsonValue }; plan: RunPlan; runId: string; cassette: CassetteSwitch; events: Channel<RunEvent> }; result: RunSummary };
   /** Stops the run with this id; `false` when it is not (or no longer) running. */
   cancel_run: { args: { runId: string }; result: boolean };
   /** A data file's columns and first rows (a bad one with why), and the mapping proposed for
@@ -98,6 +106,25 @@ export type Commands = {
   /** Writes every row of the batch to `path` (chosen in the save dialog) as JSONL or CSV; a
    * failed export leaves no file behind. */
   batch_export: { args: { id: string; format: ExportFormat; path: string }; result: null };
+  /** Reads an eval file (`*.eval.yaml`), with the flow and data it names resolved. */
+  eval_open: { args: { path: string }; result: EvalFileView };
+  /** Writes the eval file; rejects with what is wrong in it (nothing is written then). */
+  eval_save: { args: { path: string; file: EvalFileView }; result: null };
+  /** Runs the eval file at `path`: each variant (`variants` empty: all) over the data, then
+   * the assertions on every row; its events stream over `events`, the report returns at the
+   * end. `baseline`: a stored eval run to compare with. `cassette`: the rows' and the judges'
+   * model calls go live, or through `<eval stem>.eval.cassette.jsonl` beside the file. Cancel
+   * with `cancel_run` and the eval's id. Rejects only when the eval cannot start. */
+  eval_run: { args: { evalId: string; path: string; variants: Array<string>; baseline: string | null; concurrency: Concurrency; cassette: CassetteSwitch; events: Channel<EvalEvent> }; result: EvalReport };
+  /** The latest eval runs first. */
+  eval_list: { args: { limit: number }; result: Array<EvalView> };
+  /** One eval run's report by its id (or a unique prefix of it). */
+  eval_report: { args: { id: string }; result: EvalReport };
+  /** A page of an eval run's data rows in row order, each with a verdict per variant. */
+  eval_rows: { args: { id: string; offset: number; limit: number }; result: Array<EvalRowView> };
+  /** Appends the stored run's inputs to the data file at `path` (JSONL, or CSV in its header's
+   * order; made when missing), with its output `expected_from` as `expected` when given. */
+  dataset_add_run: { args: { runId: string; path: string; expectedFrom: string | null }; result: null };
   /** The latest runs first, secrets redacted. */
   list_runs: { args: { limit: number }; result: Array<RunView> };
   /** One run by its id (or a unique prefix of it). */
@@ -154,6 +181,13 @@ export const commandNames: readonly CommandName[] = [
   "batch_rows",
   "batch_row",
   "batch_export",
+  "eval_open",
+  "eval_save",
+  "eval_run",
+  "eval_list",
+  "eval_report",
+  "eval_rows",
+  "dataset_add_run",
   "list_runs",
   "get_run",
   "list_profiles",

@@ -1,7 +1,8 @@
 // One line per flow input: which column fills it, or a static value, or nothing (its default or a
-// same-named column then fills it, as Rust does).
+// same-named column then fills it, as Rust does). The Batch and Evaluate panels both edit with it.
 import type { FlowInput } from "../../ipc/generated/FlowInput";
 import { type MappingEntries, type MappingEntry, unmappedSource } from "./mapping";
+import "./dataset.css";
 
 const STATIC = "\u0000static";
 const UNMAPPED = "\u0000unmapped";
@@ -17,6 +18,7 @@ export function MappingEditor({
   problems,
   disabled,
   onChange,
+  testId = "batch",
 }: {
   inputs: Record<string, FlowInput>;
   columns: readonly string[];
@@ -24,11 +26,13 @@ export function MappingEditor({
   problems: Record<string, string>;
   disabled: boolean;
   onChange: (input: string, entry: MappingEntry) => void;
+  /** What the test ids start with: `batch-map-question`, `eval-map-question`. */
+  testId?: string;
 }) {
   const names = Object.keys(inputs);
   if (!names.length) return <p className="muted">The flow has no inputs: every row runs it the same way.</p>;
   return (
-    <table className="batch-mapping" data-testid="batch-mapping">
+    <table className="batch-mapping" data-testid={`${testId}-mapping`}>
       <thead>
         <tr>
           <th scope="col">Flow input</th>
@@ -52,7 +56,7 @@ export function MappingEditor({
                 <div className="batch-mapping-choice">
                   <select
                     aria-label={`Fill ${name} from`}
-                    data-testid={`batch-map-${name}`}
+                    data-testid={`${testId}-map-${name}`}
                     disabled={disabled}
                     value={choiceOf(entry)}
                     onChange={(e) => {
@@ -76,7 +80,7 @@ export function MappingEditor({
                     <input
                       type="text"
                       aria-label={`Value of ${name} for every row`}
-                      data-testid={`batch-static-${name}`}
+                      data-testid={`${testId}-static-${name}`}
                       disabled={disabled}
                       value={entry.value}
                       onChange={(e) => onChange(name, { kind: "static", value: e.target.value })}
@@ -84,7 +88,7 @@ export function MappingEditor({
                   )}
                 </div>
                 {problem && (
-                  <p className="field-error" data-testid={`batch-map-problem-${name}`}>
+                  <p className="field-error" data-testid={`${testId}-map-problem-${name}`}>
                     {problem}
                   </p>
                 )}

@@ -56,8 +56,26 @@ pub struct EvalFile {
 #[serde(deny_unknown_fields)]
 #[ts(export)]
 pub struct Price {
+    #[serde(serialize_with = "plain")]
     pub input: f64,
+    #[serde(serialize_with = "plain")]
     pub output: f64,
+}
+
+/// A whole number as one (`max: 3000`, not `3000.0`), so that a saved file reads as written.
+fn plain<S: serde::Serializer>(n: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        serializer.serialize_i64(*n as i64)
+    } else {
+        serializer.serialize_f64(*n)
+    }
+}
+
+fn plain_option<S: serde::Serializer>(n: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match n {
+        Some(n) => plain(n, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// What a variant's results must reach for the evaluation to pass (each variant on its own).
@@ -74,11 +92,19 @@ pub struct Thresholds {
     #[ts(optional, as = "Option<BTreeMap<String, f64>>")]
     pub metrics: BTreeMap<String, f64>,
     /// The most the 95th percentile latency of the rows may be, in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "plain_option"
+    )]
     #[ts(optional)]
     pub p95_latency_ms: Option<f64>,
     /// The most the whole variant may cost, in the prices' currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "plain_option"
+    )]
     #[ts(optional)]
     pub cost: Option<f64>,
 }
@@ -126,10 +152,18 @@ pub struct AssertionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub value: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "plain_option"
+    )]
     #[ts(optional)]
     pub min: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "plain_option"
+    )]
     #[ts(optional)]
     pub max: Option<f64>,
     /// `similar`: the least cosine (0.8); `llm_judge`, `flow`: the least score (`flow`: 0.5).
@@ -156,7 +190,11 @@ pub struct AssertionSpec {
     #[ts(optional, as = "Option<BTreeMap<String, String>>")]
     pub inputs: BTreeMap<String, String>,
     /// Its share in the row's score (1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "plain_option"
+    )]
     #[ts(optional)]
     pub weight: Option<f64>,
     /// The name its scores are summarised under (the type's name).

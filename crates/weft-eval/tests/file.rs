@@ -49,6 +49,12 @@ fn the_issue_example_reads_and_writes_back_the_same() {
     assert_eq!(file.prices["gpt-4o"].output, 10.0);
     let written = file.to_yaml();
     assert_eq!(EvalFile::parse(&written).unwrap(), file, "{written}");
+    // Whole numbers stay whole: a saved file reads as it was written.
+    assert!(written.contains("    max: 3000\n"), "{written}");
+    assert!(
+        written.contains("gpt-4o:\n    input: 2.5\n    output: 10\n"),
+        "{written}"
+    );
     assert_eq!(EvalFile::parse(&written).unwrap().to_yaml(), written);
 }
 

@@ -542,6 +542,52 @@ async fn judges_go_through_the_evals_cassette_and_cost_is_priced_by_each_variant
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_is_priced_by_the_deployment_its_connections_url_pins_over_its_own() {
+    let (home, files) = (tempfile::tempdir().unwrap(), Files::new());
+    let core = core(home.path());
+    let fake = AzureFake::setup()
+        .deployment("gpt-4o-mini")
+        .key(KEY)
+        .start();
+    core.create_connection(weft_core::ConnectionInput {
+        name: "pinned".into(),
+        kind: weft_core::ConnectionKind::AzureOpenAi,
+        config: std::collections::BTreeMap::from([(
+            "api_base".into(),
+            format!("{}/openai/deployments/gpt-4o-mini", fake.base),
+        )]),
+        secrets: std::collections::BTreeMap::from([("api_key".into(), KEY.into())]),
+    })
+    .unwrap();
+    files.write(
+        "chat.weft.yaml",
+        &CHAT_FLOW.replace(
+            "connection: model, deployment: gpt-4o-mini,",
+            "connection: pinned, deployment: unpriced,",
+        ),
+    );
+    files.write("questions.jsonl", QUESTIONS);
+    let eval = files.write(
+        "chat.eval.yaml",
+        "flow: chat.weft.yaml\ndata: questions.jsonl\ncolumn_mapping: { question: \"${data.q}\" }\n\
+         assert:\n  - { type: cost, max: 1.0 }\nprices: { gpt-4o-mini: { input: 1.0, output: 2.0 } }\n",
+    );
+
+    let report = run(&core, order(&eval)).await.0.unwrap();
+
+    assert_eq!(fake.requests().len(), 3);
+    assert!(
+        fake.requests()[0]
+            .path()
+            .starts_with("/openai/deployments/gpt-4o-mini/")
+    );
+    let flow = &report.variants[0];
+    assert_eq!((flow.variant.as_str(), flow.passed), (weft_core::AS_IS, 3));
+    let cost = flow.cost.unwrap();
+    assert!((cost - 3.0 * 15e-6).abs() < 1e-12, "{cost}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eval_rows_page_by_row_with_a_cell_per_variant_and_its_reasons() {
     let s = setup(&eval_file(0.9, "gpt-4o-mini"));
     let report = run(&s.core, order(&s.eval)).await.0.unwrap();

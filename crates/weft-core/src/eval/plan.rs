@@ -199,9 +199,9 @@ impl AppCore {
         Ok((record.id, passes))
     }
 
-    /// Per model node, the deployment (or model) its calls are priced by: the node's own, else
-    /// the one its connection's URL pins. A node whose deployment comes from a reference, or
-    /// whose connection cannot be read, has none (its cost is unknown).
+    /// Per model node, the deployment (or model) its calls are priced by: the one its
+    /// connection's URL pins (which weft-ai calls whatever the node says), else the node's own.
+    /// A node whose deployment comes from a reference has none (its cost is unknown).
     fn deployments(
         &self,
         document: &FlowDocument,
@@ -220,8 +220,7 @@ impl AppCore {
                         .filter(|v| !v.is_empty() && !v.contains("${"))
                         .map(str::to_owned)
                 };
-                let deployment = literal("deployment").or_else(|| {
-                    let connection = literal("connection")?;
+                let pinned = literal("connection").and_then(|connection| {
                     let effective = self
                         .db()
                         .ok()?
@@ -234,8 +233,8 @@ impl AppCore {
                         } => Some(pinned),
                         _ => None,
                     }
-                })?;
-                Some((node.id.clone(), deployment))
+                });
+                Some((node.id.clone(), pinned.or_else(|| literal("deployment"))?))
             })
             .collect()
     }

@@ -121,21 +121,31 @@ async fn fill_records_only_what_is_missing() {
     let ports = filling.wrap(live());
     ports.model.chat(&call, &ask("Hello")).await.unwrap();
     ports.model.chat(&call, &ask("Bonjour")).await.unwrap();
+    // A second Hello is a repeat the file does not hold yet: missing, so recorded.
+    ports.model.chat(&call, &ask("Hello")).await.unwrap();
     filling.save().unwrap();
     assert_eq!(
         filling.tally(),
         Tally {
             replayed: 1,
-            recorded: 1,
+            recorded: 2,
             live: 0
         }
     );
     let sent = fake.requests();
-    assert_eq!(sent.len(), 2, "the first recording and Bonjour");
+    assert_eq!(
+        sent.len(),
+        3,
+        "the first recording, Bonjour and the second Hello"
+    );
     assert!(sent[1].body.contains("Bonjour"));
 
     let text = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(text.lines().count(), 2, "{text}");
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(
+        text.contains("\"seq\":1"),
+        "the second Hello is repeat 1: {text}"
+    );
     let again = open_with(&path, CassetteMode::Replay, true, Pace::Instant);
     let ports = again.wrap(offline());
     ports.model.chat(&call, &ask("Hello")).await.unwrap();

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::{ArgGroup, Args, ValueEnum};
 use weft_cassette::{Cassette, CassetteMode, CassetteOptions, Pace, Tally};
+use weft_core::CassetteUse;
 
 use crate::CliError;
 
@@ -133,5 +134,22 @@ pub(crate) fn closing<T>(
             Err(err)
         }
         Ok(value) => cassette.close().map(|()| value),
+    }
+}
+
+/// How history words a stored run's cassette: `replay: 3 replayed, 0 recorded, 0 live`.
+pub(crate) fn described(used: &CassetteUse) -> String {
+    format!(
+        "{}: {} replayed, {} recorded, {} live",
+        used.mode, used.replayed, used.recorded, used.live
+    )
+}
+
+/// The one-word mark of a run in a list: `replayed`, `recorded`, or `filled` (some of each).
+pub(crate) fn mark(used: &CassetteUse) -> &'static str {
+    match used.mode.as_str() {
+        "replay" => "replayed",
+        "record" => "recorded",
+        _ => "filled",
     }
 }

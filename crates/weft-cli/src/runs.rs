@@ -2,6 +2,7 @@ use clap::Subcommand;
 use serde_json::Value;
 use weft_core::RunView;
 
+use crate::cassette::{described, mark};
 use crate::{CliError, open_core};
 
 #[derive(Debug, Subcommand)]
@@ -60,8 +61,13 @@ pub(crate) fn run(command: RunsCommand) -> Result<(), CliError> {
                     .as_deref()
                     .map(|profile| format!("  [{profile}]"))
                     .unwrap_or_default();
+                let cassette = run
+                    .cassette
+                    .as_ref()
+                    .map(|used| format!("  ({})", mark(used)))
+                    .unwrap_or_default();
                 println!(
-                    "{}  {}  {:<9}  {:>6} ms  {flow}{profile}",
+                    "{}  {}  {:<9}  {:>6} ms  {flow}{profile}{cassette}",
                     &run.id[..8],
                     when(run.started_at_ms),
                     run.status,
@@ -96,6 +102,9 @@ fn render(run: &RunView) -> String {
         run.inputs,
         run.outputs
     );
+    if let Some(used) = &run.cassette {
+        out += &format!("cassette {}\n", described(used));
+    }
     if let Value::Object(nodes) = &run.nodes {
         for (id, node) in nodes {
             let state = node["state"].as_str().unwrap_or("?");

@@ -111,6 +111,33 @@ fn a_recorded_flow_run_replays_the_same_output_with_the_service_gone() {
         bytes,
         "a replay writes nothing"
     );
+
+    // History says which run was replayed.
+    let listed = text(
+        &weft(home.path())
+            .args(["runs", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let lines: Vec<&str> = listed.lines().collect();
+    assert!(
+        lines[0].ends_with("dynamic-connection.weft.yaml  (replayed)")
+            && lines[1].ends_with("dynamic-connection.weft.yaml  (recorded)"),
+        "{listed}"
+    );
+    let id = lines[0].split_whitespace().next().unwrap();
+    let shown = text(
+        &weft(home.path())
+            .args(["runs", "show", id])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(
+        shown.contains("\ncassette replay: 1 replayed, 0 recorded, 0 live\n"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -309,6 +336,16 @@ fn a_batch_cassette_records_what_it_lacks_and_replays_the_rest() {
     assert_eq!(fake.requests(), 4, "the replay called nothing");
     let summary: Value = serde_json::from_slice(&replayed.stdout).unwrap();
     assert_eq!(summary["succeeded"], 4, "{summary}");
+    let id = summary["batch_id"].as_str().unwrap();
+    let shown = weft(home.path())
+        .args(["batch", "show", id])
+        .output()
+        .unwrap();
+    assert!(
+        text(&shown.stdout).contains("\ncassette     replay: 4 replayed, 0 recorded, 0 live\n"),
+        "{}",
+        text(&shown.stdout)
+    );
     let bytes = std::fs::read(&cassette).unwrap();
     assert_eq!(text(&bytes).lines().count(), 4);
     assert!(!holds(&bytes, key), "the key is in the cassette");

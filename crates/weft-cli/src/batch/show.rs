@@ -6,6 +6,7 @@ use std::path::Path;
 use weft_core::{AppCore, AppError, BatchView, ExportFormat, RowFilter};
 
 use super::{rows_ended, short};
+use crate::cassette::described;
 use crate::runs::when;
 use crate::{CliError, open_core};
 
@@ -115,6 +116,9 @@ fn show_text(
         "profile      {}",
         batch.profile.as_deref().unwrap_or("(none)")
     )?;
+    if let Some(used) = &batch.cassette {
+        writeln!(out, "cassette     {}", described(used))?;
+    }
     writeln!(out, "started      {}", when(batch.created_at_ms))?;
     if let Some(finished) = batch.finished_at_ms {
         writeln!(out, "finished     {}", when(finished))?;

@@ -9,6 +9,7 @@ use std::path::Path;
 use weft_core::{EvalReport, EvalView};
 use weft_eval::{ThresholdCheck, VariantSummary};
 
+use crate::cassette::described;
 use crate::runs::when;
 
 /// An id as the user types it back: its first characters.
@@ -42,11 +43,7 @@ pub(super) fn render(report: &EvalReport) -> String {
         }
     );
     if let Some(cassette) = &report.cassette {
-        let _ = writeln!(
-            out,
-            "cassette    {}: {} replayed, {} recorded, {} live",
-            cassette.mode, cassette.replayed, cassette.recorded, cassette.live
-        );
+        let _ = writeln!(out, "cassette    {}", described(cassette));
     }
     if !report.variants.is_empty() {
         out.push('\n');

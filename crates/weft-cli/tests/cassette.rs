@@ -1,7 +1,7 @@
 //! `--record`, `--replay`, `--cassette`, `--strict` on `weft flow run`, `weft batch run` and
 //! `weft eval run`: a recorded run replays with the service gone, a strict replay of a changed
 //! call fails naming the node and what differs, a batch fills its cassette then replays it, and
-//! no cassette holds a key.
+//! no cassette holds a key; Ctrl-C on an eval exits 130 and keeps what was recorded.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -426,4 +426,63 @@ fn an_eval_recorded_once_replays_strictly_to_the_same_report() {
         }
     }
     assert!(!holds(&std::fs::read(&cassette).unwrap(), key));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_an_eval_with_exit_130_and_keeps_the_calls_recorded_so_far() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = weft_testkit::LimitedChat::new(std::time::Duration::from_millis(200)).start();
+    let home = tempfile::tempdir().unwrap();
+    connect(home.path(), &fake.base, "sk-cassette-cancel-77e1");
+    std::fs::copy(
+        example("chat.weft.yaml"),
+        home.path().join("chat.weft.yaml"),
+    )
+    .unwrap();
+    let rows: String = (0..40).map(|i| format!("{{\"q\": \"q{i}\"}}\n")).collect();
+    write(home.path(), "rows.jsonl", &rows);
+    let file = write(
+        home.path(),
+        "chat.eval.yaml",
+        "flow: chat.weft.yaml\ndata: rows.jsonl\ncolumn_mapping: { question: \"${data.q}\" }\n\
+         assert:\n  - { type: icontains, value: hello }\n",
+    );
+    let cassette = home.path().join("cancel.cassette.jsonl");
+    let log = home.path().join("stderr.log");
+    let child = weft(home.path())
+        .args(["eval", "run"])
+        .arg(&file)
+        .args(["--concurrency", "1", "--json", "--record", path(&cassette)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while fake.requests() < 3 {
+        assert!(std::time::Instant::now() < deadline, "no calls were made");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("cancelling"), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "cancelled", "{report}");
+    let line = tally_line(&stderr, &cassette);
+    let recorded: u64 = line
+        .split(", ")
+        .find_map(|part| part.strip_suffix(" recorded"))
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!((2..40).contains(&recorded), "{line}");
+    let saved = std::fs::read_to_string(&cassette).unwrap();
+    assert_eq!(saved.lines().count() as u64, recorded, "{saved}");
 }

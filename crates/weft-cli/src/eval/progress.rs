@@ -21,17 +21,23 @@ pub(super) fn notice(bar: Option<&ProgressBar>, text: &str) {
 pub(super) struct Progress {
     /// `None` off a terminal.
     bar: Option<ProgressBar>,
+    /// Whether the bar has its variant's row count: a spinner until the data file was read
+    /// to its end.
+    length_known: bool,
 }
 
 impl Progress {
     pub(super) fn new(terminal: bool) -> Self {
         let bar = terminal.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(style());
+            bar.set_style(spinner_style());
             bar.enable_steady_tick(Duration::from_millis(100));
             bar
         });
-        Self { bar }
+        Self {
+            bar,
+            length_known: false,
+        }
     }
 
     /// The bar, for the Ctrl-C notices to print above it.
@@ -39,7 +45,10 @@ impl Progress {
         self.bar.clone()
     }
 
-    pub(super) async fn print(self, mut events: tokio::sync::mpsc::UnboundedReceiver<EvalEvent>) {
+    pub(super) async fn print(
+        mut self,
+        mut events: tokio::sync::mpsc::UnboundedReceiver<EvalEvent>,
+    ) {
         while let Some(event) = events.recv().await {
             self.event(&event);
         }
@@ -48,7 +57,7 @@ impl Progress {
         }
     }
 
-    fn event(&self, event: &EvalEvent) {
+    fn event(&mut self, event: &EvalEvent) {
         if let EvalEvent::Started { eval_id, variants } = event {
             // First, once the run is stored, whatever happens next.
             notice(
@@ -71,8 +80,10 @@ impl Progress {
                 event: BatchEvent::Progress(progress),
             } => {
                 bar.set_prefix(variant.clone());
-                if let Some(total) = progress.total {
+                if let (Some(total), false) = (progress.total, self.length_known) {
                     bar.set_length(total);
+                    bar.set_style(bar_style());
+                    self.length_known = true;
                 }
                 bar.set_position(progress.done);
                 bar.set_message(format!(
@@ -92,12 +103,17 @@ impl Progress {
             } => {
                 bar.set_prefix(variant.clone());
                 bar.set_length(*total);
+                bar.set_style(bar_style());
+                self.length_known = true;
                 bar.set_position(*done);
                 bar.set_message("checking");
             }
             EvalEvent::VariantDone(summary) => {
                 bar.println(done_line(summary));
+                // The next variant reads the data again.
                 bar.set_position(0);
+                bar.set_style(spinner_style());
+                self.length_known = false;
             }
         }
     }
@@ -115,8 +131,14 @@ fn done_line(summary: &VariantSummary) -> String {
     )
 }
 
-fn style() -> ProgressStyle {
-    // A template of ours that is known to parse; the default style is the fallback all the same.
+// Templates of ours that are known to parse; the default styles are the fallback all the same.
+// wide_msg: cut to the terminal's width, so the bar never wraps onto a second line.
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {prefix} {pos} rows  {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bar_style() -> ProgressStyle {
     ProgressStyle::with_template("{prefix} {bar:20} {pos}/{len} rows  {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
 }

@@ -341,7 +341,8 @@ export const runHandlers = {
   dataset_add_run: ({ runId, path, expectedFrom }) => {
     const run = findRun(runId);
     if (!/\.(jsonl|ndjson|csv)$/i.test(path)) fail("invalidInput", `${path} is neither JSON Lines nor CSV; give a file ending in .jsonl, .ndjson or .csv`);
-    const row: Record<string, JsonValue> = { ...(run.inputs as Record<string, JsonValue>) };
+    // Stored inputs are redacted: a secret one reads `******` and is left out of the row.
+    const row: Record<string, JsonValue> = Object.fromEntries(Object.entries(run.inputs as Record<string, JsonValue>).filter(([, v]) => v !== "******"));
     if (expectedFrom !== null) {
       const outputs = run.outputs as Record<string, JsonValue>;
       if (!(expectedFrom in outputs)) fail("invalidInput", `the run has no output \`${expectedFrom}\` (its outputs: ${Object.keys(outputs).join(", ")})`);

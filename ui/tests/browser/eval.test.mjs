@@ -131,7 +131,7 @@ test("an eval made with the form is saved, runs its variants with live progress,
       await page.locator('[data-testid="eval-progress-variant"][data-variant="large"][data-phase="running"]').waitFor();
       await screenshot(page, "eval-running.png");
       await page.getByTestId("eval-verdict").waitFor({ timeout: 10_000 });
-      assert.match(await page.getByTestId("eval-verdict").innerText(), /Failed/, "large misses the 90 % pass rate");
+      assert.equal(await page.getByTestId("eval-status").innerText(), "Failed", "large misses the 90 % pass rate");
       const summary = page.getByTestId("eval-summary-row");
       assert.match(await summary.nth(0).innerText(), /^mini\s+100%\s+12 \/ 12\s+\d+ ms\s+\d+ ms\s+240\s+–\s+✓ pass_rate/);
       assert.match(await summary.nth(1).innerText(), /^large\s+0%\s+0 \/ 12/);
@@ -181,6 +181,61 @@ test("an eval made with the form is saved, runs its variants with live progress,
       assert.equal(await page.getByTestId("eval-assert-0-value").inputValue(), "question 1");
     },
     { mock },
+  ));
+
+test("an eval's model calls are recorded beside it, then replayed; Cancel stops a running eval", () =>
+  withApp(
+    async (page) => {
+      await openFlow(page);
+      await page.getByTestId("open-eval").click();
+      await dialogAnswer(page, { open: EVAL });
+      await page.getByTestId("eval-open").click();
+      await page.getByTestId("eval-preview").waitFor();
+      assert.equal(await page.getByTestId("eval-other-flow").count(), 0, "the eval is of the open flow");
+
+      await page.getByTestId("eval-cassette").selectOption("replay");
+      await page.getByTestId("eval-run").click();
+      await page.getByTestId("eval-run-error").filter({ hasText: "there is no cassette at /flows/ask.eval.cassette.jsonl yet" }).waitFor();
+
+      await page.getByTestId("eval-cassette").selectOption("record");
+      await runAndWait(page);
+      assert.match(await page.getByTestId("eval-cassette-use").innerText(), /Record: 0 replayed · 12 recorded · 0 live/);
+      await page.getByTestId("eval-cassette").selectOption("replay");
+      await runAndWait(page);
+      assert.match(await page.getByTestId("eval-cassette-use").innerText(), /Replay: 12 replayed · 0 recorded · 0 live/);
+      assert.deepEqual(await page.evaluate(() => window.__WEFT_EVAL_ORDERS__.map((o) => o.cassette)), ["replay", "record", "replay"]);
+
+      // A slow eval, cancelled while its rows run.
+      await page.evaluate(() => { window.__WEFT_MOCK__.batch.waveMs = 400; });
+      await page.getByTestId("eval-run").click();
+      await page.locator('[data-testid="eval-progress-variant"][data-phase="running"]').waitFor();
+      await page.getByTestId("eval-cancel").click();
+      await page.getByTestId("eval-status").filter({ hasText: "Cancelled" }).waitFor({ timeout: 10_000 });
+      assert.equal(await page.getByTestId("eval-run").isDisabled(), false);
+    },
+    {
+      mock: {
+        ...mock,
+        evals: { files: { [EVAL]: { flow: "ask.weft.yaml", data: "data/questions.csv", assert: [{ type: "contains", value: "${data.question}" }] } } },
+      },
+    },
+  ));
+
+test("an eval of another flow than the open one says so", () =>
+  withApp(
+    async (page) => {
+      await openFlow(page);
+      await page.getByTestId("open-eval").click();
+      await dialogAnswer(page, { open: "/other/x.eval.yaml" });
+      await page.getByTestId("eval-open").click();
+      await page.getByTestId("eval-other-flow").filter({ hasText: "This eval runs other.weft.yaml" }).waitFor();
+    },
+    {
+      mock: {
+        ...mock,
+        evals: { files: { "/other/x.eval.yaml": { flow: "other.weft.yaml", data: "q.csv", assert: [{ type: "is_json" }] } } },
+      },
+    },
   ));
 
 test("an eval that cannot run says why", () =>

@@ -16,7 +16,7 @@ import { capitalised, formatMs } from "../run/format";
 import { AssertionEditor } from "./AssertionEditor";
 import { EvalGrid } from "./EvalGrid";
 import { fileName } from "./paths";
-import { useEval } from "./store";
+import { evalFlowPath, unsavedFlow, useEval } from "./store";
 import { VariantEditor } from "./VariantEditor";
 import "../batch/batch.css";
 import "./eval.css";
@@ -108,6 +108,7 @@ function Setup() {
   return (
     <aside className="batch-setup eval-setup" aria-label="The eval">
       <FileBar />
+      <OtherFlow />
       <label className="field">
         <span className="field-label">Name</span>
         <input type="text" data-testid="eval-name" disabled={s.busy} value={form.name} onChange={(e) => s.edit((f) => ({ ...f, name: e.target.value }))} />
@@ -206,8 +207,23 @@ function Setup() {
   );
 }
 
+/** An eval of another flow than the one open: its variants and mapping list the open flow's
+ * nodes and inputs, which may not be the eval's. */
+function OtherFlow() {
+  const editorPath = useEditor((e) => e.path);
+  const flow = useEval((s) => evalFlowPath(s, editorPath));
+  if (!flow || flow === editorPath) return null;
+  return (
+    <p className="banner banner-warning" data-testid="eval-other-flow">
+      This eval runs <code>{fileName(flow)}</code>, not the flow open in the editor; open it there to choose its nodes and inputs here.
+    </p>
+  );
+}
+
 function RunControls() {
-  const flowReady = useEditor((e) => !!e.path && !selectDirty(e));
+  const editor = useEditor(useShallow((e) => ({ path: e.path, dirty: selectDirty(e) })));
+  const blocker = useEval((st) => unsavedFlow(st, editor));
+  const flowReady = blocker === null;
   const s = useEval(
     useShallow((st) => ({
       busy: st.phase !== "idle",
@@ -246,7 +262,7 @@ function RunControls() {
           Save and run
         </button>
       )}
-      {!flowReady && !s.busy && <span className="muted">Save the flow first.</span>}
+      {blocker && !s.busy && <span className="muted">{blocker}</span>}
       {s.errors > 0 && !s.busy && <span className="field-error">Fix the fields marked above.</span>}
     </div>
   );
@@ -292,7 +308,15 @@ function Aggregates({ report }: { report: EvalReport }) {
   return (
     <div className="eval-aggregates">
       <p className="eval-verdict" data-testid="eval-verdict">
-        <span className={`run-status run-status-${report.passed ? "succeeded" : "failed"}`}>{report.passed ? "Passed" : "Failed"}</span>
+        {report.status === "finished" ? (
+          <span className={`run-status run-status-${report.passed ? "succeeded" : "failed"}`} data-testid="eval-status">
+            {report.passed ? "Passed" : "Failed"}
+          </span>
+        ) : (
+          <span className={`run-status run-status-${report.status}`} data-testid="eval-status">
+            {capitalised(report.status)}
+          </span>
+        )}
         {report.name && <strong>{report.name}</strong>}
         <span className="muted">{time.format(new Date(report.started_at_ms))}</span>
         <span className="muted">took {formatMs(report.finished_at_ms - report.started_at_ms)}</span>
@@ -308,6 +332,11 @@ function Aggregates({ report }: { report: EvalReport }) {
           </span>
         )}
       </p>
+      {report.message && (
+        <p className="banner banner-error" data-testid="eval-message">
+          {report.message}
+        </p>
+      )}
       <table className="eval-summary" data-testid="eval-summary">
         <thead>
           <tr>

@@ -81,10 +81,20 @@ function inputNames(): string[] {
   return Object.keys(useEditor.getState().document.inputs ?? {});
 }
 
-/** The open flow's path when it is saved as the editor shows it. */
-function savedFlowPath(): string | null {
-  const editor = useEditor.getState();
-  return editor.path && !selectDirty(editor) ? editor.path : null;
+/** The flow file the eval runs: its `flow`, against the eval file's folder (a new eval: beside the open flow). */
+export function evalFlowPath(state: Pick<EvalState, "path" | "form">, editorPath: string | null): string | null {
+  if (!state.form) return null;
+  if (!state.path) return editorPath;
+  return resolveFrom(state.path, state.form.flow);
+}
+
+/** Why the eval cannot run the flow as the editor shows it: the editor holds unsaved changes of
+ * that very file (an eval runs the file). `null`: it can. */
+export function unsavedFlow(state: Pick<EvalState, "path" | "form">, editor: { path: string | null; dirty: boolean }): string | null {
+  if (!state.form) return null;
+  const flow = evalFlowPath(state, editor.path);
+  if (!flow) return "Save the flow first: an eval runs the saved flow file.";
+  return flow === editor.path && editor.dirty ? "Save the flow first: an eval runs the saved file, not the editor's changes." : null;
 }
 
 // Each eval the panel runs gets a number; events of an earlier one arriving late are dropped.
@@ -229,8 +239,10 @@ export const useEval = create<EvalStore>()((set, get) => {
 
     run: async () => {
       if (get().phase !== "idle" || !get().form) return;
-      if (!savedFlowPath()) {
-        set({ error: { kind: "invalidInput", message: "Save the flow first: an eval runs the saved flow file.", problems: [] } });
+      const editor = useEditor.getState();
+      const unsaved = unsavedFlow(get(), { path: editor.path, dirty: selectDirty(editor) });
+      if (unsaved) {
+        set({ error: { kind: "invalidInput", message: unsaved, problems: [] } });
         return;
       }
       if ((get().edited || !get().path) && !(await get().save())) return;

@@ -193,4 +193,15 @@ describe("summaries and stored runs", () => {
     const stored = fromStoredRun({ id: "r1", status: "succeeded", outputs: {}, nodes: {}, started_at_ms: 0, finished_at_ms: 5, profile: "dev" });
     expect(stored.profile).toBe("dev");
   });
+
+  it("keeps how a run used its cassette, from its summary and from history, and forgets it on the next run", () => {
+    const use = { mode: "replay", replayed: 2, recorded: 0, live: 0 } as const;
+    const finished = applySummary(start(), { run_id: "r1", status: "succeeded", outputs: {}, latency_ms: 9, nodes: {}, cassette: use });
+    expect(finished.cassette).toEqual(use);
+    expect(runReducer(finished, { event: "run_started", run_id: "r2" }).cassette).toBeNull();
+    const stored = fromStoredRun({ id: "r1", status: "succeeded", outputs: {}, nodes: {}, started_at_ms: 0, finished_at_ms: 5, cassette: use });
+    expect(stored.cassette).toEqual(use);
+    // A run from before cassettes has none.
+    expect(fromStoredRun({ id: "r0", status: "succeeded", outputs: {}, nodes: {}, started_at_ms: 0, finished_at_ms: 5 }).cassette).toBeNull();
+  });
 });

@@ -378,6 +378,55 @@ async fn a_cancel_while_a_judge_is_waited_for_stops_the_checking() {
     assert_eq!(judgements, 1, "rows were judged after the cancel");
 }
 
+#[test]
+fn an_eval_whose_process_ended_shows_as_failed_interrupted() {
+    let home = tempfile::tempdir().unwrap();
+    let core = core(home.path());
+    let mut db = weft_store::Database::open(
+        &weft_store::DataDir::new(home.path()).database_path(),
+        "test",
+    )
+    .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let running = |id: &str, beat: i64| weft_store::EvalRecord {
+        id: id.into(),
+        name: "chat".into(),
+        eval_path: "/flows/chat.eval.yaml".into(),
+        eval_text: String::new(),
+        status: "running".into(),
+        message: None,
+        started_at_ms: now - 60_000,
+        finished_at_ms: None,
+        updated_at_ms: beat,
+        passed: None,
+        report: None,
+        cassette: None,
+    };
+    db.create_eval(&running("live-eval", now)).unwrap();
+    db.create_eval(&running("gone-eval", now - 30_000)).unwrap();
+
+    let gone = core.eval_report("gone-eval").unwrap();
+
+    assert_eq!(gone.status, EvalStatus::Failed);
+    assert!(gone.message.unwrap().contains("interrupted"));
+    assert!(!gone.passed);
+    assert_eq!(
+        core.eval_report("live-eval").unwrap().status,
+        EvalStatus::Running
+    );
+    let listed: Vec<(String, EvalStatus)> = core
+        .evals(10)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.id, e.status))
+        .collect();
+    assert!(listed.contains(&("gone-eval".into(), EvalStatus::Failed)));
+    assert!(listed.contains(&("live-eval".into(), EvalStatus::Running)));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_eval_replays_offline_to_the_same_verdicts() {
     let s = setup(&eval_file(0.9, "gpt-4o-mini"));

@@ -15,6 +15,7 @@ CREATE TABLE eval_runs (
     message     TEXT,              -- why it failed, for the user
     started_at  INTEGER NOT NULL,  -- Unix milliseconds
     finished_at INTEGER,
+    updated_at  INTEGER NOT NULL,  -- heartbeat while it runs; a stale running eval was interrupted
     passed      INTEGER,           -- 1 when every threshold held; NULL until it finished
     report      TEXT,              -- JSON: the report (summaries, thresholds, changes) once it ended
     cassette    TEXT               -- JSON, as in runs.cassette

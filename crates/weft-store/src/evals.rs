@@ -20,6 +20,9 @@ pub struct EvalRecord {
     pub message: Option<String>,
     pub started_at_ms: i64,
     pub finished_at_ms: Option<i64>,
+    /// The heartbeat: moved every few seconds while it runs, so a `running` eval whose
+    /// heartbeat is old was interrupted.
+    pub updated_at_ms: i64,
     /// Whether every threshold held; `None` until it finished.
     pub passed: Option<bool>,
     /// The report once it ended.
@@ -66,7 +69,7 @@ pub struct EvalCellRecord {
 }
 
 const EVAL_COLUMNS: &str = "id, name, eval_path, eval_text, status, message, started_at, \
-    finished_at, passed, report, cassette";
+    finished_at, passed, report, cassette, updated_at";
 
 fn optional_json(row: &Row<'_>, column: usize) -> rusqlite::Result<Option<Value>> {
     row.get::<_, Option<String>>(column)?
@@ -87,6 +90,7 @@ fn read_eval(row: &Row<'_>) -> rusqlite::Result<EvalRecord> {
         passed: row.get(8)?,
         report: optional_json(row, 9)?,
         cassette: optional_json(row, 10)?,
+        updated_at_ms: row.get(11)?,
     })
 }
 
@@ -95,7 +99,7 @@ impl Database {
         self.conn().execute(
             &format!(
                 "INSERT INTO eval_runs ({EVAL_COLUMNS}) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
             ),
             params![
                 eval.id,
@@ -109,6 +113,7 @@ impl Database {
                 eval.passed,
                 eval.report.as_ref().map(Value::to_string),
                 eval.cassette.as_ref().map(Value::to_string),
+                eval.updated_at_ms,
             ],
         )?;
         Ok(())
@@ -170,11 +175,20 @@ impl Database {
         Ok(())
     }
 
+    /// Moves an eval run's heartbeat to `now_ms`.
+    pub fn touch_eval(&mut self, id: &str, now_ms: i64) -> Result<(), DbError> {
+        self.conn().execute(
+            "UPDATE eval_runs SET updated_at = ?2 WHERE id = ?1",
+            params![id, now_ms],
+        )?;
+        Ok(())
+    }
+
     /// Stores how an eval run ended.
     pub fn finish_eval(&mut self, id: &str, end: &EvalEnd<'_>) -> Result<(), DbError> {
         self.conn().execute(
             "UPDATE eval_runs SET status = ?2, message = ?3, passed = ?4, report = ?5, \
-             cassette = ?6, finished_at = ?7 WHERE id = ?1",
+             cassette = ?6, finished_at = ?7, updated_at = ?7 WHERE id = ?1",
             params![
                 id,
                 end.status,
@@ -307,6 +321,7 @@ mod tests {
             message: None,
             started_at_ms: started,
             finished_at_ms: None,
+            updated_at_ms: started,
             passed: None,
             report: None,
             cassette: None,
@@ -389,6 +404,8 @@ mod tests {
         assert_eq!(db.eval("eval1").unwrap().unwrap().status, "running");
         assert_eq!(db.eval("eval").unwrap(), None);
         assert!(db.eval_prefix_is_ambiguous("eval").unwrap());
+        db.touch_eval("eval1111", 2_500).unwrap();
+        assert_eq!(db.eval("eval1111").unwrap().unwrap().updated_at_ms, 2_500);
 
         let report = json!({"passed": false});
         let cassette = json!({"mode": "replay", "replayed": 4, "recorded": 0, "live": 0});
@@ -406,8 +423,13 @@ mod tests {
         .unwrap();
         let done = db.eval("eval1111").unwrap().unwrap();
         assert_eq!(
-            (done.status.as_str(), done.passed, done.finished_at_ms),
-            ("finished", Some(false), Some(3_000))
+            (
+                done.status.as_str(),
+                done.passed,
+                done.finished_at_ms,
+                done.updated_at_ms
+            ),
+            ("finished", Some(false), Some(3_000), 3_000)
         );
         assert_eq!(done.report, Some(report));
         assert_eq!(done.cassette, Some(cassette));

@@ -13,6 +13,7 @@ mod writer;
 
 pub use azure::{POLL_ENV as BATCH_POLL_ENV, set_poll_for_tests as set_batch_poll_for_tests};
 pub(crate) use cache::CachedConnections;
+pub(crate) use history::STALE_AFTER;
 
 pub use views::{
     BadChoice, BadConcurrency, BatchCounts, BatchEngine, BatchEvent, BatchOrder, BatchProgress,

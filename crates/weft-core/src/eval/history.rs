@@ -3,13 +3,41 @@
 use weft_eval::RowVerdict;
 use weft_store::{EvalCellRecord, EvalRecord};
 
+use crate::batch::STALE_AFTER;
 use crate::cassette::CassetteUse;
 use crate::eval::views::{EvalCell, EvalReport, EvalRowView, EvalStatus, EvalView};
+use crate::runs::now_ms;
 use crate::{AppCore, AppError};
 
-/// The report stored with an eval run; one that ended before it had a report (it was
-/// interrupted) reads as what the record says.
-fn report_of(record: EvalRecord) -> Result<EvalReport, AppError> {
+/// Why a running eval whose heartbeat stopped shows as failed.
+const INTERRUPTED: &str = "interrupted: the process running it ended before it finished (a crash, \
+    a kill); run the eval again";
+
+/// Whether the record says running but nothing has moved its heartbeat for a while: the
+/// process that ran it ended.
+fn interrupted(record: &EvalRecord, now_ms: i64) -> bool {
+    let stale = i64::try_from(STALE_AFTER.as_millis()).unwrap_or(i64::MAX);
+    record.status == EvalStatus::Running.as_str()
+        && now_ms.saturating_sub(record.updated_at_ms) > stale
+}
+
+/// The status a stored eval shows: an interrupted one failed.
+fn status(record: &EvalRecord, now_ms: i64) -> EvalStatus {
+    if interrupted(record, now_ms) {
+        EvalStatus::Failed
+    } else {
+        EvalStatus::parse(&record.status)
+    }
+}
+
+/// The report stored with an eval run; one that has none yet (it runs, or was interrupted)
+/// reads as what the record says.
+fn report_of(record: EvalRecord, now_ms: i64) -> Result<EvalReport, AppError> {
+    let shown = status(&record, now_ms);
+    let message = match interrupted(&record, now_ms) {
+        true => Some(INTERRUPTED.to_owned()),
+        false => record.message,
+    };
     match record.report {
         Some(report) => serde_json::from_value(report).map_err(|err| {
             AppError::Internal(format!(
@@ -21,8 +49,8 @@ fn report_of(record: EvalRecord) -> Result<EvalReport, AppError> {
             eval_id: record.id,
             name: record.name,
             eval_path: record.eval_path,
-            status: EvalStatus::parse(&record.status),
-            message: record.message,
+            status: shown,
+            message,
             started_at_ms: record.started_at_ms,
             finished_at_ms: record.finished_at_ms.unwrap_or(record.started_at_ms),
             variants: Vec::new(),
@@ -35,7 +63,8 @@ fn report_of(record: EvalRecord) -> Result<EvalReport, AppError> {
     }
 }
 
-fn view(record: EvalRecord) -> EvalView {
+fn view(record: EvalRecord, now_ms: i64) -> EvalView {
+    let shown = status(&record, now_ms);
     let variants = record
         .report
         .as_ref()
@@ -46,7 +75,7 @@ fn view(record: EvalRecord) -> EvalView {
         id: record.id,
         name: record.name,
         eval_path: record.eval_path,
-        status: EvalStatus::parse(&record.status),
+        status: shown,
         started_at_ms: record.started_at_ms,
         finished_at_ms: record.finished_at_ms,
         passed: record.passed,
@@ -74,12 +103,18 @@ fn cell(record: EvalCellRecord) -> EvalCell {
 impl AppCore {
     /// The newest eval runs first.
     pub fn evals(&self, limit: u32) -> Result<Vec<EvalView>, AppError> {
-        Ok(self.db()?.evals(limit)?.into_iter().map(view).collect())
+        let now = now_ms();
+        Ok(self
+            .db()?
+            .evals(limit)?
+            .into_iter()
+            .map(|record| view(record, now))
+            .collect())
     }
 
     /// The report of the eval run with this id, or the one whose id starts with it.
     pub fn eval_report(&self, id: &str) -> Result<EvalReport, AppError> {
-        report_of(self.eval_record(id)?)
+        report_of(self.eval_record(id)?, now_ms())
     }
 
     /// A page of an eval run's rows in row order, each with a cell per variant: `limit` rows

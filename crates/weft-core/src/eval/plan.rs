@@ -165,6 +165,7 @@ impl AppCore {
             message: None,
             started_at_ms,
             finished_at_ms: None,
+            updated_at_ms: started_at_ms,
             passed: None,
             report: None,
             cassette: None,

@@ -29,6 +29,9 @@ use crate::{AppCore, AppError};
 const PAGE_ROWS: u32 = 256;
 /// Rows checked at once with `auto` (a judge or evaluator flow calls a model per row).
 const AUTO_CHECKS: usize = 16;
+/// How often a running eval moves its heartbeat: well within the 10 s after which history
+/// calls a running eval interrupted.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 /// At most one [`EvalEvent::Checking`] this often, besides the last.
 const CHECKING_EVERY: Duration = Duration::from_millis(100);
 
@@ -66,7 +69,9 @@ impl AppCore {
             eval_id: plan.order.eval_id.clone(),
             variants: plan.variants.iter().map(|v| v.name.clone()).collect(),
         });
+        let heartbeat = tokio::spawn(self.clone().heartbeat(plan.order.eval_id.clone()));
         let ran = self.run_variants(&plan, &cancel, &events).await;
+        heartbeat.abort();
         let cassette = mark.as_ref().map(CassetteMark::use_since);
         let (status, checked, failure) = match ran {
             Ok(Ran::Done(checked)) => (EvalStatus::Finished, checked, None),
@@ -105,6 +110,22 @@ impl AppCore {
                 Err(err)
             }
             None => saved.map(|()| report),
+        }
+    }
+
+    /// Moves the eval's heartbeat every [`HEARTBEAT_EVERY`] until aborted, so that history can
+    /// tell an eval in progress (in this process or another) from one whose process ended.
+    async fn heartbeat(self: Arc<Self>, eval_id: String) {
+        let mut every = tokio::time::interval(HEARTBEAT_EVERY);
+        loop {
+            every.tick().await;
+            let id = eval_id.clone();
+            let beat = self
+                .blocking(move |core| Ok(core.db()?.touch_eval(&id, now_ms())?))
+                .await;
+            if let Err(err) = beat {
+                tracing::warn!("the eval's heartbeat was not stored: {err}");
+            }
         }
     }
 

@@ -69,9 +69,12 @@ impl AppCore {
             eval_id: plan.order.eval_id.clone(),
             variants: plan.variants.iter().map(|v| v.name.clone()).collect(),
         });
-        let heartbeat = tokio::spawn(self.clone().heartbeat(plan.order.eval_id.clone()));
+        // The heartbeat stops when this guard drops: at the end, or if the caller drops the run.
+        let beating = CancellationToken::new();
+        let stop_heartbeat = beating.clone().drop_guard();
+        tokio::spawn(self.clone().heartbeat(plan.order.eval_id.clone(), beating));
         let ran = self.run_variants(&plan, &cancel, &events).await;
-        heartbeat.abort();
+        drop(stop_heartbeat);
         let cassette = mark.as_ref().map(CassetteMark::use_since);
         let (status, checked, failure) = match ran {
             Ok(Ran::Done(checked)) => (EvalStatus::Finished, checked, None),
@@ -113,12 +116,16 @@ impl AppCore {
         }
     }
 
-    /// Moves the eval's heartbeat every [`HEARTBEAT_EVERY`] until aborted, so that history can
-    /// tell an eval in progress (in this process or another) from one whose process ended.
-    async fn heartbeat(self: Arc<Self>, eval_id: String) {
+    /// Moves the eval's heartbeat every [`HEARTBEAT_EVERY`] until `beating` is cancelled, so
+    /// that history can tell an eval in progress (in this process or another) from one whose
+    /// process ended.
+    async fn heartbeat(self: Arc<Self>, eval_id: String, beating: CancellationToken) {
         let mut every = tokio::time::interval(HEARTBEAT_EVERY);
         loop {
-            every.tick().await;
+            tokio::select! {
+                () = beating.cancelled() => return,
+                _ = every.tick() => {}
+            }
             let id = eval_id.clone();
             let beat = self
                 .blocking(move |core| Ok(core.db()?.touch_eval(&id, now_ms())?))

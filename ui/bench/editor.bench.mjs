@@ -19,7 +19,7 @@ import { chromium } from "playwright-core";
 import { preview } from "vite";
 
 import { bigFlow } from "./big-flow.mjs";
-import { display, displayJson, optionPath } from "./report.mjs";
+import { display, displayJson, median, optionPath } from "./report.mjs";
 
 const { values: cli } = parseArgs({
   options: {
@@ -49,11 +49,6 @@ const DRAG_MS = 2000;
 const DROPS = Number(cli.drops);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const percentile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];

@@ -33,3 +33,26 @@ export function display(x) {
 export function displayJson(value) {
   return JSON.stringify(value, (_key, v) => (typeof v === "number" ? display(v) : v), 2) + "\n";
 }
+
+/** The middle value of `xs` (the mean of the two middle ones for an even count). */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Two builds' palette drops measured in alternating sets (bench/alternate.mjs), each set as
+ * `{ build: "old" | "new", runsMs }`: per build the set medians and the median and range of all its
+ * runs, and new / old of those medians. Both builds saw the same machine only because their sets
+ * alternate, so the ratio is the number to compare; either median alone moves with the machine.
+ */
+export function compareDrops(sets) {
+  const runsOf = (build) => sets.filter((s) => s.build === build).flatMap((s) => s.runsMs);
+  const of = (build) => {
+    const runs = runsOf(build);
+    const setMedians = sets.filter((s) => s.build === build).map((s) => display(median(s.runsMs)));
+    return { sets: setMedians, median: display(median(runs)), min: display(Math.min(...runs)), max: display(Math.max(...runs)) };
+  };
+  return { old: of("old"), new: of("new"), ratio: Math.round((median(runsOf("new")) / median(runsOf("old"))) * 100) / 100 };
+}

@@ -2,7 +2,7 @@
 // itself (slow, Chromium) has no test for.
 import { describe, expect, it } from "vitest";
 
-import { display, displayJson, invocationDir, optionPath } from "./report.mjs";
+import { compareDrops, display, displayJson, invocationDir, median, optionPath } from "./report.mjs";
 
 const UI = "/repo/ui/";
 
@@ -44,5 +44,25 @@ describe("display", () => {
   it("is applied to every number of the written JSON, nested or in lists", () => {
     const parsed = JSON.parse(displayJson({ cpus: 2, summary: { addNodeMs: { median: 19.314999999999998, runs: [19.31, 19.32] } } }));
     expect(parsed).toEqual({ cpus: 2, summary: { addNodeMs: { median: 19.3, runs: [19.3, 19.3] } } });
+  });
+});
+
+describe("compareDrops", () => {
+  it("gives each build's set medians, the median of all its runs and new / old", () => {
+    const sets = [
+      { build: "old", runsMs: [13.9, 16.1, 15.1] },
+      { build: "new", runsMs: [13.6, 13.3, 12.9] },
+      { build: "old", runsMs: [15, 15.3, 16] },
+      { build: "new", runsMs: [13.4, 13, 13.8] },
+    ];
+    expect(compareDrops(sets)).toEqual({
+      old: { sets: [15.1, 15.3], median: 15.2, min: 13.9, max: 16.1 },
+      new: { sets: [13.3, 13.4], median: 13.4, min: 12.9, max: 13.8 },
+      ratio: 0.88,
+    });
+  });
+
+  it("takes the middle of an even count as the mean of the two middle runs", () => {
+    expect(median([16, 13, 15, 14])).toBe(14.5);
   });
 });

@@ -76,6 +76,10 @@ test("an eval made with the form is saved, runs its variants with live progress,
       await openFlow(page);
       await page.getByTestId("open-eval").click();
       await page.getByTestId("eval-panel").waitFor();
+      // The flow has no eval beside it yet: an empty panel, no error.
+      await page.getByTestId("eval-new").waitFor();
+      assert.equal(await page.getByTestId("eval-path").innerText(), "");
+      assert.equal(await page.getByTestId("eval-run-error").count(), 0);
       await page.getByTestId("eval-new").click();
 
       // The dataset: chosen in the dialog, written relative to the eval file, previewed and mapped.
@@ -187,10 +191,10 @@ test("an eval's model calls are recorded beside it, then replayed; Cancel stops 
   withApp(
     async (page) => {
       await openFlow(page);
+      // The flow's own eval, ask.eval.yaml beside ask.weft.yaml, opens with the panel.
       await page.getByTestId("open-eval").click();
-      await dialogAnswer(page, { open: EVAL });
-      await page.getByTestId("eval-open").click();
       await page.getByTestId("eval-preview").waitFor();
+      assert.equal(await page.getByTestId("eval-path").innerText(), "ask.eval.yaml");
       assert.equal(await page.getByTestId("eval-other-flow").count(), 0, "the eval is of the open flow");
 
       await page.getByTestId("eval-cassette").selectOption("replay");

@@ -132,6 +132,26 @@ export const useEval = create<EvalStore>()((set, get) => {
     if (mine === seq) set((s) => ({ progress: progressReducer(s.progress, event) }));
   }
 
+  async function openEval(path: string, { missing }: { missing: "error" | "quiet" }) {
+    if (get().phase !== "idle") return;
+    try {
+      const view = await evalIpc.open(path);
+      set({ path, form: formOf(view.file, inputNames()), edited: false, errors: {}, saved: null, error: null, preview: null, previewError: null });
+      await preview();
+    } catch (raw) {
+      const error = toIpcError(raw);
+      if (missing === "error" || error.kind !== "notFound") set({ error });
+    }
+  }
+
+  /** The panel opened with nothing in it shows the open flow's own eval (`chat.weft.yaml` →
+   * `chat.eval.yaml` beside it, where New saves one) when there is one; none is no error. */
+  async function openOwnEval() {
+    const flow = useEditor.getState().path;
+    if (get().form || !flow) return;
+    await openEval(evalPathFor(flow), { missing: "quiet" });
+  }
+
   return {
     open: false,
     path: null,
@@ -154,6 +174,7 @@ export const useEval = create<EvalStore>()((set, get) => {
     openPanel: () => {
       set({ open: true });
       void get().loadHistory();
+      void openOwnEval();
     },
     close: () => set({ open: false }),
 
@@ -166,16 +187,7 @@ export const useEval = create<EvalStore>()((set, get) => {
       }
     },
 
-    openPath: async (path) => {
-      if (get().phase !== "idle") return;
-      try {
-        const view = await evalIpc.open(path);
-        set({ path, form: formOf(view.file, inputNames()), edited: false, errors: {}, saved: null, error: null, preview: null, previewError: null });
-        await preview();
-      } catch (raw) {
-        set({ error: toIpcError(raw) });
-      }
-    },
+    openPath: (path) => openEval(path, { missing: "error" }),
 
     create: () => {
       const editor = useEditor.getState();

@@ -2,7 +2,8 @@
 // WEFT_HOME and the real Secret Service (gnome-keyring, unlocked by .ci/with-session.sh).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -616,6 +617,126 @@ test("a 20-row batch from the Batch panel: every row calls the model once, is st
       const cells = await browser.execute((el) => el.textContent, item);
       assert.match(cells, /ask\.weft\.yaml × questions\.jsonl/);
     } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }));
+
+const EVAL_ROWS = 5;
+
+test("an eval recorded by the CLI replays in the Evaluate panel with its resource gone: the same verdicts, no model call, no key in the cassette", () =>
+  onFailureScreenshot("eval-replay-failure.png", async () => {
+    const key = `sk-e2e-${process.pid}-ev4l`;
+    // A resource of its own, so that closing it (offline) leaves the other tests' fake alone.
+    const resource = await startFakeEndpoint({
+      words: ["Weft ", "answers ", "offline."],
+      deployments: { "gpt-4o-mini": "gpt-4o-mini-2024-07-18", "gpt-4o": "gpt-4o-2024-08-06" },
+    });
+    const folder = mkdtempSync(join(tmpdir(), "weft-e2e-eval-"));
+    const flowPath = join(folder, "ask.weft.yaml");
+    const evalPath = join(folder, "ask.eval.yaml");
+    const cassette = join(folder, "ask.eval.cassette.jsonl");
+    writeFileSync(
+      flowPath,
+      [
+        "schema: 1",
+        "title: Ask offline",
+        "inputs:",
+        "  question: { type: string }",
+        "outputs:",
+        "  answer: { value: '${chat.output}' }",
+        "nodes:",
+        "  - { id: inputs, type: inputs, position: { x: 0, y: 120 } }",
+        "  - id: chat",
+        "    type: chat_completion",
+        "    position: { x: 320, y: 120 }",
+        "    properties:",
+        "      connection: eval-ai",
+        "      deployment: gpt-4o-mini",
+        "      user_prompt: '{{ question }}'",
+        "      variables: { question: '${inputs.question}' }",
+        "  - { id: outputs, type: outputs, position: { x: 640, y: 120 } }",
+        "",
+      ].join("\n"),
+    );
+    // The last row expects a word the answer lacks: 4 of 5 pass in each variant.
+    const expected = ["offline", "offline", "Weft", "answers", "online"];
+    writeFileSync(join(folder, "questions.jsonl"), expected.map((word, i) => `${JSON.stringify({ q: `Question ${i + 1}?`, expected: word })}\n`).join(""));
+    writeFileSync(
+      evalPath,
+      [
+        "name: Ask offline",
+        "flow: ask.weft.yaml",
+        "data: questions.jsonl",
+        "column_mapping: { question: '${data.q}' }",
+        "variants:",
+        "  - { name: mini, set: { chat.deployment: gpt-4o-mini } }",
+        "  - { name: large, set: { chat.deployment: gpt-4o } }",
+        "assert:",
+        "  - { output: answer, type: icontains, value: '${data.expected}' }",
+        "thresholds: { pass_rate: 0.8 }",
+        "",
+      ].join("\n"),
+    );
+    try {
+      await createConnection("azure_ai", "eval-ai", { endpoint: resource.endpoint }, { api_key: key });
+      // Recorded once by the CLI, live, on the same store and keychain as the app.
+      // Not execFileSync: the resource answers from this process's event loop.
+      const { stdout } = await promisify(execFile)(WEFT_BIN, ["eval", "run", evalPath, "--record", cassette, "--json"], { encoding: "utf8" });
+      const recorded = JSON.parse(stdout);
+      assert.equal(recorded.passed, true);
+      assert.deepEqual(recorded.variants.map((v) => [v.variant, v.rows, v.passed]), [["mini", EVAL_ROWS, 4], ["large", EVAL_ROWS, 4]]);
+      assert.deepEqual(recorded.cassette, { mode: "record", replayed: 0, recorded: 2 * EVAL_ROWS, live: 0 });
+      assert.equal(resource.calls.length, 2 * EVAL_ROWS);
+      assert.deepEqual([...new Set(resource.calls.map((c) => c.body.model))].sort(), ["gpt-4o", "gpt-4o-mini"]);
+      const tape = readFileSync(cassette, "utf8");
+      assert.equal(tape.trim().split("\n").length, 2 * EVAL_ROWS, "one line per call");
+      assert.ok(!tape.includes(key), "the key reached the cassette");
+      assert.ok(!/api-key|authorization/i.test(tape), "an auth header reached the cassette");
+      await resource.close(); // offline from here on
+
+      await openFromRecent(flowPath);
+      await browser.$('[data-testid="flow-title"]').waitUntil(async function () {
+        return (await this.getText()) === "Ask offline";
+      }, { timeout: 10_000 });
+      await browser.$('[data-testid="open-eval"]').click();
+      await browser.$('[data-testid="eval-panel"]').waitForDisplayed({ timeout: 10_000 });
+      // The flow's own eval opens with the panel (the Open button's dialog is out of WebDriver's reach).
+      // (textContent: WebKitWebDriver's getText leaves out this clipped cell's text.)
+      const shownPath = await browser.$('[data-testid="eval-path"]');
+      await browser.waitUntil(async () => (await browser.execute((el) => el.textContent, shownPath)) === "ask.eval.yaml", {
+        timeout: 10_000,
+        timeoutMsg: "the flow's eval did not open",
+      });
+      await browser.$('[data-testid="eval-cassette"]').selectByAttribute("value", "replay");
+      const run = await browser.$('[data-testid="eval-run"]');
+      await browser.waitUntil(() => run.isEnabled(), { timeout: 5_000, timeoutMsg: "Run stayed disabled" });
+      await run.click();
+      const status = await browser.$('[data-testid="eval-status"]');
+      await status.waitForExist({ timeout: 60_000 });
+      await browser.waitUntil(async () => !(await browser.$('[data-testid="eval-cancel"]').isExisting()), { timeout: 60_000, timeoutMsg: "the eval never ended" });
+      assert.equal(await status.getText(), "Passed");
+      assert.equal(await browser.$('[data-testid="eval-cassette-use"]').getText(), `Replay: ${2 * EVAL_ROWS} replayed · 0 recorded · 0 live`);
+      const rates = await browser.$$('[data-testid="eval-pass-rate-cell"]').map((cell) => cell.getText());
+      assert.deepEqual(rates, ["80%", "80%"]);
+      assert.equal(resource.calls.length, 2 * EVAL_ROWS, "a replayed eval called the model");
+      // The grid: the last row fails in both variants, the others pass.
+      await browser.$('[data-testid="eval-grid-row"][data-row="4"]').waitForExist({ timeout: 10_000 });
+      for (let row = 0; row < EVAL_ROWS; row += 1) {
+        for (const variant of ["mini", "large"]) {
+          const cell = await browser.$(`[data-testid="eval-grid-row"][data-row="${row}"] [data-testid="eval-cell"][data-variant="${variant}"]`);
+          assert.equal(await cell.getAttribute("data-pass"), String(row !== 4), `row ${row}, ${variant}`);
+        }
+      }
+      // The CLI's recording is in the app's history, to compare with; its verdicts are the same.
+      await browser.$('[data-testid="eval-baseline"]').selectByAttribute("value", recorded.eval_id);
+      await browser.pause(500); // the grid reads the baseline's verdicts
+      assert.equal(await browser.$$('[data-testid="eval-cell"][data-mark]').length, 0, "a replayed verdict differs from the recorded one");
+      await screenshot("eval-replay.png");
+
+      const page = await browser.getPageSource();
+      assert.ok(!page.includes(key), "the key reached the webview");
+    } finally {
+      await resource.close().catch(() => undefined);
       rmSync(folder, { recursive: true, force: true });
     }
   }));

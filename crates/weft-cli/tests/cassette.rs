@@ -486,3 +486,110 @@ fn ctrl_c_cancels_an_eval_with_exit_130_and_keeps_the_calls_recorded_so_far() {
     let saved = std::fs::read_to_string(&cassette).unwrap();
     assert_eq!(saved.lines().count() as u64, recorded, "{saved}");
 }
+
+/// README's "Test your flows in CI": a cassette recorded on a machine with the key replays on one
+/// with no Secret Service at all, through a keyless (Entra ID) connection of the same name and
+/// endpoint, to the same verdicts and a JUnit file; only a connection with a key needs the
+/// keychain there, and says so.
+#[test]
+fn a_cassette_replays_on_a_machine_without_a_keychain_through_a_keyless_connection() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = weft_testkit::LimitedChat::new(std::time::Duration::ZERO).start();
+    let project = tempfile::tempdir().unwrap();
+    let dev = tempfile::tempdir().unwrap();
+    let key = "sk-cassette-ci-7d21";
+    connect(dev.path(), &fake.base, key);
+    std::fs::copy(
+        example("chat.weft.yaml"),
+        project.path().join("chat.weft.yaml"),
+    )
+    .unwrap();
+    questions(project.path(), 3);
+    let file = write(
+        project.path(),
+        "chat.eval.yaml",
+        "flow: chat.weft.yaml\ndata: questions.jsonl\n\
+         column_mapping: { question: \"${data.question}\" }\n\
+         assert:\n  - { type: icontains, value: hello from }\n",
+    );
+    let cassette = project.path().join("chat.eval.cassette.jsonl");
+    let recorded = weft(dev.path())
+        .args(["eval", "run"])
+        .arg(&file)
+        .args(["--record", path(&cassette)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        recorded.status.code(),
+        Some(0),
+        "{}",
+        text(&recorded.stderr)
+    );
+    assert_eq!(fake.requests(), 3);
+
+    // The CI machine: its own store, and no D-Bus session for a Secret Service to answer on.
+    let ci = tempfile::tempdir().unwrap();
+    let no_bus = "unix:path=/nonexistent/weft-test-no-bus";
+    let with_key = common::piped(
+        weft(ci.path())
+            .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+            .args([
+                "connection",
+                "create",
+                "--name",
+                "azure-ai",
+                "--type",
+                "azure_ai",
+            ])
+            .args(["--set", &format!("endpoint={}/models", fake.base)])
+            .args(["--secret", "api_key"]),
+        "sk-not-stored\n",
+    );
+    assert_eq!(with_key.status.code(), Some(1));
+    assert!(
+        text(&with_key.stderr).contains("no Secret Service (D-Bus) is reachable"),
+        "{}",
+        text(&with_key.stderr)
+    );
+    let keyless = weft(ci.path())
+        .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+        .args([
+            "connection",
+            "create",
+            "--name",
+            "azure-ai",
+            "--type",
+            "azure_ai",
+        ])
+        .args(["--set", &format!("endpoint={}/models", fake.base)])
+        .args(["--set", "auth_mode=meid_token"])
+        .output()
+        .unwrap();
+    assert!(keyless.status.success(), "{}", text(&keyless.stderr));
+    let junit = project.path().join("eval-results.xml");
+    let replayed = weft(ci.path())
+        .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+        .args(["eval", "run"])
+        .arg(&file)
+        .args([
+            "--replay",
+            path(&cassette),
+            "--strict",
+            "--junit",
+            path(&junit),
+        ])
+        .output()
+        .unwrap();
+    let stderr = text(&replayed.stderr);
+    assert_eq!(replayed.status.code(), Some(0), "{stderr}");
+    assert!(
+        tally_line(&stderr, &cassette).ends_with(": 3 replayed, 0 recorded, 0 live"),
+        "{stderr}"
+    );
+    assert_eq!(fake.requests(), 3, "the replay called the service");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), 3, "{xml}");
+    assert!(!xml.contains("<failure"), "{xml}");
+}

@@ -26,7 +26,7 @@ fn text(bytes: &[u8]) -> String {
 /// True when an unlocked Secret Service is on this session bus. CI sets WEFT_REQUIRE_KEYCHAIN=1
 /// and provides one, so there these tests cannot skip.
 fn secret_service_ready() -> bool {
-    let probe = Keychain::native("weft-test-probe").and_then(|k| k.probe().result);
+    let probe = Keychain::native("weft-test-probe").probe().result;
     match probe {
         Ok(()) => true,
         Err(err) if std::env::var_os("WEFT_REQUIRE_KEYCHAIN").is_some() => {

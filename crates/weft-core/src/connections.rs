@@ -112,7 +112,7 @@ impl AppCore {
     }
 
     pub fn create_connection(&self, input: ConnectionInput) -> Result<SavedConnection, AppError> {
-        let keychain = self.keychain()?;
+        let keychain = self.keychain();
         let saved = Connections::new(self.database(), &keychain).create(input.into_draft())?;
         tracing::info!(name = %saved.record.name, kind = %saved.record.kind, "created connection");
         Ok(saved.into())
@@ -123,7 +123,7 @@ impl AppCore {
         name: &str,
         input: ConnectionInput,
     ) -> Result<SavedConnection, AppError> {
-        let keychain = self.keychain()?;
+        let keychain = self.keychain();
         let saved =
             Connections::new(self.database(), &keychain).update(name, input.into_draft())?;
         tracing::info!(name = %saved.record.name, "updated connection");
@@ -131,7 +131,7 @@ impl AppCore {
     }
 
     pub fn delete_connection(&self, name: &str) -> Result<(), AppError> {
-        let keychain = self.keychain()?;
+        let keychain = self.keychain();
         let deleted = Connections::new(self.database(), &keychain).delete(name)?;
         tracing::info!(name = %deleted.name, "deleted connection");
         Ok(())
@@ -144,7 +144,7 @@ impl AppCore {
         if !self.db()?.has_stale_secret_intents()? {
             return Ok(0);
         }
-        let keychain = self.keychain()?;
+        let keychain = self.keychain();
         Ok(Connections::new(self.database(), &keychain).clean_up_orphans()?)
     }
 }

@@ -1,6 +1,6 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use weft_store::{Database, Keychain, KeychainError};
+use weft_store::{Database, Keychain};
 
 use crate::{AppError, Settings, VERSION};
 
@@ -9,7 +9,7 @@ use crate::{AppError, Settings, VERSION};
 pub struct AppCore {
     settings: Settings,
     db: Mutex<Database>,
-    keychain: KeychainSource,
+    keychain: Arc<Keychain>,
     /// One HTTP client per process: it pools connections to the model endpoints.
     ai: weft_ai::Client,
     runs: Mutex<crate::runs::RunSlots>,
@@ -18,27 +18,19 @@ pub struct AppCore {
     pinned_profile: Option<String>,
 }
 
-#[derive(Debug)]
-enum KeychainSource {
-    /// The OS keychain, connected on first use and again after a failure, so that a keychain
-    /// started or unlocked while Weft runs is picked up without a restart.
-    Native(Mutex<Option<Arc<Keychain>>>),
-    /// A keychain chosen by the caller (tests use the in-memory store).
-    Given(Arc<Keychain>),
-}
-
 impl AppCore {
     /// Opens the data folder and database named by `settings`, with the OS keychain.
     pub fn open(settings: Settings) -> Result<Self, AppError> {
-        Self::open_with(settings, KeychainSource::Native(Mutex::new(None)))
+        let keychain = Keychain::native(settings.keyring_service.clone());
+        Self::open_with(settings, keychain)
     }
 
     /// Like [`AppCore::open`], with a keychain the caller chose.
     pub fn open_with_keychain(settings: Settings, keychain: Keychain) -> Result<Self, AppError> {
-        Self::open_with(settings, KeychainSource::Given(Arc::new(keychain)))
+        Self::open_with(settings, keychain)
     }
 
-    fn open_with(settings: Settings, keychain: KeychainSource) -> Result<Self, AppError> {
+    fn open_with(settings: Settings, keychain: Keychain) -> Result<Self, AppError> {
         settings.data_dir.ensure_exists()?;
         let db = Database::open(&settings.data_dir.database_path(), VERSION)?;
         tracing::info!(data_dir = %settings.data_dir.root().display(), "opened Weft data folder");
@@ -49,7 +41,7 @@ impl AppCore {
         let core = Self {
             settings,
             db: Mutex::new(db),
-            keychain,
+            keychain: Arc::new(keychain),
             ai,
             runs: Mutex::default(),
             pinned_profile: None,
@@ -109,19 +101,8 @@ impl AppCore {
             .map_err(|_| AppError::Internal("the database lock was poisoned by a panic".into()))
     }
 
-    /// The keychain, connecting to the OS store if this is the first use or the last try failed.
-    pub fn keychain(&self) -> Result<Arc<Keychain>, KeychainError> {
-        match &self.keychain {
-            KeychainSource::Given(keychain) => Ok(Arc::clone(keychain)),
-            KeychainSource::Native(slot) => {
-                let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                if let Some(keychain) = slot.as_ref() {
-                    return Ok(Arc::clone(keychain));
-                }
-                let keychain = Arc::new(Keychain::native(self.settings.keyring_service.clone())?);
-                *slot = Some(Arc::clone(&keychain));
-                Ok(keychain)
-            }
-        }
+    /// The keychain (the OS store is connected when a secret is first used).
+    pub fn keychain(&self) -> Arc<Keychain> {
+        Arc::clone(&self.keychain)
     }
 }

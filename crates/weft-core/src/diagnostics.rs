@@ -5,8 +5,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::Serialize;
 use ts_rs::TS;
 use weft_ai::{ENTRA_DEFAULT_SCOPE, EntraSignIn, InferenceError};
+use weft_store::ProbeReport;
 use weft_store::connections::{AuthMode, ConnectionRecord};
-use weft_store::{Backend, KeychainError, ProbeReport};
 
 use crate::{AppCore, AppError, VERSION};
 
@@ -189,13 +189,11 @@ impl AppCore {
             }
         };
         let service = self.settings().keyring_service.clone();
-        let keychain = match self.keychain() {
-            Ok(keychain) => KeychainReport {
-                backend: keychain.backend().to_string(),
-                service,
-                probe: keychain.probe().into(),
-            },
-            Err(err) => unreachable_keychain(service, err),
+        let keychain = self.keychain();
+        let keychain = KeychainReport {
+            backend: keychain.backend().to_string(),
+            service,
+            probe: keychain.probe().into(),
         };
         Ok(Diagnostics {
             app_version: VERSION.to_owned(),
@@ -207,20 +205,9 @@ impl AppCore {
     }
 }
 
-fn unreachable_keychain(service: String, err: KeychainError) -> KeychainReport {
-    KeychainReport {
-        backend: Backend::NATIVE.to_string(),
-        service,
-        probe: ProbeOutcome::Failed {
-            millis: 0.0,
-            message: err.to_string(),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use weft_store::{DataDir, Keychain};
+    use weft_store::{Backend, DataDir, Keychain, KeychainError};
 
     use super::*;
     use crate::Settings;
@@ -370,8 +357,12 @@ mod tests {
             backend: Backend::SecretService,
             reason: "no session bus".into(),
         };
-        let report = unreachable_keychain("weft".into(), err);
-        match report.probe {
+        // The store is connected by the probe's first write, which fails so.
+        let probe = ProbeOutcome::from(ProbeReport {
+            elapsed: Duration::from_millis(2),
+            result: Err(err),
+        });
+        match probe {
             ProbeOutcome::Failed { message, .. } => {
                 assert!(message.contains("no session bus"), "{message}");
                 assert!(message.contains("GNOME Keyring"), "{message}");

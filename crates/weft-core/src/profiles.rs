@@ -96,7 +96,7 @@ impl AppCore {
     /// Deletes the profile, what it changes in connections and those keychain entries. When it
     /// was the app's active profile, runs go back to no profile.
     pub fn delete_profile(&self, name: &str) -> Result<(), AppError> {
-        let keychain = self.keychain()?;
+        let keychain = self.keychain();
         let deleted = Connections::new(self.database(), &keychain).delete_profile(name)?;
         tracing::info!(profile = %deleted, "deleted profile");
         Ok(())
@@ -131,7 +131,7 @@ impl AppCore {
                 .map(|(key, raw)| (key, SecretInput::from_raw(&raw)))
                 .collect(),
         };
-        let keychain = self.keychain()?;
+        let keychain = self.keychain();
         let saved =
             Connections::new(self.database(), &keychain).set_override(name, profile, draft)?;
         tracing::info!(name = %saved.effective.record.name, profile, "saved profile override");
@@ -143,7 +143,7 @@ impl AppCore {
 
     /// Removes what `profile` changes in the connection; `false` when it changed nothing.
     pub fn clear_connection_override(&self, name: &str, profile: &str) -> Result<bool, AppError> {
-        let keychain = self.keychain()?;
+        let keychain = self.keychain();
         Ok(Connections::new(self.database(), &keychain).clear_override(name, profile)?)
     }
 }

@@ -145,7 +145,7 @@ impl AppCore {
         let name = record.name.clone();
         // No database lock from here on: the keychain may wait on an unlock prompt.
         let secret = |key: &str| -> Result<ApiKey, AppError> {
-            let keychain = self.keychain()?;
+            let keychain = self.keychain();
             let value =
                 Connections::new(self.database(), &keychain).effective_secret(&effective, key)?;
             Ok(ApiKey::new(value.expose()))

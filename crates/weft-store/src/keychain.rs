@@ -1,5 +1,5 @@
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use keyring_core::{CredentialStore, Entry, Error as KeyringError};
@@ -125,12 +125,21 @@ impl KeychainError {
 ///
 /// Every call blocks on the platform store (D-Bus round-trips on Linux): call it off the UI thread.
 pub struct Keychain {
-    store: Arc<CredentialStore>,
+    store: StoreSlot,
     backend: Backend,
     service: String,
     /// Account suffixes whose writes or deletes fail, in order, to test rollbacks.
     #[cfg(test)]
     faults: std::sync::Mutex<std::collections::VecDeque<(String, bool)>>,
+}
+
+/// The platform store is connected on first use, not when the keychain is made: a keyless
+/// connection, an Entra ID run and a replayed run never need one (a CI runner may have none), and
+/// a store that was missing or locked is tried again on the next use, so one started or unlocked
+/// while Weft runs is picked up without a restart.
+enum StoreSlot {
+    Platform(OnceLock<Arc<CredentialStore>>),
+    Given(Arc<CredentialStore>),
 }
 
 impl fmt::Debug for Keychain {
@@ -150,21 +159,17 @@ pub struct ProbeReport {
 }
 
 impl Keychain {
-    /// Connects to the platform's secret store. There is deliberately no fallback: if the store is
-    /// missing, this fails and says how to fix it, rather than keeping secrets somewhere weaker.
-    pub fn native(service: impl Into<String>) -> Result<Self, KeychainError> {
-        let backend = Backend::NATIVE;
-        let store = native_store().map_err(|err| KeychainError::Unavailable {
-            backend,
-            reason: err.to_string(),
-        })?;
-        Ok(Self {
-            store,
-            backend,
+    /// The platform's secret store, connected when a secret is first read, written or deleted.
+    /// There is deliberately no fallback: if the store is missing, that call fails and says how
+    /// to fix it, rather than keeping secrets somewhere weaker.
+    pub fn native(service: impl Into<String>) -> Self {
+        Self {
+            store: StoreSlot::Platform(OnceLock::new()),
+            backend: Backend::NATIVE,
             service: service.into(),
             #[cfg(test)]
             faults: Default::default(),
-        })
+        }
     }
 
     /// A keychain in memory, for tests that must not touch a real store.
@@ -179,7 +184,7 @@ impl Keychain {
     /// one that blocks like a store waiting on an unlock prompt.
     pub fn over_test_store(store: Arc<CredentialStore>, service: impl Into<String>) -> Self {
         Self {
-            store,
+            store: StoreSlot::Given(store),
             backend: Backend::InMemory,
             service: service.into(),
             #[cfg(test)]
@@ -310,9 +315,25 @@ impl Keychain {
     }
 
     fn entry(&self, account: &str) -> Result<Entry, KeychainError> {
-        self.store
+        self.store()?
             .build(&self.service, account, None)
             .map_err(|err| self.error(err))
+    }
+
+    fn store(&self) -> Result<&Arc<CredentialStore>, KeychainError> {
+        match &self.store {
+            StoreSlot::Given(store) => Ok(store),
+            StoreSlot::Platform(slot) => {
+                if let Some(store) = slot.get() {
+                    return Ok(store);
+                }
+                let store = native_store().map_err(|err| KeychainError::Unavailable {
+                    backend: self.backend,
+                    reason: err.to_string(),
+                })?;
+                Ok(slot.get_or_init(|| store))
+            }
+        }
     }
 
     fn error(&self, err: KeyringError) -> KeychainError {

@@ -8,8 +8,9 @@ use weft_store::{Backend, Keychain};
 /// provides an unlocked gnome-keyring, so there these tests cannot skip.
 fn real_keychain() -> Option<Keychain> {
     let service = format!("weft-test-{}", std::process::id());
-    match Keychain::native(service).and_then(|k| k.probe().result.map(|()| k)) {
-        Ok(keychain) => Some(keychain),
+    let keychain = Keychain::native(service);
+    match keychain.probe().result {
+        Ok(()) => Some(keychain),
         Err(err) if std::env::var_os("WEFT_REQUIRE_KEYCHAIN").is_some() => {
             panic!("WEFT_REQUIRE_KEYCHAIN is set but the keychain is unusable: {err}")
         }
@@ -46,7 +47,7 @@ fn entries_are_scoped_by_service_name() {
     let Some(keychain) = real_keychain() else {
         return;
     };
-    let other = Keychain::native(format!("{}-other", keychain.service())).unwrap();
+    let other = Keychain::native(format!("{}-other", keychain.service()));
     keychain.set("shared-account", "mine").unwrap();
     assert_eq!(other.get("shared-account").unwrap(), None);
     keychain.delete("shared-account").unwrap();

@@ -22,8 +22,12 @@ pub fn weft(home: &Path) -> Command {
 
 /// Runs `weft` with `stdin` piped in.
 pub fn weft_with_stdin(home: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = weft(home)
-        .args(args)
+    piped(weft(home).args(args), stdin)
+}
+
+/// Runs `cmd` with `stdin` piped in.
+pub fn piped(cmd: &mut Command, stdin: &str) -> Output {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -45,8 +49,9 @@ pub fn text(bytes: &[u8]) -> String {
 /// The real keychain under this test process's service name, or `None` where this machine has
 /// none. CI sets WEFT_REQUIRE_KEYCHAIN=1 and provides one, so there these tests cannot skip.
 pub fn keychain() -> Option<Keychain> {
-    match Keychain::native(service()).and_then(|k| k.probe().result.map(|()| k)) {
-        Ok(keychain) => Some(keychain),
+    let keychain = Keychain::native(service());
+    match keychain.probe().result {
+        Ok(()) => Some(keychain),
         Err(err) if std::env::var_os("WEFT_REQUIRE_KEYCHAIN").is_some() => {
             panic!("WEFT_REQUIRE_KEYCHAIN is set but the keychain is unusable: {err}")
         }

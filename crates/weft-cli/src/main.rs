@@ -7,6 +7,7 @@ mod connection_file;
 mod doctor;
 mod eval;
 mod flow;
+mod import_connections;
 mod profile;
 mod runs;
 mod secrets;
@@ -59,6 +60,18 @@ enum Command {
     /// thresholds and an earlier run.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// Bring work over from Prompt flow: its connections (keys included) and its flows.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `weft import …`: one subcommand per thing brought over, each in its own module.
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    // `weft import promptflow DIR` (the flow mapping) goes here, in import.rs.
+    /// Copy Prompt flow connections into Weft's store, their secrets into the OS keychain.
+    /// Exit 0: all imported; 1: nothing could be read; 2: some were skipped (the report says why).
+    PromptflowConnections(import_connections::Args),
 }
 
 /// Reads the profile of the environment: another source of the same choice as --profile.
@@ -152,6 +165,9 @@ fn main() -> ExitCode {
         Command::Profile(command) => report(profile::run(command)),
         Command::Batch(command) => batch::run(command, profile),
         Command::Eval(command) => eval::run(command, profile),
+        Command::Import(command) => match command {
+            ImportCommand::PromptflowConnections(args) => import_connections::run(args, profile),
+        },
     }
     .into()
 }

@@ -11,6 +11,7 @@ mod diagnostics;
 mod error;
 mod eval;
 mod flows;
+mod import_connections;
 mod logging;
 mod profiles;
 mod resolve;
@@ -35,6 +36,11 @@ pub use crate::eval::{
     EvalView,
 };
 pub use crate::flows::{FileVersion, FlowFileError, OpenedFlow, Recovery, Replace};
+pub use crate::import_connections::{
+    Candidate, ConnectionPresence, ConnectionStatus, ImportOutcome, ImportStatus, NeededConnection,
+    PF_HOME_ENV, PF_KEYRING_SERVICE, PF_KEYRING_USER, PfKey, PfStoreError, pf_encryption_key,
+    pf_store_path, read_local_store, read_pf_store, weft_kind,
+};
 pub use crate::logging::log_filter;
 pub use crate::profiles::{EffectiveConnectionView, OverrideInput, ProfileView, SavedOverride};
 pub use crate::resolve::{ConnectionCheck, StoreConnections, endpoint_for};

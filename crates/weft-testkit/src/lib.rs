@@ -14,6 +14,7 @@ mod batch_api;
 mod content_safety;
 mod dynamic_key;
 mod limited;
+mod pf_store;
 mod search;
 mod serp;
 mod service;
@@ -25,6 +26,7 @@ pub use content_safety::{
 };
 pub use dynamic_key::{DYNAMIC_KEY, SOURCES, dynamic_key_flow};
 pub use limited::{Arrival, LimitedChat, LimitedFake};
+pub use pf_store::{PfConnection, pf_generate_key, write_pf_store};
 pub use search::{SEARCH_API_VERSION, SearchFake, SearchSetup};
 pub use serp::{SerpFake, SerpSetup};
 pub use service::{Answer, Failure, HttpFake};

@@ -173,7 +173,9 @@ impl AppCore {
     ) -> Result<Prepared, AppError> {
         if order.cassette.is_some() && order.engine == BatchEngine::AzureBatch {
             return Err(AppError::Invalid(
-                "a cassette records calls made from this machine, and with the Azure Batch engine                  Azure makes them; run the batch on the local engine to record or replay it, or                  leave out the cassette"
+                "a cassette records calls made from this machine, and with the Azure Batch engine \
+                 Azure makes them; run the batch on the local engine to record or replay it, or \
+                 leave out the cassette"
                     .into(),
             ));
         }

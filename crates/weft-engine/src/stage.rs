@@ -89,6 +89,8 @@ fn part(kind: NodeKind) -> Part {
         | NodeKind::SerpSearch
         | NodeKind::AiSearch
         | NodeKind::HttpRequest => Part::Service,
+        // The user's own code may call anything, so it is not run twice around a stage.
+        NodeKind::Python => Part::Service,
     }
 }
 

@@ -21,6 +21,10 @@ pub struct FlowDocument {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     #[ts(as = "Option<String>", optional)]
     pub description: String,
+    /// How the flow's Python nodes run; absent: `python3` on PATH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub python: Option<PythonSettings>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     #[ts(as = "Option<IndexMap<String, FlowInput>>", optional)]
     pub inputs: IndexMap<String, FlowInput>,
@@ -33,6 +37,18 @@ pub struct FlowDocument {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[ts(as = "Option<Vec<Note>>", optional)]
     pub notes: Vec<Note>,
+}
+
+/// The flow's `python:`: the interpreter its Python nodes run in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct PythonSettings {
+    /// A path relative to the flow file (such as `.venv/bin/python`) or absolute; absent:
+    /// `python3` on PATH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub interpreter: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

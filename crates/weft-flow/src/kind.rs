@@ -47,6 +47,7 @@ pub enum NodeKind {
     SerpSearch,
     AiSearch,
     HttpRequest,
+    Python,
 }
 
 /// The type of a saved connection, as weft-store names it (a connection's `type:`). A kind's
@@ -222,7 +223,7 @@ impl NodeKindSpec {
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 13] = [
+    pub const ALL: [NodeKind; 14] = [
         Self::Inputs,
         Self::Outputs,
         Self::DeclareVariable,
@@ -236,6 +237,7 @@ impl NodeKind {
         Self::SerpSearch,
         Self::AiSearch,
         Self::HttpRequest,
+        Self::Python,
     ];
 
     /// Whether the engine runs nodes of this kind (flow ports only place the flow's inputs and

@@ -13,7 +13,8 @@ mod template;
 mod validate;
 
 pub use document::{
-    FlowDocument, FlowInput, FlowOutput, Node, Note, ParseError, Position, SCHEMA_VERSION,
+    FlowDocument, FlowInput, FlowOutput, Node, Note, ParseError, Position, PythonSettings,
+    SCHEMA_VERSION,
 };
 pub use graph::Graph;
 pub use kind::{

@@ -140,6 +140,10 @@ pub(crate) async fn execute(ctx: NodeContext) -> Result<NodeDone, NodeError> {
         NodeKind::SerpSearch => serp_search::run(&ctx).await,
         NodeKind::AiSearch => ai_search::run(&ctx).await,
         NodeKind::HttpRequest => http_request::run(&ctx).await,
+        NodeKind::Python => Err(NodeError::from(format!(
+            "`{}`: this build cannot run Python nodes yet; update Weft",
+            ctx.id
+        ))),
     }
 }
 

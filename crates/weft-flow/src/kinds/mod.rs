@@ -17,6 +17,7 @@ pub mod http_request;
 pub mod inputs;
 pub mod outputs;
 pub mod prompt_template;
+pub mod python;
 pub mod serp_search;
 pub mod set_variable;
 
@@ -43,6 +44,7 @@ impl NodeKind {
             Self::SerpSearch => serp_search::SPEC,
             Self::AiSearch => ai_search::SPEC,
             Self::HttpRequest => http_request::SPEC,
+            Self::Python => python::SPEC,
         }
     }
 }
@@ -58,6 +60,7 @@ pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>)
             common::check_saved_only(node, context, found)
         }
         NodeKind::AiSearch => ai_search::check(node, context, found),
+        NodeKind::Python => python::check(node, context, found),
         NodeKind::Inputs
         | NodeKind::Outputs
         | NodeKind::DeclareVariable

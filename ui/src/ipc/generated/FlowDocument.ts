@@ -3,12 +3,17 @@ import type { FlowInput } from "./FlowInput";
 import type { FlowOutput } from "./FlowOutput";
 import type { Node } from "./Node";
 import type { Note } from "./Note";
+import type { PythonSettings } from "./PythonSettings";
 
 /**
  * A flow file. Field order here is the order on disk, and maps keep their order, so saving an
  * edited flow changes only the lines that changed.
  */
-export type FlowDocument = { schema: number, title?: string, description?: string, inputs?: { [key in string]: FlowInput }, outputs?: { [key in string]: FlowOutput }, nodes: Array<Node>, 
+export type FlowDocument = { schema: number, title?: string, description?: string, 
+/**
+ * How the flow's Python nodes run; absent: `python3` on PATH.
+ */
+python?: PythonSettings, inputs?: { [key in string]: FlowInput }, outputs?: { [key in string]: FlowOutput }, nodes: Array<Node>, 
 /**
  * Comments on the canvas; they take no part in a run.
  */

@@ -3,4 +3,4 @@
 /**
  * What a node does. Names are the file's `type:` values.
  */
-export type NodeKind = "inputs" | "outputs" | "declare_variable" | "set_variable" | "prompt_template" | "chat_completion" | "create_azure_ai_connection" | "embeddings" | "condition" | "content_safety_text" | "serp_search" | "ai_search" | "http_request";
+export type NodeKind = "inputs" | "outputs" | "declare_variable" | "set_variable" | "prompt_template" | "chat_completion" | "create_azure_ai_connection" | "embeddings" | "condition" | "content_safety_text" | "serp_search" | "ai_search" | "http_request" | "python";

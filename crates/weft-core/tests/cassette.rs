@@ -211,7 +211,10 @@ async fn a_cassette_with_the_azure_batch_engine_is_refused_before_anything_is_st
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.to_string().contains("Azure Batch engine"), "{err}");
     assert!(err.to_string().contains("local engine"), "{err}");
-    assert!(!err.to_string().contains("  "), "a message with runs of spaces: {err}");
+    assert!(
+        !err.to_string().contains("  "),
+        "a message with runs of spaces: {err}"
+    );
     assert!(core.batches(10).unwrap().is_empty());
     assert!(fake.requests().is_empty());
 }

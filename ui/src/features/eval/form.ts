@@ -1,10 +1,12 @@
 // The Evaluate panel's form and the eval file it edits (docs/eval-format.md). The form holds text
 // as typed, so a half-typed number is not lost; `fileOf` turns it into the file's shape or says,
-// per field, what is wrong. A file opened and saved keeps what the form does not edit (prices,
-// the other thresholds): the form starts from the file and writes its own fields over it.
+// per field, what is wrong. A file opened and saved keeps what the form does not edit: the form
+// starts from the file and writes its own fields over it.
 import type { AssertionKind } from "../../ipc/generated/AssertionKind";
 import type { AssertionSpec } from "../../ipc/generated/AssertionSpec";
 import type { EvalFile } from "../../ipc/generated/EvalFile";
+import type { Price } from "../../ipc/generated/Price";
+import type { Thresholds } from "../../ipc/generated/Thresholds";
 import type { JsonValue } from "../../ipc/generated/serde_json/JsonValue";
 import { type MappingEntries, entriesFrom, mappingOf } from "../../shared/dataset/mapping";
 
@@ -71,6 +73,10 @@ export type AssertionDraft = { type: AssertionType; output: string; weight: stri
 
 export type SetDraft = { node: string; property: string; value: string };
 export type VariantDraft = { name: string; sets: SetDraft[] };
+/** A row of `prices:`: a deployment or model and its prices per million tokens (the Rust `Price`). */
+export type PriceDraft = { name: string; input: string; output: string };
+/** A row of `thresholds.metrics`: the least mean score of a metric, 0 to 1. */
+export type MetricFloorDraft = { metric: string; floor: string };
 
 export type EvalForm = {
   name: string;
@@ -83,6 +89,12 @@ export type EvalForm = {
   variants: VariantDraft[];
   /** Percent, 0 to 100; empty: none, and then every row must pass. */
   passRate: string;
+  /** The most the rows' 95th percentile latency may be, in ms; empty: no ceiling. */
+  p95LatencyMs: string;
+  /** The most a variant may cost, in the prices' currency; empty: no ceiling. */
+  cost: string;
+  metricFloors: MetricFloorDraft[];
+  prices: PriceDraft[];
   base: EvalFile | null;
 };
 
@@ -161,6 +173,10 @@ export function formOf(file: EvalFile, inputNames: readonly string[]): EvalForm 
       }),
     })),
     passRate: file.thresholds?.pass_rate === undefined ? "" : String(Math.round(file.thresholds.pass_rate * 10000) / 100),
+    p95LatencyMs: num(file.thresholds?.p95_latency_ms),
+    cost: num(file.thresholds?.cost),
+    metricFloors: Object.entries(file.thresholds?.metrics ?? {}).map(([metric, floor]) => ({ metric, floor: String(floor) })),
+    prices: Object.entries(file.prices ?? {}).map(([name, p]) => ({ name, input: String(p.input), output: String(p.output) })),
     base: file,
   };
 }
@@ -176,6 +192,10 @@ export function newForm(flow: string, title: string, inputNames: readonly string
     assertions: [emptyAssertion()],
     variants: [],
     passRate: "",
+    p95LatencyMs: "",
+    cost: "",
+    metricFloors: [],
+    prices: [],
     base: null,
   };
 }
@@ -265,6 +285,51 @@ function specOf(draft: AssertionDraft, key: string, errors: FormErrors): Asserti
   return spec;
 }
 
+/** The thresholds the form edits; a field left empty is absent from the file. */
+function thresholdsOf(form: EvalForm, errors: FormErrors): Thresholds {
+  const thresholds: Thresholds = {};
+  const passRate = number(errors, "passRate", form.passRate, (n) => (n < 0 || n > 100 ? "Type a percentage from 0 to 100." : null));
+  if (passRate !== undefined) thresholds.pass_rate = passRate / 100;
+  const p95 = number(errors, "p95LatencyMs", form.p95LatencyMs, nonNegative);
+  if (p95 !== undefined) thresholds.p95_latency_ms = p95;
+  const cost = number(errors, "cost", form.cost, nonNegative);
+  if (cost !== undefined) thresholds.cost = cost;
+  const metrics: Record<string, number> = {};
+  const seen = new Set<string>();
+  form.metricFloors.forEach((row, i) => {
+    const metric = row.metric.trim();
+    const floor = number(errors, `metrics.${i}.floor`, row.floor, unit);
+    // A floor cleared is no floor; a floor without its metric cannot be checked.
+    if (!row.floor.trim()) return;
+    if (!metric) errors[`metrics.${i}.metric`] = "Choose the metric this floor is for.";
+    else if (seen.has(metric)) errors[`metrics.${i}.metric`] = `The metric ${metric} has another floor.`;
+    else if (floor !== undefined) metrics[metric] = floor;
+    seen.add(metric);
+  });
+  if (Object.keys(metrics).length) thresholds.metrics = metrics;
+  return thresholds;
+}
+
+/** `prices:` as the file spells it: name -> { input, output } per million tokens. */
+function pricesOf(rows: readonly PriceDraft[], errors: FormErrors): Record<string, Price> {
+  const prices: Record<string, Price> = {};
+  const seen = new Set<string>();
+  rows.forEach((row, i) => {
+    const name = row.name.trim();
+    if (!name && !row.input.trim() && !row.output.trim()) return;
+    if (!name) errors[`prices.${i}.name`] = "Name the deployment or model this price is for.";
+    else if (seen.has(name)) errors[`prices.${i}.name`] = `${name} has another price; keep one.`;
+    const duplicate = seen.has(name);
+    seen.add(name);
+    const input = number(errors, `prices.${i}.input`, row.input, nonNegative);
+    const output = number(errors, `prices.${i}.output`, row.output, nonNegative);
+    if (!row.input.trim()) errors[`prices.${i}.input`] = "Type the price of a million input tokens.";
+    if (!row.output.trim()) errors[`prices.${i}.output`] = "Type the price of a million output tokens.";
+    if (name && !duplicate && input !== undefined && output !== undefined) prices[name] = { input, output };
+  });
+  return prices;
+}
+
 /** The eval file the form describes, or what to fix, keyed `data`, `assert.0.value`, `variants.1.name`… */
 export function fileOf(form: EvalForm): { ok: true; file: EvalFile } | { ok: false; errors: FormErrors } {
   const errors: FormErrors = {};
@@ -285,11 +350,13 @@ export function fileOf(form: EvalForm): { ok: true; file: EvalFile } | { ok: fal
     });
     return { name, set };
   });
-  const passRate = number(errors, "passRate", form.passRate, (n) => (n < 0 || n > 100 ? "Type a percentage from 0 to 100." : null));
+  const edited = thresholdsOf(form, errors);
+  const prices = pricesOf(form.prices, errors);
   if (Object.keys(errors).length) return { ok: false, errors };
   const base = form.base;
-  const { pass_rate: _old, ...thresholds } = base?.thresholds ?? {};
-  void _old;
+  // Whatever thresholds the form does not know stay as they were; its own are written over them.
+  const { pass_rate: _p, p95_latency_ms: _l, cost: _c, metrics: _m, ...kept } = base?.thresholds ?? {};
+  void [_p, _l, _c, _m];
   const file: EvalFile = { ...base, flow: form.flow, data: form.data.trim(), assert };
   const optional = { name: form.name.trim(), description: form.description.trim() };
   for (const [key, value] of Object.entries(optional)) {
@@ -301,8 +368,27 @@ export function fileOf(form: EvalForm): { ok: true; file: EvalFile } | { ok: fal
   else delete file.column_mapping;
   if (variants.length) file.variants = variants;
   else delete file.variants;
-  const all = passRate === undefined ? thresholds : { ...thresholds, pass_rate: passRate / 100 };
+  const all = { ...kept, ...edited };
   if (Object.keys(all).length) file.thresholds = all;
   else delete file.thresholds;
+  if (Object.keys(prices).length) file.prices = prices;
+  else delete file.prices;
   return { ok: true, file };
+}
+
+/** The metrics the assertions are summarised under (each its `metric`, else its type), for a floor. */
+export function metricNames(assertions: readonly AssertionDraft[]): string[] {
+  return [...new Set(assertions.map((a) => a.metric.trim() || a.type))];
+}
+
+/** The deployments a price may be for: the flow's nodes', the variants' and the judges'. */
+export function deploymentNames(nodes: readonly { properties?: { [key in string]?: JsonValue } }[], form: EvalForm): string[] {
+  const names = [
+    ...nodes.map((n) => n.properties?.deployment),
+    ...form.variants.flatMap((v) => v.sets.filter((s) => s.property === "deployment").map((s) => parseSetValue(s.value))),
+    ...form.assertions.filter((a) => FIELDS[a.type].includes("deployment")).map((a) => a.deployment.trim()),
+  ];
+  // A reference (`${inputs.model}`) names no deployment until the flow runs.
+  const plain = names.filter((n): n is string => typeof n === "string" && n.trim() !== "" && !n.includes("${"));
+  return [...new Set(plain.map((n) => n.trim()))].sort();
 }

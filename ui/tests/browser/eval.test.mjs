@@ -98,13 +98,42 @@ test("an eval made with the form is saved, runs its variants with live progress,
       await addVariant(page, 0, "mini", "gpt-4o-mini");
       await addVariant(page, 1, "large", "gpt-4o");
       await page.getByTestId("eval-pass-rate").fill("90");
+      await page.getByTestId("eval-p95-latency").fill("2500");
+      // A floor for the first assertion's metric, offered from the assertions.
+      await page.getByTestId("eval-add-metric").click();
+      assert.equal(await page.getByTestId("eval-metric-0-name").inputValue(), "icontains");
+      await page.getByTestId("eval-metric-0-floor").fill("0.5");
 
-      // A bad number is refused before anything is written.
+      // Prices: each new row names a deployment of the flow or its variants not priced yet.
+      await page.getByTestId("eval-add-price").click();
+      assert.equal(await page.getByTestId("eval-price-0-name").inputValue(), "gpt-4o");
+      await page.getByTestId("eval-price-0-input").fill("cheap");
+      await page.getByTestId("eval-price-0-output").fill("10");
+      await page.getByTestId("eval-add-price").click();
+      assert.equal(await page.getByTestId("eval-price-1-name").inputValue(), "gpt-4o-mini");
+      await page.getByTestId("eval-price-1-input").fill("0.15");
+      await page.getByTestId("eval-price-1-output").fill("0.60");
+      await page.getByTestId("eval-add-price").click();
+      await page.getByTestId("eval-price-2-name").fill("gpt-4o");
+      await page.getByTestId("eval-price-2-input").fill("1");
+      await page.getByTestId("eval-price-2-output").fill("1");
+      assert.deepEqual(
+        await page.locator("#eval-price-deployments option").evaluateAll((els) => els.map((el) => el.getAttribute("value"))),
+        ["gpt-4o", "gpt-4o-mini"],
+      );
+
+      // A bad number or a name priced twice is refused before anything is written.
       await dialogAnswer(page, { save: EVAL });
       await page.getByTestId("eval-save").click();
       await page.getByTestId("eval-assert-1-max-error").filter({ hasText: "Type a number." }).waitFor();
+      assert.equal(await page.getByTestId("eval-error-prices.0.input").innerText(), "Type a number.");
+      assert.equal(await page.getByTestId("eval-error-prices.2.name").innerText(), "gpt-4o has another price; keep one.");
       assert.equal(await page.evaluate((p) => window.__WEFT_EVALS__?.[p], EVAL), undefined);
+      await page.getByTestId("eval-add-price").scrollIntoViewIfNeeded();
+      await screenshot(page, "eval-prices.png");
       await page.getByTestId("eval-assert-1-max").fill("300");
+      await page.getByTestId("eval-price-0-input").fill("2.50");
+      await page.getByTestId("eval-price-2-remove").click();
       await page.getByTestId("eval-save").click();
       await page.getByTestId("eval-saved").waitFor();
       assert.equal(await page.getByTestId("eval-path").innerText(), "ask.eval.yaml");
@@ -121,8 +150,10 @@ test("an eval made with the form is saved, runs its variants with live progress,
           { type: "icontains", value: "${data.question}" },
           { type: "latency_ms", max: 300 },
         ],
-        thresholds: { pass_rate: 0.9 },
+        thresholds: { pass_rate: 0.9, p95_latency_ms: 2500, metrics: { icontains: 0.5 } },
+        prices: { "gpt-4o": { input: 2.5, output: 10 }, "gpt-4o-mini": { input: 0.15, output: 0.6 } },
       });
+      assert.equal(await page.getByTestId("eval-error-prices.0.input").count(), 0);
       await screenshot(page, "eval-form.png");
 
       // Run: each variant's progress, then the aggregates per variant.
@@ -183,6 +214,11 @@ test("an eval made with the form is saved, runs its variants with live progress,
       await page.getByTestId("eval-variant-1-name").waitFor();
       assert.equal(await page.getByTestId("eval-variant-1-name").inputValue(), "large");
       assert.equal(await page.getByTestId("eval-assert-0-value").inputValue(), "question 1");
+      assert.equal(await page.getByTestId("eval-p95-latency").inputValue(), "2500");
+      assert.equal(await page.getByTestId("eval-metric-0-floor").inputValue(), "0.5");
+      assert.equal(await page.getByTestId("eval-price-1-name").inputValue(), "gpt-4o-mini");
+      assert.equal(await page.getByTestId("eval-price-1-output").inputValue(), "0.6");
+      assert.equal(await page.getByTestId("eval-price-2").count(), 0);
     },
     { mock },
   ));

@@ -1,5 +1,5 @@
 // The Evaluate panel: on the left the eval file as a form (dataset, mapping, assertions, variants,
-// thresholds) with Save and Run, on the right the eval running or run: progress per variant,
+// thresholds, prices) with Save and Run, on the right the eval running or run: progress per variant,
 // aggregates per variant with the thresholds, and the rows per variant against a baseline.
 import { useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
@@ -15,8 +15,11 @@ import { selectDirty, useEditor } from "../editor/store";
 import { capitalised, formatMs } from "../run/format";
 import { AssertionEditor } from "./AssertionEditor";
 import { EvalGrid } from "./EvalGrid";
+import { deploymentNames, metricNames } from "./form";
+import { PricesEditor } from "./PricesEditor";
 import { fileName } from "./paths";
 import { evalFlowPath, unsavedFlow, useEval } from "./store";
+import { ThresholdsEditor } from "./ThresholdsEditor";
 import { VariantEditor } from "./VariantEditor";
 import "../batch/batch.css";
 import "./eval.css";
@@ -87,6 +90,8 @@ function Setup() {
   const outputs = useMemo(() => Object.keys(flowOutputs ?? {}), [flowOutputs]);
   const nodes = useMemo(() => flowNodes.map((n) => ({ id: n.id, type: n.type })), [flowNodes]);
   const names = useMemo(() => (connections ?? []).map((c) => c.name), [connections]);
+  const metrics = useMemo(() => metricNames(s.form?.assertions ?? []), [s.form?.assertions]);
+  const deployments = useMemo(() => (s.form ? deploymentNames(flowNodes, s.form) : []), [flowNodes, s.form]);
   const problems = useMemo(
     () => (s.form && s.preview ? mappingProblems(inputs, s.form.entries, s.preview.columns, s.preview.format === "csv") : {}),
     [inputs, s.form, s.preview],
@@ -189,19 +194,8 @@ function Setup() {
           + Variant
         </button>
       </section>
-      <label className="field">
-        <span className="field-label">Pass rate at least (%)</span>
-        <input
-          type="text"
-          inputMode="decimal"
-          placeholder="100 (every row)"
-          data-testid="eval-pass-rate"
-          disabled={s.busy}
-          value={form.passRate}
-          onChange={(e) => s.edit((f) => ({ ...f, passRate: e.target.value }))}
-        />
-        {error("passRate")}
-      </label>
+      <ThresholdsEditor form={form} metrics={metrics} errors={s.errors} disabled={s.busy} onChange={(change) => s.edit((f) => ({ ...f, ...change }))} />
+      <PricesEditor prices={form.prices} deployments={deployments} errors={s.errors} disabled={s.busy} onChange={(prices) => s.edit((f) => ({ ...f, prices }))} />
       <RunControls />
     </aside>
   );

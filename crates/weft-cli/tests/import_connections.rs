@@ -63,11 +63,46 @@ fn yaml_files_import_and_a_clash_is_skipped_until_replace() {
         "name: vectors\ntype: qdrant\napi_base: https://q.example.com\napi_key: k\n",
     )
     .unwrap();
+    let entra = files.path().join("entra.yaml");
+    std::fs::write(
+        &entra,
+        "name: aoai-entra\ntype: azure_open_ai\napi_base: https://e.openai.azure.com/\n\
+         api_type: azure\napi_version: 2024-10-21\nauth_mode: meid_token\n",
+    )
+    .unwrap();
+    let custom = files.path().join("custom.yaml");
+    std::fs::write(
+        &custom,
+        format!(
+            "name: tools\ntype: custom\nconfigs:\n  region: westeurope\nsecrets:\n  token: \"{CUSTOM_TOKEN}\"\n"
+        ),
+    )
+    .unwrap();
     let (openai, qdrant) = (openai.to_str().unwrap(), qdrant.to_str().unwrap());
+    let (entra, custom) = (entra.to_str().unwrap(), custom.to_str().unwrap());
 
-    let out = import(home.path(), &["--from-yaml", openai, qdrant]);
+    let out = import(home.path(), &["--from-yaml", openai, qdrant, entra, custom]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let report = text(&out.stdout);
+    assert!(
+        report.contains("imported aoai-entra (azure_open_ai, Microsoft Entra ID, no key)"),
+        "{report}"
+    );
+    assert!(report.contains("imported tools (custom)"), "{report}");
+    let tools = connection(home.path(), "tools");
+    assert_eq!(tools["config"]["region"], "westeurope");
+    let tools_id = tools["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        keychain
+            .get(&format!("{tools_id}/token"))
+            .unwrap()
+            .as_deref(),
+        Some(CUSTOM_TOKEN)
+    );
+    assert_eq!(
+        connection(home.path(), "aoai-entra")["secrets"],
+        serde_json::json!({})
+    );
     assert!(report.contains("imported openai (open_ai)"), "{report}");
     assert!(report.contains("skipped  qdrant"), "{report}");
     assert!(
@@ -75,10 +110,10 @@ fn yaml_files_import_and_a_clash_is_skipped_until_replace() {
         "{report}"
     );
     assert!(
-        report.ends_with("1 imported, 0 replaced, 1 skipped\n"),
+        report.ends_with("3 imported, 0 replaced, 1 skipped\n"),
         "{report}"
     );
-    shows_no_secret(&out, &[OPENAI_KEY]);
+    shows_no_secret(&out, &[OPENAI_KEY, CUSTOM_TOKEN]);
     let id = connection(home.path(), "openai")["id"]
         .as_str()
         .unwrap()
@@ -103,8 +138,11 @@ fn yaml_files_import_and_a_clash_is_skipped_until_replace() {
     assert_eq!(json["connections"][0]["status"], "replaced");
     assert_eq!(json["connections"][0]["type"], "open_ai");
     shows_no_secret(&out, &[OPENAI_KEY]);
-    assert!(!holds(&stored_bytes(home.path()), OPENAI_KEY));
+    let stored = stored_bytes(home.path());
+    assert!(!holds(&stored, OPENAI_KEY));
+    assert!(!holds(&stored, CUSTOM_TOKEN));
     keychain.delete(&format!("{id}/api_key")).unwrap();
+    keychain.delete(&format!("{tools_id}/token")).unwrap();
 }
 
 #[test]

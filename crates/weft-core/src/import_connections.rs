@@ -92,27 +92,9 @@ pub fn read_local_store(
     if !path.is_file() {
         return Err(PfStoreError::Missing(path));
     }
-    let keychain = Keychain::native(PF_KEYRING_SERVICE).connected()?;
+    let keychain = Keychain::native(PF_KEYRING_SERVICE);
     let key = pf_encryption_key(&keychain)?;
     read_pf_store(&path, &key)
-}
-
-/// `Keychain::native` gives a keychain that connects on first use, or (before that change) the
-/// result of connecting; this takes either.
-trait Connected {
-    fn connected(self) -> Result<Keychain, PfStoreError>;
-}
-
-impl Connected for Keychain {
-    fn connected(self) -> Result<Keychain, PfStoreError> {
-        Ok(self)
-    }
-}
-
-impl<E: fmt::Display> Connected for Result<Keychain, E> {
-    fn connected(self) -> Result<Keychain, PfStoreError> {
-        self.map_err(|err| PfStoreError::Keyring(err.to_string()))
-    }
 }
 
 /// Prompt flow's encryption key, ready to decrypt.

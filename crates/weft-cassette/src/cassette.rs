@@ -89,6 +89,8 @@ impl Cassette {
     /// The same ports, recording or replaying around `live`: model chat (streamed or not),
     /// embeddings, content safety, web search, document search and HTTP.
     pub fn wrap(self: &Arc<Self>, live: Services) -> Services {
+        // Python nodes call no service port: their workers are kept as they are.
+        let python = live.python.clone();
         let taped = Arc::new(Taped::new(self.clone(), live));
         Services {
             model: taped.clone(),
@@ -96,6 +98,7 @@ impl Cassette {
             web_search: taped.clone(),
             document_search: taped.clone(),
             http: taped,
+            python,
         }
     }
 

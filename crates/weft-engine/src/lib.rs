@@ -7,6 +7,7 @@ mod error;
 mod event;
 mod nodes;
 mod plan;
+pub mod python;
 mod redact;
 mod run;
 mod scheduler;

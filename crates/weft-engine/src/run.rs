@@ -321,6 +321,7 @@ impl RunState {
         self.running
             .insert(node.id.clone(), (Instant::now(), shown));
         NodeContext {
+            flow: self.flow.clone(),
             id: node.id.clone(),
             kind: node.kind,
             props,

@@ -164,6 +164,9 @@ pub struct Services {
     pub web_search: Arc<dyn WebSearch>,
     pub document_search: Arc<dyn DocumentSearch>,
     pub http: Arc<dyn HttpClient>,
+    /// The Python nodes' worker processes, kept as long as these services (an engine, a
+    /// batch). They call no service port, so a cassette has nothing to wrap here.
+    pub python: crate::python::PythonPools,
 }
 
 impl Services {
@@ -177,6 +180,7 @@ impl Services {
             web_search: client.clone(),
             document_search: client.clone(),
             http: client,
+            python: crate::python::PythonPools::default(),
         }
     }
 }

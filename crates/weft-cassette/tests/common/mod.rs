@@ -118,6 +118,7 @@ pub fn offline() -> Services {
         web_search: ports.clone(),
         document_search: ports.clone(),
         http: ports,
+        python: Default::default(),
     }
 }
 

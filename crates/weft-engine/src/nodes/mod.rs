@@ -11,6 +11,7 @@ mod declare_variable;
 mod embeddings;
 mod http_request;
 mod prompt_template;
+mod python;
 mod serp_search;
 mod set_variable;
 
@@ -32,6 +33,8 @@ use crate::redact::{Redactor, StreamRedactor};
 use crate::services::Services;
 
 pub(crate) struct NodeContext {
+    /// The flow being run (a Python node reads its folder and `python:` settings).
+    pub flow: Arc<weft_flow::ValidFlow>,
     pub id: String,
     pub kind: NodeKind,
     pub props: Map<String, Value>,
@@ -140,10 +143,7 @@ pub(crate) async fn execute(ctx: NodeContext) -> Result<NodeDone, NodeError> {
         NodeKind::SerpSearch => serp_search::run(&ctx).await,
         NodeKind::AiSearch => ai_search::run(&ctx).await,
         NodeKind::HttpRequest => http_request::run(&ctx).await,
-        NodeKind::Python => Err(NodeError::from(format!(
-            "`{}`: this build cannot run Python nodes yet; update Weft",
-            ctx.id
-        ))),
+        NodeKind::Python => python::run(&ctx).await,
     }
 }
 

@@ -30,6 +30,7 @@ impl Validation {
             graph,
             secret_inputs,
             secret_references,
+            base_dir: None,
         });
         Self { diagnostics, valid }
     }
@@ -65,9 +66,21 @@ pub struct ValidFlow {
     graph: Graph,
     secret_inputs: BTreeSet<String>,
     secret_references: Vec<Reference>,
+    base_dir: Option<std::path::PathBuf>,
 }
 
 impl ValidFlow {
+    /// The flow file's folder: what a Python node's `source` and the flow's
+    /// `python.interpreter` are relative to. A flow that was never saved has none.
+    pub fn with_base_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.base_dir = Some(dir.into());
+        self
+    }
+
+    pub fn base_dir(&self) -> Option<&std::path::Path> {
+        self.base_dir.as_deref()
+    }
+
     pub fn document(&self) -> &FlowDocument {
         &self.doc
     }

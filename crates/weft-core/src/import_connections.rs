@@ -168,10 +168,12 @@ pub struct ImportOutcome {
     pub notes: Vec<String>,
 }
 
-/// The Weft type of a Prompt flow connection type, spelt as in YAML (`azure_open_ai`) or as in
-/// the local store (`AzureOpenAI`). `None`: Weft has no such type (Qdrant, Weaviate…).
+/// The Weft type of a Prompt flow connection type, spelt as in YAML (`azure_open_ai`), as in
+/// the local store (`AzureOpenAI`) or as the class a tool's input names (`AzureOpenAIConnection`).
+/// `None`: Weft has no such type (Qdrant, Weaviate…).
 pub fn weft_kind(pf_type: &str) -> Option<ConnectionKind> {
-    let snake = match pf_type.trim() {
+    let pf_type = pf_type.trim();
+    let snake = match pf_type.strip_suffix("Connection").unwrap_or(pf_type) {
         "AzureOpenAI" => "azure_open_ai",
         "OpenAI" => "open_ai",
         "Serverless" => "serverless",
@@ -779,6 +781,8 @@ mod tests {
                 need("search", Some("CognitiveSearch")),
                 need("search", None),
                 need("aoai", Some("azure_open_ai")),
+                need("SEARCH", Some("SerpConnection")),
+                need("search", Some("CustomConnection")),
             ])
             .unwrap();
         let presence: Vec<_> = status.iter().map(|s| s.presence).collect();
@@ -789,6 +793,8 @@ mod tests {
                 ConnectionPresence::WrongType,
                 ConnectionPresence::Present,
                 ConnectionPresence::Missing,
+                ConnectionPresence::Present,
+                ConnectionPresence::WrongType,
             ]
         );
         assert_eq!(status[0].kind, Some(ConnectionKind::Serp));

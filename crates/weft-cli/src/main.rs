@@ -7,6 +7,7 @@ mod connection_file;
 mod doctor;
 mod eval;
 mod flow;
+mod import;
 mod import_connections;
 mod profile;
 mod runs;
@@ -68,7 +69,10 @@ enum Command {
 /// `weft import …`: one subcommand per thing brought over, each in its own module.
 #[derive(Debug, Subcommand)]
 enum ImportCommand {
-    // `weft import promptflow DIR` (the flow mapping) goes here, in import.rs.
+    /// A Prompt flow folder (flow.dag.yaml) as a Weft flow beside it, with a report of what
+    /// mapped, was approximated or could not map. Exit 0: imported; 2: some could not map; 1:
+    /// nothing written.
+    Promptflow(import::Args),
     /// Copy Prompt flow connections into Weft's store, their secrets into the OS keychain.
     /// Exit 0: all imported; 1: nothing could be read; 2: some were skipped (the report says why).
     PromptflowConnections(import_connections::Args),
@@ -166,6 +170,7 @@ fn main() -> ExitCode {
         Command::Batch(command) => batch::run(command, profile),
         Command::Eval(command) => eval::run(command, profile),
         Command::Import(command) => match command {
+            ImportCommand::Promptflow(args) => import::run(args),
             ImportCommand::PromptflowConnections(args) => import_connections::run(args, profile),
         },
     }

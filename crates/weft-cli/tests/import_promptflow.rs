@@ -1,0 +1,155 @@
+//! `weft import promptflow DIR`: a Prompt flow fixture (weft-promptflow's) imported beside a copy
+//! of itself, its report, the refusal to overwrite, and the imported flow run against the fake.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{text, weft, weft_with_stdin};
+
+fn fixture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../weft-promptflow/tests/fixtures")
+        .join(name);
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join(name);
+    std::fs::create_dir(&dir).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    (root, dir)
+}
+
+fn sse(words: &[&str]) -> weft_testkit::Reply {
+    let mut events: Vec<serde_json::Value> = words
+        .iter()
+        .map(|w| serde_json::json!({"choices": [{"index": 0, "delta": {"content": w}}]}))
+        .collect();
+    events.push(serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}));
+    weft_testkit::Reply::Sse(events)
+}
+
+#[test]
+fn a_chat_flow_imports_with_its_report_and_refuses_to_overwrite() {
+    let home = tempfile::tempdir().unwrap();
+    let (_root, dir) = fixture_copy("chat");
+    let out = weft(home.path())
+        .args(["import", "promptflow"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!("wrote {}", dir.join("chat.weft.yaml").display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("approximated chat (line 17): llm → Chat completion"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  open_ai_connection (azure_open_ai)"),
+        "{stdout}"
+    );
+
+    let again = weft(home.path())
+        .args(["import", "promptflow"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("already exists; pass --out"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    let out_file = dir.join("mine.weft.yaml");
+    let json = weft(home.path())
+        .args(["import", "promptflow", "--json", "--out"])
+        .arg(&out_file)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["flow"], out_file.display().to_string());
+    assert_eq!(
+        report["connections_needed"][0]["name"],
+        "open_ai_connection"
+    );
+    assert_eq!(report["report"][0]["severity"], "approximated");
+    assert_eq!(report["report"][0]["node"], "chat_history");
+    assert_eq!(report["report"][0]["line"], 3);
+}
+
+#[test]
+fn an_evaluation_flow_exits_2_for_its_aggregation_node() {
+    let home = tempfile::tempdir().unwrap();
+    let (_root, dir) = fixture_copy("eval_accuracy");
+    let out = weft(home.path())
+        .args(["import", "promptflow"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).contains("unmapped     calculate_accuracy (line 25)"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn an_imported_llm_flow_runs_against_the_fake() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = weft_testkit::FakeEndpoint::start(vec![sse(&["Bonjour ", "le monde"])]);
+    let home = tempfile::tempdir().unwrap();
+    let (_root, dir) = fixture_copy("variants");
+    let out = weft(home.path())
+        .args(["import", "promptflow"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.join("variants.eval.yaml").is_file());
+    let out = weft_with_stdin(
+        home.path(),
+        &[
+            "connection",
+            "create",
+            "--name",
+            "open_ai_connection",
+            "--type",
+            "azure_open_ai",
+            "--set",
+            &format!("api_base={}/", fake.base),
+            "--secret",
+            "api_key",
+        ],
+        "sk-import-4242\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = weft(home.path())
+        .args(["flow", "run"])
+        .arg(dir.join("variants.weft.yaml"))
+        .args(["--input", "text=Weft runs flows.", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "{\"summary\":\"Bonjour le monde\"}\n");
+    let sent = fake.requests()[0].json();
+    assert_eq!(sent["messages"][0]["role"], "system");
+    assert_eq!(
+        sent["messages"][0]["content"],
+        "Summarise the text in two sentences."
+    );
+    assert_eq!(sent["messages"][1]["content"], "Weft runs flows.");
+    assert_eq!(sent["temperature"], 0.2);
+    assert_eq!(sent["max_tokens"], 128);
+}

@@ -452,21 +452,32 @@ impl AppCore {
                 }
                 Some(view) if view.kind == input.kind => self
                     .update_connection(&view.name, input)
-                    .map(|saved| (ImportStatus::Replaced, saved)),
-                Some(view) => self
-                    .delete_connection(&view.name)
-                    .and_then(|()| self.create_connection(input))
-                    .map(|saved| (ImportStatus::Replaced, saved)),
+                    .map(|saved| (ImportStatus::Replaced, saved))
+                    .map_err(|err| err.to_string()),
+                // Another type: its fields and secrets are another set, so it goes first.
+                Some(view) => match self.delete_connection(&view.name) {
+                    Ok(()) => self
+                        .create_connection(input)
+                        .map(|saved| (ImportStatus::Replaced, saved))
+                        .map_err(|err| {
+                            format!(
+                                "{err}; the {} connection it was to replace is already deleted",
+                                view.kind
+                            )
+                        }),
+                    Err(err) => Err(err.to_string()),
+                },
                 None => self
                     .create_connection(input)
-                    .map(|saved| (ImportStatus::Imported, saved)),
+                    .map(|saved| (ImportStatus::Imported, saved))
+                    .map_err(|err| err.to_string()),
             };
             match result {
                 Ok((status, saved)) => {
                     notes.extend(saved.warnings);
                     outcome(status, None, keyless, notes);
                 }
-                Err(err) => outcome(ImportStatus::Skipped, Some(err.to_string()), keyless, notes),
+                Err(reason) => outcome(ImportStatus::Skipped, Some(reason), keyless, notes),
             }
         }
         Ok(outcomes)
@@ -714,9 +725,29 @@ mod tests {
             Some("old-serp-key")
         );
 
+        core.delete_connection("search").unwrap();
+        core.create_connection(ConnectionInput {
+            name: "search".into(),
+            kind: ConnectionKind::Serp,
+            config: BTreeMap::new(),
+            secrets: [("api_key".to_owned(), "old-search-key".to_owned())].into(),
+        })
+        .unwrap();
+
         let outcomes = core
             .import_connections(read_pf_store(&store, &pf_key).unwrap(), true)
             .unwrap();
+        // A clash with another type is replaced by the new type, with its own key.
+        assert_eq!(outcome(&outcomes, "search").status, ImportStatus::Replaced);
+        let search = core.connection("search").unwrap();
+        assert_eq!(search.kind, ConnectionKind::CognitiveSearch);
+        assert_eq!(
+            keychain
+                .get(&format!("{}/api_key", search.id))
+                .unwrap()
+                .as_deref(),
+            Some(SEARCH_KEY)
+        );
         assert_eq!(outcome(&outcomes, "serp").status, ImportStatus::Replaced);
         assert_eq!(outcome(&outcomes, "aoai").status, ImportStatus::Replaced);
         let id = core.connection("serp").unwrap().id;

@@ -119,13 +119,28 @@ fn load(
         FlowDocument::parse(&text).map_err(|err| CliError::Usage(format!("{name}: {err}")))?;
     // Connection names come from the store; no keychain is needed to check them.
     let checked = core.check_flow(&doc, strict)?;
-    for diagnostic in &checked.diagnostics {
+    // Python nodes' files are relative to the flow file's folder: checked here, where it is known.
+    let dir = flow_dir(file);
+    let sources = weft_flow::kinds::python::check_sources(&doc, &dir);
+    for diagnostic in checked.diagnostics.iter().chain(&sources) {
         let _ = writeln!(out, "{name}: {diagnostic}");
     }
-    let errors = checked.errors().count();
-    checked
-        .valid
-        .ok_or_else(|| CliError::Usage(format!("{name} is not valid: {errors} error(s)")))
+    let errors = checked.errors().count() + sources.len();
+    match checked.valid {
+        Some(valid) if sources.is_empty() => Ok(valid.with_base_dir(dir)),
+        _ => Err(CliError::Usage(format!(
+            "{name} is not valid: {errors} error(s)"
+        ))),
+    }
+}
+
+/// The folder of the flow file, absolute when it can be made so.
+fn flow_dir(file: &Path) -> std::path::PathBuf {
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned())
 }
 
 fn gather_inputs(

@@ -19,7 +19,8 @@ need_version node "$(node --version | tr -d v)" 20.19.0 "Install Node.js 20.19 o
 # Build: WebKitGTK and GTK (tao/wry). Run: the same. Tests: a virtual display, the WebDriver for
 # WebKitGTK, a D-Bus session with gnome-keyring (the real Secret Service), Chromium, and xmllint
 # (libxml2-utils: weft-eval's test validates its JUnit XML against the Jenkins JUnit schema).
-packages=(build-essential pkg-config file libwebkit2gtk-4.1-dev gnome-keyring dbus-daemon dbus-bin)
+# Run and test: python3, the default interpreter of Python nodes (weft-engine's tests run it).
+packages=(build-essential pkg-config file libwebkit2gtk-4.1-dev gnome-keyring dbus-daemon dbus-bin python3)
 if [ "$purpose" = test ]; then
   packages+=(xvfb xauth webkit2gtk-driver fonts-dejavu-core chromium imagemagick)
   packages+=(libxml2-utils)

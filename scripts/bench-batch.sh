@@ -22,27 +22,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 CASES=${CASES:-"1 2 3 4 5"}
-cargo build --release -q -p weft-cli -p weft-testkit --bin weft --bin fake-endpoint
-target_dir=$(realpath "${CARGO_TARGET_DIR:-target}")
-WEFT=$target_dir/release/weft
-FAKE_BIN=$target_dir/release/fake-endpoint
-work=$(mktemp -d)
-export WEFT_HOME="$work/home"
-export WEFT_KEYRING_SERVICE="weft-bench-batch-$$"
-fake_pid=""
-stop_fake() {
-  if [[ -n $fake_pid ]]; then kill "$fake_pid" 2>/dev/null || true; wait "$fake_pid" 2>/dev/null || true; fi
-  fake_pid=""
-}
-trap 'stop_fake; "$WEFT" connection delete azure-ai >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-
-# Starts the fake with these flags; sets $base.
-start_fake() {
-  stop_fake
-  coproc FAKE { exec "$FAKE_BIN" "$@"; }
-  fake_pid=$FAKE_PID
-  read -r base <&"${FAKE[0]}"
-}
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
+bench_init batch
 
 rows_file() { # rows → path of a JSONL file with that many questions
   local file="$work/rows-$1.jsonl"
@@ -50,12 +32,8 @@ rows_file() { # rows → path of a JSONL file with that many questions
   echo "$file"
 }
 
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
-now_ms() { date +%s%3N; }
-
 start_fake --latency-ms 0
-echo bench-key | "$WEFT" connection create --name azure-ai --type azure_ai \
-  --set "endpoint=$base" --secret api_key >/dev/null
+connect_fake
 
 # One weft batch: rows, latency ms, --concurrency value, ideal concurrency, extra fake flags.
 # Prints: seconds ratio-of-ideal peak-RSS-MB first-request-ms requests throttled

@@ -12,28 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 ROWS=${ROWS:-1000}
-cargo build --release -q -p weft-cli -p weft-testkit --bin weft --bin fake-endpoint
-target_dir=$(realpath "${CARGO_TARGET_DIR:-target}")
-WEFT=$target_dir/release/weft
-FAKE_BIN=$target_dir/release/fake-endpoint
-work=$(mktemp -d)
-export WEFT_HOME="$work/home"
-export WEFT_KEYRING_SERVICE="weft-bench-eval-$$"
-fake_pid=""
-stop_fake() {
-  if [[ -n $fake_pid ]]; then kill "$fake_pid" 2>/dev/null || true; wait "$fake_pid" 2>/dev/null || true; fi
-  fake_pid=""
-}
-trap 'stop_fake; "$WEFT" connection delete azure-ai >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-
-start_fake() { # flags → sets $base
-  stop_fake
-  coproc FAKE { exec "$FAKE_BIN" "$@"; }
-  fake_pid=$FAKE_PID
-  read -r base <&"${FAKE[0]}"
-}
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
-now_ms() { date +%s%3N; }
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
+bench_init eval
 
 seq 1 "$ROWS" | awk '{printf "{\"question\":\"Question number %d?\"}\n", $1}' >"$work/rows.jsonl"
 cat >"$work/bench.eval.yaml" <<YAML
@@ -46,8 +27,7 @@ assert:
 YAML
 
 start_fake --latency-ms 0
-echo bench-key | "$WEFT" connection create --name azure-ai --type azure_ai \
-  --set "endpoint=$base" --secret api_key >/dev/null
+connect_fake
 
 # One eval run: label, cassette flags… Prints: seconds peak-RSS-MB rows-passed replayed recorded
 eval_case() {

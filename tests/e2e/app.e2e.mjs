@@ -526,6 +526,30 @@ test("moderated-chat: a benign question is answered, a violent one refused befor
     }
   }));
 
+/** The sample's chat flow, its question as the user prompt, over the connection named. */
+function chatFlow(title, connection) {
+  return [
+    "schema: 1",
+    `title: ${title}`,
+    "inputs:",
+    "  question: { type: string }",
+    "outputs:",
+    "  answer: { value: '${chat.output}' }",
+    "nodes:",
+    "  - { id: inputs, type: inputs, position: { x: 0, y: 120 } }",
+    "  - id: chat",
+    "    type: chat_completion",
+    "    position: { x: 320, y: 120 }",
+    "    properties:",
+    `      connection: ${connection}`,
+    "      deployment: gpt-4o-mini",
+    "      user_prompt: '{{ question }}'",
+    "      variables: { question: '${inputs.question}' }",
+    "  - { id: outputs, type: outputs, position: { x: 640, y: 120 } }",
+    "",
+  ].join("\n");
+}
+
 const BATCH_ROWS = 20;
 
 test("a 20-row batch from the Batch panel: every row calls the model once, is stored, opens node by node, and is in History and the CLI", () =>
@@ -534,29 +558,7 @@ test("a 20-row batch from the Batch panel: every row calls the model once, is st
     const flowPath = join(folder, "ask.weft.yaml");
     const dataPath = join(folder, "questions.jsonl");
     // The chat flow of the sample, over the "azure-ai" connection the connection test saved.
-    writeFileSync(
-      flowPath,
-      [
-        "schema: 1",
-        "title: Ask",
-        "inputs:",
-        "  question: { type: string }",
-        "outputs:",
-        "  answer: { value: '${chat.output}' }",
-        "nodes:",
-        "  - { id: inputs, type: inputs, position: { x: 0, y: 120 } }",
-        "  - id: chat",
-        "    type: chat_completion",
-        "    position: { x: 320, y: 120 }",
-        "    properties:",
-        "      connection: azure-ai",
-        "      deployment: gpt-4o-mini",
-        "      user_prompt: '{{ question }}'",
-        "      variables: { question: '${inputs.question}' }",
-        "  - { id: outputs, type: outputs, position: { x: 640, y: 120 } }",
-        "",
-      ].join("\n"),
-    );
+    writeFileSync(flowPath, chatFlow("Ask", "azure-ai"));
     writeFileSync(dataPath, Array.from({ length: BATCH_ROWS }, (_, i) => `${JSON.stringify({ Question: `Question ${i + 1}?` })}\n`).join(""));
     try {
       await openFromRecent(flowPath);
@@ -635,29 +637,7 @@ test("an eval recorded by the CLI replays in the Evaluate panel with its resourc
     const flowPath = join(folder, "ask.weft.yaml");
     const evalPath = join(folder, "ask.eval.yaml");
     const cassette = join(folder, "ask.eval.cassette.jsonl");
-    writeFileSync(
-      flowPath,
-      [
-        "schema: 1",
-        "title: Ask offline",
-        "inputs:",
-        "  question: { type: string }",
-        "outputs:",
-        "  answer: { value: '${chat.output}' }",
-        "nodes:",
-        "  - { id: inputs, type: inputs, position: { x: 0, y: 120 } }",
-        "  - id: chat",
-        "    type: chat_completion",
-        "    position: { x: 320, y: 120 }",
-        "    properties:",
-        "      connection: eval-ai",
-        "      deployment: gpt-4o-mini",
-        "      user_prompt: '{{ question }}'",
-        "      variables: { question: '${inputs.question}' }",
-        "  - { id: outputs, type: outputs, position: { x: 640, y: 120 } }",
-        "",
-      ].join("\n"),
-    );
+    writeFileSync(flowPath, chatFlow("Ask offline", "eval-ai"));
     // The last row expects a word the answer lacks: 4 of 5 pass in each variant.
     const expected = ["offline", "offline", "Weft", "answers", "online"];
     writeFileSync(join(folder, "questions.jsonl"), expected.map((word, i) => `${JSON.stringify({ q: `Question ${i + 1}?`, expected: word })}\n`).join(""));

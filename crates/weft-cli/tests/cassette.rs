@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 use weft_testkit::{chat_stream, holds};
@@ -253,21 +253,24 @@ fn cassette_flags_are_checked_before_anything_runs() {
 }
 
 /// The chat example's connection, `azure-ai`, saved with `key` and pointing at `base`.
+/// `weft connection create` of the `azure-ai` connection the examples name, at `base`.
+fn create_azure_ai(home: &Path, base: &str) -> Command {
+    let mut cmd = weft(home);
+    cmd.args([
+        "connection",
+        "create",
+        "--name",
+        "azure-ai",
+        "--type",
+        "azure_ai",
+    ])
+    .args(["--set", &format!("endpoint={base}/models")]);
+    cmd
+}
+
 fn connect(home: &Path, base: &str, key: &str) {
-    let out = common::weft_with_stdin(
-        home,
-        &[
-            "connection",
-            "create",
-            "--name",
-            "azure-ai",
-            "--type",
-            "azure_ai",
-            "--set",
-            &format!("endpoint={base}/models"),
-            "--secret",
-            "api_key",
-        ],
+    let out = common::piped(
+        create_azure_ai(home, base).args(["--secret", "api_key"]),
         &format!("{key}\n"),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -278,6 +281,19 @@ fn questions(dir: &Path, rows: usize) -> PathBuf {
         .map(|i| format!("{{\"question\": \"question {i}\"}}\n"))
         .collect();
     write(dir, "questions.jsonl", &text)
+}
+
+/// `chat.eval.yaml` (its text `eval`) beside a copy of the chat example in `dir`.
+fn chat_eval(dir: &Path, eval: &str) -> PathBuf {
+    std::fs::copy(example("chat.weft.yaml"), dir.join("chat.weft.yaml")).unwrap();
+    write(dir, "chat.eval.yaml", eval)
+}
+
+/// `weft eval run FILE` on the store at `home`.
+fn eval_run(home: &Path, file: &Path) -> Command {
+    let mut cmd = weft(home);
+    cmd.args(["eval", "run"]).arg(file);
+    cmd
 }
 
 fn chat_batch(home: &Path, data: &Path, flags: &[&str]) -> Output {
@@ -360,20 +376,14 @@ fn an_eval_recorded_once_replays_strictly_to_the_same_report() {
     let home = tempfile::tempdir().unwrap();
     let key = "sk-cassette-eval-b3a9";
     connect(home.path(), &fake.base, key);
-    std::fs::copy(
-        example("chat.weft.yaml"),
-        home.path().join("chat.weft.yaml"),
-    )
-    .unwrap();
     // The fake answers "Hello from <model>": `mini` passes its rows, `large` fails them.
     write(
         home.path(),
         "rows.jsonl",
         "{\"q\": \"one\"}\n{\"q\": \"two\"}\n",
     );
-    let file = write(
+    let file = chat_eval(
         home.path(),
-        "chat.eval.yaml",
         "flow: chat.weft.yaml\ndata: rows.jsonl\ncolumn_mapping: { question: \"${data.q}\" }\n\
          variants:\n  - { name: mini, set: { chat.deployment: gpt-4o-mini } }\n\
          \x20 - { name: large, set: { chat.deployment: gpt-4o } }\n\
@@ -381,9 +391,7 @@ fn an_eval_recorded_once_replays_strictly_to_the_same_report() {
     );
     let cassette = home.path().join("chat.cassette.jsonl");
     let eval = |flags: &[&str]| {
-        weft(home.path())
-            .args(["eval", "run"])
-            .arg(&file)
+        eval_run(home.path(), &file)
             .arg("--json")
             .args(flags)
             .output()
@@ -437,24 +445,16 @@ fn ctrl_c_cancels_an_eval_with_exit_130_and_keeps_the_calls_recorded_so_far() {
     let fake = weft_testkit::LimitedChat::new(std::time::Duration::from_millis(200)).start();
     let home = tempfile::tempdir().unwrap();
     connect(home.path(), &fake.base, "sk-cassette-cancel-77e1");
-    std::fs::copy(
-        example("chat.weft.yaml"),
-        home.path().join("chat.weft.yaml"),
-    )
-    .unwrap();
     let rows: String = (0..40).map(|i| format!("{{\"q\": \"q{i}\"}}\n")).collect();
     write(home.path(), "rows.jsonl", &rows);
-    let file = write(
+    let file = chat_eval(
         home.path(),
-        "chat.eval.yaml",
         "flow: chat.weft.yaml\ndata: rows.jsonl\ncolumn_mapping: { question: \"${data.q}\" }\n\
          assert:\n  - { type: icontains, value: hello }\n",
     );
     let cassette = home.path().join("cancel.cassette.jsonl");
     let log = home.path().join("stderr.log");
-    let child = weft(home.path())
-        .args(["eval", "run"])
-        .arg(&file)
+    let child = eval_run(home.path(), &file)
         .args(["--concurrency", "1", "--json", "--record", path(&cassette)])
         .stdout(std::process::Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())
@@ -501,23 +501,15 @@ fn a_cassette_replays_on_a_machine_without_a_keychain_through_a_keyless_connecti
     let dev = tempfile::tempdir().unwrap();
     let key = "sk-cassette-ci-7d21";
     connect(dev.path(), &fake.base, key);
-    std::fs::copy(
-        example("chat.weft.yaml"),
-        project.path().join("chat.weft.yaml"),
-    )
-    .unwrap();
     questions(project.path(), 3);
-    let file = write(
+    let file = chat_eval(
         project.path(),
-        "chat.eval.yaml",
         "flow: chat.weft.yaml\ndata: questions.jsonl\n\
          column_mapping: { question: \"${data.question}\" }\n\
          assert:\n  - { type: icontains, value: hello from }\n",
     );
     let cassette = project.path().join("chat.eval.cassette.jsonl");
-    let recorded = weft(dev.path())
-        .args(["eval", "run"])
-        .arg(&file)
+    let recorded = eval_run(dev.path(), &file)
         .args(["--record", path(&cassette)])
         .output()
         .unwrap();
@@ -533,17 +525,8 @@ fn a_cassette_replays_on_a_machine_without_a_keychain_through_a_keyless_connecti
     let ci = tempfile::tempdir().unwrap();
     let no_bus = "unix:path=/nonexistent/weft-test-no-bus";
     let with_key = common::piped(
-        weft(ci.path())
+        create_azure_ai(ci.path(), &fake.base)
             .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
-            .args([
-                "connection",
-                "create",
-                "--name",
-                "azure-ai",
-                "--type",
-                "azure_ai",
-            ])
-            .args(["--set", &format!("endpoint={}/models", fake.base)])
             .args(["--secret", "api_key"]),
         "sk-not-stored\n",
     );
@@ -553,26 +536,15 @@ fn a_cassette_replays_on_a_machine_without_a_keychain_through_a_keyless_connecti
         "{}",
         text(&with_key.stderr)
     );
-    let keyless = weft(ci.path())
+    let keyless = create_azure_ai(ci.path(), &fake.base)
         .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
-        .args([
-            "connection",
-            "create",
-            "--name",
-            "azure-ai",
-            "--type",
-            "azure_ai",
-        ])
-        .args(["--set", &format!("endpoint={}/models", fake.base)])
         .args(["--set", "auth_mode=meid_token"])
         .output()
         .unwrap();
     assert!(keyless.status.success(), "{}", text(&keyless.stderr));
     let junit = project.path().join("eval-results.xml");
-    let replayed = weft(ci.path())
+    let replayed = eval_run(ci.path(), &file)
         .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
-        .args(["eval", "run"])
-        .arg(&file)
         .args([
             "--replay",
             path(&cassette),

@@ -67,3 +67,33 @@ fn a_missing_python_file_or_tool_function_is_a_validation_error() {
         "{shown}"
     );
 }
+
+const PIDS: &str = "import os\nfrom promptflow.core import tool\n\n@tool\ndef pid(text: str) -> str:\n    with open(os.path.join(os.path.dirname(__file__), 'pids.txt'), 'a') as f:\n        f.write(f'{os.getpid()}\\n')\n    return text\n";
+
+#[test]
+fn a_batch_reuses_a_few_python_workers_for_all_its_rows() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("pids.weft.yaml");
+    std::fs::create_dir(home.path().join("tools")).unwrap();
+    std::fs::write(&file, FLOW.replace("shout.py", "pids.py")).unwrap();
+    std::fs::write(home.path().join("tools/pids.py"), PIDS).unwrap();
+    let rows: String = (0..60)
+        .map(|i| format!("{{\"text\": \"row {i}\"}}\n"))
+        .collect();
+    let data = home.path().join("rows.jsonl");
+    std::fs::write(&data, rows).unwrap();
+    let out = weft(home.path())
+        .args(["batch", "run"])
+        .arg(&file)
+        .arg("--data")
+        .arg(&data)
+        .args(["--concurrency", "8", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let pids = std::fs::read_to_string(home.path().join("tools/pids.txt")).unwrap();
+    assert_eq!(pids.lines().count(), 60);
+    let distinct: std::collections::BTreeSet<&str> = pids.lines().collect();
+    // At most 4 workers per interpreter and folder, however many rows and rows in flight.
+    assert!(distinct.len() <= 4, "{distinct:?}");
+}

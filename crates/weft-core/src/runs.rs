@@ -201,7 +201,10 @@ impl AppCore {
             RunPlan::From { node } => Plan::From(node),
             RunPlan::Only { node } => Plan::Only(node),
         };
-        let flow = Arc::new(flow);
+        let flow = Arc::new(in_folder(
+            flow,
+            order.path.as_deref().map(std::path::Path::new),
+        ));
         let mark = order.cassette.as_ref().map(CassetteMark::new);
         let request = RunRequest {
             run_id: order.run_id.clone(),
@@ -348,6 +351,22 @@ impl AppCore {
                 "no run `{id}`; `weft runs list` shows the ids"
             ))),
         }
+    }
+}
+
+/// The flow with the folder of the file it came from (what Python nodes' files are relative
+/// to), unless the caller gave one already; an unsaved flow has none.
+pub(crate) fn in_folder(flow: ValidFlow, file: Option<&std::path::Path>) -> ValidFlow {
+    match file {
+        Some(file) if flow.base_dir().is_none() => {
+            let dir = match file.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => std::path::Path::new("."),
+            };
+            let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+            flow.with_base_dir(dir)
+        }
+        _ => flow,
     }
 }
 

@@ -179,7 +179,7 @@ impl AppCore {
                     .into(),
             ));
         }
-        let flow = self.ready(document)?;
+        let flow = crate::runs::in_folder(self.ready(document)?, Some(&order.flow_path));
         let stage = Self::stage_for(order.engine, &flow)?;
         let mapping = ColumnMapping::from_map(&order.mapping).map_err(invalid)?;
         let reader = DataReader::open(&order.data_path).map_err(invalid)?;
@@ -257,7 +257,9 @@ impl AppCore {
                 record.id
             ))
         })?;
-        let flow = self.ready(&document)?;
+        // Python nodes' files are beside the original flow file, not the stored copy.
+        let flow =
+            crate::runs::in_folder(self.ready(&document)?, Some(Path::new(&record.flow_path)));
         let stage = Self::stage_for(engine, &flow)?;
         let data_path = Path::new(&record.data_path);
         if data_stamp(data_path)? != (record.data_size, record.data_modified_ms) {

@@ -301,6 +301,31 @@ async fn a_missing_source_file_or_a_file_without_a_tool_fails_the_node_clearly()
     );
 }
 
+#[tokio::test]
+async fn input_reads_nothing_and_a_result_that_is_not_json_is_named() {
+    let code = "from promptflow.core import tool\n\n@tool\ndef ask(text):\n    try:\n        got = input()\n    except EOFError:\n        got = 'eof'\n    return {'got': got} if text == 'ok' else {1, 2}\n";
+    let dir = folder("stdin", &[("ask.py", code)]);
+    let yaml = flow(
+        "",
+        "      source: ask.py\n      inputs: { text: \"${inputs.text}\" }",
+    );
+    let engine = engine(&PythonPools::with_size(1));
+    let (outcome, _) = Call::new(&dir, yaml.clone()).run(&engine, "ok").await;
+    assert_eq!(
+        outcome.outputs["answer"],
+        json!({"got": "eof"}),
+        "{outcome:#?}"
+    );
+    let (outcome, _) = Call::new(&dir, yaml.clone()).run(&engine, "set").await;
+    assert_eq!(
+        error(&outcome),
+        "`ask` returned a set, which is not JSON; return a dict, list, text, number, bool or None"
+    );
+    // The worker still serves the next call.
+    let (outcome, _) = Call::new(&dir, yaml).run(&engine, "ok").await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:#?}");
+}
+
 const PID: &str = r#"
 import os
 from promptflow.core import tool

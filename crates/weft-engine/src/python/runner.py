@@ -25,6 +25,13 @@ import types
 
 _proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
 os.dup2(2, 1)
+# Requests are read from a private copy of fd 0 too: the user's input() and the processes it
+# starts read an empty stdin, never the next request (os.dup's copies are not inherited).
+_requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
+_null = os.open(os.devnull, os.O_RDONLY)
+os.dup2(_null, 0)
+os.close(_null)
+sys.stdin = open(os.devnull, encoding="utf-8")
 
 
 def tool(func=None, **_kwargs):
@@ -205,19 +212,22 @@ def _call(request):
     for param, spec in (request.get("connections") or {}).items():
         kwargs[param] = _connection(spec)
     result = func(**kwargs)
-    if inspect.isawaitable(result):
-        result = asyncio.run(result) if inspect.iscoroutine(result) else result
-    return result
+    if inspect.iscoroutine(result):
+        result = asyncio.run(result)
+    try:
+        return json.loads(json.dumps(result, default=_not_json))
+    except (TypeError, ValueError) as exc:
+        raise _Usage(f"`{func.__name__}` returned {exc}; return a dict, list, text, number, bool or None") from None
 
 
 def _not_json(value):
-    raise TypeError(f"the function returned a {type(value).__name__}, which is not JSON")
+    raise TypeError(f"a {type(value).__name__}, which is not JSON")
 
 
 def main():
     _install_promptflow()
     _proto.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
-    for line in sys.stdin:
+    for line in _requests:
         if not line.strip():
             continue
         request = json.loads(line)
@@ -225,8 +235,7 @@ def main():
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = log
         try:
-            output = _call(request)
-            reply = {"ok": True, "output": json.loads(json.dumps(output, default=_not_json))}
+            reply = {"ok": True, "output": _call(request)}
         except _Usage as exc:
             reply = {"ok": False, "error": {"type": "usage", "message": str(exc)}}
         except BaseException as exc:  # the user's code: report anything, keep serving

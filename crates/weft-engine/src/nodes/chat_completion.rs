@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 use weft_ai::{Call, ChatRequest, Message, ResponseFormat, Role};
-use weft_flow::kinds::chat_completion::{self, Props, SYSTEM_PROMPT, TurnRole, USER_PROMPT};
+use weft_flow::kinds::chat_completion::{
+    self, CHAT_TEMPLATE, Props, SYSTEM_PROMPT, TurnRole, USER_PROMPT, split_chat_template,
+};
 
 use super::{NodeContext, NodeDone, NodeError, forward, props, render, target};
 use crate::values::as_text;
@@ -14,6 +16,7 @@ pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, NodeError> {
         messages: messages(&props)?,
         temperature: props.temperature.map(|t| t as f32),
         max_tokens: props.max_tokens,
+        stop: props.stop.clone(),
         response_format: match props.response_format {
             chat_completion::ResponseFormat::Text => None,
             chat_completion::ResponseFormat::JsonObject => Some(ResponseFormat::JsonObject),
@@ -58,8 +61,12 @@ pub(super) async fn run(ctx: &NodeContext) -> Result<NodeDone, NodeError> {
     })
 }
 
-/// The system prompt (when it renders to something), the earlier turns, then the user prompt.
+/// The system prompt (when it renders to something), the earlier turns, then the user prompt;
+/// with a chat template, its messages instead (the earlier turns after its system message).
 fn messages(props: &Props) -> Result<Vec<Message>, String> {
+    if let Some(template) = &props.chat_template {
+        return template_messages(props, template);
+    }
     let mut messages = Vec::new();
     if let Some(system) = &props.system_prompt {
         let system = render(&SYSTEM_PROMPT, system, &props.variables)?;
@@ -67,6 +74,13 @@ fn messages(props: &Props) -> Result<Vec<Message>, String> {
             messages.push(Message::new(Role::System, system));
         }
     }
+    history(props, &mut messages);
+    let user = render(&USER_PROMPT, &props.user_prompt, &props.variables)?;
+    messages.push(Message::new(Role::User, user));
+    Ok(messages)
+}
+
+fn history(props: &Props, messages: &mut Vec<Message>) {
     for turn in &props.chat_history {
         let role = match turn.role {
             TurnRole::User => Role::User,
@@ -75,7 +89,46 @@ fn messages(props: &Props) -> Result<Vec<Message>, String> {
         };
         messages.push(Message::new(role, as_text(&turn.content)));
     }
-    let user = render(&USER_PROMPT, &props.user_prompt, &props.variables)?;
-    messages.push(Message::new(Role::User, user));
+}
+
+/// The whole template rendered, then split at its role lines as Prompt flow splits it.
+fn template_messages(props: &Props, template: &str) -> Result<Vec<Message>, String> {
+    let text = render(&CHAT_TEMPLATE, template, &props.variables)?;
+    let (prefix, parts) = split_chat_template(&text);
+    if !prefix.is_empty() {
+        return Err(
+            "the chat template has text before its first role line; start it with \
+                    `# system:` or `# user:`"
+                .into(),
+        );
+    }
+    if parts.is_empty() {
+        return Err("the chat template renders no message; give it a `# user:` line".into());
+    }
+    let mut messages = Vec::new();
+    for (i, part) in parts.into_iter().enumerate() {
+        let role = match part.role.as_str() {
+            "system" => Role::System,
+            "user" => Role::User,
+            "assistant" => Role::Assistant,
+            other => {
+                return Err(format!(
+                    "the chat template has a `{other}:` message, which Weft does not send; \
+                     remove it or make it a user message"
+                ));
+            }
+        };
+        let is_system = role == Role::System;
+        messages.push(Message::new(role, part.content));
+        if i == 0 && is_system {
+            history(props, &mut messages);
+        }
+    }
+    if messages.first().is_none_or(|m| m.role != Role::System) {
+        let mut with_history = Vec::new();
+        history(props, &mut with_history);
+        with_history.append(&mut messages);
+        messages = with_history;
+    }
     Ok(messages)
 }

@@ -97,3 +97,23 @@ fn a_batch_reuses_a_few_python_workers_for_all_its_rows() {
     // At most 4 workers per interpreter and folder, however many rows and rows in flight.
     assert!(distinct.len() <= 4, "{distinct:?}");
 }
+
+#[test]
+fn the_word_stats_example_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let flow = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/word-stats.weft.yaml");
+    let out = weft(home.path())
+        .args(["flow", "run"])
+        .arg(&flow)
+        .args(["--json", "--stream"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout, "{\"top\":[\"the\",\"cat\"],\"words\":9}\n");
+    assert!(
+        stderr.contains("counted 9 words"),
+        "the print()s are the node's log: {stderr}"
+    );
+}

@@ -24,7 +24,8 @@ fn every_example_is_valid() {
             ],
             strict: true,
         };
-        let found = validate(&doc, &context);
+        let mut found = validate(&doc, &context);
+        found.extend(weft_flow::kinds::python::check_sources(&doc, &dir));
         assert!(found.is_empty(), "{}: {found:#?}", path.display());
         checked.push(path.file_name().unwrap().to_string_lossy().into_owned());
     }
@@ -38,7 +39,8 @@ fn every_example_is_valid() {
             "dynamic-connection.weft.yaml",
             "moderated-chat.weft.yaml",
             "rag-search.weft.yaml",
-            "web-answer.weft.yaml"
+            "web-answer.weft.yaml",
+            "word-stats.weft.yaml"
         ]
     );
 }

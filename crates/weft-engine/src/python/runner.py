@@ -23,6 +23,9 @@ import sys
 import traceback
 import types
 
+# No __pycache__ written beside the user's files (or into a repository's examples/).
+sys.dont_write_bytecode = True
+
 _proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
 os.dup2(2, 1)
 # Requests are read from a private copy of fd 0 too: the user's input() and the processes it

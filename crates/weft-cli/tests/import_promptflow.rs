@@ -47,7 +47,7 @@ fn a_chat_flow_imports_with_its_report_and_refuses_to_overwrite() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("approximated chat (line 17): llm → Chat completion"),
+        stdout.contains("mapped       chat (line 17): llm → Chat completion"),
         "{stdout}"
     );
     assert!(
@@ -152,4 +152,59 @@ fn an_imported_llm_flow_runs_against_the_fake() {
     assert_eq!(sent["messages"][1]["content"], "Weft runs flows.");
     assert_eq!(sent["temperature"], 0.2);
     assert_eq!(sent["max_tokens"], 128);
+}
+
+#[test]
+fn an_imported_prompt_llm_and_python_flow_runs_against_the_fake() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let fake = weft_testkit::FakeEndpoint::start(vec![sse(&[" Bonjour le monde "])]);
+    let home = tempfile::tempdir().unwrap();
+    let (_root, dir) = fixture_copy("basic");
+    let out = weft(home.path())
+        .args(["import", "promptflow"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = weft_with_stdin(
+        home.path(),
+        &[
+            "connection",
+            "create",
+            "--name",
+            "open_ai_connection",
+            "--type",
+            "azure_open_ai",
+            "--set",
+            &format!("api_base={}/", fake.base),
+            "--secret",
+            "api_key",
+        ],
+        "sk-import-4343\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = weft(home.path())
+        .args(["flow", "run"])
+        .arg(dir.join("basic.weft.yaml"))
+        .args(["--input", "text=Hello world", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // format.py's @tool strips the answer and prefixes it.
+    assert_eq!(
+        text(&out.stdout),
+        "{\"output\":\"Translation: Bonjour le monde\"}\n"
+    );
+    let sent = fake.requests()[0].json();
+    assert_eq!(
+        sent["messages"][0]["content"],
+        "You are a helpful translator."
+    );
+    assert_eq!(
+        sent["messages"][1]["content"],
+        "Translate the following text to French: Hello world"
+    );
+    assert_eq!(sent["max_tokens"], 120);
 }

@@ -9,7 +9,6 @@
 //! `additional_includes`. The original folder is never written to except for the new files
 //! [`write`] adds beside it, and never over an existing file unless asked.
 
-mod chat;
 mod map;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +16,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use weft_flow::FlowDocument;
 
-pub use chat::{Block, split as split_chat};
 pub use map::{EvalOut, EvalVariant};
 
 /// How one thing of the Prompt flow file came over.

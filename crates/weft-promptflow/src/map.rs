@@ -8,9 +8,9 @@ use std::sync::LazyLock;
 use indexmap::IndexMap;
 use regex::Regex;
 use serde_json::{Map, Value, json};
-use weft_flow::{FlowDocument, FlowInput, FlowOutput, Node, NodeKind, Note, Position, ValueType};
+use weft_flow::kinds::chat_completion::split_chat_template;
+use weft_flow::{FlowDocument, FlowInput, FlowOutput, Node, NodeKind, Position, ValueType};
 
-use crate::chat::split;
 use crate::{ImportError, Imported, ReportEntry, Severity};
 
 /// The llm tool's own parameters (promptflow-tools `AzureOpenAI.chat` / `OpenAI.chat`); every
@@ -82,7 +82,6 @@ pub(crate) struct Importer<'a> {
     name: &'a str,
     report: Vec<ReportEntry>,
     needs: Vec<(String, String)>,
-    notes: Vec<(String, String)>,
 }
 
 impl<'a> Importer<'a> {
@@ -93,7 +92,6 @@ impl<'a> Importer<'a> {
             name,
             report: Vec::new(),
             needs: Vec::new(),
-            notes: Vec::new(),
         }
     }
 
@@ -262,7 +260,7 @@ impl<'a> Importer<'a> {
             );
         }
 
-        document.nodes = layout(nodes, &mut self.notes, &mut document.notes);
+        document.nodes = layout(nodes);
         let eval_file = self.eval_file(&document, variant_sets);
         Ok(Imported {
             name: self.name.to_owned(),
@@ -607,34 +605,28 @@ impl<'a> Importer<'a> {
             ));
             props.insert("user_prompt".into(), json!(template.trim()));
         } else {
-            let (prefix, blocks) = split(&template);
+            let (prefix, blocks) = split_chat_template(&template);
             let roles: Vec<&str> = blocks.iter().map(|b| b.role.as_str()).collect();
-            let control = template.contains("{%");
-            let simple =
-                prefix.is_empty() && !control && (roles == ["user"] || roles == ["system", "user"]);
-            if let Some(system) = blocks.iter().find(|b| b.role == "system") {
-                props.insert("system_prompt".into(), json!(before_block(&system.text)));
-            }
-            let user = blocks.iter().rev().find(|b| b.role == "user");
-            props.insert(
-                "user_prompt".into(),
-                json!(user.map_or(template.trim(), |b| before_block(&b.text))),
-            );
+            let simple = prefix.is_empty()
+                && !template.contains("{%")
+                && (roles == ["user"] || roles == ["system", "user"]);
             if simple {
+                if let Some(system) = blocks.iter().find(|b| b.role == "system") {
+                    props.insert("system_prompt".into(), json!(system.content));
+                }
+                let user = blocks.iter().find(|b| b.role == "user");
+                props.insert(
+                    "user_prompt".into(),
+                    json!(user.map_or("", |b| b.content.as_str())),
+                );
                 notes.push(format!(
                     "{path}'s # system: / # user: blocks are the system and user prompts"
                 ));
             } else {
-                severity = Severity::Approximated;
+                props.insert("chat_template".into(), json!(template.trim_end()));
                 notes.push(format!(
-                    "{path} has {} (roles: {}): Weft sends its system block and its last user block; \
-                     the whole template is kept in a note beside the node",
-                    if control { "Jinja blocks across its messages, such as a loop over the chat history" } else { "more messages than a system and a user one" },
+                    "{path} is the chat template (roles: {}), rendered whole and split at its role lines as Prompt flow does",
                     roles.join(", ")
-                ));
-                self.notes.push((
-                    name.to_owned(),
-                    format!("Prompt flow template {path}:\n\n{}", template.trim()),
                 ));
             }
         }
@@ -642,6 +634,13 @@ impl<'a> Importer<'a> {
             if let Some(value) = inputs.get(key) {
                 props.insert(key.into(), number(value));
             }
+        }
+        if let Some(stop) = inputs.get("stop").filter(|v| !v.is_null()) {
+            let stop = match stop {
+                Value::String(one) => json!([one]),
+                other => other.clone(),
+            };
+            props.insert("stop".into(), stop);
         }
         if let Some(format) = inputs.get("response_format") {
             let kind = format
@@ -661,6 +660,7 @@ impl<'a> Importer<'a> {
                 "model",
                 "temperature",
                 "max_tokens",
+                "stop",
                 "response_format",
             ]
             .contains(&key.as_str())
@@ -950,12 +950,6 @@ impl<'a> Importer<'a> {
     }
 }
 
-/// A message's text up to its first Jinja block (`{% for %}`…), which may open in one message
-/// and close in another.
-fn before_block(text: &str) -> &str {
-    text.split("{%").next().unwrap_or_default().trim()
-}
-
 /// A number given as text (`max_tokens: "256"`) as a number.
 fn number(value: &Value) -> Value {
     match value.as_str().and_then(|s| s.trim().parse::<f64>().ok()) {
@@ -1017,12 +1011,7 @@ fn weft_connection_type(class: &str) -> &'static str {
 }
 
 /// Left to right by dependency depth: a node one column right of the deepest node it reads.
-/// Notes go under the node they belong to.
-fn layout(
-    mut nodes: Vec<Node>,
-    notes: &mut Vec<(String, String)>,
-    out_notes: &mut Vec<Note>,
-) -> Vec<Node> {
+fn layout(mut nodes: Vec<Node>) -> Vec<Node> {
     let ids: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
     let deps: Vec<Vec<usize>> = nodes
         .iter()
@@ -1069,21 +1058,6 @@ fn layout(
         last as f64 * COLUMN,
         middle,
     ));
-    for (i, (node, text)) in notes.drain(..).enumerate() {
-        let x = all
-            .iter()
-            .find(|n| n.id == node)
-            .map_or(0.0, |n| n.position.x);
-        out_notes.push(Note {
-            id: format!("{node}_template"),
-            text,
-            position: Position {
-                x,
-                y: (tallest + i) as f64 * ROW,
-            },
-            width: None,
-        });
-    }
     all
 }
 

@@ -168,16 +168,23 @@ fn a_simple_chat_template_becomes_the_system_and_user_prompts() {
 }
 
 #[test]
-fn a_history_loop_is_approximated_and_kept_in_a_note() {
+fn a_history_loop_becomes_a_chat_template_with_its_stop() {
     let imported = import_dir(&fixture("chat")).unwrap();
     let chat = imported.report.iter().find(|e| e.node == "chat").unwrap();
-    assert_eq!(chat.severity, Severity::Approximated);
-    assert!(chat.message.contains("stop"), "{}", chat.message);
+    assert_eq!(chat.severity, Severity::Mapped, "{}", chat.message);
+    let node = imported
+        .document
+        .nodes
+        .iter()
+        .find(|n| n.id == "chat")
+        .unwrap();
+    let template = node.properties["chat_template"].as_str().unwrap();
     assert!(
-        imported.document.notes[0]
-            .text
-            .contains("{% for item in chat_history %}")
+        template.contains("{% for item in chat_history %}"),
+        "{template}"
     );
+    assert!(!node.properties.contains_key("user_prompt"));
+    assert_eq!(node.properties["stop"], serde_json::json!(["\nuser:"]));
     let history = imported
         .report
         .iter()

@@ -208,3 +208,52 @@ fn an_imported_prompt_llm_and_python_flow_runs_against_the_fake() {
     );
     assert_eq!(sent["max_tokens"], 120);
 }
+
+#[test]
+fn an_imported_python_node_gets_its_custom_connection() {
+    if common::keychain().is_none() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let (_root, dir) = fixture_copy("custom_connection");
+    let out = weft(home.path())
+        .args(["import", "promptflow"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("  weather_api (custom)"));
+    // The connection as Prompt flow's YAML gives it (nothing is called at this endpoint).
+    let file = home.path().join("weather_api.yaml");
+    std::fs::write(
+        &file,
+        "name: weather_api\ntype: custom\nconfigs:\n  endpoint: http://127.0.0.1:9\n\
+         secrets:\n  api_key: <user-input>\n",
+    )
+    .unwrap();
+    let out = weft_with_stdin(
+        home.path(),
+        &[
+            "connection",
+            "create",
+            "--file",
+            file.to_str().unwrap(),
+            "--secrets-stdin",
+        ],
+        "sk-weather-77\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = weft(home.path())
+        .args(["flow", "run"])
+        .arg(dir.join("custom_connection.weft.yaml"))
+        .args(["--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        outputs,
+        serde_json::json!({"weather": {"city": "Paris", "endpoint": "http://127.0.0.1:9", "has_key": true}})
+    );
+    assert!(!text(&out.stdout).contains("sk-weather-77"));
+}

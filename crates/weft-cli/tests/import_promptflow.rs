@@ -257,3 +257,43 @@ fn an_imported_python_node_gets_its_custom_connection() {
     );
     assert!(!text(&out.stdout).contains("sk-weather-77"));
 }
+
+#[test]
+fn an_imported_evaluation_flow_grades_rows_from_an_eval_file() {
+    let home = tempfile::tempdir().unwrap();
+    let (root, dir) = fixture_copy("eval_accuracy");
+    let out = weft(home.path())
+        .args(["import", "promptflow"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    // A flow that calls nothing, graded by the imported evaluator (line_process.py's score).
+    let write = |name: &str, text: &str| std::fs::write(root.path().join(name), text).unwrap();
+    write(
+        "echo.weft.yaml",
+        "schema: 1\ninputs:\n  q: { type: string }\noutputs:\n  said: { value: \"${say.output}\" }\n\
+         nodes:\n  - id: say\n    type: prompt_template\n    position: { x: 0, y: 0 }\n    properties:\n\
+         \x20     template: \"{{ q }}\"\n      variables: { q: \"${inputs.q}\" }\n",
+    );
+    write(
+        "rows.jsonl",
+        "{\"q\": \"APP\", \"expected\": \"app\"}\n{\"q\": \"Academic\", \"expected\": \"academic\"}\n\
+         {\"q\": \"Game\", \"expected\": \"APP\"}\n",
+    );
+    write(
+        "echo.eval.yaml",
+        "flow: echo.weft.yaml\ndata: rows.jsonl\ncolumn_mapping: { q: \"${data.q}\" }\nassert:\n\
+         \x20 - type: flow\n    flow: eval_accuracy/eval_accuracy.weft.yaml\n\
+         \x20   inputs: { groundtruth: \"${data.expected}\", prediction: \"${run.outputs.said}\" }\n",
+    );
+    let out = weft(home.path())
+        .args(["eval", "run", "--json"])
+        .arg(root.path().join("echo.eval.yaml"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", text(&out.stdout), text(&out.stderr)));
+    assert_eq!(report["variants"][0]["passed"], 2, "{report:#}");
+    assert_eq!(report["variants"][0]["failed"], 1, "{report:#}");
+}

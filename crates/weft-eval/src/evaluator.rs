@@ -53,9 +53,13 @@ impl Evaluator {
             },
         );
         let errors: Vec<String> = validation.errors().map(ToString::to_string).collect();
-        let flow = validation
+        let mut flow = validation
             .valid
             .ok_or_else(|| format!("the flow does not validate: {}", errors.join("; ")))?;
+        // Its Python nodes' sources are relative to its own file.
+        if let Some(dir) = path.parent() {
+            flow = flow.with_base_dir(dir);
+        }
         Ok(Self {
             flow: Arc::new(flow),
             inputs: inputs.clone(),

@@ -27,7 +27,8 @@ pub const USER_PROMPT: PropertySpec = prop(
     "user_prompt",
     "User prompt",
     ValueType::String,
-    false,
+    // Marked required for the editor; `check` lifts it when a chat template stands in.
+    true,
     Editor::Template,
     "What to ask; Jinja text, such as {{ question }}. Required unless a chat template is set.",
 );
@@ -142,7 +143,9 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     writes_variable: None,
 };
 
-/// Its own check beside the connection's: a user prompt, or a chat template instead.
+/// Its own check beside the connection's: a user prompt, or a chat template instead. The
+/// generic "`user_prompt` is required" (the spec marks it required, so the editor shows it) is
+/// replaced by one naming both, and dropped when a chat template is given.
 pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
     check_connection(node, context, found);
     let given = |key: &str| {
@@ -150,7 +153,13 @@ pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>)
             .get(key)
             .is_some_and(|v| !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()))
     };
-    if !given(USER_PROMPT.key) && !given(CHAT_TEMPLATE.key) {
+    let before = found.len();
+    found.retain(|d| {
+        !(d.node.as_deref() == Some(node.id.as_str())
+            && d.property.as_deref() == Some(USER_PROMPT.key)
+            && d.message == "`user_prompt` is required")
+    });
+    if found.len() < before && !given(CHAT_TEMPLATE.key) {
         found.push(Diagnostic::error(
             Some(&node.id),
             Some(USER_PROMPT.key),

@@ -209,7 +209,7 @@ describe("editor store", () => {
     const folded = height();
     editor().togglePorts("chat");
     expect(data()?.showAll).toBe("user");
-    expect(height()).toBe(folded + 10 * 18);
+    expect(height()).toBe(folded + 12 * 18);
     editor().endConnecting(); // the user opened it: a wire drag does not fold it
     expect(data()?.showAll).toBe("user");
     editor().togglePorts("chat");

@@ -5,6 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use common::{text, weft, weft_with_stdin};
 
@@ -22,6 +23,49 @@ fn fixture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
     (root, dir)
 }
 
+/// `weft import promptflow DIR` on the store at `home`.
+fn import(home: &Path, dir: &Path) -> Output {
+    weft(home)
+        .args(["import", "promptflow"])
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+/// The fixtures' `open_ai_connection`, an Azure OpenAI resource at `base`.
+fn connect_open_ai(home: &Path, base: &str, key: &str) {
+    let out = weft_with_stdin(
+        home,
+        &[
+            "connection",
+            "create",
+            "--name",
+            "open_ai_connection",
+            "--type",
+            "azure_open_ai",
+            "--set",
+            &format!("api_base={base}/"),
+            "--secret",
+            "api_key",
+        ],
+        &format!("{key}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// `weft flow run FLOW ARGS… --json`, which must succeed.
+fn run_flow(home: &Path, flow: &Path, args: &[&str]) -> Output {
+    let out = weft(home)
+        .args(["flow", "run"])
+        .arg(flow)
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    out
+}
+
 fn sse(words: &[&str]) -> weft_testkit::Reply {
     let mut events: Vec<serde_json::Value> = words
         .iter()
@@ -35,11 +79,7 @@ fn sse(words: &[&str]) -> weft_testkit::Reply {
 fn a_chat_flow_imports_with_its_report_and_refuses_to_overwrite() {
     let home = tempfile::tempdir().unwrap();
     let (_root, dir) = fixture_copy("chat");
-    let out = weft(home.path())
-        .args(["import", "promptflow"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = import(home.path(), &dir);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(
@@ -55,11 +95,7 @@ fn a_chat_flow_imports_with_its_report_and_refuses_to_overwrite() {
         "{stdout}"
     );
 
-    let again = weft(home.path())
-        .args(["import", "promptflow"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let again = import(home.path(), &dir);
     assert_eq!(again.status.code(), Some(1));
     assert!(
         text(&again.stderr).contains("already exists; pass --out"),
@@ -90,11 +126,7 @@ fn a_chat_flow_imports_with_its_report_and_refuses_to_overwrite() {
 fn an_evaluation_flow_exits_2_for_its_aggregation_node() {
     let home = tempfile::tempdir().unwrap();
     let (_root, dir) = fixture_copy("eval_accuracy");
-    let out = weft(home.path())
-        .args(["import", "promptflow"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = import(home.path(), &dir);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stdout).contains("unmapped     calculate_accuracy (line 25)"),
@@ -111,37 +143,15 @@ fn an_imported_llm_flow_runs_against_the_fake() {
     let fake = weft_testkit::FakeEndpoint::start(vec![sse(&["Bonjour ", "le monde"])]);
     let home = tempfile::tempdir().unwrap();
     let (_root, dir) = fixture_copy("variants");
-    let out = weft(home.path())
-        .args(["import", "promptflow"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = import(home.path(), &dir);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(dir.join("variants.eval.yaml").is_file());
-    let out = weft_with_stdin(
+    connect_open_ai(home.path(), &fake.base, "sk-import-4242");
+    let out = run_flow(
         home.path(),
-        &[
-            "connection",
-            "create",
-            "--name",
-            "open_ai_connection",
-            "--type",
-            "azure_open_ai",
-            "--set",
-            &format!("api_base={}/", fake.base),
-            "--secret",
-            "api_key",
-        ],
-        "sk-import-4242\n",
+        &dir.join("variants.weft.yaml"),
+        &["--input", "text=Weft runs flows."],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = weft(home.path())
-        .args(["flow", "run"])
-        .arg(dir.join("variants.weft.yaml"))
-        .args(["--input", "text=Weft runs flows.", "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "{\"summary\":\"Bonjour le monde\"}\n");
     let sent = fake.requests()[0].json();
     assert_eq!(sent["messages"][0]["role"], "system");
@@ -162,36 +172,14 @@ fn an_imported_prompt_llm_and_python_flow_runs_against_the_fake() {
     let fake = weft_testkit::FakeEndpoint::start(vec![sse(&[" Bonjour le monde "])]);
     let home = tempfile::tempdir().unwrap();
     let (_root, dir) = fixture_copy("basic");
-    let out = weft(home.path())
-        .args(["import", "promptflow"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = import(home.path(), &dir);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = weft_with_stdin(
+    connect_open_ai(home.path(), &fake.base, "sk-import-4343");
+    let out = run_flow(
         home.path(),
-        &[
-            "connection",
-            "create",
-            "--name",
-            "open_ai_connection",
-            "--type",
-            "azure_open_ai",
-            "--set",
-            &format!("api_base={}/", fake.base),
-            "--secret",
-            "api_key",
-        ],
-        "sk-import-4343\n",
+        &dir.join("basic.weft.yaml"),
+        &["--input", "text=Hello world"],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = weft(home.path())
-        .args(["flow", "run"])
-        .arg(dir.join("basic.weft.yaml"))
-        .args(["--input", "text=Hello world", "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
     // format.py's @tool strips the answer and prefixes it.
     assert_eq!(
         text(&out.stdout),
@@ -216,11 +204,7 @@ fn an_imported_python_node_gets_its_custom_connection() {
     }
     let home = tempfile::tempdir().unwrap();
     let (_root, dir) = fixture_copy("custom_connection");
-    let out = weft(home.path())
-        .args(["import", "promptflow"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = import(home.path(), &dir);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("  weather_api (custom)"));
     // The connection as Prompt flow's YAML gives it (nothing is called at this endpoint).
@@ -243,13 +227,7 @@ fn an_imported_python_node_gets_its_custom_connection() {
         "sk-weather-77\n",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = weft(home.path())
-        .args(["flow", "run"])
-        .arg(dir.join("custom_connection.weft.yaml"))
-        .args(["--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run_flow(home.path(), &dir.join("custom_connection.weft.yaml"), &[]);
     let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         outputs,
@@ -262,11 +240,7 @@ fn an_imported_python_node_gets_its_custom_connection() {
 fn an_imported_evaluation_flow_grades_rows_from_an_eval_file() {
     let home = tempfile::tempdir().unwrap();
     let (root, dir) = fixture_copy("eval_accuracy");
-    let out = weft(home.path())
-        .args(["import", "promptflow"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = import(home.path(), &dir);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     // A flow that calls nothing, graded by the imported evaluator (line_process.py's score).
     let write = |name: &str, text: &str| std::fs::write(root.path().join(name), text).unwrap();

@@ -42,20 +42,20 @@ async function settled(page) {
 test("a Chat completion card folds its optional ports nothing is wired into, and opens them on request", () =>
   withApp(async (page) => {
     await node(page, "chat").waitFor();
-    // Required (Deployment, User prompt), the wired Template variables; the other ten are folded.
+    // Required (Deployment, User prompt), the wired Template variables; the other twelve are folded.
     assert.deepEqual(await inputHandles(page, "chat"), ["deployment", "user_prompt", "variables"]);
     const fold = page.getByTestId("ports-fold-chat");
-    assert.equal(await fold.innerText(), "+ 10 more");
+    assert.equal(await fold.innerText(), "+ 12 more");
     assert.equal(await fold.getAttribute("aria-expanded"), "false");
     const folded = (await node(page, "chat").boundingBox()).height;
 
     await fold.click();
-    assert.equal((await inputHandles(page, "chat")).length, 13);
+    assert.equal((await inputHandles(page, "chat")).length, 15);
     assert.equal(await fold.innerText(), "Show fewer");
     assert.equal(await fold.getAttribute("aria-expanded"), "true");
     const zoom = await page.evaluate(() => new DOMMatrix(getComputedStyle(document.querySelector(".react-flow__viewport")).transform).a);
     const grown = ((await node(page, "chat").boundingBox()).height - folded) / zoom;
-    assert.ok(Math.abs(grown - 10 * 18) < 1, `the card grew by ten 18 px rows, not ${grown} px`);
+    assert.ok(Math.abs(grown - 12 * 18) < 1, `the card grew by twelve 18 px rows, not ${grown} px`);
     await screenshot(page, "card-open.png");
     await fold.click();
     assert.equal((await inputHandles(page, "chat")).length, 3);
@@ -80,7 +80,7 @@ test("a wire dragged over a folded card opens it, drops on a folded port, and th
     await page.locator('.react-flow__edge[data-id="condition.output>chat.when"]').waitFor();
 
     // The drag is over: the card folds again, keeping the port that is now wired.
-    await page.getByTestId("ports-fold-chat").filter({ hasText: "+ 9 more" }).waitFor();
+    await page.getByTestId("ports-fold-chat").filter({ hasText: "+ 11 more" }).waitFor();
     assert.deepEqual(await inputHandles(page, "chat"), ["deployment", "user_prompt", "variables", "when"]);
   }));
 

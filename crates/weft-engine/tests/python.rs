@@ -367,17 +367,45 @@ def slow(text):
     return os.getpid()
 "#;
 
+/// One worker of SLOW in a pool of one, which has answered a fast call with its pid.
+struct Slow {
+    dir: PathBuf,
+    yaml: String,
+    pools: PythonPools,
+    engine: Engine,
+    pid: u64,
+}
+
+impl Slow {
+    async fn start(name: &str) -> Self {
+        let dir = folder(name, &[("slow.py", SLOW)]);
+        let yaml = flow(
+            "",
+            "      source: slow.py\n      inputs: { text: \"${inputs.text}\" }",
+        );
+        let pools = PythonPools::with_size(1);
+        let engine = engine(&pools);
+        let (outcome, _) = Call::new(&dir, yaml.clone()).run(&engine, "fast").await;
+        let pid = outcome.outputs["answer"].as_u64().unwrap();
+        Self {
+            dir,
+            yaml,
+            pools,
+            engine,
+            pid,
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_timeout_kills_the_stuck_worker_and_the_next_call_gets_a_new_one() {
-    let dir = folder("timeout", &[("slow.py", SLOW)]);
-    let yaml = flow(
-        "",
-        "      source: slow.py\n      inputs: { text: \"${inputs.text}\" }",
-    );
-    let pools = PythonPools::with_size(1);
-    let engine = engine(&pools);
-    let (outcome, _) = Call::new(&dir, yaml.clone()).run(&engine, "fast").await;
-    let first = outcome.outputs["answer"].as_u64().unwrap();
+    let Slow {
+        dir,
+        yaml,
+        pools,
+        engine,
+        pid: first,
+    } = Slow::start("timeout").await;
 
     let started = Instant::now();
     let mut call = Call::new(&dir, yaml.clone());
@@ -395,15 +423,14 @@ async fn a_timeout_kills_the_stuck_worker_and_the_next_call_gets_a_new_one() {
 
 #[tokio::test]
 async fn cancel_kills_the_call_in_flight() {
-    let dir = folder("cancel", &[("slow.py", SLOW)]);
-    let yaml = flow(
-        "",
-        "      source: slow.py\n      inputs: { text: \"${inputs.text}\" }",
-    );
-    let pools = PythonPools::with_size(1);
-    let engine = engine(&pools);
-    let (outcome, _) = Call::new(&dir, yaml.clone()).run(&engine, "fast").await;
-    let pid = outcome.outputs["answer"].as_u64().unwrap();
+    // The pool is held to the end, as the engine's workers are.
+    let Slow {
+        dir,
+        yaml,
+        pools: _pools,
+        engine,
+        pid,
+    } = Slow::start("cancel").await;
 
     let started = Instant::now();
     let mut call = Call::new(&dir, yaml);

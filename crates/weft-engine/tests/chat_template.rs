@@ -134,7 +134,7 @@ fn a_chat_completion_needs_a_user_prompt_or_a_chat_template() {
         errors
             .iter()
             .any(|e| e
-                .contains("`user_prompt` is required: write what to ask, or set a chat template")),
+                .contains("`user_prompt` is required, unless `chat_template` is set")),
         "{errors:#?}"
     );
 }

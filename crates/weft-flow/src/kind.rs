@@ -159,9 +159,22 @@ pub struct PropertySpec {
     /// The value is a secret whatever its source: the engine masks it everywhere before the
     /// node is recorded, and validation refuses a literal (it would be saved in the file).
     pub secret: bool,
+    /// A required property another one can stand in for: given that one, this one may be left
+    /// out (a chat completion's user prompt, when a chat template is set).
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unless: Option<&'static str>,
 }
 
 impl PropertySpec {
+    /// Required unless `other` is given.
+    pub(crate) const fn unless(self, other: &'static str) -> Self {
+        Self {
+            unless: Some(other),
+            ..self
+        }
+    }
+
     pub(crate) const fn secret(self) -> Self {
         Self {
             secret: true,

@@ -46,17 +46,31 @@ fn kind_properties(kind: NodeKind) -> Value {
     let required: Vec<&str> = spec
         .properties
         .iter()
-        .filter(|p| p.required)
+        .filter(|p| p.required && p.unless.is_none())
         .map(|p| p.key)
         .collect();
-    json!({
+    let mut schema = json!({
         "title": spec.title,
         "description": spec.description,
         "type": "object",
         "properties": properties,
         "required": required,
         "additionalProperties": false,
-    })
+    });
+    // A property another stands in for: one of the two is required.
+    let either: Vec<Value> = spec
+        .properties
+        .iter()
+        .filter(|p| p.required)
+        .filter_map(|p| {
+            p.unless
+                .map(|other| json!({"anyOf": [{"required": [p.key]}, {"required": [other]}]}))
+        })
+        .collect();
+    if !either.is_empty() {
+        schema["allOf"] = Value::Array(either);
+    }
+    schema
 }
 
 fn name(kind: NodeKind) -> String {

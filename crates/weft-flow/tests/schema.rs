@@ -78,8 +78,16 @@ fn the_schema_refuses_what_the_format_refuses() {
     assert!(validator.is_valid(&chat(
         "{ deployment: d, user_prompt: hi, temperature: \"${inputs.t}\" }"
     )));
+    // A chat template stands in for the user prompt, as the validator lets it.
+    assert!(validator.is_valid(&chat(
+        "{ deployment: d, chat_template: \"user:\\n{{ q }}\" }"
+    )));
     for (why, doc) in [
         ("a required property missing", chat("{ user_prompt: hi }")),
+        (
+            "neither a user prompt nor a chat template",
+            chat("{ deployment: d, system_prompt: hi }"),
+        ),
         (
             "an unknown property",
             chat("{ deployment: d, user_prompt: hi, temprature: 1 }"),

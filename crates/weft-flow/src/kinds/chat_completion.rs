@@ -6,14 +6,11 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::common::check_connection;
 use super::common::{
     CONNECTION, ConnectionChoice, DEPLOYMENT, DYNAMIC_CONNECTION, VARIABLES, WHEN, out, prop,
 };
 use super::props::{Evaluated, PropsError};
-use crate::document::Node;
 use crate::kind::{Editor, NodeGroup, NodeKind, NodeKindSpec, NodeRole, PropertySpec, ValueType};
-use crate::validate::{Context, Diagnostic};
 
 pub const SYSTEM_PROMPT: PropertySpec = prop(
     "system_prompt",
@@ -27,11 +24,11 @@ pub const USER_PROMPT: PropertySpec = prop(
     "user_prompt",
     "User prompt",
     ValueType::String,
-    // Marked required for the editor; `check` lifts it when a chat template stands in.
     true,
     Editor::Template,
     "What to ask; Jinja text, such as {{ question }}. Required unless a chat template is set.",
-);
+)
+.unless("chat_template");
 pub const CHAT_TEMPLATE: PropertySpec = prop(
     "chat_template",
     "Chat template",
@@ -142,31 +139,6 @@ pub const SPEC: NodeKindSpec = NodeKindSpec {
     summary: &[DEPLOYMENT.key, CONNECTION.key, USER_PROMPT.key],
     writes_variable: None,
 };
-
-/// Its own check beside the connection's: a user prompt, or a chat template instead. The
-/// generic "`user_prompt` is required" (the spec marks it required, so the editor shows it) is
-/// replaced by one naming both, and dropped when a chat template is given.
-pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
-    check_connection(node, context, found);
-    let given = |key: &str| {
-        node.properties
-            .get(key)
-            .is_some_and(|v| !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()))
-    };
-    let before = found.len();
-    found.retain(|d| {
-        !(d.node.as_deref() == Some(node.id.as_str())
-            && d.property.as_deref() == Some(USER_PROMPT.key)
-            && d.message == "`user_prompt` is required")
-    });
-    if found.len() < before && !given(CHAT_TEMPLATE.key) {
-        found.push(Diagnostic::error(
-            Some(&node.id),
-            Some(USER_PROMPT.key),
-            "`user_prompt` is required: write what to ask, or set a chat template instead".into(),
-        ));
-    }
-}
 
 /// One message of a rendered chat template.
 #[derive(Debug, Clone, PartialEq, Eq)]

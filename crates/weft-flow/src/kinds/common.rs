@@ -26,6 +26,7 @@ pub(crate) const fn prop(
         editor,
         help,
         secret: false,
+        unless: None,
     }
 }
 

@@ -53,8 +53,9 @@ impl NodeKind {
 /// choices, secrets) come from the specs.
 pub(crate) fn check(node: &Node, context: &Context, found: &mut Vec<Diagnostic>) {
     match node.kind {
-        NodeKind::ChatCompletion => chat_completion::check(node, context, found),
-        NodeKind::Embeddings => common::check_connection(node, context, found),
+        NodeKind::ChatCompletion | NodeKind::Embeddings => {
+            common::check_connection(node, context, found)
+        }
         NodeKind::ContentSafetyText | NodeKind::SerpSearch | NodeKind::HttpRequest => {
             common::check_saved_only(node, context, found)
         }

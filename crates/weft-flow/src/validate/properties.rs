@@ -28,12 +28,15 @@ impl<'a> Checker<'a> {
         }
         for spec in kind.properties() {
             let value = node.properties.get(spec.key);
-            if spec.required && value.is_none_or(is_empty) {
-                self.error(
-                    Some(id),
-                    Some(spec.key),
-                    format!("`{}` is required", spec.key),
-                );
+            let stood_in = spec
+                .unless
+                .is_some_and(|other| node.properties.get(other).is_some_and(|v| !is_empty(v)));
+            if spec.required && !stood_in && value.is_none_or(is_empty) {
+                let message = match spec.unless {
+                    Some(other) => format!("`{}` is required, unless `{other}` is set", spec.key),
+                    None => format!("`{}` is required", spec.key),
+                };
+                self.error(Some(id), Some(spec.key), message);
             }
             let Some(value) = value else { continue };
             if spec.secret {

@@ -14,4 +14,9 @@ help: string,
  * The value is a secret whatever its source: the engine masks it everywhere before the
  * node is recorded, and validation refuses a literal (it would be saved in the file).
  */
-secret: boolean, };
+secret: boolean, 
+/**
+ * A required property another one can stand in for: given that one, this one may be left
+ * out (a chat completion's user prompt, when a chat template is set).
+ */
+unless?: string, };

@@ -133,8 +133,7 @@ fn a_chat_completion_needs_a_user_prompt_or_a_chat_template() {
     assert!(
         errors
             .iter()
-            .any(|e| e
-                .contains("`user_prompt` is required, unless `chat_template` is set")),
+            .any(|e| e.contains("`user_prompt` is required, unless `chat_template` is set")),
         "{errors:#?}"
     );
 }

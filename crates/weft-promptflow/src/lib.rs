@@ -127,9 +127,8 @@ pub fn default_out(dir: &Path, imported: &Imported) -> PathBuf {
 }
 
 /// Writes the flow (and its eval file, `<stem>.eval.yaml` beside it). Without `out` the flow
-/// goes to [`default_out`] and an existing file is refused; a named `out` is written even when
-/// it exists (the caller asked for that path). The eval file is never written over: an existing
-/// one is refused the same way.
+/// goes to [`default_out`] and an existing flow or eval file is refused; a named `out` (and the
+/// eval file beside it) is written even when it exists (the caller asked for that path).
 pub fn write(dir: &Path, imported: &Imported, out: Option<&Path>) -> Result<Written, ImportError> {
     let flow = out.map_or_else(|| default_out(dir, imported), Path::to_path_buf);
     if out.is_none() && flow.exists() {
